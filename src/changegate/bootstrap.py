@@ -1,0 +1,116 @@
+"""The composition root: settings -> engine, policy, clock, signer; transactions with retry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from changegate import policy as policy_file
+from changegate.config import Settings
+from changegate.db import schema
+from changegate.db.engine import build_engine, session_factory
+from changegate.domain.errors import BadInput, Conflict
+from changegate.policy import Policy
+from changegate.services.context import SYSTEM, Context
+
+T = TypeVar("T")
+RETRIES = 8
+# PostgreSQL: serialization_failure, deadlock_detected. Both mean "run it again".
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    policy: Policy
+    signer: Ed25519PrivateKey | None
+
+    def now(self) -> datetime:
+        return self.settings.clock_override or datetime.now(UTC)
+
+    @contextmanager
+    def transaction(self, actor: str = SYSTEM, at: datetime | None = None,
+                    simulated: bool = False) -> Iterator[Context]:
+        """One unit of work: commits when the block ends, rolls back if it raises."""
+        now = at or self.now()
+        fake = simulated or self.settings.clock_override is not None
+        with self.sessions() as session, session.begin():
+            yield Context(session, self.policy, now, actor, fake)
+
+    def run(self, fn: Callable[[Context], T], actor: str = SYSTEM,
+            at: datetime | None = None, simulated: bool = False) -> T:
+        """Run a use case in its own transaction, again if a concurrent writer won the race."""
+        for attempt in range(RETRIES):
+            try:
+                with self.transaction(actor, at, simulated) as ctx:
+                    return fn(ctx)
+            except Conflict:
+                if attempt == RETRIES - 1:
+                    raise
+            except DBAPIError as exc:
+                if attempt == RETRIES - 1 or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def load_signer(settings: Settings) -> Ed25519PrivateKey | None:
+    path = settings.signing_key_path
+    if path is None:
+        return None
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise BadInput(f"CHANGEGATE_SIGNING_KEY: cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise BadInput(f"CHANGEGATE_SIGNING_KEY: {path} is not a PEM private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise BadInput(f"CHANGEGATE_SIGNING_KEY: {path} is not an Ed25519 key")
+    return key
+
+
+def build(settings: Settings, require_schema: bool = True) -> App:
+    engine = build_engine(settings.database_url)
+    if require_schema:
+        check_schema(engine, settings.database_url)
+    return App(settings, engine, session_factory(engine), policy_file.load(settings.policy_path),
+               load_signer(settings))
+
+
+def check_schema(engine: Engine, url: str) -> None:
+    try:
+        current = schema.is_current(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        raise BadInput(f"cannot reach the database {safe_url(engine)}: {reason}") from None
+    if not current:
+        raise BadInput(f"the database {safe_url(engine)} is not initialised or is out of date; "
+                       "run `changegate init`")
+
+
+def safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def init(settings: Settings) -> App:
+    app = build(settings, require_schema=False)
+    try:
+        schema.upgrade(app.engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        raise BadInput(f"cannot reach the database {safe_url(app.engine)}: {reason}") from None
+    return app

@@ -1,0 +1,1 @@
+"""The `changegate` command line: thin commands over the services."""

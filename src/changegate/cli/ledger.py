@@ -1,0 +1,110 @@
+"""`changegate ledger verify|export|checkpoint|keygen`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from changegate import ledger
+from changegate.cli import runtime
+from changegate.cli.output import emit_json, say
+from changegate.db.models import Checkpoint
+from changegate.domain.errors import BadInput
+from changegate.services.context import Context
+
+app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _anchors(paths: list[Path]) -> list[Checkpoint]:
+    found = []
+    for path in paths:
+        try:
+            found.append(ledger.checkpoint_from_json(json.loads(path.read_text())))
+        except OSError as exc:
+            raise BadInput(f"cannot read checkpoint {path}: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError):
+            raise BadInput(f"{path} is not a checkpoint written by `ledger checkpoint`") from None
+    return found
+
+
+@app.command("verify")
+def verify(
+    checkpoint: Annotated[list[Path] | None, typer.Option(
+        help="A checkpoint file exported earlier; the chain must still contain it.")] = None,
+    json_out: Json = False,
+) -> None:
+    """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered."""
+    anchors = _anchors(checkpoint or [])
+    with runtime.app() as cg:
+        trusted = cg.signer.public_key() if cg.signer else None
+        report = cg.run(lambda ctx: ledger.verify(ctx.session, anchors, trusted))
+    problem = report.problem
+    if json_out:
+        emit_json({"ok": report.ok, "count": report.count, "head_seq": report.head_seq,
+                   "head_hash": report.head_hash, "checkpoints": report.checkpoints,
+                   "problem": problem.__dict__ if problem else None})
+    elif problem is None:
+        say(f"ledger ok: {report.count} records, head {report.head_hash[:16]} at seq "
+            f"{report.head_seq}, {report.checkpoints} checkpoint(s) matched")
+    else:
+        say(f"ledger TAMPERED: {problem.kind} at seq {problem.seq}: {problem.detail}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("export")
+def export(out: Annotated[Path | None, typer.Option(help="File to write; - or none for stdout.")]
+           = None) -> None:
+    """Write every record as JSON Lines."""
+    with runtime.app() as cg:
+        if out is None or str(out) == "-":
+            cg.run(lambda ctx: ledger.export(ctx.session, sys.stdout))
+            return
+        with out.open("w") as handle:
+            count = cg.run(lambda ctx: ledger.export(ctx.session, handle))
+    say(f"exported {count} records to {out}")
+
+
+@app.command("checkpoint")
+def checkpoint(out: Annotated[Path | None, typer.Option(
+        help="Also write the checkpoint here, to keep outside the database.")] = None,
+        json_out: Json = False) -> None:
+    """Record the head hash and count, signed when CHANGEGATE_SIGNING_KEY is set."""
+    def use_case(ctx: Context) -> dict[str, Any]:
+        cp = ledger.checkpoint(ctx.session, ctx.now, cg.signer)
+        data = ledger.checkpoint_json(cp)
+        ctx.record("ledger.checkpoint", "ledger", data)
+        return data
+
+    with runtime.app() as cg:
+        data = cg.run(use_case, actor=runtime.LOCAL_ADMIN)
+    if out is not None:
+        out.write_text(json.dumps(data, indent=2) + "\n")
+    if json_out:
+        emit_json(data)
+    else:
+        signed = "signed" if data["signature"] else "unsigned (set CHANGEGATE_SIGNING_KEY to sign)"
+        say(f"checkpoint at seq {data['seq']}: {data['head_hash'][:16]}, {signed}"
+            + (f"; written to {out}" if out else ""))
+
+
+@app.command("keygen")
+def keygen(out: Annotated[Path, typer.Option(help="Where to write the private key (PEM).")]
+           ) -> None:
+    """Create an Ed25519 signing key for checkpoints."""
+    if out.exists():
+        raise BadInput(f"{out} already exists; refusing to overwrite a key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    say(f"wrote {out}; public key {ledger.public_key_text(key.public_key())}")

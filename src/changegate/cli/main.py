@@ -1,0 +1,66 @@
+"""The root command and the one table that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from changegate.cli import changes, ledger, policy, users
+from changegate.cli.output import error
+from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
+
+OK, REFUSED, BAD = 0, 1, 2
+
+EXIT_CODES: dict[type[DomainError], int] = {
+    Refused: REFUSED, Forbidden: REFUSED, BadInput: BAD, Conflict: BAD,
+}
+
+app = typer.Typer(name="changegate", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="Change management that is enforced where it can be and evidenced always.")
+users.register(app)
+app.add_typer(changes.app, name="change")
+app.add_typer(changes.pir_app, name="pir")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(policy.app, name="policy")
+
+
+def exit_code(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in EXIT_CODES:
+            return EXIT_CODES[kind]
+    return BAD
+
+
+def run(argv: list[str]) -> int:
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="changegate", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        error(exc.format_message())
+        return BAD
+    except click.exceptions.Abort:
+        error("aborted")
+        return BAD
+    except DomainError as exc:
+        error(exc.message)
+        return exit_code(exc)
+    except SQLAlchemyError as exc:
+        error(f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+        return BAD
+    except Exception as exc:  # the last line of defence: no traceback reaches a user
+        if "--debug" in argv:
+            traceback.print_exc()
+        error(f"internal error ({type(exc).__name__}): {exc}")
+        return BAD
+    return result if isinstance(result, int) else OK
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,36 @@
+"""How commands talk: Rich for people, --json for machines, one line on stderr for errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def console() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def say(message: str) -> None:
+    console().print(message, markup=False)
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    grid = Table(title=title, title_justify="left")
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*["" if cell is None else str(cell) for cell in row])
+    console().print(grid)
+
+
+def error(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")

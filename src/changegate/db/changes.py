@@ -1,0 +1,84 @@
+"""Queries about change requests, their versions, approvals and reviews."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from changegate.db.models import Approval, Change, ChangeVersion, Counter, Review
+from changegate.domain.changes import ChangeStatus
+from changegate.domain.errors import BadInput, Conflict, NotFound
+
+
+class Changes:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_number(self) -> int:
+        """Gap-free: the counter row stays locked until the creating transaction ends."""
+        stmt = (update(Counter).where(Counter.name == "change")
+                .values(value=Counter.value + 1).returning(Counter.value))
+        return int(self.session.execute(stmt).scalar_one())
+
+    def get(self, key: str) -> Change:
+        normalised = key.strip().upper()
+        if not normalised.startswith("CHG-") or not normalised[4:].isdigit():
+            raise BadInput(f"not a change key: {key!r} (expected CHG-<number>)")
+        change = self.session.execute(
+            select(Change).where(Change.key == normalised)).scalar_one_or_none()
+        if change is None:
+            raise NotFound(f"no change {normalised}")
+        return change
+
+    def add(self, change: Change) -> Change:
+        self.session.add(change)
+        self.session.flush()
+        return change
+
+    def save(self, change: Change) -> None:
+        """Compare-and-set: the UPDATE names the lock_version read; a concurrent writer loses."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict(f"{change.key} was changed by someone else meanwhile; retry") from None
+
+    def list(self, status: ChangeStatus | None = None) -> Sequence[Change]:
+        stmt = select(Change).order_by(Change.number)
+        if status is not None:
+            stmt = stmt.where(Change.status == status.value)
+        return self.session.execute(stmt).scalars().all()
+
+    def with_open_obligations(self) -> Sequence[Change]:
+        stmt = select(Change).where(
+            Change.status == ChangeStatus.IMPLEMENTED.value,
+            or_(Change.retro_due_at.is_not(None) & Change.retro_approved_at.is_(None),
+                Change.pir_due_at.is_not(None) & Change.pir_recorded_at.is_(None)),
+        ).order_by(Change.number)
+        return self.session.execute(stmt).scalars().all()
+
+    def add_version(self, version: ChangeVersion) -> None:
+        self.session.add(version)
+        self.session.flush()
+
+    def version(self, change: Change, number: int) -> ChangeVersion:
+        return self.session.execute(select(ChangeVersion).where(
+            ChangeVersion.change_id == change.id, ChangeVersion.version == number)).scalar_one()
+
+    def approvals(self, change: Change) -> Sequence[Approval]:
+        return self.session.execute(select(Approval).where(Approval.change_id == change.id)
+                                    .order_by(Approval.decided_at, Approval.id)).scalars().all()
+
+    def add_approval(self, approval: Approval) -> None:
+        self.session.add(approval)
+        self.session.flush()
+
+    def reviews(self, change: Change) -> Sequence[Review]:
+        return self.session.execute(select(Review).where(Review.change_id == change.id)
+                                    .order_by(Review.recorded_at, Review.id)).scalars().all()
+
+    def add_review(self, review: Review) -> None:
+        self.session.add(review)
+        self.session.flush()

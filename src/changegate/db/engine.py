@@ -1,0 +1,53 @@
+"""Engine and sessions, built by the composition root from the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from changegate.domain.errors import BadInput
+
+
+def build_engine(url: str, **kwargs: Any) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadInput(f"CHANGEGATE_DATABASE_URL is not a database URL: {url!r}") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite(parsed.render_as_string(hide_password=False), **kwargs)
+    if parsed.get_backend_name() != "postgresql":
+        backend = parsed.get_backend_name()
+        raise BadInput(f"unsupported database {backend!r}; use sqlite or postgresql")
+    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite(url: str, **kwargs: Any) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, begin transactions, so we can begin IMMEDIATE below.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: two writers that both read first would otherwise
+        # deadlock on upgrade and one would fail instead of waiting its turn.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,159 @@
+"""Tables. The schema changes only through Alembic migrations (changegate/migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from changegate.db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    roles: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role")
+
+    @property
+    def role_names(self) -> list[str]:
+        return [r.role for r in self.roles]
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Counter(Base):
+    """Gap-free key numbers: incremented under a row lock inside the creating transaction."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Change(Base):
+    __tablename__ = "changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    version_hash: Mapped[str] = mapped_column(String(64))
+    # Compare-and-set token: every write to the row must name the token it read.
+    lock_version: Mapped[int] = mapped_column(default=1)
+    title: Mapped[str] = mapped_column(String(300))
+    scope: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    rollback_plan: Mapped[str] = mapped_column(Text, default="")
+    risk: Mapped[str] = mapped_column(String(10))
+    change_type: Mapped[str] = mapped_column(String(10))
+    justification: Mapped[str] = mapped_column(Text, default="")
+    affected_services: Mapped[list[str]] = mapped_column(default=list)
+    environments: Mapped[list[str]] = mapped_column(default=list)
+    customer_impact: Mapped[str] = mapped_column(Text, default="")
+    expected_downtime_minutes: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    ticket: Mapped[str] = mapped_column(String(300), default="")
+    commit_authors: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    implemented_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    approved_before_implementation: Mapped[bool | None]
+    retro_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    pir_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    due_calendar: Mapped[dict[str, Any] | None]
+    retro_approved_at: Mapped[datetime | None]
+    pir_recorded_at: Mapped[datetime | None]
+    requester: Mapped[User] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class ChangeVersion(Base):
+    __tablename__ = "change_versions"
+    __table_args__ = (UniqueConstraint("change_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    version: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    version: Mapped[int]
+    role: Mapped[str] = mapped_column(String(10))
+    decision: Mapped[str] = mapped_column(String(10))
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime]
+    retroactive: Mapped[bool] = mapped_column(Boolean, default=False)
+    approver: Mapped[User] = relationship(lazy="joined")
+
+
+class Review(Base):
+    """PIRs now; quarterly and annual reviews share the table (kind)."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    author: Mapped[User] = relationship(lazy="joined")
+
+
+class LedgerRecord(Base):
+    __tablename__ = "ledger"
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    subject: Mapped[str] = mapped_column(String(120), index=True)
+    # Canonical JSON text, hashed as stored; a JSON column could re-order or re-format it.
+    payload: Mapped[str] = mapped_column(Text)
+    clock_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LedgerHead(Base):
+    """One row: the chain's tip. Appenders lock it, so the chain stays linear under concurrency."""
+
+    __tablename__ = "ledger_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Checkpoint(Base):
+    __tablename__ = "ledger_checkpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int]
+    at: Mapped[datetime]
+    signature: Mapped[str | None] = mapped_column(Text)
+    public_key: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,43 @@
+"""Domain errors. They carry no HTTP status or exit code: entry points map them in one table."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a rule raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Refused(DomainError):
+    """A policy rule refused the action. `control` names the rule (CM-2, SoD, ...)."""
+
+    def __init__(self, control: str, message: str) -> None:
+        super().__init__(f"{control}: {message}")
+        self.control = control
+
+
+class InvalidTransition(Refused):
+    def __init__(self, current: str, action: str, hint: str = "") -> None:
+        detail = f"cannot {action} a change that is {current}"
+        super().__init__("state", f"{detail}; {hint}" if hint else detail)
+        self.current = current
+        self.action = action
+
+
+class BadInput(DomainError):
+    """The caller's input is malformed or names something that does not exist."""
+
+
+class NotFound(BadInput):
+    pass
+
+
+class Forbidden(DomainError):
+    """The actor lacks the role for this action."""
+
+
+class Conflict(DomainError):
+    """A concurrent writer changed the record first (compare-and-set lost); safe to retry."""

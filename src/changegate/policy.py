@@ -1,0 +1,199 @@
+"""The policy file: load, validate with messages that name the key, defaults from the policy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from importlib import resources
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated, Any
+
+import holidays as holidays_lib
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from changegate.domain.approvals import Quorum
+from changegate.domain.calendar import BusinessCalendar, calendar_from
+from changegate.domain.changes import Risk
+from changegate.domain.errors import BadInput
+from changegate.domain.users import Role
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HolidaySettings(Strict):
+    country: str | None = "US"
+    subdivision: str | None = None
+    closures: list[date] = []
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> HolidaySettings:
+        if self.country is None:
+            return self
+        try:
+            holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=2026)
+        except NotImplementedError:
+            raise ValueError(f"the holidays package has no calendar {self.country!r}") from None
+        return self
+
+
+class Environment(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    isolated: bool = False
+    production: bool = False
+
+
+class ChangeSettings(Strict):
+    require_ticket: bool = True
+
+
+class ApprovalSettings(Strict):
+    cab_quorum: dict[Risk, PositiveInt]
+    iso_required: bool = True
+
+    @field_validator("cab_quorum")
+    @classmethod
+    def _every_risk(cls, value: dict[Risk, int]) -> dict[Risk, int]:
+        missing = [r.value for r in Risk if r not in value]
+        if missing:
+            raise ValueError(f"needs a quorum for every risk; missing {', '.join(missing)}")
+        return value
+
+
+class EmergencySettings(Strict):
+    retro_approval_business_days: PositiveInt
+    pir_business_days: PositiveInt
+
+
+class DriftSettings(Strict):
+    remediation_hours: PositiveInt
+
+
+class ViolationSettings(Strict):
+    remediation_business_days: PositiveInt
+
+
+class Control(Strict):
+    id: str = Field(pattern=r"^[A-Z]+-\d+$")
+    clause: str
+    summary: str
+    cited: list[str]
+    tsc: list[str] = Field(min_length=1)
+    preventive: str | None
+    detective: str | None
+
+
+class Policy(Strict):
+    organisation: str
+    document: str
+    timezone: str
+    holidays: HolidaySettings
+    environments: list[Environment] = Field(min_length=1)
+    roles: dict[Role, str]
+    changes: ChangeSettings
+    approvals: ApprovalSettings
+    emergency: EmergencySettings
+    drift: DriftSettings
+    violations: ViolationSettings
+    controls: list[Control] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            calendar_from(value, (), "")
+        except BadInput as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Policy:
+        for label, names in (("environments", [e.name for e in self.environments]),
+                             ("controls", [c.id for c in self.controls])):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{label}: duplicate {', '.join(dupes)}")
+        return self
+
+    def quorum(self, risk: Risk) -> Quorum:
+        return Quorum(self.approvals.cab_quorum[risk], self.approvals.iso_required)
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments)
+        raise BadInput(f"unknown environment {name!r}; the policy defines {known}")
+
+    def calendar(self, around: datetime) -> BusinessCalendar:
+        """The business calendar for deadlines that start near `around` (that year and next)."""
+        days: set[date] = set(self.holidays.closures)
+        label = f"weekends + {len(days)} company closure(s)"
+        if self.holidays.country:
+            years = [around.year, around.year + 1]
+            found = holidays_lib.country_holidays(
+                self.holidays.country, subdiv=self.holidays.subdivision, years=years)
+            days.update(found.keys())
+            region = "/".join(p for p in (self.holidays.country, self.holidays.subdivision) if p)
+            label = f"{region} holidays ({version('holidays')}) + {label}"
+        return calendar_from(self.timezone, days, label)
+
+    def digest(self) -> str:
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_document() -> dict[str, Any]:
+    text = resources.files("changegate").joinpath("default_policy.yaml").read_text()
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else (lists included) replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def explain(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    message = message.removeprefix("Value error, ")
+    more = len(error.errors()) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{source}: {where}: {message}{tail}"
+
+
+def from_document(document: dict[str, Any], source: str) -> Policy:
+    try:
+        return Policy.model_validate(merge(default_document(), document))
+    except ValidationError as exc:
+        raise BadInput(explain(exc, source)) from None
+
+
+def load(path: Path | None) -> Policy:
+    if path is None:
+        return from_document({}, "built-in policy")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise BadInput(f"{path}:{where} is not valid YAML") from None
+    if not isinstance(document, dict):
+        raise BadInput(f"{path}: the policy must be a mapping of keys")
+    return from_document(document, str(path))

@@ -1,0 +1,45 @@
+"""What every use case is handed by its entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from changegate import ledger
+from changegate.db.models import User
+from changegate.db.users import Users
+from changegate.domain.errors import Forbidden
+from changegate.domain.users import Role
+from changegate.policy import Policy
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Context:
+    session: Session
+    policy: Policy
+    now: datetime
+    actor: str = SYSTEM
+    simulated_clock: bool = False
+
+    def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
+        ledger.append(self.session, ledger.Entry(
+            self.now, self.actor, action, subject, payload, self.simulated_clock))
+
+    def user(self) -> User:
+        return Users(self.session).active(self.actor)
+
+    def user_with(self, *roles: Role) -> User:
+        user = self.user()
+        if not set(user.role_names) & {r.value for r in roles}:
+            wanted = " or ".join(r.value for r in roles)
+            raise Forbidden(f"{user.email} needs the {wanted} role for this")
+        return user
+
+    def acting_as(self, actor: str) -> Context:
+        return Context(self.session, self.policy, self.now, actor, self.simulated_clock)
