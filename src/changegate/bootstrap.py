@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from changegate import policy as policy_file
 from changegate.config import Settings
@@ -58,6 +59,10 @@ class App:
             except Conflict:
                 if attempt == RETRIES - 1:
                     raise
+            except StaleDataError:
+                # An autoflush lost the compare-and-set before the repository could name it.
+                if attempt == RETRIES - 1:
+                    raise Conflict("a concurrent writer changed the record first; retry") from None
             except DBAPIError as exc:
                 if attempt == RETRIES - 1 or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
                     raise

@@ -37,9 +37,14 @@ class HolidaySettings(Strict):
         if self.country is None:
             return self
         try:
+            holidays_lib.country_holidays(self.country, years=2026)
+        except NotImplementedError:
+            raise ValueError(f"the holidays package has no country {self.country!r}") from None
+        try:
             holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=2026)
         except NotImplementedError:
-            raise ValueError(f"the holidays package has no calendar {self.country!r}") from None
+            raise ValueError(f"the holidays package has no subdivision {self.subdivision!r} "
+                             f"of {self.country!r}") from None
         return self
 
 

@@ -40,10 +40,11 @@ class Changes:
 
     def save(self, change: Change) -> None:
         """Compare-and-set: the UPDATE names the lock_version read; a concurrent writer loses."""
+        key = change.key  # read now: a failed flush expires the object
         try:
             self.session.flush()
         except StaleDataError:
-            raise Conflict(f"{change.key} was changed by someone else meanwhile; retry") from None
+            raise Conflict(f"{key} was changed by someone else meanwhile; retry") from None
 
     def list(self, status: ChangeStatus | None = None) -> Sequence[Change]:
         stmt = select(Change).order_by(Change.number)

@@ -84,7 +84,8 @@ def transition(current: ChangeStatus, action: Action) -> ChangeStatus:
 
 def implement_action(change_type: ChangeType, status: ChangeStatus) -> Action:
     """An emergency may run before approval (CM-3); anything else only once approved (CM-2)."""
-    if change_type is ChangeType.EMERGENCY and status is ChangeStatus.SUBMITTED:
+    if change_type is ChangeType.EMERGENCY and status in (ChangeStatus.DRAFT,
+                                                          ChangeStatus.SUBMITTED):
         return Action.IMPLEMENT_EMERGENCY
     return Action.IMPLEMENT
 

@@ -1,0 +1,215 @@
+"""The CLI contract: names, output, exit codes (0 done, 1 refused, 2 bad input), no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result
+
+Cli = Callable[..., Result]
+ALICE = ("--as", "alice@example.com")
+
+
+@pytest.fixture
+def org(cli: Cli) -> Cli:
+    for email, name, roles in (
+        ("alice@example.com", "Alice", ["requester"]), ("bob@example.com", "Bob", ["cab"]),
+        ("carol@example.com", "Carol", ["cab"]), ("ivy@example.com", "Ivy", ["iso"]),
+    ):
+        flags = [arg for role in roles for arg in ("--role", role)]
+        assert cli("user", "add", email, "--name", name, *flags).code == 0
+    return cli
+
+
+def create(cli: Cli, *extra: str) -> str:
+    result = cli("change", "create", *ALICE, "--title", "Rotate certs", "--scope", "gateway",
+                 "--impact", "reconnects", "--rollback", "re-import old cert", "--risk", "low",
+                 "--ticket", "ENG-7", *extra)
+    assert result.code == 0, result.err
+    return result.out.strip()
+
+
+def ledger_count(cli: Cli) -> int:
+    return int(json.loads(cli("ledger", "verify", "--json").out)["count"])
+
+
+def test_full_normal_flow(org: Cli) -> None:
+    key = create(org)
+    assert key == "CHG-1"
+    assert org("change", "submit", key, *ALICE).code == 0
+    out = org("change", "approve", key, "--as", "bob@example.com", "--role", "cab",
+              "--comment", "looks fine")
+    assert out.code == 0 and "awaiting the ISO's approval" in out.out
+    assert org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso").code == 0
+    shown = json.loads(org("change", "show", key, "--json").out)
+    assert (shown["status"], shown["version"]) == ("approved", 1)
+    assert [a["approver"] for a in shown["approvals"]] == ["bob@example.com", "ivy@example.com"]
+    assert org("change", "implement", key, *ALICE).code == 0
+    assert org("change", "close", key, *ALICE).code == 0
+    listed = json.loads(org("change", "list", "--status", "closed", "--json").out)
+    assert [c["key"] for c in listed] == [key]
+    assert org("ledger", "verify").code == 0
+
+
+def test_create_json_has_the_key(org: Cli) -> None:
+    result = org("change", "create", *ALICE, "--title", "t", "--json")
+    assert json.loads(result.out)["key"] == "CHG-1"
+
+
+def test_rule_refusals_exit_1_and_name_the_rule(org: Cli) -> None:
+    key = create(org)
+    result = org("change", "implement", key, *ALICE)
+    assert result.code == 1 and "state: cannot implement" in result.err
+    org("change", "submit", key, *ALICE)
+    result = org("change", "implement", key, *ALICE)
+    assert result.code == 1 and "CM-2" in result.err
+    result = org("change", "approve", key, *ALICE, "--role", "cab")
+    assert result.code == 1 and "does not hold the cab role" in result.err
+
+
+def test_incomplete_submit_names_cm1(org: Cli) -> None:
+    result = org("change", "create", *ALICE, "--title", "bare")
+    before = ledger_count(org)
+    refused = org("change", "submit", result.out.strip(), *ALICE)
+    assert refused.code == 1
+    assert refused.err.strip() == ("error: CM-1: the request is incomplete: missing scope, "
+                                   "impact, rollback_plan, ticket")
+    assert ledger_count(org) == before
+
+
+@pytest.mark.parametrize("args", [
+    ("change", "create", "--as", "alice@example.com", "--title", "t", "--risk", "extreme"),
+    ("change", "create", "--as", "alice@example.com"),
+    ("change", "show", "CHG-99"),
+    ("change", "show", "banana"),
+    ("change", "create", "--as", "nobody@example.com", "--title", "t"),
+    ("change", "create", "--as", "alice@example.com", "--title", "t", "--env", "moon"),
+    ("change", "create", "--as", "alice@example.com", "--title", "t",
+     "--window-start", "tomorrow"),
+    ("user", "add", "not-an-email", "--name", "x", "--role", "cab"),
+    ("user", "add", "x@example.com", "--name", "x", "--role", "wizard"),
+    ("user", "add", "alice@example.com", "--name", "x", "--role", "cab"),
+    ("change", "approve", "CHG-1", "--as", "bob@example.com", "--role", "king"),
+    ("change", "frobnicate"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[str, ...]) -> None:
+    create(org)
+    before = ledger_count(org)
+    result = org(*args)
+    assert result.code == 2, (result.out, result.err)
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
+    assert "Traceback" not in result.err + result.out
+    assert ledger_count(org) == before
+
+
+def test_edit_after_approval_needs_new_approvals(org: Cli) -> None:
+    key = create(org)
+    org("change", "submit", key, *ALICE)
+    org("change", "approve", key, "--as", "bob@example.com", "--role", "cab")
+    org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso")
+    result = org("change", "edit", key, *ALICE, "--risk", "high")
+    assert result.code == 0 and "version 2 (submitted)" in result.out
+    shown = json.loads(org("change", "show", key, "--json").out)
+    assert shown["awaiting"] == ["2 more CAB approvals", "the ISO's approval"]
+
+
+def test_reject_needs_a_comment(org: Cli) -> None:
+    key = create(org)
+    org("change", "submit", key, *ALICE)
+    assert org("change", "reject", key, "--as", "ivy@example.com", "--role", "iso").code == 2
+    result = org("change", "reject", key, "--as", "ivy@example.com", "--role", "iso",
+                 "--comment", "no tested rollback")
+    assert result.code == 0 and "status rejected" in result.out
+
+
+def test_emergency_overdue_and_pir(org: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "true")
+    monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-11-25T15:00:00Z")
+    key = create(org, "--type", "emergency", "--justification", "checkout is down")
+    org("change", "submit", key, *ALICE)
+    assert org("change", "implement", key, *ALICE).code == 0
+    monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-12-04T00:00:00Z")
+    rows = json.loads(org("change", "overdue", "--json").out)
+    assert {(r["key"], r["obligation"], r["due_at"]) for r in rows} == {
+        (key, "retroactive approval", "2026-12-04T00:00:00+00:00"),
+        (key, "post-implementation review", "2026-12-04T00:00:00+00:00")}
+    assert org("pir", "record", key, *ALICE, "--summary", "cache flush fixed it").code == 0
+    assert org("change", "close", key, *ALICE).code == 1
+    exported = org("ledger", "export").out.splitlines()
+    assert json.loads(exported[-1])["clock_override"] is True
+
+
+def test_clock_override_must_be_enabled(org: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-11-25T10:00:00Z")
+    result = org("change", "list")
+    assert result.code == 2 and "CHANGEGATE_ALLOW_CLOCK_OVERRIDE" in result.err
+
+
+def test_uninitialised_database(cli: Cli, monkeypatch: pytest.MonkeyPatch,
+                                tmp_path: Path) -> None:
+    monkeypatch.setenv("CHANGEGATE_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
+    result = cli("change", "list")
+    assert result.code == 2 and "run `changegate init`" in result.err
+    assert cli("init").code == 0
+    assert cli("change", "list", "--json").out.strip() == "[]"
+
+
+def test_unreachable_database_is_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANGEGATE_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    result = cli("change", "list")
+    assert result.code == 2 and result.err.startswith("error: cannot reach the database")
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_users_list_and_disable(org: Cli) -> None:
+    people = json.loads(org("user", "list", "--json").out)
+    assert {p["email"]: p["roles"] for p in people}["ivy@example.com"] == ["iso"]
+    assert org("user", "disable", "alice@example.com").code == 0
+    result = org("change", "create", *ALICE, "--title", "t")
+    assert result.code == 1 and "disabled" in result.err
+
+
+def test_policy_show_and_check(cli: Cli, tmp_path: Path) -> None:
+    shown = json.loads(cli("policy", "show", "--json").out)
+    assert shown["policy"]["approvals"]["cab_quorum"] == {"low": 1, "medium": 1, "high": 2}
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("timezone: America/New_York\napprovals:\n  cab_quorum: {high: 3}\n")
+    bad.write_text("approvals:\n  cab_quorum: {high: 0}\n")
+    assert cli("policy", "check", str(good)).code == 0
+    result = cli("policy", "check", str(bad))
+    assert result.code == 1 and "approvals.cab_quorum.high" in result.err
+    assert cli("policy", "check", str(tmp_path / "missing.yaml")).code == 2
+
+
+def test_custom_policy_changes_the_quorum(org: Cli, monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("approvals:\n  cab_quorum: {low: 2}\n")
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
+    key = create(org)
+    org("change", "submit", key, *ALICE)
+    org("change", "approve", key, "--as", "bob@example.com", "--role", "cab")
+    result = org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso")
+    assert "awaiting 1 more CAB approval" in result.out
+
+
+def test_checkpoint_signed_and_verified_from_a_file(org: Cli, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    key_path = tmp_path / "ledger.pem"
+    assert org("ledger", "keygen", "--out", str(key_path)).code == 0
+    assert org("ledger", "keygen", "--out", str(key_path)).code == 2
+    monkeypatch.setenv("CHANGEGATE_SIGNING_KEY", str(key_path))
+    create(org)
+    anchor = tmp_path / "cp.json"
+    result = org("ledger", "checkpoint", "--out", str(anchor), "--json")
+    assert result.code == 0 and json.loads(result.out)["signature"]
+    verified = json.loads(org("ledger", "verify", "--checkpoint", str(anchor), "--json").out)
+    assert verified["ok"] and verified["checkpoints"] == 2
+    export = tmp_path / "ledger.jsonl"
+    assert org("ledger", "export", "--out", str(export)).code == 0
+    assert len(export.read_text().splitlines()) == verified["count"]

@@ -1,0 +1,35 @@
+"""The README's walkthrough runs verbatim, as a newcomer would paste it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def walkthrough() -> str:
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->",
+                      text, re.S)
+    assert block, "README.md lost its walkthrough markers"
+    return block.group(1)
+
+
+def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
+    # The block starts with `source .venv/bin/activate`, relative to the repository root.
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
+    script = "set -euo pipefail\n" + walkthrough()
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, text=True,
+                            capture_output=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "refused with exit 1" in out
+    assert "Overdue (2)" in out
+    assert "ledger ok:" in out and "2 checkpoint(s) matched" in out
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "ledger.jsonl").read_text().count("\n") > 20
