@@ -34,6 +34,7 @@ class App:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]
     policy: Policy
     signer: Ed25519PrivateKey | None
 
@@ -48,6 +49,14 @@ class App:
         fake = simulated or self.settings.clock_override is not None
         with self.sessions() as session, session.begin():
             yield Context(session, self.policy, now, actor, fake)
+
+    def read(self, fn: Callable[[Context], T]) -> T:
+        """Run a query in a read-only transaction (rolled back, never blocks SQLite writers)."""
+        with self.readers() as session, session.begin():
+            result = fn(Context(session, self.policy, self.now(), SYSTEM,
+                                self.settings.clock_override is not None))
+            session.rollback()
+            return result
 
     def run(self, fn: Callable[[Context], T], actor: str = SYSTEM,
             at: datetime | None = None, simulated: bool = False) -> T:
@@ -91,12 +100,12 @@ def load_signer(settings: Settings) -> Ed25519PrivateKey | None:
 def build(settings: Settings, require_schema: bool = True) -> App:
     engine = build_engine(settings.database_url)
     if require_schema:
-        check_schema(engine, settings.database_url)
-    return App(settings, engine, session_factory(engine), policy_file.load(settings.policy_path),
-               load_signer(settings))
+        check_schema(engine)
+    return App(settings, engine, session_factory(engine), session_factory(engine, read_only=True),
+               policy_file.load(settings.policy_path), load_signer(settings))
 
 
-def check_schema(engine: Engine, url: str) -> None:
+def check_schema(engine: Engine) -> None:
     try:
         current = schema.is_current(engine)
     except OperationalError as exc:

@@ -169,7 +169,7 @@ def reject(key: str, as_: As, role: Annotated[ApprovalRole, typer.Option()],
 def show(key: str, json_out: Json = False) -> None:
     """Status, version, approvals and due dates of one change."""
     with runtime.app() as cg:
-        out = cg.run(lambda ctx: views.detail(ctx, changes.get(ctx, key)))
+        out = cg.read(lambda ctx: views.detail(ctx, changes.get(ctx, key)))
     if json_out:
         emit_json(out)
     else:
@@ -181,7 +181,7 @@ def list_(status: Annotated[ChangeStatus | None, typer.Option()] = None,
           json_out: Json = False) -> None:
     """All changes, or those in one status."""
     with runtime.app() as cg:
-        rows = cg.run(lambda ctx: [views.summary(c) for c in changes.list_(ctx, status)])
+        rows = cg.read(lambda ctx: [views.summary(c) for c in changes.list_(ctx, status)])
     if json_out:
         emit_json(rows)
         return
@@ -194,7 +194,7 @@ def list_(status: Annotated[ChangeStatus | None, typer.Option()] = None,
 def overdue(json_out: Json = False) -> None:
     """Emergency changes whose retroactive approval or PIR is overdue now (CM-3)."""
     with runtime.app() as cg:
-        rows = cg.run(lambda ctx: views.overdue_rows(lifecycle.list_overdue(ctx)))
+        rows = cg.read(lambda ctx: views.overdue_rows(lifecycle.list_overdue(ctx)))
     if json_out:
         emit_json(rows)
         return

@@ -45,7 +45,7 @@ def verify(
     anchors = _anchors(checkpoint or [])
     with runtime.app() as cg:
         trusted = cg.signer.public_key() if cg.signer else None
-        report = cg.run(lambda ctx: ledger.verify(ctx.session, anchors, trusted))
+        report = cg.read(lambda ctx: ledger.verify(ctx.session, anchors, trusted))
     problem = report.problem
     if json_out:
         emit_json({"ok": report.ok, "count": report.count, "head_seq": report.head_seq,
@@ -65,10 +65,10 @@ def export(out: Annotated[Path | None, typer.Option(help="File to write; - or no
     """Write every record as JSON Lines."""
     with runtime.app() as cg:
         if out is None or str(out) == "-":
-            cg.run(lambda ctx: ledger.export(ctx.session, sys.stdout))
+            cg.read(lambda ctx: ledger.export(ctx.session, sys.stdout))
             return
         with out.open("w") as handle:
-            count = cg.run(lambda ctx: ledger.export(ctx.session, handle))
+            count = cg.read(lambda ctx: ledger.export(ctx.session, handle))
     say(f"exported {count} records to {out}")
 
 

@@ -53,7 +53,7 @@ def add(email: str,
 @user_app.command("list")
 def list_(json_out: Json = False) -> None:
     with runtime.app() as app:
-        people = app.run(lambda ctx: [as_json(u) for u in service.list_users(ctx)])
+        people = app.read(lambda ctx: [as_json(u) for u in service.list_users(ctx)])
     if json_out:
         emit_json(people)
         return

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from changegate.domain.errors import BadInput
 
+READ_ONLY = "changegate_read_only"
+
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
     try:
@@ -42,12 +44,15 @@ def _sqlite(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: two writers that both read first would otherwise
-        # deadlock on upgrade and one would fail instead of waiting its turn.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: two that both read first would otherwise
+        # deadlock on upgrade and one would fail instead of waiting its turn. Readers don't,
+        # so a long `ledger verify` never blocks writers (WAL gives it a stable snapshot).
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
