@@ -50,7 +50,8 @@ def pg_admin_url() -> str:
 
 @pytest.fixture(scope="session")
 def pg_database(pg_admin_url: str, worker_id: str) -> Iterator[str]:
-    name = f"changegate_test_{worker_id}"
+    # The pid too: two pytest runs at once (a developer and an editor plugin) must not share.
+    name = f"changegate_test_{worker_id}_{os.getpid()}"
     admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

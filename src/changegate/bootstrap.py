@@ -20,6 +20,8 @@ from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.engine import build_engine, session_factory
 from changegate.domain.errors import BadInput, Conflict
+from changegate.domain.evidence import TestReport
+from changegate.integrations import junit
 from changegate.policy import Policy
 from changegate.services.context import SYSTEM, Context
 
@@ -76,6 +78,14 @@ class App:
                 if attempt == RETRIES - 1 or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
                     raise
         raise AssertionError("unreachable")
+
+
+def read_report(data: bytes, source: str) -> TestReport:
+    """Parse a JUnit XML report into the evidence the rules understand."""
+    found = junit.parse(data, source)
+    return TestReport(found.tests, found.passed, found.failures, found.errors, found.skipped,
+                      found.flaky, found.duration_seconds, found.sha256, found.format_hint,
+                      found.failing)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -21,6 +21,8 @@ class Settings:
     clock_override: datetime | None = None
     signing_key_path: Path | None = None
     debug: bool = False
+    server_url: str | None = None
+    token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -31,6 +33,8 @@ class Settings:
             clock_override=_clock(env),
             signing_key_path=_path(env.get("CHANGEGATE_SIGNING_KEY")),
             debug=env.get("CHANGEGATE_DEBUG", "").lower() in TRUE,
+            server_url=env.get("CHANGEGATE_URL") or None,
+            token=env.get("CHANGEGATE_TOKEN") or None,
         )
 
 

@@ -18,6 +18,7 @@ from changegate.domain.approvals import Quorum
 from changegate.domain.calendar import BusinessCalendar, calendar_from
 from changegate.domain.changes import Risk
 from changegate.domain.errors import BadInput
+from changegate.domain.gate import Freeze
 from changegate.domain.users import Role
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -84,6 +85,27 @@ class ViolationSettings(Strict):
     remediation_business_days: PositiveInt
 
 
+class FreezeWindow(Strict):
+    name: str = Field(min_length=1)
+    start: datetime
+    end: datetime
+    environments: list[str] = ["production"]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreezeWindow:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end need a time zone, e.g. 2026-12-20T00:00:00Z")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class GateSettings(Strict):
+    decision_ttl_minutes: PositiveInt = 60
+    emergency_requires_tests: bool = False
+    freeze_windows: list[FreezeWindow] = []
+
+
 class Control(Strict):
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
     clause: str
@@ -106,6 +128,7 @@ class Policy(Strict):
     emergency: EmergencySettings
     drift: DriftSettings
     violations: ViolationSettings
+    gate: GateSettings = GateSettings()
     controls: list[Control] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -124,6 +147,12 @@ class Policy(Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: duplicate {', '.join(dupes)}")
+        known = {e.name for e in self.environments}
+        for window in self.gate.freeze_windows:
+            unknown = sorted(set(window.environments) - known)
+            if unknown:
+                raise ValueError(f"gate.freeze_windows: {window.name}: unknown environment "
+                                 f"{', '.join(unknown)}")
         return self
 
     def quorum(self, risk: Risk) -> Quorum:
@@ -148,6 +177,10 @@ class Policy(Strict):
             region = "/".join(p for p in (self.holidays.country, self.holidays.subdivision) if p)
             label = f"{region} holidays ({version('holidays')}) + {label}"
         return calendar_from(self.timezone, days, label)
+
+    def freezes(self) -> list[Freeze]:
+        return [Freeze(w.name, w.start, w.end, tuple(w.environments))
+                for w in self.gate.freeze_windows]
 
     def digest(self) -> str:
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

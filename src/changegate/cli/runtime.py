@@ -19,3 +19,4 @@ def app(require_schema: bool = True) -> Iterator[App]:
         yield built
     finally:
         built.engine.dispose()
+

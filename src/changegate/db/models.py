@@ -12,7 +12,8 @@ from changegate.db.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON,
+                           list[dict[str, Any]]: JSON}
 
 
 class User(Base):
@@ -157,3 +158,101 @@ class Checkpoint(Base):
     at: Mapped[datetime]
     signature: Mapped[str | None] = mapped_column(Text)
     public_key: Mapped[str | None] = mapped_column(Text)
+
+
+class Token(Base):
+    """API tokens: only the SHA-256 of the secret is stored; the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class TestRun(Base):
+    __tablename__ = "test_runs"
+    __test__ = False  # not a pytest class, despite the name
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    environment: Mapped[str] = mapped_column(String(40))
+    isolated: Mapped[bool] = mapped_column(Boolean)
+    commit: Mapped[str] = mapped_column(String(64), index=True)
+    artifact: Mapped[str | None] = mapped_column(String(200), index=True)
+    tests: Mapped[int]
+    passed: Mapped[int]
+    failures: Mapped[int]
+    errors: Mapped[int]
+    skipped: Mapped[int]
+    flaky: Mapped[int]
+    duration_seconds: Mapped[float]
+    report_sha256: Mapped[str] = mapped_column(String(64))
+    report_format: Mapped[str] = mapped_column(String(40))
+    doc_url: Mapped[str | None] = mapped_column(String(1000))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[User] = relationship(lazy="joined")
+
+
+class GateDecisionRecord(Base):
+    __tablename__ = "gate_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"), index=True)
+    change_key: Mapped[str] = mapped_column(String(40))
+    environment: Mapped[str] = mapped_column(String(40))
+    commit: Mapped[str] = mapped_column(String(64))
+    artifact: Mapped[str | None] = mapped_column(String(200))
+    principal: Mapped[str] = mapped_column(String(320))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    obligations: Mapped[list[str]]
+    inputs: Mapped[dict[str, Any]]
+    policy_digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(40), default="api")
+    decided_at: Mapped[datetime]
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    environment: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20), default="deploy")
+    commit: Mapped[str] = mapped_column(String(64))
+    artifact: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    run_url: Mapped[str] = mapped_column(String(1000))
+    iac_path: Mapped[str | None] = mapped_column(String(500))
+    iac_sha256: Mapped[str | None] = mapped_column(String(64))
+    deployer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Unique: one allow decision authorises one deployment, never two.
+    gate_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gate_decisions.id"), unique=True)
+    rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(default=1)
+    deployer: Mapped[User] = relationship(lazy="joined")
+    change: Mapped[Change] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class WebhookDelivery(Base):
+    """Deliveries already handled, so a replayed webhook is ignored."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)

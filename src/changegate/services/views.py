@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from changegate.db.changes import Changes
-from changegate.db.models import Approval, Change
+from changegate.db.models import Approval, Change, Deployment, GateDecisionRecord, TestRun
 from changegate.services.approvals import current_tally
 from changegate.services.context import Context
 from changegate.services.lifecycle import OverdueChange
@@ -57,3 +57,29 @@ def overdue_rows(items: list[OverdueChange]) -> list[dict[str, Any]]:
     return [{"key": o.change.key, "title": o.change.title, "obligation": i.obligation,
              "due_at": iso(i.due_at), "requester": o.change.requester.email}
             for o in items for i in o.items]
+
+
+def test_run(r: TestRun) -> dict[str, Any]:
+    return {"id": r.id, "change": r.change_id, "environment": r.environment,
+            "isolated": r.isolated, "commit": r.commit, "artifact": r.artifact, "ok": r.ok,
+            "tests": r.tests, "passed": r.passed, "failures": r.failures, "errors": r.errors,
+            "skipped": r.skipped, "flaky": r.flaky, "duration_seconds": r.duration_seconds,
+            "report_sha256": r.report_sha256, "format": r.report_format, "doc_url": r.doc_url,
+            "recorded_by": r.recorded_by.email, "recorded_at": iso(r.recorded_at)}
+
+
+def decision(d: GateDecisionRecord) -> dict[str, Any]:
+    return {"decision_id": d.id, "allowed": d.allowed, "change": d.change_key,
+            "environment": d.environment, "commit": d.commit, "artifact": d.artifact,
+            "principal": d.principal, "reasons": d.reasons, "obligations": d.obligations,
+            "policy_digest": d.policy_digest, "decided_at": iso(d.decided_at)}
+
+
+def deployment(d: Deployment) -> dict[str, Any]:
+    return {"id": d.id, "change": d.change.key, "environment": d.environment, "kind": d.kind,
+            "commit": d.commit, "artifact": d.artifact, "status": d.status,
+            "run_url": d.run_url, "iac_path": d.iac_path, "iac_sha256": d.iac_sha256,
+            "deployer": d.deployer.email, "gate_decision_id": d.gate_decision_id,
+            "rollback_of": d.rollback_of_id, "reason": d.reason,
+            "started_at": iso(d.started_at), "finished_at": iso(d.finished_at),
+            "change_status": d.change.status}

@@ -1,0 +1,73 @@
+"""Who may call what: bearer tokens, a role set per route, one transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from changegate.api.errors import Unauthorized
+from changegate.bootstrap import App
+from changegate.domain.errors import Forbidden
+from changegate.domain.users import Role
+from changegate.services import tokens
+from changegate.services.context import Context
+
+T = TypeVar("T")
+R = Role
+EVERYONE = frozenset(Role)
+# Auditors and HR read everything and change nothing (DESIGN.md section 2).
+ACTORS = frozenset({R.REQUESTER, R.CAB, R.ISO, R.SECURITY_ENGINEER, R.ADMIN, R.PIPELINE})
+REQUESTERS = frozenset({R.REQUESTER})
+DECIDERS = frozenset({R.CAB, R.ISO})
+IMPLEMENTERS = frozenset({R.REQUESTER, R.PIPELINE})
+CLOSERS = frozenset({R.REQUESTER, R.CAB, R.ISO})
+PIPELINES = frozenset({R.PIPELINE})
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `changegate token create`.")
+
+def allow(roles: frozenset[Role]) -> dict[str, Any]:
+    """Route metadata: the roles that may call it, published in the OpenAPI document too."""
+    return {"x-roles": sorted(r.value for r in roles)}
+
+
+@dataclass(frozen=True)
+class Caller:
+    app: App
+    secret: str
+    roles: frozenset[str]
+
+    def _use_case(self, fn: Callable[[Context], T]) -> Callable[[Context], T]:
+        def run(ctx: Context) -> T:
+            user = tokens.authenticate(ctx, self.secret)
+            if not set(user.role_names) & self.roles:
+                needed = ", ".join(sorted(self.roles)) or "(none: this route is closed)"
+                raise Forbidden(f"{user.email} needs one of the roles {needed}")
+            return fn(ctx.acting_as(user.email))
+        return run
+
+    def write(self, fn: Callable[[Context], T]) -> T:
+        return self.app.run(self._use_case(fn))
+
+    def read(self, fn: Callable[[Context], T]) -> T:
+        return self.app.read(self._use_case(fn))
+
+
+def caller(request: Request,
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+           ) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send `Authorization: Bearer <token>` (create one with "
+                           "`changegate token create`)")
+    app: App = request.app.state.changegate
+    route = request.scope.get("route")
+    # Fail closed: a route that declares no roles admits nobody.
+    declared = (getattr(route, "openapi_extra", None) or {}).get("x-roles", [])
+    return Caller(app, credentials.credentials, frozenset(declared))
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+

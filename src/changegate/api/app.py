@@ -1,0 +1,29 @@
+"""The FastAPI application, built around an App from the composition root."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from changegate import __version__
+from changegate.api import changes, errors, pipeline
+from changegate.bootstrap import App
+
+DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
+
+Authenticate with `Authorization: Bearer <token>` (`changegate token create`). Each operation
+lists the roles that may call it under `x-roles`. Errors are RFC 9457 problem documents."""
+
+
+def create_app(app: App) -> FastAPI:
+    api = FastAPI(title="changegate", version=__version__, description=DESCRIPTION,
+                  docs_url="/docs", openapi_url="/openapi.json")
+    api.state.changegate = app
+    errors.install(api)
+    api.include_router(changes.router)
+    api.include_router(pipeline.router)
+
+    @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api

@@ -1,0 +1,74 @@
+"""The one table from domain errors to HTTP statuses, and RFC 9457 problem bodies."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from changegate.domain.errors import (
+    BadInput,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    Refused,
+)
+
+STATUS: dict[type[DomainError], tuple[int, str]] = {
+    NotFound: (404, "not-found"),
+    BadInput: (422, "bad-input"),
+    Forbidden: (403, "forbidden"),
+    InvalidTransition: (409, "invalid-transition"),
+    Refused: (409, "refused-by-rule"),
+    Conflict: (409, "conflict"),
+}
+
+
+class Unauthorized(DomainError):
+    """No or malformed credentials (HTTP 401, not 403: the caller is unknown)."""
+
+
+STATUS[Unauthorized] = (401, "unauthorized")
+
+
+def problem(status: int, kind: str, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": f"https://changegate.dev/problems/{kind}", "title": kind.replace("-", " "),
+            "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json",
+                        headers=headers)
+
+
+def status_of(exc: DomainError) -> tuple[int, str]:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 422, "bad-input"
+
+
+def install(api: FastAPI) -> None:
+    @api.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        status, kind = status_of(exc)
+        control = getattr(exc, "control", None)
+        return problem(status, kind, exc.message, **({"control": control} if control else {}))
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem(422, "bad-input", f"{where}: {first.get('msg')}",
+                       errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                               for e in exc.errors()])
+
+    @api.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return problem(exc.status_code, "http-error", str(exc.detail))
+
+    @api.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Never a traceback to the caller; the server log has it.
+        return problem(500, "internal-error", f"internal error ({type(exc).__name__})")

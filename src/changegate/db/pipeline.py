@@ -1,0 +1,77 @@
+"""Queries about test runs, gate decisions, deployments and webhook deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from changegate.db.models import Change, Deployment, GateDecisionRecord, TestRun, WebhookDelivery
+from changegate.domain.errors import Conflict, NotFound
+
+
+class Pipeline:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: TestRun | GateDecisionRecord | Deployment) -> None:
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict("a concurrent request recorded the same thing first; retry") from None
+
+    def test_runs(self, change: Change) -> Sequence[TestRun]:
+        return self.session.execute(select(TestRun).where(TestRun.change_id == change.id)
+                                    .order_by(TestRun.recorded_at, TestRun.id)).scalars().all()
+
+    def decision(self, decision_id: int) -> GateDecisionRecord:
+        found = self.session.get(GateDecisionRecord, decision_id)
+        if found is None:
+            raise NotFound(f"no gate decision {decision_id}")
+        return found
+
+    def decision_used(self, decision_id: int) -> bool:
+        stmt = select(Deployment.id).where(Deployment.gate_decision_id == decision_id)
+        return self.session.execute(stmt).first() is not None
+
+    def deployment(self, deployment_id: int) -> Deployment:
+        found = self.session.get(Deployment, deployment_id)
+        if found is None:
+            raise NotFound(f"no deployment {deployment_id}")
+        return found
+
+    def deployments(self, change: Change) -> Sequence[Deployment]:
+        return self.session.execute(select(Deployment).where(Deployment.change_id == change.id)
+                                    .order_by(Deployment.started_at, Deployment.id)).scalars().all()
+
+    def known_good_commits(self, environment: str, excluding: int) -> set[str]:
+        stmt = select(Deployment.commit).where(
+            Deployment.environment == environment, Deployment.id != excluding,
+            Deployment.status == "succeeded")
+        return set(self.session.execute(stmt).scalars())
+
+    def save(self, deployment: Deployment) -> None:
+        ident = deployment.id
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict(f"deployment {ident} was changed concurrently; retry") from None
+
+    def claim_delivery(self, source: str, delivery_id: str, event: str,
+                       row: WebhookDelivery) -> bool:
+        """False if this delivery was handled before (a replay)."""
+        existing = self.session.execute(select(WebhookDelivery).where(
+            WebhookDelivery.source == source,
+            WebhookDelivery.delivery_id == delivery_id)).scalar_one_or_none()
+        if existing is not None and existing.status == "done":
+            return False
+        if existing is None:
+            self.session.add(row)
+        else:
+            existing.event, existing.received_at, existing.status = event, row.received_at, "new"
+        self.session.flush()
+        return True

@@ -1,0 +1,184 @@
+"""The deployment gate: one pure decision from the facts, with a reason per control.
+
+A pipeline asks "may commit X of change CHG-n go to environment E now?". Every check is
+evaluated (not just the first failure) so the pipeline log shows everything that is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from changegate.domain.changes import ChangeStatus, ChangeType
+
+# Whether a submitted normal change is approved is CM-2's question, not the state's.
+GATEABLE_PRODUCTION = {ChangeStatus.SUBMITTED, ChangeStatus.APPROVED}
+CLOSED_FOR_DEPLOYS = {ChangeStatus.CANCELLED, ChangeStatus.CLOSED, ChangeStatus.REJECTED}
+
+
+@dataclass(frozen=True)
+class Reason:
+    control: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A recorded regression-test run, as the gate needs to see it (CM-4)."""
+
+    id: int
+    environment: str
+    isolated: bool
+    commit: str
+    artifact: str | None
+    passed: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Freeze:
+    name: str
+    start: datetime
+    end: datetime
+    environments: tuple[str, ...]
+
+    def covers(self, environment: str, now: datetime) -> bool:
+        return environment in self.environments and self.start <= now < self.end
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    key: str
+    status: ChangeStatus
+    change_type: ChangeType
+    version: int
+    missing_fields: tuple[str, ...]
+    approvals_complete: bool
+    awaiting: tuple[str, ...]
+    justification: str
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    environment: str
+    production: bool
+    commit: str
+    artifact: str | None
+    principal: str
+    principal_is_pipeline: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    request: GateRequest
+    change: ChangeFacts | None
+    evidence: Sequence[Evidence] = ()
+    freezes: Sequence[Freeze] = ()
+    emergency_requires_tests: bool = False
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    obligations: tuple[str, ...] = ()
+    evidence_id: int | None = None
+
+    def failures(self) -> list[Reason]:
+        return [r for r in self.reasons if not r.ok]
+
+
+def _principal(facts: GateFacts) -> Reason:
+    req = facts.request
+    if req.principal_is_pipeline:
+        return Reason("CM-5", True, f"{req.principal} is a pipeline principal")
+    return Reason("CM-5", False,
+                  f"{req.principal} is not a pipeline principal; deployments go through CI/CD")
+
+
+def _request(change: ChangeFacts) -> Reason:
+    if change.missing_fields:
+        missing = ", ".join(change.missing_fields)
+        return Reason("CM-1", False, f"{change.key} is incomplete: missing {missing}")
+    return Reason("CM-1", True, f"{change.key} states scope, impact and rollback plan")
+
+
+def _state(change: ChangeFacts, production: bool) -> Reason:
+    if not production:
+        ok = change.status not in CLOSED_FOR_DEPLOYS
+    else:
+        ok = change.status in GATEABLE_PRODUCTION
+    verb = "may" if ok else "may not"
+    return Reason("state", ok, f"{change.key} is {change.status.value}; it {verb} be deployed")
+
+
+def _approval(change: ChangeFacts) -> Reason:
+    if change.change_type is ChangeType.EMERGENCY and not change.approvals_complete:
+        ok = bool(change.justification.strip())
+        text = ("emergency: deploying before approval, justified: "
+                f"{change.justification.strip()}" if ok
+                else "an emergency change needs a recorded justification")
+        return Reason("CM-3", ok, text)
+    if change.approvals_complete:
+        return Reason("CM-2", True, f"CAB and ISO approved version {change.version}")
+    waiting = " and ".join(change.awaiting) or "approval"
+    return Reason("CM-2", False, f"version {change.version} still needs {waiting}")
+
+
+def matching_evidence(facts: GateFacts) -> Evidence | None:
+    """The newest passing, isolated run of this exact commit (or artifact), recorded before now."""
+    req = facts.request
+    candidates = [
+        e for e in facts.evidence
+        if e.passed and e.isolated and e.recorded_at <= req.now
+        and (e.commit == req.commit or (req.artifact is not None and e.artifact == req.artifact))
+    ]
+    return max(candidates, key=lambda e: e.recorded_at, default=None)
+
+
+def _tests(facts: GateFacts, change: ChangeFacts) -> Reason:
+    found = matching_evidence(facts)
+    subject = facts.request.artifact or facts.request.commit[:12]
+    if found is not None:
+        return Reason("CM-4", True, f"passing run #{found.id} in {found.environment} "
+                                    f"(isolated) for {subject}")
+    if change.change_type is ChangeType.EMERGENCY and not facts.emergency_requires_tests:
+        return Reason("CM-4", True, f"emergency: no staging evidence for {subject}; "
+                                    "the post-implementation review must cover testing")
+    return Reason("CM-4", False, f"no passing regression run in an isolated environment "
+                                 f"for {subject} recorded before now")
+
+
+def _freeze(facts: GateFacts, change: ChangeFacts) -> Reason | None:
+    req = facts.request
+    active = [f for f in facts.freezes if f.covers(req.environment, req.now)]
+    if not active:
+        return None
+    names = ", ".join(f.name for f in active)
+    if change.change_type is ChangeType.EMERGENCY:
+        return Reason("freeze", True, f"emergency change allowed during freeze: {names}")
+    return Reason("freeze", False, f"{req.environment} is frozen: {names}")
+
+
+def decide(facts: GateFacts) -> GateDecision:
+    req, change = facts.request, facts.change
+    reasons = [_principal(facts)]
+    if change is None:
+        reasons.append(Reason("CM-1", False, "no such change request"))
+        return GateDecision(False, tuple(reasons))
+    reasons += [_request(change), _state(change, req.production)]
+    if req.production:
+        reasons += [_approval(change), _tests(facts, change)]
+        frozen = _freeze(facts, change)
+        reasons += [frozen] if frozen else []
+    allowed = all(r.ok for r in reasons)
+    obligations: tuple[str, ...] = ()
+    if allowed and req.production and change.change_type is ChangeType.EMERGENCY:
+        obligations = ("post-implementation review",) if change.approvals_complete else (
+            "retroactive approval", "post-implementation review")
+    found = matching_evidence(facts)
+    return GateDecision(allowed, tuple(reasons), obligations, found.id if found else None)
+

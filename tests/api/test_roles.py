@@ -1,0 +1,88 @@
+"""The whole matrix: every route x every role, plus no token, a bad token, a revoked one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from changegate.domain.users import Role
+from changegate.services import tokens
+from tests.api.conftest import JUNIT_PASS, ROLE_PEOPLE, SHA, Api, approved_change
+
+GATE_DENIAL = "needs one of the roles"
+
+
+def routes(api: Api) -> list[tuple[str, str, list[str]]]:
+    found = []
+    for path, item in api.client.app.openapi()["paths"].items():  # type: ignore[attr-defined]
+        for method, op in item.items():
+            found.append((method.upper(), path, op.get("x-roles")))
+    return sorted(found)
+
+
+def request_for(method: str, path: str, key: str) -> dict[str, Any]:
+    url = path.replace("{key}", key).replace("{deployment_id}", "1")
+    bodies: dict[str, dict[str, Any]] = {
+        "/api/v1/changes": {"json": {"title": "t"}},
+        "/api/v1/changes/{key}": {"json": {"title": "new title"}},
+        "/api/v1/changes/{key}/approvals": {"json": {"role": "cab", "decision": "approved"}},
+        "/api/v1/changes/{key}/pir": {"json": {"summary": "fine"}},
+        "/api/v1/changes/{key}/test-runs": {
+            "data": {"environment": "staging", "commit": SHA},
+            "files": {"junit": ("r.xml", JUNIT_PASS, "application/xml")}},
+        "/api/v1/gate": {"json": {"change": key, "environment": "staging", "commit": SHA}},
+        "/api/v1/deployments": {"json": {"change": key, "environment": "staging",
+                                         "commit": SHA, "run_url": "https://ci/1"}},
+        "/api/v1/deployments/{deployment_id}/fail": {"json": {}},
+        "/api/v1/deployments/{deployment_id}/rollback": {"json": {"to_commit": SHA}},
+    }
+    extra = bodies.get(path, {}) if method != "GET" else {}
+    return {"method": method, "path": url, **extra}
+
+
+def test_every_route_declares_its_roles(api: Api) -> None:
+    undeclared = [(m, p) for m, p, roles in routes(api)
+                  if roles is None and p not in {"/api/v1/health"}]
+    assert undeclared == []
+
+
+def test_auditors_and_hr_change_nothing(api: Api) -> None:
+    for method, path, roles in routes(api):
+        if method != "GET" and roles is not None:
+            assert "auditor" not in roles and "hr" not in roles, (method, path)
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_role_matrix(api: Api, role: str) -> None:
+    key = approved_change(api)
+    checked = 0
+    for method, path, roles in routes(api):
+        if roles is None:
+            continue
+        response = api.call(role, **request_for(method, path, key))
+        refused = response.status_code == 403 and GATE_DENIAL in response.text
+        assert refused == (role not in roles), (role, method, path, response.status_code,
+                                                response.text[:200])
+        assert response.status_code < 500, (method, path, response.text[:300])
+        checked += 1
+    assert checked >= 15
+
+
+def test_no_token_bad_token_and_revoked_token_are_401_or_403(api: Api) -> None:
+    for method, path, roles in routes(api):
+        if roles is None:
+            continue
+        call = request_for(method, path, "CHG-1")
+        assert api.client.request(call.pop("method"), call.pop("path"), **call).status_code == 401, path
+    bad = api.client.get("/api/v1/me", headers={"Authorization": "Bearer cgt_nope"})
+    assert bad.status_code == 403 and "invalid, expired or revoked" in bad.json()["detail"]
+    email = ROLE_PEOPLE["cab"]
+    token_id = api.app.run(lambda ctx: next(t.id for t in tokens.list_tokens(ctx)
+                                            if t.user.email == email))
+    api.app.run(lambda ctx: tokens.revoke(ctx, token_id), actor="local-admin")
+    assert api.call("cab", "GET", "/api/v1/me").status_code == 403
+
+
+def test_health_needs_no_token(api: Api) -> None:
+    assert api.client.get("/api/v1/health").json() == {"status": "ok"}

@@ -1,0 +1,175 @@
+"""`changegate demo`: a seeded quarter that every other command can explore."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Result
+
+Cli = Callable[..., Result]
+Q3 = (date(2026, 7, 1), date(2026, 9, 30))
+HOLIDAYS = {date(2026, 7, 3), date(2026, 9, 7)}  # US: Independence Day observed, Labor Day
+STATUSES = {"closed": 37, "implemented": 3, "approved": 3, "submitted": 3, "cancelled": 2,
+            "rejected": 1, "draft": 1}
+ROLES = {"cab", "iso", "security_engineer", "hr", "auditor", "requester", "pipeline"}
+
+
+def ok_json(result: Result) -> Any:
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def ok_text(result: Result) -> str:
+    assert result.code == 0, result.err
+    return result.out
+
+
+def seeded(cli: Cli) -> list[dict[str, Any]]:
+    result = cli("demo", "--seed-only")
+    assert result.code == 0, result.err
+    return list(ok_json(cli("change", "list", "--json")))
+
+
+def details(cli: Cli, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [ok_json(cli("change", "show", row["key"], "--json")) for row in rows]
+
+
+def moments(change: dict[str, Any]) -> list[datetime]:
+    names = ("created_at", "submitted_at", "approved_at", "implemented_at", "closed_at")
+    found = [change[n] for n in names] + [a["at"] for a in change["approvals"]]
+    found += [r["at"] for r in change["reviews"]]
+    return [datetime.fromisoformat(t) for t in found if t]
+
+
+def test_demo_seeds_a_quarter_of_changes(cli: Cli) -> None:
+    rows = seeded(cli)
+    assert len(rows) == 50
+    assert Counter(r["status"] for r in rows) == STATUSES
+    assert Counter(r["type"] for r in rows)["emergency"] == 5
+    people = ok_json(cli("user", "list", "--json"))
+    assert len(people) == 13
+    assert {role for p in people for role in p["roles"]} == ROLES
+    assert all(p["email"].endswith("@casperstudios.example") for p in people)
+
+
+def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None:
+    seeded(cli)
+    # `overdue` runs on the real clock, weeks after the seeded quarter ended.
+    overdue = ok_json(cli("change", "overdue", "--json"))
+    assert {(o["key"], o["obligation"]) for o in overdue} == {
+        ("CHG-47", "retroactive approval"), ("CHG-47", "post-implementation review")}
+    verify = cli("ledger", "verify", "--json")
+    assert verify.code == 0, verify.out
+    assert json.loads(verify.out)["ok"] is True
+    records = [json.loads(line) for line in ok_text(cli("ledger", "export")).splitlines()]
+    assert len(records) == json.loads(verify.out)["count"] > 300
+    assert all(r["clock_override"] for r in records)
+
+
+def check_rules(change: dict[str, Any]) -> None:
+    """Ordered, inside the quarter on business days, and segregation of duties held."""
+    times = moments(change)
+    assert times[0] == min(times), change["key"]
+    assert all(Q3[0] <= t.date() <= Q3[1] for t in times), change["key"]
+    assert all(t.weekday() < 5 and t.date() not in HOLIDAYS for t in times), change["key"]
+    deciders = {(a["approver"], a["version"], a["role"]) for a in change["approvals"]}
+    people = {who for who, _, _ in deciders}
+    assert change["requester"] not in people
+    assert not people & set(change["commit_authors"])
+    assert len({(who, version) for who, version, _ in deciders}) == len(deciders)
+    if change["closed_at"] and change["approved_at"]:
+        assert change["submitted_at"] < change["approved_at"] < change["implemented_at"]
+        assert change["implemented_at"] < change["closed_at"]
+
+
+def check_cases(changes: dict[str, dict[str, Any]]) -> None:
+    revised = [c for c in changes.values() if c["version"] >= 2]
+    assert len(revised) == 3
+    assert all(c["status"] == "closed" for c in revised)
+    assert all({(1, "rejected"), (2, "approved")} <= {(a["version"], a["decision"])
+                                                     for a in c["approvals"]} for c in revised)
+    high = changes["CHG-3"]
+    assert (high["risk"], high["status"]) == ("high", "closed")
+    assert len({a["approver"] for a in high["approvals"] if a["role"] == "cab"}) == 2
+    late_pir = changes["CHG-16"]["due"]
+    assert late_pir["pir_recorded_at"] > late_pir["pir"]
+    late_retro = changes["CHG-30"]["due"]
+    assert late_retro["retro_approved_at"] > late_retro["retro_approval"]
+    on_time = [c for c in changes.values() if c["type"] == "emergency" and c["due"]["pir"]
+               and c["due"]["pir_recorded_at"] and c["due"]["pir_recorded_at"] < c["due"]["pir"]
+               and c["due"]["retro_approved_at"] < c["due"]["retro_approval"]]
+    assert len(on_time) == 2
+    assert changes["CHG-48"]["awaiting"] == ["1 more CAB approval", "the ISO's approval"]
+
+
+def test_demo_changes_follow_the_rules_and_cover_the_cases(cli: Cli) -> None:
+    changes = {c["key"]: c for c in details(cli, seeded(cli))}
+    for change in changes.values():
+        check_rules(change)
+    check_cases(changes)
+
+
+def test_demo_refuses_a_database_with_data_unless_reset(cli: Cli) -> None:
+    seeded(cli)
+    before = ok_json(cli("ledger", "verify", "--json"))
+    again = cli("demo", "--seed-only")
+    assert again.code == 2
+    assert again.out == ""
+    assert len(again.err.strip().splitlines()) == 1
+    assert "already has 13 user(s) and 50 change(s)" in again.err
+    assert "--reset" in again.err
+    assert ok_json(cli("ledger", "verify", "--json")) == before
+    reset = cli("demo", "--seed-only", "--reset")
+    assert reset.code == 0, reset.err
+    rows = ok_json(cli("change", "list", "--json"))
+    assert [r["key"] for r in rows] == [f"CHG-{n}" for n in range(1, 51)]
+    # Same plan, same simulated times: the reseeded ledger is the same chain, hash for hash.
+    assert ok_json(cli("ledger", "verify", "--json")) == before
+
+
+def test_demo_refuses_a_database_with_only_people(cli: Cli) -> None:
+    added = cli("user", "add", "ops@example.com", "--name", "Ops", "--role", "admin")
+    assert added.code == 0, added.err
+    refused = cli("demo", "--seed-only")
+    assert refused.code == 2
+    assert "already has 1 user(s) and 0 change(s)" in refused.err
+    assert ok_json(cli("change", "list", "--json")) == []
+
+
+def test_demo_without_a_database_url_uses_its_own_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from changegate.cli.main import run
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("CHANGEGATE_DATABASE_URL", "CHANGEGATE_CLOCK", "CHANGEGATE_POLICY",
+                 "CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "CHANGEGATE_SIGNING_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+    def demo_then_read(*args: str) -> tuple[str, list[Any], dict[str, Any]]:
+        monkeypatch.delenv("CHANGEGATE_DATABASE_URL", raising=False)
+        assert run(["demo", *args]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        monkeypatch.setenv("CHANGEGATE_DATABASE_URL", "sqlite:///changegate-demo.db")
+        assert run(["change", "list", "--json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert run(["ledger", "verify", "--json"]) == 0
+        return out, rows, json.loads(capsys.readouterr().out)
+
+    out, rows, ledger = demo_then_read()
+    assert (tmp_path / "changegate-demo.db").is_file()
+    assert "export CHANGEGATE_DATABASE_URL=sqlite:///changegate-demo.db" in out
+    assert "no API server yet" in out
+    assert len(rows) == 50
+    # A second run starts the file over instead of refusing or adding another 50.
+    out, again, ledger_again = demo_then_read("--seed-only")
+    assert len(again) == 50
+    assert ledger_again == ledger
+    assert "no API server yet" not in out
