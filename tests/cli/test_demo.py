@@ -166,10 +166,10 @@ def test_demo_without_a_database_url_uses_its_own_file(
     out, rows, ledger = demo_then_read()
     assert (tmp_path / "changegate-demo.db").is_file()
     assert "export CHANGEGATE_DATABASE_URL=sqlite:///changegate-demo.db" in out
-    assert "no API server yet" in out
+    assert "does not start the API server yet" in out
     assert len(rows) == 50
     # A second run starts the file over instead of refusing or adding another 50.
     out, again, ledger_again = demo_then_read("--seed-only")
     assert len(again) == 50
     assert ledger_again == ledger
-    assert "no API server yet" not in out
+    assert "does not start the API server yet" not in out

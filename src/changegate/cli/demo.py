@@ -24,9 +24,8 @@ from changegate.services import demo as service
 DEMO_FILE = "changegate-demo.db"
 QUARTER_START = date(2026, 7, 1)
 
-SEED_ONLY_HELP = ("Seed the database and exit. Today the demo always stops after seeding; once "
-                  "changegate has an API server, `demo` without this flag will also start it on "
-                  "the seeded data.")
+SEED_ONLY_HELP = ("Seed the database and exit. Today the demo always stops after seeding; later, "
+                  "`demo` without this flag will also start the API server on the seeded data.")
 RESET_HELP = ("With CHANGEGATE_DATABASE_URL set: drop every changegate table in that database "
               "and seed it afresh, even if it holds data.")
 
@@ -51,7 +50,7 @@ def demo(seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_H
         app.engine.dispose()
     _print(summary, where, dedicated=not configured)
     if not seed_only:
-        say("\n(changegate has no API server yet, so the demo stops here.)")
+        say("\n(For now the demo stops after seeding; it does not start the API server yet.)")
 
 
 def _fresh_file() -> Path:
