@@ -54,11 +54,12 @@ class App:
 
     def read(self, fn: Callable[[Context], T]) -> T:
         """Run a query in a read-only transaction (rolled back, never blocks SQLite writers)."""
-        with self.readers() as session, session.begin():
-            result = fn(Context(session, self.policy, self.now(), SYSTEM,
-                                self.settings.clock_override is not None))
-            session.rollback()
-            return result
+        with self.readers() as session:
+            try:
+                return fn(Context(session, self.policy, self.now(), SYSTEM,
+                                  self.settings.clock_override is not None))
+            finally:
+                session.rollback()
 
     def run(self, fn: Callable[[Context], T], actor: str = SYSTEM,
             at: datetime | None = None, simulated: bool = False) -> T:

@@ -163,13 +163,56 @@ def test_demo_without_a_database_url_uses_its_own_file(
         assert run(["ledger", "verify", "--json"]) == 0
         return out, rows, json.loads(capsys.readouterr().out)
 
-    out, rows, ledger = demo_then_read()
+    out, rows, ledger = demo_then_read("--seed-only")
     assert (tmp_path / "changegate-demo.db").is_file()
     assert "export CHANGEGATE_DATABASE_URL=sqlite:///changegate-demo.db" in out
-    assert "does not start the API server yet" in out
     assert len(rows) == 50
     # A second run starts the file over instead of refusing or adding another 50.
     out, again, ledger_again = demo_then_read("--seed-only")
     assert len(again) == 50
     assert ledger_again == ledger
-    assert "does not start the API server yet" not in out
+
+
+def test_demo_serves_the_api_with_printed_tokens(tmp_path: Path) -> None:
+    """`changegate demo` without --seed-only seeds, prints tokens, then serves the API."""
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = str(Path(sys.executable).parent / "changegate")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
+    proc = subprocess.Popen([exe, "demo", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            lines.append(line)
+            if "changegate API on" in line or (not line and proc.poll() is not None):
+                break
+        text = "".join(lines)
+        token = re.search(r"^\s+pipeline\s+\S+\s+(cgt_\S+)$", text, re.M)
+        assert token, text
+        for _ in range(100):
+            try:
+                me = httpx.get(f"http://127.0.0.1:{port}/api/v1/me",
+                               headers={"Authorization": f"Bearer {token.group(1)}"})
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert me.status_code == 200 and me.json()["roles"] == ["pipeline"]
+        overdue = httpx.get(f"http://127.0.0.1:{port}/api/v1/changes/overdue",
+                            headers={"Authorization": f"Bearer {token.group(1)}"}).json()
+        assert {row["key"] for row in overdue} == {"CHG-47"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

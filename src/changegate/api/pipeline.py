@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, UploadFile
 
 from changegate import ledger
 from changegate.api.access import ACTORS, EVERYONE, PIPELINES, CallerDep, allow
@@ -16,6 +16,7 @@ from changegate.services import changes, deployments, gate, testruns, views
 from changegate.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
+DeploymentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/changes/{key}/test-runs", status_code=201, openapi_extra=allow(PIPELINES),
@@ -60,20 +61,20 @@ def start_deployment(body: DeploymentIn, who: CallerDep) -> dict[str, Any]:
 
 @router.post("/deployments/{deployment_id}/finish", openapi_extra=allow(PIPELINES),
              summary="The deployment succeeded (production: the change is implemented)")
-def finish_deployment(deployment_id: int, who: CallerDep) -> dict[str, Any]:
+def finish_deployment(deployment_id: DeploymentId, who: CallerDep) -> dict[str, Any]:
     return who.write(lambda ctx: views.deployment(deployments.finish(ctx, deployment_id)))
 
 
 @router.post("/deployments/{deployment_id}/fail", openapi_extra=allow(PIPELINES),
              summary="The deployment failed")
-def fail_deployment(deployment_id: int, body: FailIn, who: CallerDep) -> dict[str, Any]:
+def fail_deployment(deployment_id: DeploymentId, body: FailIn, who: CallerDep) -> dict[str, Any]:
     return who.write(lambda ctx: views.deployment(
         deployments.fail(ctx, deployment_id, body.reason)))
 
 
 @router.post("/deployments/{deployment_id}/rollback", openapi_extra=allow(PIPELINES),
              summary="Rolled back to a known-good commit under the same change")
-def rollback_deployment(deployment_id: int, body: RollbackIn,
+def rollback_deployment(deployment_id: DeploymentId, body: RollbackIn,
                         who: CallerDep) -> dict[str, Any]:
     return who.write(lambda ctx: views.deployment(deployments.rollback(
         ctx, deployment_id, body.to_commit, body.run_url, body.reason)))

@@ -78,7 +78,7 @@ class DeploymentIn(In):
     artifact: str | None = Field(default=None, max_length=200)
     iac_path: str | None = Field(default=None, max_length=500)
     iac_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    decision_id: int | None = Field(default=None, ge=1)
+    decision_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class FailIn(In):

@@ -9,23 +9,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
 from changegate import bootstrap
 from changegate.bootstrap import App, safe_url
+from changegate.cli import runtime
 from changegate.cli.output import say
+from changegate.cli.serve import Host, Port, run_server
 from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.models import Base
+from changegate.domain.changes import ChangeStatus
 from changegate.domain.errors import BadInput
+from changegate.services import changes, tokens
 from changegate.services import demo as service
 
 DEMO_FILE = "changegate-demo.db"
 QUARTER_START = date(2026, 7, 1)
 
-SEED_ONLY_HELP = ("Seed the database and exit. Today the demo always stops after seeding; later, "
-                  "`demo` without this flag will also start the API server on the seeded data.")
+SEED_ONLY_HELP = "Seed the database and exit, without serving the API."
 RESET_HELP = ("With CHANGEGATE_DATABASE_URL set: drop every changegate table in that database "
               "and seed it afresh, even if it holds data.")
 
@@ -37,7 +40,8 @@ def register(root: typer.Typer) -> None:
 
 
 def demo(seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_HELP)] = False,
-         reset: Annotated[bool, typer.Option("--reset", help=RESET_HELP)] = False) -> None:
+         reset: Annotated[bool, typer.Option("--reset", help=RESET_HELP)] = False,
+         host: Host = "127.0.0.1", port: Port = 8000) -> None:
     configured = os.environ.get("CHANGEGATE_DATABASE_URL")
     settings = Settings.from_env()
     if not configured:
@@ -45,12 +49,29 @@ def demo(seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_H
     app = _prepare(settings, reset) if configured else bootstrap.init(settings)
     try:
         summary = service.seed(app, QUARTER_START)
-        where = safe_url(app.engine)
+        _print(summary, safe_url(app.engine), dedicated=not configured)
+        if not seed_only:
+            _print_tokens(app, summary, host, port)
+            run_server(app, host, port)
     finally:
         app.engine.dispose()
-    _print(summary, where, dedicated=not configured)
-    if not seed_only:
-        say("\n(For now the demo stops after seeding; it does not start the API server yet.)")
+
+
+def _print_tokens(app: App, summary: service.DemoSummary, host: str, port: int) -> None:
+    """Tokens for trying the API at once: the pipeline, a requester and the auditor."""
+    wanted = [next(p for p in summary.people if role in p.roles)
+              for role in ("pipeline", "requester", "auditor")]
+    made = app.run(lambda ctx: [(p, tokens.create_token(ctx, p.email, "demo", 1)[1])
+                                for p in wanted], actor=runtime.LOCAL_ADMIN)
+    say("\nAPI tokens for the demo (valid one day):")
+    for person, secret in made:
+        say(f"  {', '.join(person.roles):<10} {person.email:<42} {secret}")
+    approved = app.read(lambda ctx: [c.key for c in changes.list_(ctx, ChangeStatus.APPROVED)])
+    key = approved[0] if approved else "CHG-1"
+    base = f"http://{host}:{port}/api/v1"
+    say(f"\nTry: curl -s -H 'Authorization: Bearer {made[2][1]}' {base}/changes/overdue")
+    say(f"     CHANGEGATE_URL=http://{host}:{port} CHANGEGATE_TOKEN={made[0][1]} "
+        f"changegate gate check --change {key} --env production --commit 0123abcd")
 
 
 def _fresh_file() -> Path:
@@ -93,9 +114,7 @@ def _refuse_unless_empty(app: App) -> None:
 
 
 def _drop_everything(app: App) -> None:
-    Base.metadata.drop_all(app.engine)
-    with app.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    schema.drop_all(app.engine)
 
 
 def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:

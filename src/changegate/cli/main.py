@@ -9,7 +9,7 @@ import click
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from changegate.cli import changes, demo, ledger, pipeline, policy, tokens, users
+from changegate.cli import changes, demo, ledger, pipeline, policy, serve, tokens, users
 from changegate.cli.output import error
 from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
 
@@ -32,7 +32,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(pipeline.test_app, name="test")
 app.add_typer(pipeline.gate_app, name="gate")
 app.add_typer(pipeline.deploy_app, name="deploy")
-app.command("serve", help="Serve the REST API (OpenAPI at /docs).")(tokens.serve)
+app.command("serve", help="Serve the REST API (OpenAPI at /docs).")(serve.serve)
 
 
 def exit_code(exc: DomainError) -> int:

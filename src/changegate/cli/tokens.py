@@ -1,4 +1,4 @@
-"""`changegate token create|list|revoke` (local administration) and `changegate serve`."""
+"""`changegate token create|list|revoke`: local administration of API tokens."""
 
 from __future__ import annotations
 
@@ -64,15 +64,3 @@ def revoke(token_id: int) -> None:
         cg.run(lambda ctx: tokens.revoke(ctx, token_id), actor=runtime.LOCAL_ADMIN)
     say(f"revoked token {token_id}")
 
-
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
-          port: Annotated[int, typer.Option()] = 8000) -> None:
-    """Serve the REST API (OpenAPI at /docs)."""
-    # Imported here: the web stack costs every other command startup time it does not need.
-    import uvicorn  # noqa: PLC0415
-
-    from changegate.api.app import create_app  # noqa: PLC0415
-
-    with runtime.app() as cg:
-        say(f"changegate API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-        uvicorn.run(create_app(cg), host=host, port=port, log_level="warning")

@@ -55,4 +55,15 @@ def _sqlite(url: str, **kwargs: Any) -> Engine:
 
 def session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    factory = sessionmaker(bind, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_nul)
+    return factory
+
+
+def _refuse_nul(session: Session, _context: Any, _instances: Any) -> None:
+    """PostgreSQL cannot store NUL in text; SQLite can. Refuse it on both, as bad input."""
+    for obj in (*session.new, *session.dirty):
+        for column in obj.__table__.columns:
+            value = getattr(obj, column.key, None)
+            if isinstance(value, str) and "\x00" in value:
+                raise BadInput(f"{column.key}: text may not contain NUL characters")

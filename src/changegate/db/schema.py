@@ -36,3 +36,11 @@ def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() == head
+
+
+def drop_all(engine: Engine) -> None:
+    """Undo every migration (the demo's --reset), so no migrated table is left behind."""
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")

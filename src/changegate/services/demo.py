@@ -68,7 +68,6 @@ class Plan:
     row: int
     outcome: str
     fields: ChangeFields
-    requester: str
     start: int
     steps: list[Step]
 
@@ -195,7 +194,7 @@ def _plans(policy: Policy, span: int, days: list[date], tz: str) -> list[Plan]:
         if kind != "fix":
             begin = _at(days[start + s.planned], 14 * 60 + 30, tz)
             fields = dataclasses.replace(fields, window=Window(begin, begin + timedelta(hours=3)))
-        plans.append(Plan(n, code, fields, requester, start, s.steps))
+        plans.append(Plan(n, code, fields, start, s.steps))
     return plans
 
 

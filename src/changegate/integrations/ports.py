@@ -1,0 +1,61 @@
+"""Ports: the Protocols services call, and the values and the one error that cross them.
+
+Services depend on this module only, never on an adapter, so an integration can be left out of
+a deployment (or replaced by a fake in tests) without touching the code that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class IntegrationError(Exception):
+    """An outside system failed us: an HTTP error status, a refused connection, a timeout, or a
+    response we cannot read. The message names the endpoint and the status and never carries a
+    credential, because it ends up in logs and in the comment a pipeline shows its users."""
+
+    def __init__(self, endpoint: str, status: int | None, detail: str) -> None:
+        where = f"HTTP {status}" if status is not None else "no response"
+        super().__init__(f"{endpoint}: {where}: {detail}")
+        self.endpoint = endpoint
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ProtectionRuleRequest:
+    """A GitHub `deployment_protection_rule` webhook, reduced to what the gate and the answer need.
+
+    `callback_path` is the review endpoint relative to the configured API root (never a host
+    taken from the payload). `sha` and `ref` may be None on old or unusual deliveries: the gate
+    should then reject with a reason rather than leave the job waiting (GitHub fails it only
+    after 30 days).
+    """
+
+    action: str
+    environment: str
+    event: str
+    callback_url: str
+    callback_path: str
+    installation_id: int
+    repository: str
+    run_id: int
+    sender: str
+    sha: str | None = None
+    ref: str | None = None
+    deployment_id: int | None = None
+    deployment_description: str | None = None
+    deployment_payload: Mapping[str, object] = field(default_factory=dict)
+    head_commit_message: str | None = None
+    pull_requests: tuple[int, ...] = ()
+
+
+class DeploymentReviewer(Protocol):
+    """Answers a protection-rule request: approve or reject the waiting deployment, with a reason.
+
+    Raises IntegrationError when the answer could not be delivered. The caller decides whether
+    to retry: GitHub does not ask again on its own, and an unanswered job waits for 30 days.
+    """
+
+    def review(self, request: ProtectionRuleRequest, approved: bool, comment: str) -> None: ...
