@@ -52,8 +52,7 @@ def test_a_pipeline_with_only_a_url_and_token(remote: Api, tmp_path: Path,
     assert len(deployment["iac_sha256"]) == 64
     code, out, err = cli(capsys, "deploy", "finish", str(deployment["id"]))
     assert code == 0 and "change is implemented" in out, err
-    actions = [json.loads(line)["action"] for line in remote.client.app.state  # type: ignore[attr-defined]
-               .changegate.read(lambda ctx: _export(ctx)).splitlines()]
+    actions = [json.loads(line)["action"] for line in remote.app.read(_export).splitlines()]
     assert actions.count("gate.denied") == 1 and actions.count("gate.allowed") == 1
     assert "deployment.succeeded" in actions and "change.implemented" in actions
 
