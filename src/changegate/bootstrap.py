@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -22,6 +23,8 @@ from changegate.db.engine import build_engine, session_factory
 from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
 from changegate.integrations import junit
+from changegate.integrations.github import GitHubApp
+from changegate.integrations.ports import DeploymentReviewer
 from changegate.policy import Policy
 from changegate.services.context import SYSTEM, Context
 
@@ -39,6 +42,7 @@ class App:
     readers: sessionmaker[Session]
     policy: Policy
     signer: Ed25519PrivateKey | None
+    reviewer: DeploymentReviewer | None = None
 
     def now(self) -> datetime:
         return self.settings.clock_override or datetime.now(UTC)
@@ -113,7 +117,26 @@ def build(settings: Settings, require_schema: bool = True) -> App:
     if require_schema:
         check_schema(engine)
     return App(settings, engine, session_factory(engine), session_factory(engine, read_only=True),
-               policy_file.load(settings.policy_path), load_signer(settings))
+               policy_file.load(settings.policy_path), load_signer(settings),
+               github_reviewer(settings))
+
+
+def github_reviewer(settings: Settings) -> DeploymentReviewer | None:
+    config = settings.github
+    if config is None:
+        return None
+    try:
+        pem = config.private_key_path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"CHANGEGATE_GITHUB_PRIVATE_KEY: cannot read {config.private_key_path}: "
+                       f"{exc.strerror}") from None
+    # No redirects: a token must only ever go to the configured API root.
+    client = httpx.Client(base_url=config.api_url.rstrip("/") + "/",
+                          timeout=httpx.Timeout(8.0, connect=3.0), follow_redirects=False)
+    try:
+        return GitHubApp(config.app_id, pem, client, lambda: datetime.now(UTC))
+    except ValueError as exc:
+        raise BadInput(f"CHANGEGATE_GITHUB_PRIVATE_KEY: {exc}") from None
 
 
 def check_schema(engine: Engine) -> None:

@@ -23,6 +23,7 @@ class Settings:
     debug: bool = False
     server_url: str | None = None
     token: str | None = None
+    github: GitHubSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -35,7 +36,35 @@ class Settings:
             debug=env.get("CHANGEGATE_DEBUG", "").lower() in TRUE,
             server_url=env.get("CHANGEGATE_URL") or None,
             token=env.get("CHANGEGATE_TOKEN") or None,
+            github=_github(env),
         )
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """The GitHub App that answers deployment protection rules (all four must be set)."""
+
+    webhook_secret: str
+    app_id: str
+    private_key_path: Path
+    principal: str
+    api_url: str = "https://api.github.com"
+
+
+GITHUB_KEYS = ("CHANGEGATE_GITHUB_WEBHOOK_SECRET", "CHANGEGATE_GITHUB_APP_ID",
+               "CHANGEGATE_GITHUB_PRIVATE_KEY", "CHANGEGATE_GITHUB_PRINCIPAL")
+
+
+def _github(env: Mapping[str, str]) -> GitHubSettings | None:
+    given = {key: env.get(key, "").strip() for key in GITHUB_KEYS}
+    if not any(given.values()):
+        return None
+    missing = [key for key, value in given.items() if not value]
+    if missing:
+        raise BadInput(f"GitHub App settings incomplete: set {', '.join(missing)}")
+    secret, app_id, key_path, principal = given.values()
+    return GitHubSettings(secret, app_id, Path(key_path), principal,
+                          env.get("CHANGEGATE_GITHUB_API_URL") or "https://api.github.com")
 
 
 def _path(value: str | None) -> Path | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from changegate import __version__
-from changegate.api import changes, errors, pipeline
+from changegate.api import changes, errors, hooks, pipeline
 from changegate.bootstrap import App
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
@@ -21,6 +21,7 @@ def create_app(app: App) -> FastAPI:
     errors.install(api)
     api.include_router(changes.router)
     api.include_router(pipeline.router)
+    api.include_router(hooks.router)
 
     @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
     def health() -> dict[str, str]:

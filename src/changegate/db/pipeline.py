@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from changegate.db.models import Change, Deployment, GateDecisionRecord, TestRun, WebhookDelivery
 from changegate.domain.errors import Conflict, NotFound
+
+STALE = timedelta(minutes=2)
 
 
 class Pipeline:
@@ -61,17 +64,31 @@ class Pipeline:
         except StaleDataError:
             raise Conflict(f"deployment {ident} was changed concurrently; retry") from None
 
+    def _delivery(self, source: str, delivery_id: str) -> WebhookDelivery | None:
+        return self.session.execute(select(WebhookDelivery).where(
+            WebhookDelivery.source == source,
+            WebhookDelivery.delivery_id == delivery_id)).scalar_one_or_none()
+
+    def finish_delivery(self, source: str, delivery_id: str, status: str) -> None:
+        found = self._delivery(source, delivery_id)
+        if found is not None:
+            found.status = status
+            self.session.flush()
+
     def claim_delivery(self, source: str, delivery_id: str, event: str,
                        row: WebhookDelivery) -> bool:
         """False if this delivery was handled before (a replay)."""
-        existing = self.session.execute(select(WebhookDelivery).where(
-            WebhookDelivery.source == source,
-            WebhookDelivery.delivery_id == delivery_id)).scalar_one_or_none()
-        if existing is not None and existing.status == "done":
+        existing = self._delivery(source, delivery_id)
+        if existing is not None and (existing.status == "done" or (
+                existing.status == "new" and row.received_at - existing.received_at < STALE)):
             return False
         if existing is None:
             self.session.add(row)
         else:
+            # Failed, or claimed by a process that died before answering: take it over.
             existing.event, existing.received_at, existing.status = event, row.received_at, "new"
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict(f"delivery {delivery_id} is being handled concurrently") from None
         return True

@@ -17,6 +17,8 @@ from changegate.services.changes import fields_of
 from changegate.services.context import Context
 from changegate.services.testruns import check_commit
 
+UNKNOWN = "(none)"
+
 
 def change_facts(ctx: Context, change: Change) -> gate.ChangeFacts:
     result = current_tally(ctx, change)
@@ -37,16 +39,18 @@ def evidence(ctx: Context, change: Change) -> list[gate.Evidence]:
             for r in Pipeline(ctx.session).test_runs(change)]
 
 
-def check(ctx: Context, key: str, environment: str, commit: str, artifact: str | None = None,
-          source: str = "api") -> GateDecisionRecord:
+def check(ctx: Context, key: str | None, environment: str, commit: str,
+          artifact: str | None = None, source: str = "api") -> GateDecisionRecord:
+    """`key` None: the caller could not name a change; that is recorded as a CM-1 denial."""
     principal = ctx.user()
     env = ctx.policy.environment(environment)
     sha = check_commit(commit)
-    change: Change | None
-    try:
-        change = Changes(ctx.session).get(key)
-    except NotFound:
-        change = None
+    change: Change | None = None
+    if key is not None:
+        try:
+            change = Changes(ctx.session).get(key)
+        except NotFound:
+            change = None
     request = gate.GateRequest(env.name, env.production, sha, artifact or None, principal.email,
                                Role.PIPELINE.value in principal.role_names, ctx.now)
     facts = gate.GateFacts(request, change_facts(ctx, change) if change else None,
@@ -54,7 +58,8 @@ def check(ctx: Context, key: str, environment: str, commit: str, artifact: str |
                            ctx.policy.gate.emergency_requires_tests)
     decision = gate.decide(facts)
     record = GateDecisionRecord(
-        change_id=change.id if change else None, change_key=key.strip().upper(),
+        change_id=change.id if change else None,
+        change_key=key.strip().upper() if key else UNKNOWN,
         environment=env.name, commit=sha, artifact=request.artifact, principal=principal.email,
         allowed=decision.allowed, reasons=[asdict(r) for r in decision.reasons],
         obligations=list(decision.obligations), inputs=_inputs(facts, decision),

@@ -1,0 +1,58 @@
+"""GitHub deployment protection rules: decide through the gate, answer, record both.
+
+The review call to GitHub happens between two transactions, never inside one: a slow GitHub
+must not hold the ledger head lock, and the decision is recorded even if the answer fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from changegate.db.models import GateDecisionRecord, WebhookDelivery
+from changegate.db.pipeline import Pipeline
+from changegate.integrations.ports import ProtectionRuleRequest
+from changegate.services import gate
+from changegate.services.context import Context
+
+SOURCE = "github"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision_id: int | None
+    approved: bool
+    comment: str
+
+
+def claim(ctx: Context, delivery_id: str, event: str) -> bool:
+    """False if this delivery was already answered (a replay or a duplicate)."""
+    row = WebhookDelivery(source=SOURCE, delivery_id=delivery_id, event=event, status="new",
+                          received_at=ctx.now)
+    return Pipeline(ctx.session).claim_delivery(SOURCE, delivery_id, event, row)
+
+
+def decide(ctx: Context, request: ProtectionRuleRequest, key: str | None) -> Verdict:
+    where = f"{request.repository} run {request.run_id}"
+    if request.sha is None:
+        comment = f"changegate: DENIED {where}: the request carries no commit SHA"
+        ctx.record("github.denied_unparseable", where, {"reason": "no commit SHA"})
+        return Verdict(None, False, comment)
+    record = gate.check(ctx, key, request.environment, request.sha, None, SOURCE)
+    return Verdict(record.id, record.allowed, comment_for(record, where))
+
+
+def comment_for(record: GateDecisionRecord, where: str) -> str:
+    verdict = "ALLOWED" if record.allowed else "DENIED"
+    lines = [f"changegate {verdict} {record.change_key} {record.commit[:12]} to "
+             f"{record.environment} ({where}, decision {record.id})"]
+    lines += [f"- {'ok' if r['ok'] else 'NO'} {r['control']}: {r['message']}"
+              for r in record.reasons]
+    lines += [f"- due: {due}" for due in record.obligations]
+    return "\n".join(lines)
+
+
+def settle(ctx: Context, delivery_id: str, verdict: Verdict, error: str | None) -> None:
+    """Mark the delivery answered, or failed so that a redelivery may try again."""
+    Pipeline(ctx.session).finish_delivery(SOURCE, delivery_id, "failed" if error else "done")
+    ctx.record("github.review_failed" if error else "github.review_sent", delivery_id, {
+        "decision_id": verdict.decision_id, "approved": verdict.approved, "error": error})
