@@ -30,6 +30,7 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     out = result.stdout
     assert "refused with exit 1" in out
     assert "Overdue (2)" in out
+    assert "denied with exit 1" in out and "change is implemented" in out
     assert "ledger ok:" in out and "2 checkpoint(s) matched" in out
     assert "Traceback" not in result.stderr
     assert (tmp_path / "ledger.jsonl").read_text().count("\n") > 20
