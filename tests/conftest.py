@@ -22,6 +22,7 @@ from changegate.bootstrap import App
 from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.engine import build_engine
+from changegate.db import configuration as _configuration  # noqa: F401  (its tables)
 from changegate.db.models import Base
 
 PG_URL = os.environ.get("CHANGEGATE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

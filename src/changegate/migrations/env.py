@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from changegate.db import configuration  # noqa: F401  (registers its tables)
 from changegate.db.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,112 @@
+"""Configuration baselines: imported from IaC or adopted from observation, approved (CFG-3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from changegate.db.changes import Changes
+from changegate.db.configs import Configs
+from changegate.db.configuration import Baseline, BaselineResource, Drift
+from changegate.domain.configuration import DeclaredResource
+from changegate.domain.drift import DriftAction, DriftStatus, transition
+from changegate.domain.errors import BadInput, Refused
+from changegate.domain.users import Role
+from changegate.services.context import Context
+
+AUTHORS = (Role.SECURITY_ENGINEER, Role.REQUESTER, Role.ADMIN)
+REPLACEABLE_BY = {"approved", "implemented", "closed"}
+
+
+def import_baseline(ctx: Context, name: str, resources: Sequence[DeclaredResource],
+                    source_ref: str, sha256: str, physical_ids: Mapping[str, str] | None = None,
+                    source: str = "template") -> Baseline:
+    """A new draft version; resources keyed by physical id where known (that is what Config
+    reports), else the template's literal name, else the logical id."""
+    author = ctx.user_with(*AUTHORS)
+    if not name.strip():
+        raise BadInput("a baseline needs a --name")
+    if not resources:
+        raise BadInput(f"{source_ref} declares no resources")
+    ids = physical_ids or {}
+    repo = Configs(ctx.session)
+    baseline = Baseline(name=name.strip(), version=repo.latest_version(name.strip()) + 1,
+                        status="draft", source=source, source_ref=source_ref,
+                        source_sha256=sha256, author_id=author.id, created_at=ctx.now)
+    repo.add(baseline)
+    repo.add(*[BaselineResource(
+        baseline_id=baseline.id, resource_type=r.resource_type,
+        resource_id=ids.get(r.logical_id) or r.physical_name or r.logical_id,
+        logical_id=r.logical_id, properties=dict(r.properties)) for r in resources])
+    ctx.record("baseline.imported", f"baseline:{baseline.name}", {
+        "version": baseline.version, "source": source, "source_ref": source_ref,
+        "sha256": sha256, "resources": len(resources)})
+    return baseline
+
+
+def approve(ctx: Context, name: str, version: int | None, change_key: str | None) -> Baseline:
+    """CFG-3: a security engineer other than the author; replacing one needs an approved change."""
+    approver = ctx.user_with(Role.SECURITY_ENGINEER)
+    repo = Configs(ctx.session)
+    baseline = repo.baseline(name, version)
+    if baseline.status != "draft":
+        raise Refused("state", f"{name} v{baseline.version} is {baseline.status}")
+    if approver.id == baseline.author_id:
+        raise Refused("SoD", f"{approver.email} authored {name} v{baseline.version}")
+    current = [b for b in repo.baselines() if b.name == baseline.name and b.status == "approved"]
+    if current:
+        _check_replacing_change(ctx, change_key)
+    for old in current:
+        old.status = "superseded"
+        _rebaseline(ctx, old)
+    baseline.status, baseline.approver_id, baseline.approved_at = "approved", approver.id, ctx.now
+    baseline.change_key = change_key.upper() if change_key else None
+    ctx.session.flush()
+    ctx.record("baseline.approved", f"baseline:{baseline.name}", {
+        "version": baseline.version, "replaces": [b.version for b in current],
+        "change": baseline.change_key})
+    return baseline
+
+
+def _check_replacing_change(ctx: Context, change_key: str | None) -> None:
+    if not change_key:
+        raise Refused("CFG-2", "replacing an approved baseline needs an approved change "
+                               "(--change KEY)")
+    change = Changes(ctx.session).get(change_key)
+    if change.status not in REPLACEABLE_BY:
+        raise Refused("CFG-2", f"{change.key} is {change.status}; it must be approved")
+
+
+def _rebaseline(ctx: Context, old: Baseline) -> None:
+    """Open drift on a replaced baseline closes: the new baseline is the approved truth."""
+    ids = {r.id for r in old.resources}
+    for drift in Configs(ctx.session).drifts(DriftStatus.OPEN.value):
+        if drift.baseline_resource_id in ids:
+            drift.status = transition(DriftStatus.OPEN, DriftAction.REBASELINE).value
+            drift.closed_at = ctx.now
+            ctx.record("drift.rebaselined", f"drift:{drift.id}", {"baseline": old.name})
+
+
+def view(baseline: Baseline, with_resources: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": baseline.name, "version": baseline.version, "status": baseline.status,
+        "source": baseline.source, "source_ref": baseline.source_ref,
+        "sha256": baseline.source_sha256, "author": baseline.author.email,
+        "approver": baseline.approver.email if baseline.approver else None,
+        "approved_at": baseline.approved_at.isoformat() if baseline.approved_at else None,
+        "change": baseline.change_key, "resources": len(baseline.resources)}
+    if with_resources:
+        out["resources"] = [{"type": r.resource_type, "id": r.resource_id,
+                             "logical_id": r.logical_id, "properties": r.properties}
+                            for r in baseline.resources]
+    return out
+
+
+def drift_view(d: Drift) -> dict[str, Any]:
+    return {"id": d.id, "resource_type": d.resource_type, "resource_id": d.resource_id,
+            "status": d.status, "authorised_by": d.authorised_by,
+            "detected_at": d.detected_at.isoformat(),
+            "due_at": d.due_at.isoformat() if d.due_at else None,
+            "closed_at": d.closed_at.isoformat() if d.closed_at else None,
+            "remediation_seconds": d.remediation_seconds, "reopened": d.reopened,
+            "differences": d.differences}
