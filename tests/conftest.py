@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.config import Settings
+from changegate.db import configuration as _configuration  # noqa: F401  (its tables)
 from changegate.db import schema
 from changegate.db.engine import build_engine
-from changegate.db import configuration as _configuration  # noqa: F401  (its tables)
 from changegate.db.models import Base
 
 PG_URL = os.environ.get("CHANGEGATE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from changegate import __version__
-from changegate.api import changes, errors, hooks, pipeline
+from changegate.api import changes, configuration, errors, hooks, pipeline
 from changegate.bootstrap import App
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
@@ -22,6 +22,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(changes.router)
     api.include_router(pipeline.router)
     api.include_router(hooks.router)
+    api.include_router(configuration.router)
 
     @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
     def health() -> dict[str, str]:

@@ -9,7 +9,17 @@ import click
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from changegate.cli import changes, demo, ledger, pipeline, policy, serve, tokens, users
+from changegate.cli import (
+    changes,
+    configuration,
+    demo,
+    ledger,
+    pipeline,
+    policy,
+    serve,
+    tokens,
+    users,
+)
 from changegate.cli.output import error
 from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
 
@@ -32,6 +42,9 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(pipeline.test_app, name="test")
 app.add_typer(pipeline.gate_app, name="gate")
 app.add_typer(pipeline.deploy_app, name="deploy")
+app.add_typer(configuration.baseline_app, name="baseline")
+app.add_typer(configuration.config_app, name="config")
+app.add_typer(configuration.drift_app, name="drift")
 app.command("serve", help="Serve the REST API (OpenAPI at /docs).")(serve.serve)
 
 

@@ -12,7 +12,9 @@ from rich.table import Table
 
 
 def console() -> Console:
-    return Console(soft_wrap=True, highlight=False)
+    # Piped output (CI logs, `| less`) has no terminal width; 80 columns would fold every table.
+    width = None if sys.stdout.isatty() else 160
+    return Console(soft_wrap=True, highlight=False, width=width)
 
 
 def emit_json(value: Any) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from changegate.db.changes import Changes
 from changegate.db.configs import Configs
 from changegate.db.configuration import Baseline, BaselineResource, Drift
+from changegate.db.models import Review
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused
@@ -16,6 +21,7 @@ from changegate.services.context import Context
 
 AUTHORS = (Role.SECURITY_ENGINEER, Role.REQUESTER, Role.ADMIN)
 REPLACEABLE_BY = {"approved", "implemented", "closed"}
+BASELINE_VERIFICATION = "baseline_verification"
 
 
 def import_baseline(ctx: Context, name: str, resources: Sequence[DeclaredResource],
@@ -110,3 +116,51 @@ def drift_view(d: Drift) -> dict[str, Any]:
             "closed_at": d.closed_at.isoformat() if d.closed_at else None,
             "remediation_seconds": d.remediation_seconds, "reopened": d.reopened,
             "differences": d.differences}
+
+
+def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
+    """'2026-Q3' -> [2026-07-01, 2026-10-01) in UTC."""
+    try:
+        year_text, q_text = quarter.upper().split("-Q")
+        year, q = int(year_text), int(q_text)
+        if not 1 <= q <= 4:
+            raise ValueError
+    except ValueError:
+        raise BadInput(f"not a quarter: {quarter!r} (expected e.g. 2026-Q3)") from None
+    start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
+    end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def verify_quarter(ctx: Context, quarter: str) -> Review:
+    """CFG-3: the security engineer's signed quarterly verification of baselines and drift."""
+    engineer = ctx.user_with(Role.SECURITY_ENGINEER)
+    start, end = quarter_bounds(quarter)
+    if ctx.now < end:
+        raise Refused("CFG-3", f"{quarter} has not ended yet; verify it after {end.date()}")
+    repo = Configs(ctx.session)
+    found = [d for d in repo.drifts() if start <= d.detected_at < end]
+    report = {
+        "quarter": quarter.upper(),
+        "baselines": [{"name": b.name, "version": b.version, "resources": len(b.resources)}
+                      for b in repo.baselines() if b.status == "approved"],
+        "drift": {"found": len(found),
+                  "unauthorised": sum(1 for d in found if not d.authorised_by),
+                  "by_status": dict(Counter(d.status for d in found)),
+                  "late": sum(1 for d in found if d.due_at and (d.closed_at or ctx.now) > d.due_at),
+                  "ids": [d.id for d in found]}}
+    summary = json.dumps(report, sort_keys=True)
+    review = Review(kind=BASELINE_VERIFICATION, change_id=None, author_id=engineer.id,
+                    summary=summary, recorded_at=ctx.now)
+    Changes(ctx.session).add_review(review)
+    ctx.record("baseline.verified", f"quarter:{quarter.upper()}", report | {
+        "review_id": review.id, "sha256": hashlib.sha256(summary.encode()).hexdigest()})
+    return review
+
+
+def list_baselines(ctx: Context) -> list[Baseline]:
+    return list(Configs(ctx.session).baselines())
+
+
+def get(ctx: Context, name: str, version: int | None = None) -> Baseline:
+    return Configs(ctx.session).baseline(name, version)

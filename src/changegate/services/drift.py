@@ -55,8 +55,7 @@ def _config_of(item: ObservedItem) -> dict[str, object] | None:
     # (S3 versioning, policies) or as tags; expose them under the declared names as well.
     for name, value in item.supplementary.items():
         merged.setdefault(name, value)
-    if item.tags:
-        merged.setdefault("Tags", [{"Key": k, "Value": v} for k, v in sorted(item.tags.items())])
+    merged.setdefault("Tags", [{"Key": k, "Value": v} for k, v in sorted(item.tags.items())])
     return merged
 
 

@@ -1,0 +1,96 @@
+"""Baselines from a template, AWS Config snapshots in, drift out: as a security engineer would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result
+
+Cli = Callable[..., Result]
+TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: logs-prod
+      VersioningConfiguration:
+        Status: Enabled
+      Tags:
+        - {Key: owner, Value: !Ref AWS::AccountId}
+"""
+
+
+def snapshot(path: Path, at: str, status: str) -> Path:
+    path.write_text(json.dumps({"fileVersion": "1.0", "configurationItems": [{
+        "configurationItemVersion": "1.3", "configurationItemCaptureTime": at,
+        "configurationItemStatus": "OK", "resourceType": "AWS::S3::Bucket",
+        "resourceId": "logs-prod", "resourceName": "logs-prod", "ARN": "arn:aws:s3:::logs-prod",
+        "awsRegion": "us-east-1", "awsAccountId": "123456789012",
+        "configuration": {"name": "logs-prod", "owner": {"id": "abc"}},
+        "supplementaryConfiguration": {"BucketVersioningConfiguration": {"status": status}},
+        "tags": {"owner": "123456789012"}}, {"resourceType": "AWS::S3::Bucket"}]}))
+    return path
+
+
+@pytest.fixture
+def team(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "true")
+    monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-01T09:00:00Z")
+    for email in ("sam@example.com", "sec@example.com"):
+        assert cli("user", "add", email, "--name", email, "--role",
+                   "security_engineer").code == 0
+    return cli
+
+
+def test_import_approve_ingest_scan_remediate(team: Cli, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    template = tmp_path / "stack.yaml"
+    template.write_text(TEMPLATE.replace("VersioningConfiguration:\n        Status: Enabled",
+                                         "BucketVersioningConfiguration:\n        status: Enabled"))
+    sam, sec = ("--as", "sam@example.com"), ("--as", "sec@example.com")
+    assert team("baseline", "import", str(template), "--name", "logs", *sam).code == 0
+    refused = team("baseline", "approve", "logs", *sam)
+    assert refused.code == 1 and "SoD" in refused.err
+    assert team("baseline", "approve", "logs", *sec).code == 0
+    ingested = team("config", "ingest", str(snapshot(tmp_path / "a.json",
+                                                     "2026-09-01T08:00:00Z", "Suspended")), *sam)
+    assert ingested.code == 0 and "ingested 1 configuration items" in ingested.out
+    assert "skipped:" in ingested.err and "item 2" in ingested.err
+    scan = json.loads(team("drift", "scan", *sam, "--json").out)
+    assert len(scan["opened"]) == 1
+    [found] = json.loads(team("drift", "list", "--json").out)
+    assert found["due_at"] == "2026-09-03T09:00:00+00:00"
+    assert found["differences"] == [{"path": "/BucketVersioningConfiguration/status",
+                                     "expected": "Enabled", "actual": "Suspended"}]
+    monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-02T09:00:00Z")
+    team("config", "ingest", str(snapshot(tmp_path / "b.json", "2026-09-02T08:00:00Z",
+                                          "Enabled")), *sam)
+    assert json.loads(team("drift", "scan", *sam, "--json").out)["closed"] == [found["id"]]
+    shown = json.loads(team("drift", "show", str(found["id"]), "--json").out)
+    assert shown["status"] == "remediated" and shown["remediation_seconds"] == 23 * 3600
+    monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-10-02T09:00:00Z")
+    verified = json.loads(team("baseline", "verify", "--quarter", "2026-Q3", *sec, "--json").out)
+    assert verified["drift"]["found"] == 1 and verified["drift"]["late"] == 0
+    assert team("ledger", "verify").code == 0
+
+
+def test_every_shared_template_imports(team: Cli) -> None:
+    root = Path(__file__).resolve().parents[3] / "shared" / "data" / "cloudformation"
+    templates = sorted((root / "templates").glob("*.yaml")) + sorted(
+        (root / "templates").glob("*.json"))
+    assert templates, f"templates missing under {root}"
+    for i, path in enumerate(templates):
+        result = team("baseline", "import", str(path), "--name", f"t{i}", "--as",
+                      "sam@example.com")
+        assert result.code == 0, (path, result.err)
+
+
+def test_bad_template_is_one_line_exit_2(team: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("Resources: [1, 2\n")
+    result = team("baseline", "import", str(bad), "--name", "x", "--as", "sam@example.com")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
