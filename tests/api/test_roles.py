@@ -22,7 +22,8 @@ def routes(api: Api) -> list[tuple[str, str, list[str]]]:
 
 
 def request_for(method: str, path: str, key: str) -> dict[str, Any]:
-    url = path.replace("{key}", key).replace("{deployment_id}", "1")
+    url = (path.replace("{key}", key).replace("{deployment_id}", "1")
+           .replace("{name}", "b").replace("{drift_id}", "1"))
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
         "/api/v1/changes/{key}": {"json": {"title": "new title"}},
@@ -35,6 +36,11 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         "/api/v1/deployments": {"json": {"change": key, "environment": "staging",
                                          "commit": SHA, "run_url": "https://ci/1"}},
         "/api/v1/deployments/{deployment_id}/fail": {"json": {}},
+        "/api/v1/baselines": {"data": {"name": "b"}, "files": {"template": (
+            "t.yaml", b"Resources: {B: {Type: 'AWS::S3::Bucket'}}", "application/yaml")}},
+        "/api/v1/baselines/{name}/approve": {"json": {}},
+        "/api/v1/baselines/verify": {"json": {"quarter": "2026-Q3"}},
+        "/api/v1/config/items": {"json": {"configurationItems": []}},
         "/api/v1/deployments/{deployment_id}/rollback": {"json": {"to_commit": SHA}},
     }
     extra = bodies.get(path, {}) if method != "GET" else {}
