@@ -94,3 +94,64 @@ def test_bad_template_is_one_line_exit_2(team: Cli, tmp_path: Path) -> None:
     bad.write_text("Resources: [1, 2\n")
     result = team("baseline", "import", str(bad), "--name", "x", "--as", "sam@example.com")
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+
+
+def test_ingest_from_aws_config_over_moto(team: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config ingest --source aws` through boto3's standard environment, against moto."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}",
+                            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            monkeypatch.setenv(name, value)
+        config, s3 = boto3.client("config"), boto3.client("s3")
+        config.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": "arn:aws:iam::123456789012:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+        s3.create_bucket(Bucket="logs-prod")
+        result = team("config", "ingest", "--source", "aws", "--resource-type",
+                      "AWS::S3::Bucket", "--as", "sam@example.com")
+        assert result.code == 0 and "ingested 1 configuration items" in result.out, result.err
+    finally:
+        server.stop()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    down = team("config", "ingest", "--source", "aws", "--resource-type", "AWS::S3::Bucket",
+                "--as", "sam@example.com")
+    assert down.code == 2 and len(down.err.strip().splitlines()) == 1, down.err
+
+
+def test_ingest_cloudformation_drift_and_scan(team: Cli, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drift detection results (a local CloudFormation speaking the Query protocol) become
+    observations, compared with the baseline imported from the same template."""
+    from tests.integrations.fake_cloudformation import FakeCloudFormation, documented
+
+    sample = documented("detect-drift-stack__03__describe-stack-resource-drifts.json")
+    [queue] = sample["StackResourceDrifts"]
+    template = tmp_path / "queue.yaml"
+    template.write_text("Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+                        "      DelaySeconds: 20\n      VisibilityTimeout: 60\n"
+                        "      RedrivePolicy: {deadLetterTargetArn: !GetAtt DLQ.Arn, "
+                        "maxReceiveCount: 10}\n")
+    sam = ("--as", "sam@example.com")
+    assert team("baseline", "import", str(template), "--name", "queue", *sam, "--physical",
+                f"Queue={queue['PhysicalResourceId']}").code == 0
+    assert team("baseline", "approve", "queue", "--as", "sec@example.com").code == 0
+    with FakeCloudFormation([queue], in_progress_polls=0) as fake:
+        for name, value in {"AWS_ENDPOINT_URL": fake.url, "AWS_ACCESS_KEY_ID": "testing",
+                            "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            monkeypatch.setenv(name, value)
+        result = team("config", "ingest", "--source", "cloudformation", "--stack",
+                      "my-stack-with-resource-drift", *sam)
+    assert result.code == 0 and "ingested 1 configuration items" in result.out, result.err
+    assert len(json.loads(team("drift", "scan", *sam, "--json").out)["opened"]) == 1
+    [found] = json.loads(team("drift", "list", "--json").out)
+    assert found["differences"] == [
+        {"path": "/DelaySeconds", "expected": 20, "actual": 120},
+        {"path": "/RedrivePolicy/maxReceiveCount", "expected": 10, "actual": 12}]

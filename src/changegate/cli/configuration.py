@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from changegate.cli import runtime
+from changegate.cli import aws, runtime
 from changegate.cli.output import emit_json, say, table
 from changegate.domain.configuration import ObservedItem
 from changegate.domain.errors import BadInput
@@ -122,22 +122,43 @@ def verify(quarter: Annotated[str, typer.Option(help="e.g. 2026-Q3")], as_: As,
         f"{found['late']} remediated late or still open past due)")
 
 
-@config_app.command("ingest")
-def ingest(paths: list[Path], as_: As,
-           source: Annotated[str, typer.Option(help="files (snapshots, history, "
-                                               "notifications).")] = "files") -> None:
-    """Ingest AWS Config configuration items; malformed ones are reported and skipped."""
-    if source != "files":
-        raise BadInput("--source aws is not available yet; export Config snapshots to files")
+def _from_files(paths: list[Path]) -> tuple[list[ObservedItem], list[str]]:
     items: list[ObservedItem] = []
+    problems: list[str] = []
     for path in paths:
-        found, problems = awsconfig.read_file(_read(path), str(path))
+        found, skipped = awsconfig.read_file(_read(path), str(path))
         items.extend(found)
-        for problem in problems:
-            sys.stderr.write(f"skipped: {problem}\n")
+        problems.extend(skipped)
+    return items, problems
+
+
+@config_app.command("ingest")
+def ingest(as_: As, paths: Annotated[list[Path] | None, typer.Argument(
+               help="Snapshot, history or notification files (--source files).")] = None,
+           source: Annotated[str, typer.Option(help="files, aws (AWS Config API or its S3 "
+                                               "delivery) or cloudformation (drift).")]
+           = "files",
+           resource_type: Annotated[list[str] | None, typer.Option(
+               help="aws: resource types to read, e.g. AWS::S3::Bucket.")] = None,
+           bucket: Annotated[str | None, typer.Option(help="aws: Config's S3 bucket.")] = None,
+           prefix: Annotated[str, typer.Option(help="aws: key prefix in the bucket.")] = "",
+           stack: Annotated[list[str] | None, typer.Option(
+               help="cloudformation: stacks to run drift detection on.")] = None) -> None:
+    """Ingest observed configuration; malformed items are reported and skipped."""
+    if source == "files":
+        if not paths:
+            raise BadInput("give the files to ingest")
+        items, problems = _from_files(paths)
+        label = ",".join(map(str, paths))
+    elif source in ("aws", "cloudformation"):
+        items, problems = aws.read(source, resource_type or [], bucket, prefix, stack or [])
+        label = source
+    else:
+        raise BadInput(f"unknown --source {source!r}; use files, aws or cloudformation")
+    for problem in problems:
+        sys.stderr.write(f"skipped: {problem}\n")
     with runtime.app() as cg:
-        result = cg.run(lambda ctx: drift.ingest(ctx, items, ",".join(map(str, paths))),
-                        actor=as_)
+        result = cg.run(lambda ctx: drift.ingest(ctx, items, label), actor=as_)
     say(f"ingested {result.added} configuration items ({result.duplicates} already known)")
 
 

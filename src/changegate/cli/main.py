@@ -22,6 +22,7 @@ from changegate.cli import (
 )
 from changegate.cli.output import error
 from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
+from changegate.integrations.ports import IntegrationError
 
 OK, REFUSED, BAD = 0, 1, 2
 
@@ -70,6 +71,9 @@ def run(argv: list[str]) -> int:
     except DomainError as exc:
         error(exc.message)
         return exit_code(exc)
+    except IntegrationError as exc:
+        error(str(exc))
+        return BAD
     except SQLAlchemyError as exc:
         error(f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
         return BAD

@@ -99,3 +99,25 @@ class ResourceDrift:
     timestamp: datetime
     expected: dict[str, object] | None = None
     actual: dict[str, object] | None = None
+
+
+CHECKED = {DriftStatusCfn.IN_SYNC, DriftStatusCfn.MODIFIED, DriftStatusCfn.DELETED}
+
+
+def observed_from_drift(drift: ResourceDrift) -> ObservedItem | None:
+    """A CloudFormation drift result as an observation of the resource's actual properties.
+
+    Its properties are CloudFormation-shaped, so they compare directly with a baseline imported
+    from the same template. NOT_CHECKED, UNKNOWN and UNSUPPORTED say nothing and are dropped.
+    """
+    if drift.status not in CHECKED or not drift.physical_id:
+        return None
+    deleted = drift.status is DriftStatusCfn.DELETED
+    parts = drift.stack_id.split(":")
+    account = parts[4] if len(parts) > 5 else ""
+    region = parts[3] if len(parts) > 5 else None
+    return ObservedItem(
+        resource_type=drift.resource_type, resource_id=drift.physical_id, arn=None,
+        account_id=account, region=region, captured_at=drift.timestamp,
+        status="ResourceDeleted" if deleted else "OK",
+        configuration=None if deleted else dict(drift.actual or {}))
