@@ -10,7 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from changegate.domain.errors import InvalidTransition, Refused
+from changegate.domain.errors import Refused
+from changegate.domain.states import step
 
 
 class ChangeStatus(StrEnum):
@@ -75,11 +76,7 @@ HINTS: Final[Mapping[tuple[ChangeStatus, Action], str]] = {
 
 
 def transition(current: ChangeStatus, action: Action) -> ChangeStatus:
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        hint = HINTS.get((current, action), "")
-        raise InvalidTransition(current.value, action.value, hint) from None
+    return step(TRANSITIONS, current, action, HINTS.get((current, action), ""))
 
 
 def implement_action(change_type: ChangeType, status: ChangeStatus) -> Action:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from changegate.domain.errors import InvalidTransition, Refused
+from changegate.domain.errors import Refused
+from changegate.domain.states import step
 
 
 class DeploymentStatus(StrEnum):
@@ -36,10 +37,7 @@ TRANSITIONS: Final[Mapping[tuple[DeploymentStatus, DeploymentAction], Deployment
 
 
 def transition(current: DeploymentStatus, action: DeploymentAction) -> DeploymentStatus:
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        raise InvalidTransition(current.value, action.value.replace("_", " ")) from None
+    return step(TRANSITIONS, current, action)
 
 
 @dataclass(frozen=True)

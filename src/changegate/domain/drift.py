@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 from changegate.domain.calendar import add_clock_hours
-from changegate.domain.errors import InvalidTransition
+from changegate.domain.states import step
 
 # Values CloudFormation resolves at deploy time; a template cannot tell us what they become.
 INTRINSICS: Final = frozenset({
@@ -102,10 +102,7 @@ TRANSITIONS: Final[Mapping[tuple[DriftStatus, DriftAction], DriftStatus]] = {
 
 
 def transition(current: DriftStatus, action: DriftAction) -> DriftStatus:
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        raise InvalidTransition(current.value, action.value) from None
+    return step(TRANSITIONS, current, action)
 
 
 @dataclass(frozen=True)

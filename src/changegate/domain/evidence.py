@@ -16,8 +16,9 @@ class TestReport:
     skipped: int
     flaky: int
     duration_seconds: float
+    suites: int
     sha256: str
-    format: str
+    format_hint: str  # informative only: pytest, surefire, go-junit-report, jest, generic
     failing: tuple[str, ...] = ()
 
     @property

@@ -21,7 +21,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 from changegate.domain.configuration import ObservedItem
 from changegate.domain.errors import BadInput
 from changegate.integrations.ports import IntegrationError
+from changegate.integrations.times import aws_time
 
 MAX_FILE_BYTES: Final = 256 * 1024 * 1024
 BATCH_SIZE: Final = 100
@@ -58,19 +59,7 @@ def _required(raw: Raw, where: str, *keys: str) -> str:
 
 
 def _captured_at(value: object, where: str) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value  # milliseconds past 5138 AD in seconds
-        parsed = datetime.fromtimestamp(seconds, UTC)
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadInput(f"{where}: bad configurationItemCaptureTime {value[:40]!r}") from None
-    else:
-        raise BadInput(f"{where}: missing configurationItemCaptureTime")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return aws_time(value, where, "configurationItemCaptureTime")
 
 
 def _configuration(value: object, where: str) -> dict[str, object] | None:

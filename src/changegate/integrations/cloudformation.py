@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import yaml
@@ -36,6 +36,7 @@ from changegate.domain.configuration import (
 )
 from changegate.domain.errors import BadInput
 from changegate.integrations.ports import IntegrationError
+from changegate.integrations.times import aws_time
 
 MAX_TEMPLATE_BYTES: Final = 1_000_000
 MAX_POLLS: Final = 120
@@ -180,16 +181,7 @@ def parse_template(data: bytes, source: str) -> list[DeclaredResource]:
 
 
 def _timestamp(value: object, where: str) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadInput(f"{where}: bad Timestamp {value!r}") from None
-    else:
-        raise BadInput(f"{where}: missing Timestamp")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return aws_time(value, where, "Timestamp")
 
 
 def _properties(value: object, where: str) -> dict[str, object] | None:

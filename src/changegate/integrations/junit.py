@@ -40,6 +40,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from changegate.domain.errors import BadInput
+from changegate.domain.evidence import TestReport
 
 # A regression report of tens of thousands of cases is a few MiB; 50 MiB leaves ample headroom
 # while bounding the memory one upload can make the server spend on a parse tree.
@@ -69,24 +70,8 @@ _PRECEDENCE: Final = (
 )
 
 
-@dataclass(frozen=True)
-class JUnitSummary:
-    tests: int
-    passed: int
-    failures: int
-    errors: int
-    skipped: int
-    flaky: int
-    duration_seconds: float
-    suites: int
-    sha256: str
-    format_hint: str
-    failing: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        # No testcases is no evidence: an empty run must never satisfy CM-4.
-        return self.tests > 0 and self.failures == 0 and self.errors == 0
+# The summary is the domain's TestReport: the rules read exactly what the parser found.
+JUnitSummary = TestReport
 
 
 @dataclass

@@ -32,7 +32,7 @@ def record(ctx: Context, key: str, environment: str, commit: str, report: TestRe
                   passed=report.passed, failures=report.failures, errors=report.errors,
                   skipped=report.skipped, flaky=report.flaky,
                   duration_seconds=report.duration_seconds, report_sha256=report.sha256,
-                  report_format=report.format, doc_url=doc_url, ok=report.ok,
+                  report_format=report.format_hint, doc_url=doc_url, ok=report.ok,
                   recorded_by_id=user.id, recorded_at=ctx.now)
     Pipeline(ctx.session).add(run)
     ctx.record("test_run.recorded", change.key, {
