@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from changegate.db.configuration import Baseline, BaselineResource, Drift, Observation
@@ -12,6 +14,24 @@ from changegate.db.models import Change
 from changegate.domain.errors import NotFound
 
 Key = tuple[str, str]
+
+
+class ResourceRow(NamedTuple):
+    id: int
+    resource_type: str
+    resource_id: str
+    logical_id: str | None
+    properties: dict[str, Any]
+
+
+class ObservationRow(NamedTuple):
+    id: int
+    resource_type: str
+    resource_id: str
+    arn: str | None
+    captured_at: datetime
+    status: str
+    configuration: dict[str, Any] | None
 
 
 class Configs:
@@ -39,27 +59,34 @@ class Configs:
         return self.session.execute(
             select(Baseline).order_by(Baseline.name, Baseline.version)).scalars().all()
 
-    def approved_resources(self) -> Sequence[BaselineResource]:
-        stmt = (select(BaselineResource).join(Baseline)
-                .where(Baseline.status == "approved").order_by(BaselineResource.id))
-        return self.session.execute(stmt).scalars().all()
+    def known_captures(self, keys: set[Key]) -> set[tuple[str, str, datetime]]:
+        """(type, id, capture time) already stored for these resources: one query per 500."""
+        found: set[tuple[str, str, datetime]] = set()
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start:start + 500]
+            stmt = select(Observation.resource_type, Observation.resource_id,
+                          Observation.captured_at).where(
+                tuple_(Observation.resource_type, Observation.resource_id).in_(chunk))
+            found.update((t, i, at) for t, i, at in self.session.execute(stmt))
+        return found
 
-    def observation_exists(self, key: Key, captured_at: object) -> bool:
-        stmt = select(Observation.id).where(
-            Observation.resource_type == key[0], Observation.resource_id == key[1],
-            Observation.captured_at == captured_at)
-        return self.session.execute(stmt).first() is not None
+    def approved_resource_rows(self) -> list[ResourceRow]:
+        r = BaselineResource
+        stmt = (select(r.id, r.resource_type, r.resource_id, r.logical_id, r.properties)
+                .join(Baseline).where(Baseline.status == "approved").order_by(r.id))
+        return [ResourceRow(*row) for row in self.session.execute(stmt)]
 
-    def latest_observations(self) -> dict[Key, Observation]:
-        newest = (select(Observation.resource_type, Observation.resource_id,
-                         func.max(Observation.captured_at).label("at"))
-                  .group_by(Observation.resource_type, Observation.resource_id).subquery())
-        stmt = select(Observation).join(newest, (
-            (Observation.resource_type == newest.c.resource_type)
-            & (Observation.resource_id == newest.c.resource_id)
-            & (Observation.captured_at == newest.c.at)))
-        return {(o.resource_type, o.resource_id): o
-                for o in self.session.execute(stmt).scalars()}
+    def latest_observation_rows(self) -> dict[Key, ObservationRow]:
+        o = Observation
+        newest = (select(o.resource_type, o.resource_id, func.max(o.captured_at).label("at"))
+                  .group_by(o.resource_type, o.resource_id).subquery())
+        stmt = select(o.id, o.resource_type, o.resource_id, o.arn, o.captured_at, o.status,
+                      o.configuration).join(newest, (
+                          (o.resource_type == newest.c.resource_type)
+                          & (o.resource_id == newest.c.resource_id)
+                          & (o.captured_at == newest.c.at)))
+        return {(row[1], row[2]): ObservationRow(*row) for row in self.session.execute(stmt)}
 
     def latest_drifts(self) -> dict[int, Drift]:
         """The newest drift of each baseline resource."""

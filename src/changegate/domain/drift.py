@@ -35,14 +35,8 @@ def _is_intrinsic(value: object) -> bool:
     return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in INTRINSICS
 
 
-def _lookup(observed: Mapping[str, object], key: str) -> tuple[bool, object]:
-    if key in observed:
-        return True, observed[key]
-    folded = key.lower()
-    for name, value in observed.items():
-        if name.lower() == folded:
-            return True, value
-    return False, None
+def _folded(observed: Mapping[str, object]) -> dict[str, object]:
+    return {name.lower(): value for name, value in observed.items()}
 
 
 def _same_scalar(expected: object, actual: object) -> bool:
@@ -53,11 +47,16 @@ def _same_scalar(expected: object, actual: object) -> bool:
 def diff(declared: Mapping[str, object], observed: Mapping[str, object],
          prefix: str = "") -> list[Difference]:
     out: list[Difference] = []
+    folded: dict[str, object] | None = None
     for key, expected in sorted(declared.items()):
         path = f"{prefix}/{key}"
         if _is_intrinsic(expected):
             continue
-        found, actual = _lookup(observed, key)
+        found = key in observed
+        actual = observed.get(key)
+        if not found:
+            folded = _folded(observed) if folded is None else folded
+            found, actual = key.lower() in folded, folded.get(key.lower())
         if not found:
             out.append(Difference(path, expected, MISSING))
         elif isinstance(expected, Mapping) and isinstance(actual, Mapping):
