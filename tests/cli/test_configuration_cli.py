@@ -155,3 +155,19 @@ def test_ingest_cloudformation_drift_and_scan(team: Cli, tmp_path: Path,
     assert found["differences"] == [
         {"path": "/DelaySeconds", "expected": 20, "actual": 120},
         {"path": "/RedrivePolicy/maxReceiveCount", "expected": 10, "actual": 12}]
+
+
+def test_adopt_observed_configuration_as_a_baseline(team: Cli, tmp_path: Path) -> None:
+    sam = ("--as", "sam@example.com")
+    team("config", "ingest", str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z",
+                                          "Enabled")), *sam)
+    made = team("baseline", "adopt", "--name", "observed", "--resource",
+                "AWS::S3::Bucket=logs-prod", *sam, "--json")
+    assert made.code == 0 and json.loads(made.out)["source"] == "observed", made.err
+    assert team("baseline", "approve", "observed", "--as", "sec@example.com").code == 0
+    assert json.loads(team("drift", "scan", *sam, "--json").out)["opened"] == []
+    team("config", "ingest", str(snapshot(tmp_path / "b.json", "2026-09-01T08:30:00Z",
+                                          "Suspended")), *sam)
+    assert len(json.loads(team("drift", "scan", *sam, "--json").out)["opened"]) == 1
+    missing = team("baseline", "adopt", "--name", "x", "--resource", "AWS::S3::Bucket=nope", *sam)
+    assert missing.code == 2 and "no observed configuration" in missing.err

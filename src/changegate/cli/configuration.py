@@ -63,6 +63,27 @@ def import_(template: Path, name: Annotated[str, typer.Option()], as_: As,
             "(draft: a security engineer other than you must approve it)")
 
 
+@baseline_app.command("adopt")
+def adopt(name: Annotated[str, typer.Option()], as_: As,
+          resource: Annotated[list[str], typer.Option(
+              help="TYPE=ID of an observed resource, e.g. AWS::S3::Bucket=logs-prod.")],
+          json_out: Json = False) -> None:
+    """Adopt resources' last observed configuration as a new draft baseline version."""
+    keys = []
+    for item in resource:
+        kind, sep, ident = item.partition("=")
+        if not sep or not kind or not ident:
+            raise BadInput(f"--resource wants TYPE=ID, got {item!r}")
+        keys.append((kind, ident))
+    with runtime.app() as cg:
+        out = cg.run(lambda ctx: baselines.view(baselines.adopt(ctx, name, keys)), actor=as_)
+    if json_out:
+        emit_json(out)
+    else:
+        say(f"baseline {out['name']} v{out['version']}: {out['resources']} observed resources "
+            "adopted (draft: a security engineer other than you must approve it)")
+
+
 @baseline_app.command("approve")
 def approve(name: str, as_: As, version: Annotated[int | None, typer.Option()] = None,
             change: Annotated[str | None, typer.Option(

@@ -50,6 +50,24 @@ def import_baseline(ctx: Context, name: str, resources: Sequence[DeclaredResourc
     return baseline
 
 
+def adopt(ctx: Context, name: str, keys: Sequence[tuple[str, str]]) -> Baseline:
+    """A draft baseline from what AWS Config last observed, for resources not built from IaC
+    yet: their current configuration becomes the declared one, once approved."""
+    if not keys:
+        raise BadInput("name at least one --resource TYPE=ID to adopt")
+    observed = Configs(ctx.session).latest_observation_rows()
+    declared = []
+    for resource_type, resource_id in keys:
+        seen = observed.get((resource_type, resource_id))
+        if seen is None or seen.configuration is None:
+            raise BadInput(f"no observed configuration for {resource_type} {resource_id}")
+        declared.append(DeclaredResource(resource_id, resource_type, dict(seen.configuration),
+                                         resource_id))
+    text = json.dumps([[t, i] for t, i in keys], sort_keys=True)
+    return import_baseline(ctx, name, declared, "observed configuration",
+                           hashlib.sha256(text.encode()).hexdigest(), source="observed")
+
+
 def approve(ctx: Context, name: str, version: int | None, change_key: str | None) -> Baseline:
     """CFG-3: a security engineer other than the author; replacing one needs an approved change."""
     approver = ctx.user_with(Role.SECURITY_ENGINEER)
