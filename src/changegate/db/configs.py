@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from changegate.db.configuration import Baseline, BaselineResource, Drift, Observation
@@ -60,15 +60,21 @@ class Configs:
             select(Baseline).order_by(Baseline.name, Baseline.version)).scalars().all()
 
     def known_captures(self, keys: set[Key]) -> set[tuple[str, str, datetime]]:
-        """(type, id, capture time) already stored for these resources: one query per 500."""
+        """(type, id, capture time) already stored for these resources, 500 ids a query.
+
+        Grouped by type so each query is `type = ? AND id IN (...)`, which the (type, id) index
+        serves; a row-value IN over both columns made PostgreSQL scan the table.
+        """
+        by_type: dict[str, list[str]] = {}
+        for resource_type, resource_id in sorted(keys):
+            by_type.setdefault(resource_type, []).append(resource_id)
         found: set[tuple[str, str, datetime]] = set()
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start:start + 500]
-            stmt = select(Observation.resource_type, Observation.resource_id,
-                          Observation.captured_at).where(
-                tuple_(Observation.resource_type, Observation.resource_id).in_(chunk))
-            found.update((t, i, at) for t, i, at in self.session.execute(stmt))
+        for resource_type, ids in by_type.items():
+            for start in range(0, len(ids), 500):
+                stmt = select(Observation.resource_id, Observation.captured_at).where(
+                    Observation.resource_type == resource_type,
+                    Observation.resource_id.in_(ids[start:start + 500]))
+                found.update((resource_type, i, at) for i, at in self.session.execute(stmt))
         return found
 
     def approved_resource_rows(self) -> list[ResourceRow]:
