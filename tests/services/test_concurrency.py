@@ -123,3 +123,25 @@ def test_concurrent_implements_have_exactly_one_winner(app: App) -> None:
     log = Counter(actions(app))
     assert log["change.implemented"] + log["change.cancelled"] == 1
     assert_chain_linear(app)
+
+
+def test_verify_is_consistent_while_others_append(app: App) -> None:
+    """verify walks the chain and then reads the head: both must see one snapshot."""
+    from changegate import ledger
+
+    for i in range(300):
+        app.run(lambda ctx, i=i: ctx.record("test.fill", f"CHG-{i}", {"i": i}))
+    stop = threading.Event()
+
+    def append_until_stopped() -> None:
+        while not stop.is_set():
+            app.run(lambda ctx: ctx.record("test.live", "CHG-x", {}))
+
+    writer = threading.Thread(target=append_until_stopped)
+    writer.start()
+    try:
+        reports = [app.read(lambda ctx: ledger.verify(ctx.session, batch=50)) for _ in range(5)]
+    finally:
+        stop.set()
+        writer.join()
+    assert all(r.ok for r in reports), [r.problem for r in reports]

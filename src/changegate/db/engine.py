@@ -54,7 +54,12 @@ def _sqlite(url: str, **kwargs: Any) -> Engine:
 
 
 def session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    bind = engine
+    if read_only:
+        # One snapshot for the whole read: `ledger verify` walks the chain and then reads the
+        # head; under READ COMMITTED an append in between looked like a deleted record.
+        snapshot = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
+        bind = engine.execution_options(**{READ_ONLY: True}, **snapshot)
     factory = sessionmaker(bind, expire_on_commit=False)
     event.listen(factory, "before_flush", _refuse_nul)
     return factory

@@ -1,0 +1,257 @@
+"""Drift benchmark: ingest and scan N resources against an approved baseline.
+
+Everything goes through the real services (`users.add_user`, `baselines.import_baseline`,
+`baselines.approve`, `drift.ingest`, `drift.scan`) in `App.run` transactions. Each database runs
+in a fresh spawned process so its peak RSS is its own. Run from the repository root, e.g.
+
+    .venv/bin/python bench/drift_bench.py --db both --resources 100000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import multiprocessing
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from changegate.bootstrap import App, init
+from changegate.config import Settings
+from changegate.domain.configuration import DeclaredResource, ObservedItem
+from changegate.services import baselines, drift, users
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SCRATCH_DB = "changegate_driftbench"
+AUTHOR, APPROVER = "sam.sec@example.com", "lee.sec@example.com"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+TYPES = ("AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::IAM::Role")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ident(i: int) -> tuple[str, str]:
+    kind = TYPES[i % 3]
+    if kind == "AWS::S3::Bucket":
+        return kind, f"casper-data-{i:06d}"
+    if kind == "AWS::EC2::SecurityGroup":
+        return kind, f"sg-{i:017x}"
+    return kind, f"svc-role-{i:06d}"
+
+
+def declared(i: int) -> DeclaredResource:
+    """What the CloudFormation template says (CloudFormation property names)."""
+    kind, rid = ident(i)
+    team = ("payments", "search", "platform", "data")[i % 4]
+    if kind == "AWS::S3::Bucket":
+        props: dict[str, object] = {
+            "BucketName": rid, "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                   "KMSMasterKeyID": {"Ref": "DataKey"}}}]},
+            "Tags": [{"Key": "env", "Value": "production"}, {"Key": "team", "Value": team}]}
+    elif kind == "AWS::EC2::SecurityGroup":
+        props = {"GroupDescription": f"{team} service {i}", "VpcId": "vpc-0a1b2c3d",
+                 "SecurityGroupIngress": [
+                     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"},
+                     {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                      "SourceSecurityGroupId": {"Fn::GetAtt": ["AppSg", "GroupId"]}}]}
+    else:
+        props = {"RoleName": rid, "MaxSessionDuration": 3600, "Path": "/service/",
+                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                     {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                      "Action": "sts:AssumeRole"}]},
+                 "ManagedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/{team}-read"]}
+    return DeclaredResource(f"R{i:06d}", kind, props, physical_name=rid)
+
+
+def observed(i: int, at: datetime, drifted: bool) -> ObservedItem:
+    """What AWS Config reports (its own casing, strings for numbers, supplementary data)."""
+    kind, rid = ident(i)
+    props = dict(declared(i).properties)
+    supplementary: dict[str, object] = {}
+    tags: dict[str, str] = {}
+    if kind == "AWS::S3::Bucket":
+        tags = {t["Key"]: t["Value"] for t in props.pop("Tags")}  # type: ignore[attr-defined]
+        status = "Suspended" if drifted else "Enabled"
+        supplementary = {"VersioningConfiguration": {"status": status},
+                         "BucketEncryption": props.pop("BucketEncryption")}
+        config: dict[str, object] = {"name": rid, "owner": {"id": "abc"}, "creationDate": "2025"}
+    elif kind == "AWS::EC2::SecurityGroup":
+        cidr = "0.0.0.0/0" if drifted else "10.0.0.0/8"
+        config = {"groupId": rid, "groupDescription": props["GroupDescription"],
+                  "vpcId": "vpc-0a1b2c3d", "securityGroupIngress": [
+                      {"ipProtocol": "tcp", "fromPort": "443", "toPort": "443", "cidrIp": cidr},
+                      {"ipProtocol": "tcp", "fromPort": "5432", "toPort": "5432",
+                       "sourceSecurityGroupId": "sg-0app"}]}
+    else:
+        arns = list(props["ManagedPolicyArns"])  # type: ignore[call-overload]
+        if drifted:
+            arns.append("arn:aws:iam::aws:policy/AdministratorAccess")
+        config = {"roleName": rid, "roleId": f"AROA{i:016d}", "maxSessionDuration": "3600",
+                  "path": "/service/", "assumeRolePolicyDocument":
+                  props["AssumeRolePolicyDocument"], "managedPolicyArns": arns}
+    arn = f"arn:aws:config:{REGION}:{ACCOUNT}:{kind}/{rid}"
+    return ObservedItem(kind, rid, arn, ACCOUNT, REGION, at, "OK", config, tags,
+                        supplementary=supplementary)
+
+
+class Meter:
+    """Wall time, SQL statements and cumulative peak RSS of each step."""
+
+    def __init__(self, app: App) -> None:
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.queries = 0
+        event.listen(app.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args: Any) -> None:
+        self.queries += 1
+
+    def step(self, name: str, fn: Callable[[], Any], items: int,
+             profile: Path | None = None) -> Any:
+        before, started = self.queries, time.perf_counter()
+        prof = cProfile.Profile() if profile else None
+        result = prof.runcall(fn) if prof else fn()
+        seconds = time.perf_counter() - started
+        self.steps[name] = {"seconds": round(seconds, 2), "items": items,
+                            "per_s": round(items / seconds), "sql": self.queries - before,
+                            "peak_rss_mb": round(rss_mb())}
+        log(f"  {name}: {seconds:.2f} s, {items / seconds:,.0f}/s, "
+            f"{self.queries - before:,} SQL, peak RSS {rss_mb():,.0f} MB")
+        if prof and profile:
+            out = io.StringIO()
+            for key in ("cumulative", "tottime"):
+                pstats.Stats(prof, stream=out).sort_stats(key).print_stats(30)
+            profile.write_text(out.getvalue())
+            log(f"  profile written to {profile}")
+        return result
+
+
+def ingest_all(app: App, indices: list[int], at: datetime, drifted: set[int], batch: int) -> int:
+    added = 0
+    for start in range(0, len(indices), batch):
+        items = [observed(i, at, i in drifted) for i in indices[start:start + batch]]
+        added += app.run(lambda c, it=items: drift.ingest(c, it, "aws-config"),  # type: ignore[misc]
+                         actor=AUTHOR, at=at).added
+    return added
+
+
+def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    n = args.resources
+    every = max(1, round(1 / args.drift_fraction))
+    drifted = set(range(0, n, every))
+    fixed = set(sorted(drifted)[::2])
+    app = init(Settings(database_url=url))
+    meter = Meter(app)
+    for email, name in ((AUTHOR, "Sam Sec"), (APPROVER, "Lee Sec")):
+        app.run(lambda c, e=email, nm=name: users.add_user(c, e, nm, ["security_engineer"]),
+                at=T0 - timedelta(days=1))
+    resources = [declared(i) for i in range(n)]
+    meter.step("import_baseline", lambda: app.run(lambda c: baselines.import_baseline(
+        c, "production", resources, "infra/production.yaml", "0" * 64),
+        actor=AUTHOR, at=T0 - timedelta(hours=2)), n)
+    meter.step("approve", lambda: app.run(lambda c: baselines.approve(
+        c, "production", None, None), actor=APPROVER, at=T0 - timedelta(hours=1)), n)
+    added = meter.step("ingest", lambda: ingest_all(app, list(range(n)), T0, drifted,
+                                                    args.batch), n)
+    assert added == n, added
+    scan_at = T0 + timedelta(hours=1)
+
+    def scan(at: datetime) -> drift.ScanResult:
+        return app.run(drift.scan, actor=AUTHOR, at=at)
+
+    first = meter.step("scan_first", lambda: scan(scan_at), n, args.profile)
+    steady = meter.step("scan_steady", lambda: scan(scan_at + timedelta(minutes=10)), n)
+    fix_at = T0 + timedelta(hours=2)
+    meter.step("ingest_fixes", lambda: ingest_all(app, sorted(fixed), fix_at, set(),
+                                                  args.batch), len(fixed))
+    closing = meter.step("scan_closing", lambda: scan(fix_at + timedelta(minutes=10)), n)
+    counts = {"first": {"checked": first.checked, "opened": len(first.opened)},
+              "steady": {"opened": len(steady.opened), "still_open": steady.still_open},
+              "closing": {"closed": len(closing.closed), "still_open": closing.still_open}}
+    log(f"  outcomes: {counts}")
+    assert len(first.opened) == len(drifted) and not steady.opened
+    assert len(closing.closed) == len(fixed)
+    with app.engine.connect() as conn:
+        version = conn.execute(text("SELECT sqlite_version()" if url.startswith("sqlite")
+                                    else "SHOW server_version")).scalar_one()
+    app.engine.dispose()
+    return {"url": make_url(url).render_as_string(hide_password=True), "version": version,
+            "resources": n, "drifted": len(drifted), "fixed": len(fixed),
+            "outcomes": counts, "steps": meter.steps}
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="changegate-driftbench-") as tmp:
+            yield f"sqlite:///{Path(tmp) / 'drift.db'}"
+        return
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    drop = text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+    with admin.connect() as conn:
+        conn.execute(drop)
+        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
+    try:
+        yield make_url(PG_URL).set(database=SCRATCH_DB).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(drop)
+        admin.dispose()
+
+
+def child(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    log(f"{kind}: {args.resources:,} resources, drift fraction {args.drift_fraction}")
+    with database(kind) as url:
+        return {"db": kind} | run_db(url, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--resources", type=int, default=100_000)
+    parser.add_argument("--drift-fraction", type=float, default=0.05)
+    parser.add_argument("--batch", type=int, default=10_000, help="items per ingest call")
+    parser.add_argument("--profile", type=Path, help="cProfile the first scan, stats to FILE")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    args = parser.parse_args()
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    spawn = multiprocessing.get_context("spawn")
+    results, base = [], args.profile
+    for kind in kinds:
+        args.profile = base.with_suffix(f".{kind}.txt") if base else None
+        with spawn.Pool(1) as pool:
+            results.append(pool.apply(child, (kind, args)))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for r in results:
+        print(f"\n{r['db']} {r['version']}: {r['resources']:,} resources, {r['drifted']:,} drifted")
+        print("| step | wall s | items/s | SQL statements | peak RSS MB (cumulative) |")
+        print("|---|---:|---:|---:|---:|")
+        for name, s in r["steps"].items():
+            print(f"| {name} | {s['seconds']} | {s['per_s']:,} | {s['sql']:,} "
+                  f"| {s['peak_rss_mb']} |")
+
+
+if __name__ == "__main__":
+    main()
