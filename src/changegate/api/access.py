@@ -40,9 +40,9 @@ class Caller:
     secret: str
     roles: frozenset[str]
 
-    def _use_case(self, fn: Callable[[Context], T]) -> Callable[[Context], T]:
+    def _use_case(self, fn: Callable[[Context], T], touch: bool) -> Callable[[Context], T]:
         def run(ctx: Context) -> T:
-            user = tokens.authenticate(ctx, self.secret)
+            user = tokens.authenticate(ctx, self.secret, touch)
             if not set(user.role_names) & self.roles:
                 needed = ", ".join(sorted(self.roles)) or "(none: this route is closed)"
                 raise Forbidden(f"{user.email} needs one of the roles {needed}")
@@ -50,10 +50,10 @@ class Caller:
         return run
 
     def write(self, fn: Callable[[Context], T]) -> T:
-        return self.app.run(self._use_case(fn))
+        return self.app.run(self._use_case(fn, touch=True))
 
     def read(self, fn: Callable[[Context], T]) -> T:
-        return self.app.read(self._use_case(fn))
+        return self.app.read(self._use_case(fn, touch=False))
 
 
 def caller(request: Request,

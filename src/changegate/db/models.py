@@ -23,8 +23,10 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Loaded when read: every approver, requester and recorder loaded along a gate call would
+    # otherwise cost a roles query each, for roles only the principal's check reads.
     roles: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role")
+        cascade="all, delete-orphan", lazy="select", order_by="UserRole.role")
 
     @property
     def role_names(self) -> list[str]:

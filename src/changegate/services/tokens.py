@@ -56,7 +56,7 @@ def revoke(ctx: Context, token_id: int) -> Token:
     return token
 
 
-def authenticate(ctx: Context, secret: str) -> User:
+def authenticate(ctx: Context, secret: str, touch: bool = True) -> User:
     """The principal behind a bearer token; one message for every failure, to leak nothing."""
     token = ctx.session.execute(
         select(Token).where(Token.secret_hash == digest(secret))).scalar_one_or_none()
@@ -65,6 +65,7 @@ def authenticate(ctx: Context, secret: str) -> User:
         raise refused
     if token.expires_at is not None and ctx.now >= token.expires_at:
         raise refused
-    if token.last_used_at is None or ctx.now - token.last_used_at > TOUCH_EVERY:
+    # Reads run in a read-only transaction: recording the use there would only be rolled back.
+    if touch and (token.last_used_at is None or ctx.now - token.last_used_at > TOUCH_EVERY):
         token.last_used_at = ctx.now
     return token.user
