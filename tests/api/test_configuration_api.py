@@ -42,3 +42,13 @@ def test_baseline_and_drift_over_the_api(api: Api) -> None:
     [drift] = api.call("auditor", "GET", "/api/v1/drift").json()
     assert drift["differences"][0]["path"] == "/AccelerateConfiguration/AccelerationStatus"
     assert api.call("auditor", "POST", "/api/v1/drift/scan").status_code == 403
+
+
+def test_nul_characters_are_bad_input_not_server_errors(api: Api) -> None:
+    for path in ("/api/v1/drift?status=%00", "/api/v1/baselines/a%00b",
+                 "/api/v1/changes?status=%00"):
+        response = api.call("auditor", "GET", path)
+        assert response.status_code == 400, (path, response.text)
+    gate = api.call("pipeline", "POST", "/api/v1/gate", json={
+        "change": "CHG-1\u0000", "environment": "production", "commit": "a" * 40})
+    assert gate.status_code == 422 and "NUL" in gate.text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
 
 from changegate import __version__
 from changegate.api import changes, configuration, errors, hooks, pipeline
@@ -19,6 +21,16 @@ def create_app(app: App) -> FastAPI:
                   docs_url="/docs", openapi_url="/openapi.json")
     api.state.changegate = app
     errors.install(api)
+
+    @api.middleware("http")
+    async def refuse_nul(request: Request, call_next: Any) -> Response:
+        # PostgreSQL cannot compare text with NUL in it: refuse it at the door, as bad input,
+        # rather than let a lookup by name or status fail as a server error.
+        raw = request.scope.get("raw_path", b"") + request.scope.get("query_string", b"")
+        if "\x00" in request.url.path or b"%00" in raw:
+            return errors.problem(400, "bad-input", "NUL characters are not allowed in URLs")
+        response: Response = await call_next(request)
+        return response
     api.include_router(changes.router)
     api.include_router(pipeline.router)
     api.include_router(hooks.router)

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from changegate.api.access import EVERYONE, CallerDep, allow
 from changegate.api.schemas import In
+from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
 from changegate.integrations import awsconfig, cloudformation
@@ -98,9 +99,9 @@ def scan(who: CallerDep) -> dict[str, Any]:
 
 
 @router.get("/drift", openapi_extra=allow(EVERYONE), summary="Drift findings")
-def list_drift(who: CallerDep, status: Annotated[str | None, Query(max_length=20)] = None
-               ) -> list[dict[str, Any]]:
-    return who.read(lambda ctx: [baselines.drift_view(d) for d in drift.list_drifts(ctx, status)])
+def list_drift(who: CallerDep, status: DriftStatus | None = None) -> list[dict[str, Any]]:
+    wanted = status.value if status else None
+    return who.read(lambda ctx: [baselines.drift_view(d) for d in drift.list_drifts(ctx, wanted)])
 
 
 @router.get("/drift/{drift_id}", openapi_extra=allow(EVERYONE), summary="One drift")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType, Risk
@@ -16,6 +16,13 @@ Long = Annotated[str, Field(max_length=20_000)]
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> In:
+        # PostgreSQL text cannot hold NUL; refusing it here keeps reads from failing too.
+        if "\\u0000" in self.model_dump_json():
+            raise ValueError("text may not contain NUL characters")
+        return self
 
 
 class ChangeIn(In):

@@ -13,6 +13,7 @@ import typer
 from changegate.cli import aws, runtime
 from changegate.cli.output import emit_json, say, table
 from changegate.domain.configuration import ObservedItem
+from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
 from changegate.integrations import awsconfig, cloudformation
 from changegate.services import baselines, drift
@@ -197,12 +198,13 @@ def scan(as_: As, json_out: Json = False) -> None:
 
 
 @drift_app.command("list")
-def list_drifts(status: Annotated[str | None, typer.Option()] = None,
+def list_drifts(status: Annotated[DriftStatus | None, typer.Option()] = None,
                 json_out: Json = False) -> None:
     """Drift findings, newest last."""
+    wanted = status.value if status else None
     with runtime.app() as cg:
         rows = cg.read(lambda ctx: [baselines.drift_view(d)
-                                    for d in drift.list_drifts(ctx, status)])
+                                    for d in drift.list_drifts(ctx, wanted)])
     if json_out:
         emit_json(rows)
         return
