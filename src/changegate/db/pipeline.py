@@ -75,10 +75,9 @@ class Pipeline:
             found.status = status
             self.session.flush()
 
-    def claim_delivery(self, source: str, delivery_id: str, event: str,
-                       row: WebhookDelivery) -> bool:
+    def claim_delivery(self, row: WebhookDelivery) -> bool:
         """False if this delivery was handled before (a replay)."""
-        existing = self._delivery(source, delivery_id)
+        existing = self._delivery(row.source, row.delivery_id)
         if existing is not None and (existing.status == "done" or (
                 existing.status == "new" and row.received_at - existing.received_at < STALE)):
             return False
@@ -86,9 +85,10 @@ class Pipeline:
             self.session.add(row)
         else:
             # Failed, or claimed by a process that died before answering: take it over.
-            existing.event, existing.received_at, existing.status = event, row.received_at, "new"
+            existing.event, existing.received_at = row.event, row.received_at
+            existing.status = "new"
         try:
             self.session.flush()
         except IntegrityError:
-            raise Conflict(f"delivery {delivery_id} is being handled concurrently") from None
+            raise Conflict(f"delivery {row.delivery_id} is being handled concurrently") from None
         return True

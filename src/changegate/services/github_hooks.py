@@ -28,7 +28,7 @@ def claim(ctx: Context, delivery_id: str, event: str) -> bool:
     """False if this delivery was already answered (a replay or a duplicate)."""
     row = WebhookDelivery(source=SOURCE, delivery_id=delivery_id, event=event, status="new",
                           received_at=ctx.now)
-    return Pipeline(ctx.session).claim_delivery(SOURCE, delivery_id, event, row)
+    return Pipeline(ctx.session).claim_delivery(row)
 
 
 def decide(ctx: Context, request: ProtectionRuleRequest, key: str | None) -> Verdict:
