@@ -103,6 +103,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[s
     assert result.code == 2, (result.out, result.err)
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.err
+    assert "internal error" not in result.err, result.err
     assert "Traceback" not in result.err + result.out
     assert ledger_count(org) == before
 

@@ -8,6 +8,7 @@ import traceback
 import click
 import typer
 from sqlalchemy.exc import SQLAlchemyError
+from typer.exceptions import TyperException
 
 from changegate.cli import (
     changes,
@@ -60,12 +61,14 @@ def run(argv: list[str]) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="changegate", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        error(exc.format_message())
+    except (click.exceptions.Exit, typer.Exit) as exc:
+        return int(exc.exit_code)
+    # Typer ships its own copy of click: its usage errors are not click's classes.
+    except (click.ClickException, TyperException) as exc:
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        error(message.removeprefix("Value error, "))
         return BAD
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         error("aborted")
         return BAD
     except DomainError as exc:
