@@ -83,6 +83,16 @@ class DriftSettings(Strict):
 
 class ViolationSettings(Strict):
     remediation_business_days: PositiveInt
+    report_hours: PositiveInt = 24
+
+
+class WaiverSettings(Strict):
+    max_days: PositiveInt = 90
+
+
+class AuditSettings(Strict):
+    # A quarter's signed reviews (CM-6, CFG-3, EXC-1) fall due this many business days after it.
+    quarterly_review_business_days: PositiveInt = 10
 
 
 class FreezeWindow(Strict):
@@ -129,6 +139,8 @@ class Policy(Strict):
     drift: DriftSettings
     violations: ViolationSettings
     gate: GateSettings = GateSettings()
+    waivers: WaiverSettings = WaiverSettings()
+    audits: AuditSettings = AuditSettings()
     controls: list[Control] = Field(min_length=1)
 
     @field_validator("timezone")

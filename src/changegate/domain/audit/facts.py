@@ -1,0 +1,187 @@
+"""What the audit rules read and what they produce: plain values, no database.
+
+The service loads a period's records into `AuditFacts`; each rule is a pure function from the
+facts to `Draft` findings. Evidence names records as "<kind>:<id>" (e.g. "deployment:45",
+"approval:12", "change:CHG-3") so an auditor can look each one up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from changegate.domain.calendar import BusinessCalendar
+from changegate.domain.gate import Evidence
+from changegate.domain.waivers import Cover
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str            # "2026-Q3", "2026"
+    start: datetime
+    end: datetime        # exclusive
+    as_of: datetime      # deadlines later than this have not passed yet
+
+    def contains(self, at: datetime) -> bool:
+        return self.start <= at < self.end and at <= self.as_of
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    id: int
+    approver: str
+    role: str            # "cab" | "iso"
+    decision: str        # "approved" | "rejected"
+    version: int
+    decided_at: datetime
+    retroactive: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeFact:
+    key: str
+    requester: str
+    status: str
+    change_type: str     # "normal" | "emergency"
+    risk: str
+    version: int
+    missing_fields: tuple[str, ...]
+    commit_authors: tuple[str, ...] = ()
+    approvals: tuple[ApprovalFact, ...] = ()
+    # (version, created_at): which version was current when a deployment started.
+    versions: tuple[tuple[int, datetime], ...] = ()
+    implemented_at: datetime | None = None
+    retro_due_at: datetime | None = None
+    retro_approved_at: datetime | None = None
+    pir_due_at: datetime | None = None
+    pir_recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentFact:
+    id: int
+    change_key: str
+    environment: str
+    production: bool
+    kind: str            # "deploy" | "rollback"
+    status: str
+    commit: str
+    artifact: str | None
+    started_at: datetime
+    deployer: str
+    deployer_is_pipeline: bool
+    iac_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewFact:
+    id: int
+    kind: str            # "quarterly_metrics" | "baseline_verification" | "waiver_quarterly"
+    quarter: str         # "2026-Q3"
+    author: str
+    author_roles: tuple[str, ...]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class DriftFact:
+    id: int
+    resource_type: str
+    resource_id: str
+    status: str
+    authorised_by: str | None
+    detected_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WaiverApprovalFact:
+    id: int
+    round: int
+    role: str
+    decision: str
+    approver: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class WaiverFact:
+    key: str
+    requester: str
+    status: str
+    round: int
+    expires_at: datetime | None
+    reviewed_at: datetime | None
+    # (round, start, end) for every window granted
+    periods: tuple[tuple[int, datetime, datetime], ...]
+    approvals: tuple[WaiverApprovalFact, ...]
+
+
+@dataclass(frozen=True)
+class DeliveryFact:
+    id: int
+    recipient_role: str | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FindingFact:
+    """A stored finding, for VIO-1 (was it reported; was it remediated on time)."""
+
+    key: str
+    control: str
+    rule: str
+    status: str
+    first_detected_at: datetime
+    deliveries: tuple[DeliveryFact, ...]
+    remediation_due_at: datetime | None
+    remediated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    calendar: BusinessCalendar
+    quarterly_review_business_days: int
+    report_hours: int
+    emergency_requires_tests: bool
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    period: Period
+    settings: AuditSettings
+    changes: Mapping[str, ChangeFact] = field(default_factory=dict)
+    deployments: tuple[DeploymentFact, ...] = ()
+    # Test runs per change key, as the gate sees them (CM-4 re-performs the gate's check).
+    test_runs: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
+    reviews: tuple[ReviewFact, ...] = ()
+    drifts: tuple[DriftFact, ...] = ()
+    waivers: tuple[WaiverFact, ...] = ()
+    covers: tuple[Cover, ...] = ()
+    findings: tuple[FindingFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A finding as a rule states it; the fingerprint makes re-runs idempotent."""
+
+    control: str
+    rule: str            # e.g. "CM-2.deployed-before-approval"
+    subject: str         # e.g. "deployment:45", "CHG-3", "quarter:2026-Q3"
+    summary: str
+    evidence: tuple[str, ...]
+    occurred_at: datetime
+    # What a waiver's scope can match: change, environment, resource, principal.
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.rule}|{self.subject}"
+
+
+@dataclass(frozen=True)
+class Result:
+    draft: Draft
+    waiver: str | None   # the covering waiver's key: suppressed, never dropped
