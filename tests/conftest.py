@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.config import Settings
+from changegate.db import audit as _audit  # noqa: F401  (its tables)
 from changegate.db import configuration as _configuration  # noqa: F401  (its tables)
 from changegate.db import schema
 from changegate.db.engine import build_engine
@@ -83,7 +84,9 @@ def _empty_pg(url: str) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, :h)"),
                      {"h": "0" * 64})
-        conn.execute(text("INSERT INTO counters (name, value) VALUES ('change', 0)"))
+        conn.execute(text("INSERT INTO counters (name, value) "
+                          "VALUES ('change', 0), ('waiver', 0), ('finding', 0)"))
+        conn.execute(text("INSERT INTO leases (name) VALUES ('audit'), ('waiver-expiry')"))
     engine.dispose()
 
 
