@@ -43,6 +43,7 @@ class App:
     policy: Policy
     signer: Ed25519PrivateKey | None
     reviewer: DeploymentReviewer | None = None
+    channels: tuple[str, ...] = ()
 
     def now(self) -> datetime:
         return self.settings.clock_override or datetime.now(UTC)
@@ -54,7 +55,7 @@ class App:
         now = at or self.now()
         fake = simulated or self.settings.clock_override is not None
         with self.sessions() as session, session.begin():
-            yield Context(session, self.policy, now, actor, fake)
+            yield Context(session, self.policy, now, actor, fake, self.channels)
 
     def read(self, fn: Callable[[Context], T]) -> T:
         """Run a query in a read-only transaction (rolled back, never blocks SQLite writers)."""

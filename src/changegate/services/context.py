@@ -26,6 +26,8 @@ class Context:
     now: datetime
     actor: str = SYSTEM
     simulated_clock: bool = False
+    # Notification channels the deployment has configured ("email", "slack"); none = inbox only.
+    channels: tuple[str, ...] = ()
 
     def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
         ledger.append(self.session, ledger.Entry(
@@ -42,4 +44,5 @@ class Context:
         return user
 
     def acting_as(self, actor: str) -> Context:
-        return Context(self.session, self.policy, self.now, actor, self.simulated_clock)
+        return Context(self.session, self.policy, self.now, actor, self.simulated_clock,
+                       self.channels)

@@ -1,0 +1,37 @@
+"""Queries about the notification outbox and the people a notification goes to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from changegate.db.audit import Notification
+from changegate.db.models import User, UserRole
+
+
+class Notifications:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def holders(self, roles: Iterable[str]) -> Sequence[tuple[str, str]]:
+        """(email, role) of every active person holding one of the roles, in a stable order."""
+        stmt = (select(User.email, UserRole.role).join(UserRole, UserRole.user_id == User.id)
+                .where(UserRole.role.in_(list(roles)), User.active.is_(True))
+                .order_by(UserRole.role, User.email))
+        return [(email, role) for email, role in self.session.execute(stmt).all()]
+
+    def exists(self, event_key: str, channel: str, recipient: str) -> bool:
+        stmt = select(Notification.id).where(
+            Notification.event_key == event_key, Notification.channel == channel,
+            Notification.recipient == recipient)
+        return self.session.execute(stmt).first() is not None
+
+    def add(self, notification: Notification) -> None:
+        self.session.add(notification)
+
+    def for_event(self, event_key: str) -> Sequence[Notification]:
+        stmt = select(Notification).where(Notification.event_key == event_key).order_by(
+            Notification.id)
+        return self.session.execute(stmt).scalars().all()
