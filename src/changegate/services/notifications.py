@@ -24,7 +24,8 @@ def enqueue(ctx: Context, event_key: str, subject: str, body: str,
     repo = Notifications(ctx.session)
     people = repo.holders(r.value for r in roles)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
-    targets = [(person_channel, email, role) for email, role in people]
+    targets: list[tuple[str, str, str | None]] = [
+        (person_channel, email, role) for email, role in people]
     if SLACK in ctx.channels:
         targets.append((SLACK, "slack", None))
     queued = []
