@@ -22,11 +22,15 @@ class Notifications:
                 .order_by(UserRole.role, User.email))
         return [(email, role) for email, role in self.session.execute(stmt).all()]
 
-    def exists(self, event_key: str, channel: str, recipient: str) -> bool:
-        stmt = select(Notification.id).where(
-            Notification.event_key == event_key, Notification.channel == channel,
-            Notification.recipient == recipient)
-        return self.session.execute(stmt).first() is not None
+    def queued(self, event_keys: Sequence[str]) -> set[tuple[str, str, str]]:
+        """(event_key, channel, recipient) already in the outbox for these events."""
+        found: set[tuple[str, str, str]] = set()
+        for i in range(0, len(event_keys), 5000):
+            stmt = select(Notification.event_key, Notification.channel,
+                          Notification.recipient).where(
+                Notification.event_key.in_(event_keys[i:i + 5000]))
+            found.update((k, c, r) for k, c, r in self.session.execute(stmt).all())
+        return found
 
     def add(self, notification: Notification) -> None:
         self.session.add(notification)

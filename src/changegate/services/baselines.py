@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from changegate.db.changes import Changes
@@ -16,6 +15,7 @@ from changegate.db.models import Review
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused
+from changegate.domain.periods import quarter_bounds
 from changegate.domain.users import Role
 from changegate.services.context import Context
 
@@ -134,20 +134,6 @@ def drift_view(d: Drift) -> dict[str, Any]:
             "closed_at": d.closed_at.isoformat() if d.closed_at else None,
             "remediation_seconds": d.remediation_seconds, "reopened": d.reopened,
             "differences": d.differences}
-
-
-def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
-    """'2026-Q3' -> [2026-07-01, 2026-10-01) in UTC."""
-    try:
-        year_text, q_text = quarter.upper().split("-Q")
-        year, q = int(year_text), int(q_text)
-        if not 1 <= q <= 4:
-            raise ValueError
-    except ValueError:
-        raise BadInput(f"not a quarter: {quarter!r} (expected e.g. 2026-Q3)") from None
-    start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
-    end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=UTC)
-    return start, end
 
 
 def verify_quarter(ctx: Context, quarter: str) -> Review:

@@ -8,7 +8,8 @@ see it in `finding list`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from changegate.db.audit import Notification
 from changegate.db.notifications import Notifications
@@ -18,9 +19,24 @@ from changegate.services.context import Context
 EMAIL, SLACK, INBOX = "email", "slack", "inbox"
 
 
+@dataclass(frozen=True)
+class Message:
+    event_key: str
+    subject: str
+    body: str
+
+
 def enqueue(ctx: Context, event_key: str, subject: str, body: str,
             roles: Iterable[Role]) -> list[Notification]:
-    """One row per person holding a role (email or inbox), plus one Slack post if configured."""
+    return enqueue_many(ctx, [Message(event_key, subject, body)], roles)
+
+
+def enqueue_many(ctx: Context, messages: Sequence[Message],
+                 roles: Iterable[Role]) -> list[Notification]:
+    """One row per person holding a role (email or inbox), plus one Slack post if configured.
+
+    An event already queued for a recipient is not queued again, so re-raising is harmless.
+    """
     repo = Notifications(ctx.session)
     people = repo.holders(r.value for r in roles)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
@@ -28,16 +44,19 @@ def enqueue(ctx: Context, event_key: str, subject: str, body: str,
         (person_channel, email, role) for email, role in people]
     if SLACK in ctx.channels:
         targets.append((SLACK, "slack", None))
+    seen = repo.queued([m.event_key for m in messages])
     queued = []
-    for channel, recipient, role in targets:
-        if repo.exists(event_key, channel, recipient):
-            continue
-        delivered = ctx.now if channel == INBOX else None
-        row = Notification(
-            event_key=event_key, channel=channel, recipient=recipient, recipient_role=role,
-            subject=subject, body=body, status="delivered" if delivered else "pending",
-            attempts=0, created_at=ctx.now, next_attempt_at=ctx.now, delivered_at=delivered)
-        repo.add(row)
-        queued.append(row)
+    for message in messages:
+        for channel, recipient, role in targets:
+            if (message.event_key, channel, recipient) in seen:
+                continue
+            delivered = ctx.now if channel == INBOX else None
+            row = Notification(
+                event_key=message.event_key, channel=channel, recipient=recipient,
+                recipient_role=role, subject=message.subject, body=message.body,
+                status="delivered" if delivered else "pending", attempts=0,
+                created_at=ctx.now, next_attempt_at=ctx.now, delivered_at=delivered)
+            repo.add(row)
+            queued.append(row)
     ctx.session.flush()
     return queued

@@ -1,0 +1,101 @@
+"""Queries about audit runs, findings and disciplinary actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from changegate.db.audit import AuditRun, DisciplinaryAction, Finding
+from changegate.db.models import Counter
+from changegate.domain.errors import BadInput, Conflict, NotFound
+
+CHUNK = 5000
+
+
+class Findings:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_numbers(self, count: int) -> list[int]:
+        """Gap-free: one counter update reserves a block, locked until the transaction ends."""
+        stmt = (update(Counter).where(Counter.name == "finding")
+                .values(value=Counter.value + count).returning(Counter.value))
+        last = int(self.session.execute(stmt).scalar_one())
+        return list(range(last - count + 1, last + 1))
+
+    def get(self, key: str) -> Finding:
+        normalised = key.strip().upper()
+        if not normalised.startswith("FND-") or not normalised[4:].isdigit() \
+                or len(normalised) > 14:
+            raise BadInput(f"not a finding key: {key!r} (expected FND-<number>)")
+        found = self.session.execute(
+            select(Finding).where(Finding.key == normalised)).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no finding {normalised}")
+        return found
+
+    def by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, Finding]:
+        out: dict[str, Finding] = {}
+        for i in range(0, len(fingerprints), CHUNK):
+            stmt = select(Finding).where(Finding.fingerprint.in_(fingerprints[i:i + CHUNK]))
+            out.update((f.fingerprint, f) for f in self.session.execute(stmt).scalars())
+        return out
+
+    def add_run(self, run: AuditRun) -> AuditRun:
+        self.session.add(run)
+        self.session.flush()
+        return run
+
+    def add_all(self, rows: Sequence[Finding]) -> None:
+        """Two audits racing over one period both try to insert a fingerprint: one loses."""
+        self.session.add_all(rows)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict("another audit recorded these findings first; retry") from None
+
+    def save(self, finding: Finding) -> None:
+        key = finding.key
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict(f"{key} was changed by someone else meanwhile; retry") from None
+
+    def list(self, status: str | None = None, control: str | None = None,
+             limit: int = 1000) -> Sequence[Finding]:
+        stmt = select(Finding).order_by(Finding.number.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(Finding.status == status)
+        if control:
+            stmt = stmt.where(Finding.control == control.upper())
+        return self.session.execute(stmt).scalars().all()
+
+    def runs(self, limit: int = 50) -> Sequence[AuditRun]:
+        stmt = select(AuditRun).order_by(AuditRun.id.desc()).limit(limit)
+        return self.session.execute(stmt).scalars().all()
+
+    def run(self, run_id: int) -> AuditRun:
+        found = self.session.get(AuditRun, run_id)
+        if found is None:
+            raise NotFound(f"no audit run {run_id}")
+        return found
+
+    def add_action(self, action: DisciplinaryAction) -> DisciplinaryAction:
+        self.session.add(action)
+        self.session.flush()
+        return action
+
+    def actions(self, finding: Finding) -> Sequence[DisciplinaryAction]:
+        stmt = select(DisciplinaryAction).where(
+            DisciplinaryAction.finding_id == finding.id).order_by(DisciplinaryAction.id)
+        return self.session.execute(stmt).scalars().all()
+
+    def action_counts(self, finding_ids: Sequence[int]) -> dict[int, int]:
+        stmt = (select(DisciplinaryAction.finding_id, func.count())
+                .where(DisciplinaryAction.finding_id.in_(list(finding_ids)))
+                .group_by(DisciplinaryAction.finding_id))
+        return {fid: int(n) for fid, n in self.session.execute(stmt).all()}

@@ -1,0 +1,162 @@
+"""Load a period's records into the audit rules' plain facts (no rule logic here)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from changegate.db.audit import Finding, Waiver
+from changegate.db.audit_records import AuditRecords
+from changegate.domain import changes as change_rules
+from changegate.domain.audit.facts import (
+    ApprovalFact,
+    AuditFacts,
+    AuditSettings,
+    ChangeFact,
+    DeliveryFact,
+    DeploymentFact,
+    DriftFact,
+    FindingFact,
+    Period,
+    ReviewFact,
+    WaiverApprovalFact,
+    WaiverFact,
+)
+from changegate.domain.gate import Evidence
+from changegate.domain.users import Role
+from changegate.domain.waivers import Cover, ScopeKind, Window
+from changegate.services.changes import fields_of
+from changegate.services.context import Context
+
+REVIEW_KINDS = ("quarterly_metrics", "baseline_verification", "waiver_quarterly")
+UNKNOWN = "(unknown)"
+
+
+def settings(ctx: Context, period: Period) -> AuditSettings:
+    policy = ctx.policy
+    return AuditSettings(
+        calendar=policy.calendar(period.start),
+        quarterly_review_business_days=policy.audits.quarterly_review_business_days,
+        report_hours=policy.violations.report_hours,
+        emergency_requires_tests=policy.gate.emergency_requires_tests,
+        cab_quorum={risk.value: n for risk, n in policy.approvals.cab_quorum.items()},
+        iso_required=policy.approvals.iso_required)
+
+
+def load(ctx: Context, period: Period) -> AuditFacts:
+    repo = AuditRecords(ctx.session)
+    people = repo.people()
+    deployment_rows = repo.deployments(period.start, period.end)
+    ids = repo.change_ids(period.start, period.end, {r.change_id for r in deployment_rows})
+    changes = _changes(ctx, repo, ids)
+    keys = {cid: fact.key for cid, fact in changes.items()}
+    waivers = repo.waivers()
+    return AuditFacts(
+        period=period, settings=settings(ctx, period),
+        changes={fact.key: fact for fact in changes.values()},
+        deployments=tuple(_deployment(ctx, row, keys, people) for row in deployment_rows),
+        test_runs=_test_runs(ctx, repo, ids, keys),
+        reviews=tuple(_reviews(repo, people)),
+        drifts=tuple(DriftFact(*row) for row in repo.drifts(period.start, period.end)),
+        waivers=tuple(_waiver_facts(repo, waivers)),
+        covers=tuple(covers_of(waivers)))
+
+
+def _changes(ctx: Context, repo: AuditRecords, ids: list[int]) -> dict[int, ChangeFact]:
+    approvals: dict[int, list[ApprovalFact]] = defaultdict(list)
+    for a_id, change_id, email, role, decision, version, at, retro in repo.approvals(ids):
+        approvals[change_id].append(ApprovalFact(a_id, email, role, decision, version, at, retro))
+    versions: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    for change_id, version, created_at in repo.versions(ids):
+        versions[change_id].append((version, created_at))
+    require_ticket = ctx.policy.changes.require_ticket
+    out = {}
+    for c in repo.changes(ids):
+        missing = change_rules.missing_for_submit(fields_of(c), require_ticket)
+        out[c.id] = ChangeFact(
+            key=c.key, requester=c.requester.email, status=c.status,
+            change_type=c.change_type, risk=c.risk, version=c.version,
+            missing_fields=tuple(missing), commit_authors=tuple(c.commit_authors),
+            approvals=tuple(approvals[c.id]), versions=tuple(sorted(versions[c.id])),
+            implemented_at=c.implemented_at, retro_due_at=c.retro_due_at,
+            retro_approved_at=c.retro_approved_at, pir_due_at=c.pir_due_at,
+            pir_recorded_at=c.pir_recorded_at)
+    return out
+
+
+def _deployment(ctx: Context, row: Any, keys: dict[int, str],
+                people: dict[int, tuple[str, frozenset[str]]]) -> DeploymentFact:
+    production = {e.name for e in ctx.policy.environments if e.production}
+    email, roles = people.get(row.deployer_id, (UNKNOWN, frozenset()))
+    return DeploymentFact(
+        id=row.id, change_key=keys.get(row.change_id, UNKNOWN), environment=row.environment,
+        production=row.environment in production, kind=row.kind, status=row.status,
+        commit=row.commit, artifact=row.artifact, started_at=row.started_at, deployer=email,
+        deployer_is_pipeline=Role.PIPELINE.value in roles, iac_path=row.iac_path)
+
+
+def _test_runs(ctx: Context, repo: AuditRecords, ids: list[int],
+               keys: dict[int, str]) -> dict[str, tuple[Evidence, ...]]:
+    isolated = {e.name for e in ctx.policy.environments if e.isolated}
+    runs: dict[str, list[Evidence]] = defaultdict(list)
+    for r in repo.test_runs(ids):
+        runs[keys[r.change_id]].append(Evidence(
+            r.id, r.environment, r.isolated and r.environment in isolated, r.commit, r.artifact,
+            r.ok, r.recorded_at))
+    return {key: tuple(found) for key, found in runs.items()}
+
+
+def _reviews(repo: AuditRecords,
+             people: dict[int, tuple[str, frozenset[str]]]) -> list[ReviewFact]:
+    out = []
+    for r in repo.reviews(REVIEW_KINDS):
+        try:
+            quarter = str(json.loads(r.summary)["quarter"]).upper()
+        except (ValueError, KeyError, TypeError):
+            continue  # not a quarterly review record: it cannot satisfy a quarter's rule
+        email, roles = people.get(r.author_id, (UNKNOWN, frozenset()))
+        out.append(ReviewFact(r.id, r.kind, quarter, email, tuple(sorted(roles)), r.recorded_at))
+    return out
+
+
+def _periods(w: Waiver) -> list[tuple[int, datetime, datetime]]:
+    return [(int(p["round"]), _instant(p["start"]), _instant(p["end"])) for p in w.periods]
+
+
+def _instant(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _waiver_facts(repo: AuditRecords, waivers: Any) -> list[WaiverFact]:
+    votes: dict[int, list[WaiverApprovalFact]] = defaultdict(list)
+    for a_id, waiver_id, round_, role, decision, email, at in repo.waiver_approvals():
+        votes[waiver_id].append(WaiverApprovalFact(a_id, round_, role, decision, email, at))
+    return [WaiverFact(w.key, w.requester.email, w.status, w.round, w.expires_at, w.reviewed_at,
+                       tuple(_periods(w)), tuple(votes[w.id])) for w in waivers]
+
+
+def covers_of(waivers: Any) -> list[Cover]:
+    """Every waiver that was ever granted a window, as the rules match it."""
+    return [Cover(w.key, frozenset(w.controls), ScopeKind(w.scope_kind), w.scope_value,
+                  tuple(Window(start, end) for _, start, end in _periods(w)))
+            for w in waivers if w.periods]
+
+
+def findings(ctx: Context, period: Period) -> tuple[FindingFact, ...]:
+    repo = AuditRecords(ctx.session)
+    window = timedelta(hours=ctx.policy.violations.report_hours)
+    rows: list[Finding] = list(repo.findings_for_violations(period.start, period.end, window))
+    deliveries: dict[str, list[DeliveryFact]] = defaultdict(list)
+    for n_id, event_key, role, delivered_at in repo.deliveries([report_key(f.key)
+                                                                for f in rows]):
+        deliveries[event_key].append(DeliveryFact(n_id, role, delivered_at))
+    return tuple(FindingFact(f.key, f.control, f.rule, f.status, f.first_detected_at,
+                             tuple(deliveries[report_key(f.key)]), f.remediation_due_at,
+                             f.remediated_at) for f in rows)
+
+
+def report_key(finding_key: str) -> str:
+    """The outbox event that reports a finding to the ISO and HR (VIO-1 looks for it)."""
+    return f"finding.reported:{finding_key}"

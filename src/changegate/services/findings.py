@@ -1,0 +1,183 @@
+"""Findings (violations): the ISO confirms or dismisses; remediation is due in 3 business days.
+
+Disciplinary actions are HR's record. The ISO and HR see them; everyone else who may read
+findings (auditors included) learns only how many exist. The ledger therefore carries a digest
+of the details, not the details: the ledger is what auditors export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from changegate.db.audit import DisciplinaryAction, Finding
+from changegate.db.findings import Findings
+from changegate.db.models import User
+from changegate.db.notifications import Notifications
+from changegate.db.users import Users
+from changegate.domain.errors import BadInput, Refused
+from changegate.domain.findings import (
+    DisciplinaryKind,
+    FindingAction,
+    FindingStatus,
+    RemediationKind,
+    transition,
+)
+from changegate.domain.users import Role
+from changegate.services.context import Context
+from changegate.services.notifications import enqueue
+
+SEE_DISCIPLINE = frozenset({Role.ISO.value, Role.HR.value})
+ACTIONABLE = (FindingStatus.CONFIRMED, FindingStatus.CLOSED)
+
+
+def _move(ctx: Context, finding: Finding, action: FindingAction) -> None:
+    finding.status = transition(FindingStatus(finding.status), action).value
+    Findings(ctx.session).save(finding)
+
+
+def confirm(ctx: Context, key: str, comment: str = "") -> Finding:
+    iso = ctx.user_with(Role.ISO)
+    finding = Findings(ctx.session).get(key)
+    calendar = ctx.policy.calendar(ctx.now)
+    finding.decided_by_id, finding.decided_at = iso.id, ctx.now
+    finding.remediation_due_at = calendar.add_business_days(
+        ctx.now, ctx.policy.violations.remediation_business_days)
+    finding.due_calendar = calendar.describe()
+    _move(ctx, finding, FindingAction.CONFIRM)
+    ctx.record("finding.confirmed", finding.key, {
+        "comment": comment, "remediation_due_at": finding.remediation_due_at.isoformat(),
+        "calendar": finding.due_calendar})
+    enqueue(ctx, f"finding.confirmed:{finding.key}",
+            f"[changegate] {finding.key} confirmed: remediate by "
+            f"{finding.remediation_due_at.isoformat()}",
+            f"{finding.summary}\n\nConfirmed by {iso.email}. {comment}".strip(),
+            (Role.ISO, Role.HR))
+    return finding
+
+
+def dismiss(ctx: Context, key: str, reason: str) -> Finding:
+    iso = ctx.user_with(Role.ISO)
+    if not reason.strip():
+        raise BadInput("dismissing a finding needs a --reason")
+    finding = Findings(ctx.session).get(key)
+    finding.decided_by_id, finding.decided_at = iso.id, ctx.now
+    finding.dismissal_reason = reason.strip()
+    _move(ctx, finding, FindingAction.DISMISS)
+    ctx.record("finding.dismissed", finding.key, {"reason": finding.dismissal_reason})
+    return finding
+
+
+def remediate(ctx: Context, key: str, kind: RemediationKind, description: str) -> Finding:
+    person = ctx.user_with(Role.ISO, Role.SECURITY_ENGINEER)
+    if not description.strip():
+        raise BadInput("say what was done: --description")
+    finding = Findings(ctx.session).get(key)
+    finding.remediation_kind, finding.remediation = kind.value, description.strip()
+    finding.remediated_by_id, finding.remediated_at = person.id, ctx.now
+    _move(ctx, finding, FindingAction.REMEDIATE)
+    due = finding.remediation_due_at
+    ctx.record("finding.remediated", finding.key, {
+        "kind": kind.value, "description": finding.remediation,
+        "on_time": due is None or ctx.now <= due})
+    return finding
+
+
+def discipline(ctx: Context, key: str, person_email: str, action: DisciplinaryKind,
+               notes: str) -> DisciplinaryAction:
+    hr = ctx.user_with(Role.HR)
+    repo = Findings(ctx.session)
+    finding = repo.get(key)
+    if FindingStatus(finding.status) not in ACTIONABLE:
+        raise Refused("VIO-1", f"{finding.key} is {finding.status}; disciplinary action "
+                               "follows a confirmed finding")
+    person = Users(ctx.session).get(person_email)
+    if person.id == hr.id:
+        raise Refused("SoD", f"{hr.email} may not record disciplinary action against themself")
+    row = repo.add_action(DisciplinaryAction(
+        finding_id=finding.id, person_id=person.id, action=action.value, notes=notes.strip(),
+        recorded_by_id=hr.id, recorded_at=ctx.now))
+    details = json.dumps({"person": person.email, "action": action.value, "notes": row.notes},
+                         sort_keys=True)
+    ctx.record("finding.disciplinary_action", finding.key, {
+        "action_id": row.id, "details_sha256": hashlib.sha256(details.encode()).hexdigest()})
+    return row
+
+
+READERS = (Role.ISO, Role.HR, Role.AUDITOR, Role.ADMIN, Role.CAB, Role.SECURITY_ENGINEER)
+T = TypeVar("T")
+
+
+def as_reader(ctx: Context, email: str, use_case: Callable[[Context], T]) -> T:
+    """Findings name people: only the roles that act on or oversee them may read them."""
+    reader = ctx.acting_as(email)
+    reader.user_with(*READERS)
+    return use_case(reader)
+
+
+def get(ctx: Context, key: str) -> Finding:
+    return Findings(ctx.session).get(key)
+
+
+def reader_roles(ctx: Context) -> frozenset[str]:
+    return frozenset(ctx.user().role_names)
+
+
+def list_findings(ctx: Context, status: str | None, control: str | None) -> Sequence[Finding]:
+    if status is not None and status not in {s.value for s in FindingStatus}:
+        known = ", ".join(s.value for s in FindingStatus)
+        raise BadInput(f"unknown status {status!r}; one of {known}")
+    return Findings(ctx.session).list(status, control)
+
+
+def _people(ctx: Context, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    return {u.id: u.email for u in Users(ctx.session).all() if u.id in wanted}
+
+
+def view(ctx: Context, finding: Finding, roles: frozenset[str],
+         detail: bool = False) -> dict[str, Any]:
+    people = _people(ctx, {finding.decided_by_id, finding.remediated_by_id})
+    out: dict[str, Any] = {
+        "key": finding.key, "control": finding.control, "rule": finding.rule,
+        "subject": finding.subject, "summary": finding.summary, "status": finding.status,
+        "waiver": finding.waiver_key, "evidence": finding.evidence,
+        "occurred_at": finding.occurred_at.isoformat(),
+        "first_detected_at": finding.first_detected_at.isoformat(),
+        "last_detected_at": finding.last_detected_at.isoformat(),
+        "reported_at": finding.reported_at.isoformat() if finding.reported_at else None,
+        "decided_by": people.get(finding.decided_by_id or 0),
+        "dismissal_reason": finding.dismissal_reason,
+        "remediation_due_at": _iso(finding.remediation_due_at),
+        "remediation": finding.remediation, "remediation_kind": finding.remediation_kind,
+        "remediated_by": people.get(finding.remediated_by_id or 0),
+        "remediated_at": _iso(finding.remediated_at)}
+    if detail:
+        out |= _detail(ctx, finding, roles)
+    return out
+
+
+def _detail(ctx: Context, finding: Finding, roles: frozenset[str]) -> dict[str, Any]:
+    actions = Findings(ctx.session).actions(finding)
+    reports = Notifications(ctx.session).for_event(f"finding.reported:{finding.key}")
+    out: dict[str, Any] = {
+        "attributes": finding.attributes,
+        "notifications": [{"channel": n.channel, "recipient": n.recipient,
+                           "role": n.recipient_role, "status": n.status,
+                           "delivered_at": _iso(n.delivered_at)} for n in reports],
+        "disciplinary_actions": len(actions)}
+    if roles & SEE_DISCIPLINE:
+        out["disciplinary_actions"] = [_action_view(a) for a in actions]
+    return out
+
+
+def _action_view(a: DisciplinaryAction) -> dict[str, Any]:
+    by: User = a.recorded_by
+    return {"id": a.id, "person": a.person.email, "action": a.action, "notes": a.notes,
+            "recorded_by": by.email, "recorded_at": a.recorded_at.isoformat()}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
