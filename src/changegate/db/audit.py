@@ -135,7 +135,7 @@ class Notification(Base):
     event_key: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(500))
-    recipient_role: Mapped[str | None] = mapped_column(String(40))
+    recipient_role: Mapped[str | None] = mapped_column(String(200))  # comma-separated
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))

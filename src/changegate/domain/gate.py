@@ -128,15 +128,26 @@ def _approval(change: ChangeFacts) -> Reason:
     return Reason("CM-2", False, f"version {change.version} still needs {waiting}")
 
 
+def evidence_matches(run: Evidence, commit: str, artifact: str | None, at: datetime) -> bool:
+    """CM-4's predicate, shared by the gate and the audit so the audit re-performs the same check.
+
+    A passing run in an isolated environment, recorded by `at`, of this exact commit (or of the
+    same artifact, when the deployment names one).
+    """
+    same = run.commit == commit or (artifact is not None and run.artifact == artifact)
+    return run.passed and run.isolated and run.recorded_at <= at and same
+
+
+def newest_evidence(runs: Sequence[Evidence], commit: str, artifact: str | None,
+                    at: datetime) -> Evidence | None:
+    candidates = [r for r in runs if evidence_matches(r, commit, artifact, at)]
+    return max(candidates, key=lambda r: r.recorded_at, default=None)
+
+
 def matching_evidence(facts: GateFacts) -> Evidence | None:
     """The newest passing, isolated run of this exact commit (or artifact), recorded before now."""
     req = facts.request
-    candidates = [
-        e for e in facts.evidence
-        if e.passed and e.isolated and e.recorded_at <= req.now
-        and (e.commit == req.commit or (req.artifact is not None and e.artifact == req.artifact))
-    ]
-    return max(candidates, key=lambda e: e.recorded_at, default=None)
+    return newest_evidence(facts.evidence, req.commit, req.artifact, req.now)
 
 
 def _tests(facts: GateFacts, change: ChangeFacts) -> Reason:

@@ -151,7 +151,8 @@ def findings(ctx: Context, period: Period) -> tuple[FindingFact, ...]:
     deliveries: dict[str, list[DeliveryFact]] = defaultdict(list)
     for n_id, event_key, role, delivered_at in repo.deliveries([report_key(f.key)
                                                                 for f in rows]):
-        deliveries[event_key].append(DeliveryFact(n_id, role, delivered_at))
+        for one in (role or "").split(","):
+            deliveries[event_key].append(DeliveryFact(n_id, one or None, delivered_at))
     return tuple(FindingFact(f.key, f.control, f.rule, f.status, f.first_detected_at,
                              tuple(deliveries[report_key(f.key)]), f.remediation_due_at,
                              f.remediated_at) for f in rows)

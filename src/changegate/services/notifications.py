@@ -38,10 +38,14 @@ def enqueue_many(ctx: Context, messages: Sequence[Message],
     An event already queued for a recipient is not queued again, so re-raising is harmless.
     """
     repo = Notifications(ctx.session)
-    people = repo.holders(r.value for r in roles)
+    # One message per person, however many of the roles they hold; the row names them all,
+    # so "did the ISO and HR hear of it" (VIO-1) can be answered from it.
+    held: dict[str, list[str]] = {}
+    for email, role in repo.holders(r.value for r in roles):
+        held.setdefault(email, []).append(role)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
     targets: list[tuple[str, str, str | None]] = [
-        (person_channel, email, role) for email, role in people]
+        (person_channel, email, ",".join(sorted(rs))) for email, rs in sorted(held.items())]
     if SLACK in ctx.channels:
         targets.append((SLACK, "slack", None))
     seen = repo.queued([m.event_key for m in messages])

@@ -140,12 +140,20 @@ class FindingFact:
     remediated_at: datetime | None
 
 
+def _default_cab_quorum() -> dict[str, int]:
+    # The policy document's defaults (policy.ApprovalSettings); the service passes the file's own.
+    return {"low": 1, "medium": 1, "high": 2}
+
+
 @dataclass(frozen=True)
 class AuditSettings:
     calendar: BusinessCalendar
     quarterly_review_business_days: int
     report_hours: int
     emergency_requires_tests: bool
+    # CM-2 re-performs the approval quorum as of each deployment: CAB approvals needed per risk.
+    cab_quorum: Mapping[str, int] = field(default_factory=_default_cab_quorum)
+    iso_required: bool = True
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('event_key', sa.String(length=200), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('recipient', sa.String(length=500), nullable=False),
-    sa.Column('recipient_role', sa.String(length=40), nullable=True),
+    sa.Column('recipient_role', sa.String(length=200), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
