@@ -93,6 +93,8 @@ class WaiverSettings(Strict):
 class AuditSettings(Strict):
     # A quarter's signed reviews (CM-6, CFG-3, EXC-1) fall due this many business days after it.
     quarterly_review_business_days: PositiveInt = 10
+    # The day the controls took effect; earlier events and quarters are not audited.
+    effective_from: date | None = None
 
 
 class FreezeWindow(Strict):

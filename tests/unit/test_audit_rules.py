@@ -650,3 +650,18 @@ def test_a_clean_period_has_no_findings() -> None:
               findings=(stored_finding(),))
     assert engine.evaluate(f) == []
     assert engine.evaluate_violations(f) == []
+
+
+def test_nothing_before_the_controls_took_effect_is_a_finding() -> None:
+    everything = engine.evaluate(busy_facts())
+    assert any(r.draft.subject == "quarter:2026-Q2" for r in everything)
+    since = T + 12 * H  # after the morning's deployments, before the next day's drift
+    later = engine.evaluate(dataclasses.replace(
+        busy_facts(), settings=settings(effective_from=since)))
+    assert later and all(r.draft.occurred_at >= since for r in later)
+    assert {r.draft.fingerprint for r in later} == {
+        r.draft.fingerprint for r in everything if r.draft.occurred_at >= since}
+    # A quarter that ended before the controls took effect needs no review.
+    q3_start = dataclasses.replace(busy_facts(), settings=settings(
+        effective_from=datetime(2026, 7, 1, tzinfo=UTC)))
+    assert not [r for r in engine.evaluate(q3_start) if r.draft.subject == "quarter:2026-Q2"]

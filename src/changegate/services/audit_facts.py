@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from changegate.db.audit import Finding, Waiver
 from changegate.db.audit_records import AuditRecords
@@ -42,7 +43,12 @@ def settings(ctx: Context, period: Period) -> AuditSettings:
         report_hours=policy.violations.report_hours,
         emergency_requires_tests=policy.gate.emergency_requires_tests,
         cab_quorum={risk.value: n for risk, n in policy.approvals.cab_quorum.items()},
-        iso_required=policy.approvals.iso_required)
+        iso_required=policy.approvals.iso_required,
+        effective_from=_start_of(policy.audits.effective_from, policy.timezone))
+
+
+def _start_of(day: date | None, tz: str) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
 
 
 def load(ctx: Context, period: Period) -> AuditFacts:

@@ -41,8 +41,8 @@ def enqueue_many(ctx: Context, messages: Sequence[Message],
     # One message per person, however many of the roles they hold; the row names them all,
     # so "did the ISO and HR hear of it" (VIO-1) can be answered from it.
     held: dict[str, list[str]] = {}
-    for email, role in repo.holders(r.value for r in roles):
-        held.setdefault(email, []).append(role)
+    for email, held_role in repo.holders(r.value for r in roles):
+        held.setdefault(email, []).append(held_role)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
     targets: list[tuple[str, str, str | None]] = [
         (person_channel, email, ",".join(sorted(rs))) for email, rs in sorted(held.items())]

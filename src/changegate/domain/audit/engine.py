@@ -61,7 +61,9 @@ def _run(facts: AuditFacts, rules: Iterable[Rule]) -> list[Draft]:
 
 
 def _settle(facts: AuditFacts, drafts: Iterable[Draft]) -> list[Result]:
-    inside = [d for d in drafts if facts.period.contains(d.occurred_at)]
+    since = facts.settings.effective_from
+    inside = [d for d in drafts if facts.period.contains(d.occurred_at)
+              and (since is None or d.occurred_at >= since)]
     # Sorting before de-duplicating makes the survivor of a duplicate independent of input order.
     inside.sort(key=lambda d: (d.occurred_at, d.fingerprint, d.summary, d.evidence))
     unique: dict[str, Draft] = {}

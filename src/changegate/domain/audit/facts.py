@@ -154,6 +154,9 @@ class AuditSettings:
     # CM-2 re-performs the approval quorum as of each deployment: CAB approvals needed per risk.
     cab_quorum: Mapping[str, int] = field(default_factory=_default_cab_quorum)
     iso_required: bool = True
+    # When the controls took effect (e.g. the start of the SOC 2 observation window): nothing
+    # that happened, or fell due, before it is a finding.
+    effective_from: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def quarters_without_review(facts: AuditFacts, control: str, slug: str, kind: st
         # The deadline counts from the quarter's last day, not from the midnight that ends it.
         deadline = settings.calendar.add_business_days(
             end - timedelta(microseconds=1), settings.quarterly_review_business_days)
-        if deadline > facts.period.as_of:
+        since = settings.effective_from
+        if deadline > facts.period.as_of or (since is not None and end <= since):
             continue
         reviews = [r for r in facts.reviews if r.kind == kind and r.quarter == name]
         if any(role in r.author_roles and r.recorded_at <= deadline for r in reviews):
