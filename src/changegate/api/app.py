@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from changegate import __version__
-from changegate.api import changes, configuration, errors, hooks, pipeline
+from changegate.api import audits, changes, configuration, errors, hooks, pipeline, waivers
 from changegate.bootstrap import App
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
@@ -35,6 +35,8 @@ def create_app(app: App) -> FastAPI:
     api.include_router(pipeline.router)
     api.include_router(hooks.router)
     api.include_router(configuration.router)
+    api.include_router(audits.router)
+    api.include_router(waivers.router)
 
     @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
     def health() -> dict[str, str]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -26,11 +27,12 @@ def say(message: str) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    grid = Table(title=title, title_justify="left")
+    # Cells are people's text ("[fix] x[/y]"), never Rich markup: print them as typed.
+    grid = Table(title=escape(title), title_justify="left")
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*["" if cell is None else str(cell) for cell in row])
+        grid.add_row(*["" if cell is None else escape(str(cell)) for cell in row])
     console().print(grid)
 
 
