@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -24,9 +24,11 @@ from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
 from changegate.integrations import junit
 from changegate.integrations.github import GitHubApp
-from changegate.integrations.ports import DeploymentReviewer
+from changegate.integrations.notify import SlackNotifier, SmtpNotifier, SmtpRelay
+from changegate.integrations.ports import DeploymentReviewer, Notifier
 from changegate.policy import Policy
 from changegate.services.context import SYSTEM, Context
+from changegate.services.notifications import EMAIL, SLACK
 
 T = TypeVar("T")
 RETRIES = 8
@@ -116,7 +118,31 @@ def build(settings: Settings, require_schema: bool = True) -> App:
         check_schema(engine)
     return App(settings, engine, session_factory(engine), session_factory(engine, read_only=True),
                policy_file.load(settings.policy_path), load_signer(settings),
-               github_reviewer(settings))
+               github_reviewer(settings), channels(settings))
+
+
+def channels(settings: Settings) -> tuple[str, ...]:
+    """The channels notifications are queued for; the worker delivers them (see notifiers)."""
+    return ((EMAIL,) if settings.smtp else ()) + ((SLACK,) if settings.slack_webhook_url else ())
+
+
+def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
+    """One notifier per configured channel, for the worker; `closing` closes their clients.
+
+    Built on demand rather than in `build`: only the worker sends, and every other command
+    would pay for an HTTP client (and its TLS context) it never uses.
+    """
+    built: dict[str, Notifier] = {}
+    if settings.smtp is not None:
+        smtp = settings.smtp
+        built[EMAIL] = SmtpNotifier(SmtpRelay(smtp.host, smtp.port, smtp.sender, smtp.username,
+                                              smtp.password, smtp.starttls))
+    if settings.slack_webhook_url:
+        # No redirects: the webhook URL is a credential and the message must go only there.
+        client = closing.enter_context(httpx.Client(
+            timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False))
+        built[SLACK] = SlackNotifier(settings.slack_webhook_url, client)
+    return built
 
 
 def github_reviewer(settings: Settings) -> DeploymentReviewer | None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from changegate.domain.errors import BadInput
 
 DEFAULT_DATABASE_URL = "sqlite:///changegate.db"
 TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class Settings:
     server_url: str | None = None
     token: str | None = None
     github: GitHubSettings | None = None
+    smtp: SmtpSettings | None = None
+    slack_webhook_url: str | None = field(default=None, repr=False)  # the URL is the secret
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +42,8 @@ class Settings:
             server_url=env.get("CHANGEGATE_URL") or None,
             token=env.get("CHANGEGATE_TOKEN") or None,
             github=_github(env),
+            smtp=_smtp(env),
+            slack_webhook_url=_slack(env),
         )
 
 
@@ -65,6 +72,82 @@ def _github(env: Mapping[str, str]) -> GitHubSettings | None:
     secret, app_id, key_path, principal = given.values()
     return GitHubSettings(secret, app_id, Path(key_path), principal,
                           env.get("CHANGEGATE_GITHUB_API_URL") or "https://api.github.com")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The mail relay notifications go through (CHANGEGATE_SMTP_*; host and sender required)."""
+
+    host: str
+    sender: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+
+
+SMTP_KEYS = ("CHANGEGATE_SMTP_HOST", "CHANGEGATE_SMTP_PORT", "CHANGEGATE_SMTP_FROM",
+             "CHANGEGATE_SMTP_USERNAME", "CHANGEGATE_SMTP_PASSWORD", "CHANGEGATE_SMTP_STARTTLS")
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    given = {key: env.get(key, "").strip() for key in SMTP_KEYS}
+    host, port, sender, username, password, starttls = given.values()
+    if not host:
+        stray = [key for key, value in given.items() if value]
+        if stray:
+            raise BadInput(f"{stray[0]} is set but CHANGEGATE_SMTP_HOST is not")
+        return None
+    if not sender:
+        raise BadInput("CHANGEGATE_SMTP_FROM is required when CHANGEGATE_SMTP_HOST is set")
+    if "@" not in parseaddr(sender)[1]:
+        raise BadInput(f"CHANGEGATE_SMTP_FROM: not an email address: {sender!r}")
+    if bool(username) != bool(password):
+        raise BadInput("CHANGEGATE_SMTP_USERNAME and CHANGEGATE_SMTP_PASSWORD go together: "
+                       "set both or neither")
+    tls = _flag(starttls, "CHANGEGATE_SMTP_STARTTLS")
+    # A password sent without TLS is readable on every hop to the relay; only a relay on this
+    # host (or a sidecar reached over loopback) is safe to log in to in clear.
+    if password and not tls and host.lower() not in LOOPBACK:
+        raise BadInput("CHANGEGATE_SMTP_PASSWORD needs CHANGEGATE_SMTP_STARTTLS=true "
+                       f"(the relay {host} is not on this host)")
+    return SmtpSettings(host, sender, _port(port), username or None, password or None, tls)
+
+
+def _port(raw: str) -> int:
+    if not raw:
+        return 25
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise BadInput(f"CHANGEGATE_SMTP_PORT: not a TCP port: {raw!r}")
+    return int(raw)
+
+
+def _flag(raw: str, what: str) -> bool:
+    if not raw or raw.lower() in FALSE:
+        return False
+    if raw.lower() in TRUE:
+        return True
+    raise BadInput(f"{what}: expected true or false, got {raw!r}")
+
+
+def _slack(env: Mapping[str, str]) -> str | None:
+    """The webhook URL is itself the credential: errors name the host, never the path."""
+    raw = env.get("CHANGEGATE_SLACK_WEBHOOK_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+    except ValueError:
+        raise BadInput("CHANGEGATE_SLACK_WEBHOOK_URL: not a URL") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise BadInput("CHANGEGATE_SLACK_WEBHOOK_URL: expected an https:// URL")
+    # Plain HTTP would put the secret path on the wire; allowed only to a local relay or test peer.
+    if parts.scheme == "http" and host not in LOOPBACK:
+        raise BadInput(f"CHANGEGATE_SLACK_WEBHOOK_URL: use https:// (http only for loopback, "
+                       f"not {host})")
+    return raw
 
 
 def _path(value: str | None) -> Path | None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
 from changegate.cli import (
+    audits,
     changes,
     configuration,
     demo,
@@ -20,6 +21,8 @@ from changegate.cli import (
     serve,
     tokens,
     users,
+    waivers,
+    worker,
 )
 from changegate.cli.output import error
 from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
@@ -47,7 +50,12 @@ app.add_typer(pipeline.deploy_app, name="deploy")
 app.add_typer(configuration.baseline_app, name="baseline")
 app.add_typer(configuration.config_app, name="config")
 app.add_typer(configuration.drift_app, name="drift")
+app.add_typer(audits.audit_app, name="audit")
+app.add_typer(audits.finding_app, name="finding")
+app.add_typer(audits.review_app, name="review")
+app.add_typer(waivers.app, name="waiver")
 app.command("serve", help="Serve the REST API (OpenAPI at /docs).")(serve.serve)
+worker.register(app)
 
 
 def exit_code(exc: DomainError) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -16,8 +17,11 @@ class IntegrationError(Exception):
     response we cannot read. The message names the endpoint and the status and never carries a
     credential, because it ends up in logs and in the comment a pipeline shows its users."""
 
-    def __init__(self, endpoint: str, status: int | None, detail: str) -> None:
-        where = f"HTTP {status}" if status is not None else "no response"
+    def __init__(self, endpoint: str, status: int | None, detail: str,
+                 protocol: str = "HTTP") -> None:
+        # `status` is the peer's reply code in `protocol` (an SMTP 550 is not an HTTP 550);
+        # None means no reply at all, which a caller may treat as "the peer is down".
+        where = f"{protocol} {status}" if status is not None else "no response"
         super().__init__(f"{endpoint}: {where}: {detail}")
         self.endpoint = endpoint
         self.status = status
@@ -59,3 +63,24 @@ class DeploymentReviewer(Protocol):
     """
 
     def review(self, request: ProtectionRuleRequest, approved: bool, comment: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One notification to deliver. `outbox_id` and `event_key` identify it for good: a message
+    sent twice (a worker died after sending, before recording it) carries the same identity,
+    so a receiver can drop the copy."""
+
+    outbox_id: int
+    event_key: str
+    recipient: str
+    subject: str
+    body: str
+    created_at: datetime
+
+
+class Notifier(Protocol):
+    """Delivers a notification on one channel (email, Slack). Returns once the peer accepted it;
+    raises IntegrationError otherwise, and the outbox tries again later."""
+
+    def send(self, message: OutgoingMessage) -> None: ...

@@ -1,0 +1,80 @@
+"""Queries for delivering the notification outbox: due rows, claims, settling, listing.
+
+Every write names the `lock_version` it read (compare-and-set), so of two workers that saw the
+same due row only one claims it, and a worker whose claim expired and was taken over cannot
+settle the row behind the new holder's back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from changegate.db.audit import Notification
+from changegate.domain.errors import Conflict, NotFound
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+class Outbox:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def due(self, now: datetime, channels: Collection[str], limit: int) -> Sequence[Notification]:
+        """Pending rows whose time has come and that nobody holds (or whose holder's claim ran
+        out: the process died mid-send), oldest first."""
+        stmt = (select(Notification)
+                .where(Notification.status == PENDING, Notification.next_attempt_at <= now,
+                       Notification.channel.in_(list(channels)),
+                       or_(Notification.claimed_until.is_(None),
+                           Notification.claimed_until <= now))
+                .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
+                # PostgreSQL: rows another worker is claiming right now are skipped rather than
+                # waited for; the compare-and-set below is what makes a double claim impossible.
+                .with_for_update(skip_locked=True))
+        return self.session.execute(stmt).scalars().all()
+
+    def claim(self, row: Notification, worker: str, until: datetime) -> int | None:
+        """Take `row` for `worker` until `until`; the new lock_version, or None if lost."""
+        return self._cas(row.id, row.lock_version, claimed_by=worker, claimed_until=until)
+
+    def settle(self, row_id: int, version: int, worker: str, **values: Any) -> bool:
+        """Write the outcome of `worker`'s attempt and drop its claim, if the claim still holds."""
+        return self._cas(row_id, version, worker=worker, claimed_by=None, claimed_until=None,
+                         **values) is not None
+
+    def _cas(self, row_id: int, version: int, worker: str | None = None,
+             **values: Any) -> int | None:
+        conditions = [Notification.id == row_id, Notification.lock_version == version]
+        if worker is not None:
+            conditions.append(Notification.claimed_by == worker)
+        stmt = (update(Notification).where(*conditions)
+                .values(**values, lock_version=version + 1)
+                .execution_options(synchronize_session=False))
+        changed = self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        return version + 1 if changed == 1 else None
+
+    def get(self, row_id: int) -> Notification:
+        row = self.session.get(Notification, row_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no notification {row_id}")
+        return row
+
+    def save(self, row: Notification) -> None:
+        """Compare-and-set through the ORM's version column: a concurrent claim wins."""
+        row_id = row.id  # read now: a failed flush expires the object
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict(f"notification {row_id} changed meanwhile; retry") from None
+
+    def list(self, status: str | None = None, limit: int = 500) -> Sequence[Notification]:
+        stmt = select(Notification).order_by(Notification.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(Notification.status == status)
+        return self.session.execute(stmt).scalars().all()
