@@ -130,6 +130,11 @@ def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
     say("\nWorth a look:")
     for key, why in summary.highlights:
         say(f"  {key:<7} {why}")
+    audit = summary.audit
+    waived = f", {audit.suppressed} suppressed by {', '.join(audit.waivers)}" if audit.waivers \
+        else ""
+    say(f"\nThe ISO's audit of {audit.period} at the quarter's end: {audit.findings} "
+        f"finding(s){waived}")
     say("\nWhat to try next:")
     for line in _next_steps(summary, dedicated):
         say(f"  {line}")
@@ -157,4 +162,7 @@ def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
         f"changegate change approve {key} --as {who('cab')} --role cab",
         f"changegate change approve {key} --as {who('iso')} --role iso",
         f"changegate change show {key}",
+        f"changegate finding list --as {who('iso')}",
+        "changegate waiver list",
+        f"changegate audit run --period {summary.audit.period} --dry-run --as {who('auditor')}",
     ]

@@ -22,7 +22,7 @@ from changegate.domain.calendar import BusinessCalendar
 from changegate.domain.changes import ChangeFields, ChangeType, Risk, Window
 from changegate.domain.errors import BadInput
 from changegate.policy import Policy
-from changegate.services import approvals, changes, lifecycle, users
+from changegate.services import approvals, changes, demo_audit, lifecycle, users
 from changegate.services.context import Context
 from changegate.services.demo_data import (
     APPROVE_NOTES,
@@ -82,6 +82,7 @@ class DemoSummary:
     highlights: list[tuple[str, str]]
     transactions: int
     next_key: str
+    audit: demo_audit.AuditSummary
 
 
 @dataclass
@@ -156,6 +157,12 @@ def _emergency(s: _Script, code: str, nth: int, fields: ChangeFields) -> None:
     if code == "O":
         return
     retro, pir = {"E": (1, 3), "L": (2, 8), "T": (7, 4)}[code]
+    if code == "T":  # the late retro approval is known in advance: ask for an exception
+        cab, iso = demo_audit.waiver_approvers()
+        s.add(1, 9, s.requester, "waiver_request")
+        s.add(1, 11, cab, "waiver_approve", CAB)
+        s.add(1, 16, iso, "waiver_approve", ISO)
+        s.add(9, 11, cab, "waiver_close")  # reviewed before it expires (EXC-1)
     s.votes(retro, note=f"Retroactive: incident review held, fix accepted ({fields.ticket}).")
     s.add(pir, 16, s.requester, "pir", text="Fix verified; no recurrence in 72 hours. Root cause "
           f"and follow-ups in {fields.ticket}; regression test added.")
@@ -228,6 +235,8 @@ def _op(ctx: Context, plan: Plan, step: Step, keys: dict[int, str]) -> None:
             changes.cancel(ctx, key, step.text)
         case "implement":
             lifecycle.implement(ctx, key)
+        case "waiver_request" | "waiver_approve" | "waiver_close":
+            demo_audit.waiver_op(ctx, key, step.op, step.role)
         case "pir":
             lifecycle.record_pir(ctx, key, step.text)
         case "close":
@@ -258,11 +267,20 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
         app.run(partial(_op, plan=plan, step=step, keys=keys), actor=step.actor, at=at,
                 simulated=True)
     end = events[-1][0]
+    # The ISO audits the quarter on the first business day after it.
+    audited = max(end, _at(days[span], 9 * 60, tz)) + timedelta(minutes=30)
+    audit = app.run(lambda ctx: demo_audit.run_audit(ctx, _name(quarter_start)),
+                    actor=emails("iso")[0], at=audited, simulated=True)
     statuses = app.run(lambda ctx: dict(Counter(c.status for c in changes.list_(ctx))),
                        actor=ADMIN, at=end, simulated=True)
     return DemoSummary(ORG, days[0], days[span - 1], PEOPLE, statuses,
-                       _highlights(plans, keys), len(events) + 1,
-                       f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}")
+                       _highlights(plans, keys), len(events) + 2,
+                       f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}",
+                       audit)
+
+
+def _name(quarter_start: date) -> str:
+    return f"{quarter_start.year}-Q{(quarter_start.month - 1) // 3 + 1}"
 
 
 def population(ctx: Context) -> tuple[int, int]:
