@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Api
+from tests.api.conftest import SHA, Api, approved_change, gate
 from tests.builders import T0
 from tests.services.test_audits import add_drift
 
@@ -57,3 +57,37 @@ def test_dismissal_needs_the_iso(api: Api) -> None:
     assert done.json()["status"] == "dismissed"
     again = api.call("iso", "POST", f"/api/v1/findings/{key}/confirm", json={})
     assert again.status_code == 409
+
+
+def waive(api: Api, controls: list[str], kind: str, value: str) -> str:
+    made = api.call("requester", "POST", "/api/v1/waivers", json={
+        "title": "staging cluster rebuild", "justification": "staging is down for 3 days",
+        "compensating_controls": "the ISO reviews each production deploy",
+        "controls": controls, "scope_kind": kind, "scope_value": value, "days": 3})
+    assert made.status_code == 201, made.text
+    key = str(made.json()["key"])
+    for role in ("cab", "iso"):
+        decided = api.call(role, "POST", f"/api/v1/waivers/{key}/approvals",
+                           json={"role": role, "decision": "approved"})
+        assert decided.status_code == 200, decided.text
+    return key
+
+
+def test_a_waiver_lets_the_gate_pass_and_suppresses_the_finding(api: Api) -> None:
+    key = approved_change(api)
+    assert not gate(api, key)["allowed"]  # no staging evidence (CM-4)
+    other = approved_change(api)
+    waiver = waive(api, ["CM-4"], "change", key)
+    decision = gate(api, key)
+    assert decision["allowed"] is True, decision
+    cm4 = next(r for r in decision["reasons"] if r["control"] == "CM-4")
+    assert cm4["waiver"] == waiver and cm4["message"].startswith(f"waived by {waiver}")
+    assert not gate(api, other)["allowed"]  # the waiver's scope is one change only
+    started = api.call("pipeline", "POST", "/api/v1/deployments", json={
+        "change": key, "environment": "production", "commit": SHA,
+        "run_url": "https://ci.example.com/run/7", "iac_path": "infra/stack.yaml",
+        "iac_sha256": "b" * 64, "decision_id": decision["decision_id"]})
+    assert started.status_code == 201, started.text
+    audit = api.call("iso", "POST", "/api/v1/audits", json={}).json()
+    [cm4_finding] = [f for f in audit["findings"] if f["rule"] == "CM-4.no-staging-evidence"]
+    assert (cm4_finding["status"], cm4_finding["waiver"]) == ("suppressed", waiver)

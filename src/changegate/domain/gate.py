@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from changegate.domain.changes import ChangeStatus, ChangeType
+from changegate.domain.waivers import Cover, covering
 
 # Whether a submitted normal change is approved is CM-2's question, not the state's.
 GATEABLE_PRODUCTION = {ChangeStatus.SUBMITTED, ChangeStatus.APPROVED}
@@ -22,6 +23,7 @@ class Reason:
     control: str
     ok: bool
     message: str
+    waiver: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class GateFacts:
     evidence: Sequence[Evidence] = ()
     freezes: Sequence[Freeze] = ()
     emergency_requires_tests: bool = False
+    # Approved exceptions (EXC-1): a failing control an active waiver covers passes, named.
+    covers: Sequence[Cover] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,18 @@ def _freeze(facts: GateFacts, change: ChangeFacts) -> Reason | None:
     return Reason("freeze", False, f"{req.environment} is frozen: {names}")
 
 
+def _waived(facts: GateFacts, change: ChangeFacts, reason: Reason) -> Reason:
+    """The same match the audit makes: control, scope (change, environment, principal), now."""
+    if reason.ok or not facts.covers:
+        return reason
+    req = facts.request
+    scope = {"change": change.key, "environment": req.environment, "principal": req.principal}
+    key = covering(facts.covers, reason.control, scope, req.now)
+    if key is None:
+        return reason
+    return Reason(reason.control, True, f"waived by {key}: {reason.message}", key)
+
+
 def decide(facts: GateFacts) -> GateDecision:
     req, change = facts.request, facts.change
     reasons = [_principal(facts)]
@@ -185,6 +201,7 @@ def decide(facts: GateFacts) -> GateDecision:
         reasons += [_approval(change), _tests(facts, change)]
         frozen = _freeze(facts, change)
         reasons += [frozen] if frozen else []
+    reasons = [_waived(facts, change, r) for r in reasons]
     allowed = all(r.ok for r in reasons)
     obligations: tuple[str, ...] = ()
     if allowed and req.production and change.change_type is ChangeType.EMERGENCY:

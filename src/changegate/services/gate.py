@@ -12,6 +12,7 @@ from changegate.domain import gate
 from changegate.domain.changes import ChangeStatus, ChangeType
 from changegate.domain.errors import NotFound
 from changegate.domain.users import Role
+from changegate.services import waivers
 from changegate.services.approvals import current_tally
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
@@ -55,7 +56,8 @@ def check(ctx: Context, key: str | None, environment: str, commit: str,
                                Role.PIPELINE.value in principal.role_names, ctx.now)
     facts = gate.GateFacts(request, change_facts(ctx, change) if change else None,
                            evidence(ctx, change) if change else (), ctx.policy.freezes(),
-                           ctx.policy.gate.emergency_requires_tests)
+                           ctx.policy.gate.emergency_requires_tests,
+                           waivers.covers(ctx) if change else ())
     decision = gate.decide(facts)
     record = GateDecisionRecord(
         change_id=change.id if change else None,
@@ -86,6 +88,7 @@ def _inputs(facts: gate.GateFacts, decision: gate.GateDecision) -> dict[str, obj
             "awaiting": list(change.awaiting)},
         "evidence_considered": [e.id for e in facts.evidence],
         "evidence_used": decision.evidence_id,
+        "waivers_applied": sorted({r.waiver for r in decision.reasons if r.waiver}),
         "freezes": [f.name for f in facts.freezes
                     if f.covers(facts.request.environment, facts.request.now)],
     }
