@@ -32,6 +32,8 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     assert "Overdue (2)" in out
     assert "denied with exit 1" in out and "change is implemented" in out
     assert "1 new drift" in out
+    assert "open findings: exit 1" in out and "suppressed" in out
+    assert "disciplinary_actions: 1" in out and "re-performed: exit 1" in out
     assert "ledger ok:" in out and "2 checkpoint(s) matched" in out
     assert "Traceback" not in result.stderr
     assert (tmp_path / "ledger.jsonl").read_text().count("\n") > 20
