@@ -665,3 +665,37 @@ def test_nothing_before_the_controls_took_effect_is_a_finding() -> None:
     q3_start = dataclasses.replace(busy_facts(), settings=settings(
         effective_from=datetime(2026, 7, 1, tzinfo=UTC)))
     assert not [r for r in engine.evaluate(q3_start) if r.draft.subject == "quarter:2026-Q2"]
+
+
+BY_HAND = dict(implemented_at=T, production_environments=("production",),
+               implemented_by="alice")
+
+
+def test_cm5_a_production_change_implemented_by_hand_is_found() -> None:
+    f = facts(change_list=[change(**BY_HAND)])
+    assert drafts(changes.implemented_by_hand, f) == [
+        ("CM-5", "CM-5.implemented-without-pipeline", "change:CHG-1", ("change:CHG-1",), T)]
+    [found] = changes.implemented_by_hand(f)
+    assert found.attributes == {"change": "CHG-1", "environment": "production",
+                                "principal": "alice"}
+
+
+@pytest.mark.parametrize("fix", [
+    {"implemented_by_pipeline": True},            # a pipeline marked it implemented
+    {"production_deployments": 1},                # a production deployment is on record
+    {"production_environments": ()},              # it never targeted production
+    {"implemented_at": None},                     # not implemented
+])
+def test_cm5_implemented_through_a_pipeline_is_not(fix: dict[str, Any]) -> None:
+    f = facts(change_list=[change(**(BY_HAND | fix))])
+    assert changes.implemented_by_hand(f) == []
+
+
+def test_cm5_by_hand_can_be_waived_for_that_person_only() -> None:
+    f = dataclasses.replace(facts(change_list=[change(**BY_HAND)]), covers=(
+        cover("CM-5", ScopeKind.PRINCIPAL, "alice", key="WVR-3"),))
+    assert [r.waiver for r in engine.evaluate(f)
+            if r.draft.rule == "CM-5.implemented-without-pipeline"] == ["WVR-3"]
+    other = dataclasses.replace(f, covers=(cover("CM-5", ScopeKind.PRINCIPAL, "bob"),))
+    assert [r.waiver for r in engine.evaluate(other)
+            if r.draft.rule == "CM-5.implemented-without-pipeline"] == [None]

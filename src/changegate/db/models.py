@@ -78,6 +78,8 @@ class Change(Base):
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     implemented_at: Mapped[datetime | None]
+    # Who marked it implemented: a pipeline (through a deployment) or a person (CM-5's question).
+    implemented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
     approved_before_implementation: Mapped[bool | None]
     retro_due_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -85,7 +87,7 @@ class Change(Base):
     due_calendar: Mapped[dict[str, Any] | None]
     retro_approved_at: Mapped[datetime | None]
     pir_recorded_at: Mapped[datetime | None]
-    requester: Mapped[User] = relationship(lazy="joined")
+    requester: Mapped[User] = relationship(lazy="joined", foreign_keys=[requester_id])
     __mapper_args__ = {"version_id_col": lock_version}
 
 

@@ -41,6 +41,7 @@ def implement(ctx: Context, key: str) -> Change:
                                 ctx.policy.emergency.retro_approval_business_days,
                                 ctx.policy.emergency.pir_business_days)
     change.status, change.implemented_at, change.updated_at = target.value, ctx.now, ctx.now
+    change.implemented_by_id = user.id
     change.approved_before_implementation = approved
     change.retro_due_at, change.pir_due_at = due.retro_due_at, due.pir_due_at
     change.due_calendar = calendar.describe() if kind is ChangeType.EMERGENCY else None

@@ -28,6 +28,7 @@ RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("CM-3", changes.emergency_overdue),
     ("CM-4", changes.no_staging_evidence),
     ("CM-5", changes.non_pipeline_deployment),
+    ("CM-5", changes.implemented_by_hand),
     ("CM-6", governance.metrics_review_missing),
     ("CFG-2", config.unauthorised_drift),
     ("CFG-3", config.baseline_verification_missing),

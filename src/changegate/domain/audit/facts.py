@@ -56,6 +56,11 @@ class ChangeFact:
     retro_approved_at: datetime | None = None
     pir_due_at: datetime | None = None
     pir_recorded_at: datetime | None = None
+    # CM-5: a change bound for production reaches it through a pipeline, not by a person's hand.
+    production_environments: tuple[str, ...] = ()
+    implemented_by: str | None = None
+    implemented_by_pipeline: bool = False
+    production_deployments: int = 0
 
 
 @dataclass(frozen=True)

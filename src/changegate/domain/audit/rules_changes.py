@@ -202,3 +202,22 @@ def non_pipeline_deployment(facts: AuditFacts) -> list[Draft]:
                               f"deployment #{d.id} to {d.environment} was made by {d.deployer}, "
                               "not a pipeline principal")
             for d in facts.deployments if d.production and not d.deployer_is_pipeline]
+
+
+def implemented_by_hand(facts: AuditFacts) -> list[Draft]:
+    """CM-5: a change bound for production is not marked implemented by a person instead of a
+    pipeline deployment (the CLI allows a requester to; the audit catches it)."""
+    out = []
+    for c in facts.changes.values():
+        if (c.implemented_at is None or not c.production_environments
+                or c.implemented_by_pipeline or c.production_deployments):
+            continue
+        who = c.implemented_by or "an unrecorded principal"
+        out.append(Draft(
+            control="CM-5", rule="CM-5.implemented-without-pipeline", subject=f"change:{c.key}",
+            summary=f"{c.key} targets production and was marked implemented by {who} with no "
+                    "production deployment recorded through a pipeline",
+            evidence=(f"change:{c.key}",), occurred_at=c.implemented_at,
+            attributes={"change": c.key, "environment": c.production_environments[0],
+                        **({"principal": c.implemented_by} if c.implemented_by else {})}))
+    return out
