@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from changegate.db.audit import AuditRun, DisciplinaryAction, Finding
@@ -44,6 +47,27 @@ class Findings:
             stmt = select(Finding).where(Finding.fingerprint.in_(fingerprints[i:i + CHUNK]))
             out.update((f.fingerprint, f) for f in self.session.execute(stmt).scalars())
         return out
+
+    def touch(self, findings: Sequence[Finding], at: datetime) -> None:
+        """Record that a re-run found these again: one executemany, not a statement per row.
+
+        The same compare-and-set the ORM would do (the `lock_version` read, bumped by one); the
+        loaded objects are brought in step so no later flush writes them again.
+        """
+        if not findings:
+            return
+        table = cast(Table, Finding.__table__)
+        t = table.c
+        stmt = (update(table)
+                .where(t.id == bindparam("finding"), t.lock_version == bindparam("read_version"))
+                .values(last_detected_at=bindparam("seen_at"), lock_version=t.lock_version + 1))
+        rows = [{"finding": f.id, "read_version": f.lock_version, "seen_at": at}
+                for f in findings]
+        if self.session.connection().execute(stmt, rows).rowcount != len(rows):
+            raise Conflict("a finding was changed by someone else meanwhile; retry")
+        for f in findings:
+            set_committed_value(f, "last_detected_at", at)
+            set_committed_value(f, "lock_version", f.lock_version + 1)
 
     def add_run(self, run: AuditRun) -> AuditRun:
         self.session.add(run)

@@ -59,10 +59,12 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     changes = _changes(ctx, repo, ids)
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
+    production = frozenset(e.name for e in ctx.policy.environments if e.production)
     return AuditFacts(
         period=period, settings=settings(ctx, period),
         changes={fact.key: fact for fact in changes.values()},
-        deployments=tuple(_deployment(ctx, row, keys, people) for row in deployment_rows),
+        deployments=tuple(_deployment(row, keys, people, production)
+                          for row in deployment_rows),
         test_runs=_test_runs(ctx, repo, ids, keys),
         reviews=tuple(_reviews(repo, people)),
         drifts=tuple(DriftFact(*row) for row in repo.drifts(period.start, period.end)),
@@ -92,9 +94,8 @@ def _changes(ctx: Context, repo: AuditRecords, ids: list[int]) -> dict[int, Chan
     return out
 
 
-def _deployment(ctx: Context, row: Any, keys: dict[int, str],
-                people: dict[int, tuple[str, frozenset[str]]]) -> DeploymentFact:
-    production = {e.name for e in ctx.policy.environments if e.production}
+def _deployment(row: Any, keys: dict[int, str], people: dict[int, tuple[str, frozenset[str]]],
+                production: frozenset[str]) -> DeploymentFact:
     email, roles = people.get(row.deployer_id, (UNKNOWN, frozenset()))
     return DeploymentFact(
         id=row.id, change_key=keys.get(row.change_id, UNKNOWN), environment=row.environment,

@@ -81,12 +81,16 @@ def _store(ctx: Context, run_row: AuditRun,
     fresh = [r for r in results if r.draft.fingerprint not in existing]
     numbers = repo.next_numbers(len(fresh)) if fresh else []
     created = [_new(ctx, run_row, r, n) for r, n in zip(fresh, numbers, strict=True)]
-    repo.add_all(created)
+    seen_again = []
     for result in results:
         found = existing.get(result.draft.fingerprint)
-        if found is not None:
-            _refresh(ctx, found, result)
+        if found is not None and not _refresh(ctx, found, result):
+            seen_again.append(found)
+    repo.touch(seen_again, ctx.now)
+    # Reported before the insert, so `reported_at` goes out with it: set after it, it would cost
+    # an UPDATE per finding (the ORM updates versioned rows one at a time).
     _report(ctx, [f for f in created if f.status == FindingStatus.OPEN])
+    repo.add_all(created)
     stored = created + [existing[r.draft.fingerprint] for r in results
                         if r.draft.fingerprint in existing]
     return stored, [f.key for f in created]
@@ -103,18 +107,26 @@ def _new(ctx: Context, run_row: AuditRun, result: Result, number: int) -> Findin
         first_run_id=run_row.id)
 
 
-def _refresh(ctx: Context, finding: Finding, result: Result) -> None:
-    """A re-run never duplicates; it only moves an undecided finding in or out of a waiver."""
-    finding.last_detected_at = ctx.now
+def _refresh(ctx: Context, finding: Finding, result: Result) -> bool:
+    """A re-run never duplicates; it only moves an undecided finding in or out of a waiver.
+
+    False when the finding was only seen again: the caller records those sightings in one
+    statement, where the ORM would update each versioned row on its own.
+    """
     status = FindingStatus(finding.status)
-    if status not in UNDECIDED:
-        return
-    if result.waiver and status is FindingStatus.OPEN:
+    suppress = bool(result.waiver) and status is FindingStatus.OPEN
+    unsuppress = not result.waiver and status is FindingStatus.SUPPRESSED
+    if status not in UNDECIDED or not (suppress or unsuppress
+                                       or finding.waiver_key != result.waiver):
+        return False
+    finding.last_detected_at = ctx.now
+    if suppress:
         finding.status = transition(status, FindingAction.SUPPRESS).value
-    elif not result.waiver and status is FindingStatus.SUPPRESSED:
+    elif unsuppress:
         finding.status = transition(status, FindingAction.UNSUPPRESS).value
         _report(ctx, [finding])
     finding.waiver_key = result.waiver
+    return True
 
 
 def _report(ctx: Context, findings: Sequence[Finding]) -> None:
