@@ -18,7 +18,7 @@ from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType
 from changegate.domain.errors import BadInput, Forbidden, InvalidTransition, Refused
 from changegate.domain.findings import DisciplinaryKind, RemediationKind
-from changegate.services import audits, changes, findings, lifecycle, waivers
+from changegate.services import approvals, audits, changes, findings, lifecycle, waivers
 from changegate.services.context import Context
 from tests.builders import T0, add_people, make_fields
 
@@ -323,3 +323,25 @@ def test_preview_stores_nothing_and_matches_the_run(people: App) -> None:
 def test_bad_period_is_bad_input(people: App) -> None:
     with pytest.raises(BadInput):
         people.run(lambda ctx: audits.run(ctx, "2026-Q5"))
+
+
+def approve(app: App, key: str) -> None:
+
+    app.run(lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
+            actor="bob@example.com", at=T0)
+    app.run(lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
+            actor=ISO, at=T0)
+
+
+def test_production_change_implemented_by_hand_is_a_cm5_finding(people: App) -> None:
+    by_hand = submitted_change(people)
+    approve(people, by_hand)
+    people.run(lambda ctx: lifecycle.implement(ctx, by_hand), actor="alice@example.com",
+               at=T0 + timedelta(hours=3))
+    staging_only = submitted_change(people, environments=("staging",))
+    approve(people, staging_only)
+    people.run(lambda ctx: lifecycle.implement(ctx, staging_only), actor="alice@example.com",
+               at=T0 + timedelta(hours=3))
+    found = [f for f in audit(people).findings if f.control == "CM-5"]
+    assert [(f.subject, f.attributes["principal"]) for f in found] == [
+        (f"change:{by_hand}", "alice@example.com")]

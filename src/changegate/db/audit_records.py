@@ -55,14 +55,27 @@ class AuditRecords:
         return self._rows(stmt)
 
     def change_ids(self, start: datetime, end: datetime, deployed: Iterable[int]) -> list[int]:
-        """Changes deployed in the period, with deadlines in it, or decided on in it."""
+        """Changes deployed, implemented, decided on, or with deadlines, in the period."""
         due = select(Change.id).where(or_(_between(Change.retro_due_at, start, end),
-                                          _between(Change.pir_due_at, start, end)))
+                                          _between(Change.pir_due_at, start, end),
+                                          _between(Change.implemented_at, start, end)))
         decided = select(Approval.change_id).where(_between(Approval.decided_at, start, end))
         found = set(deployed)
         found.update(self.session.execute(due).scalars())
         found.update(self.session.execute(decided).scalars())
         return sorted(found)
+
+    def production_deployments(self, ids: Sequence[int],
+                               production: Iterable[str]) -> dict[int, int]:
+        """How many deployments (not rollbacks) each change ever made to production."""
+        out: dict[int, int] = {}
+        envs = list(production)
+        for chunk in _chunks(ids):
+            stmt = (select(Deployment.change_id, func.count())
+                    .where(Deployment.change_id.in_(chunk), Deployment.environment.in_(envs),
+                           Deployment.kind == "deploy").group_by(Deployment.change_id))
+            out.update((cid, int(n)) for cid, n in self.session.execute(stmt).all())
+        return out
 
     def changes(self, ids: Sequence[int]) -> list[Change]:
         out: list[Change] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,10 +57,10 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     people = repo.people()
     deployment_rows = repo.deployments(period.start, period.end)
     ids = repo.change_ids(period.start, period.end, {r.change_id for r in deployment_rows})
-    changes = _changes(ctx, repo, ids)
+    production = frozenset(e.name for e in ctx.policy.environments if e.production)
+    changes = _changes(ctx, repo, ids, _Context(people, production))
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
-    production = frozenset(e.name for e in ctx.policy.environments if e.production)
     return AuditFacts(
         period=period, settings=settings(ctx, period),
         changes={fact.key: fact for fact in changes.values()},
@@ -72,7 +73,14 @@ def load(ctx: Context, period: Period) -> AuditFacts:
         covers=tuple(covers_of(waivers)))
 
 
-def _changes(ctx: Context, repo: AuditRecords, ids: list[int]) -> dict[int, ChangeFact]:
+@dataclass(frozen=True)
+class _Context:
+    people: dict[int, tuple[str, frozenset[str]]]
+    production: frozenset[str]
+
+
+def _changes(ctx: Context, repo: AuditRecords, ids: list[int],
+             known: _Context) -> dict[int, ChangeFact]:
     approvals: dict[int, list[ApprovalFact]] = defaultdict(list)
     for a_id, change_id, email, role, decision, version, at, retro in repo.approvals(ids):
         approvals[change_id].append(ApprovalFact(a_id, email, role, decision, version, at, retro))
@@ -80,9 +88,11 @@ def _changes(ctx: Context, repo: AuditRecords, ids: list[int]) -> dict[int, Chan
     for change_id, version, created_at in repo.versions(ids):
         versions[change_id].append((version, created_at))
     require_ticket = ctx.policy.changes.require_ticket
+    deployed = repo.production_deployments(ids, known.production)
     out = {}
     for c in repo.changes(ids):
         missing = change_rules.missing_for_submit(fields_of(c), require_ticket)
+        implementer, roles = known.people.get(c.implemented_by_id or 0, (None, frozenset()))
         out[c.id] = ChangeFact(
             key=c.key, requester=c.requester.email, status=c.status,
             change_type=c.change_type, risk=c.risk, version=c.version,
@@ -90,7 +100,10 @@ def _changes(ctx: Context, repo: AuditRecords, ids: list[int]) -> dict[int, Chan
             approvals=tuple(approvals[c.id]), versions=tuple(sorted(versions[c.id])),
             implemented_at=c.implemented_at, retro_due_at=c.retro_due_at,
             retro_approved_at=c.retro_approved_at, pir_due_at=c.pir_due_at,
-            pir_recorded_at=c.pir_recorded_at)
+            pir_recorded_at=c.pir_recorded_at,
+            production_environments=tuple(e for e in c.environments if e in known.production),
+            implemented_by=implementer, implemented_by_pipeline=Role.PIPELINE.value in roles,
+            production_deployments=deployed.get(c.id, 0))
     return out
 
 
