@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from changegate.db.audit import Finding, Waiver
+from changegate.db.audit import Finding
 from changegate.db.audit_records import AuditRecords
 from changegate.domain import changes as change_rules
 from changegate.domain.audit.facts import (
@@ -28,7 +28,7 @@ from changegate.domain.audit.facts import (
 )
 from changegate.domain.gate import Evidence
 from changegate.domain.users import Role
-from changegate.domain.waivers import Cover, ScopeKind, Window
+from changegate.services import waivers as waivers_service
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
 
@@ -70,7 +70,7 @@ def load(ctx: Context, period: Period) -> AuditFacts:
         reviews=tuple(_reviews(repo, people)),
         drifts=tuple(DriftFact(*row) for row in repo.drifts(period.start, period.end)),
         waivers=tuple(_waiver_facts(repo, waivers)),
-        covers=tuple(covers_of(waivers)))
+        covers=tuple(waivers_service.covers_of(waivers)))
 
 
 @dataclass(frozen=True)
@@ -141,27 +141,14 @@ def _reviews(repo: AuditRecords,
     return out
 
 
-def _periods(w: Waiver) -> list[tuple[int, datetime, datetime]]:
-    return [(int(p["round"]), _instant(p["start"]), _instant(p["end"])) for p in w.periods]
-
-
-def _instant(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-
-
 def _waiver_facts(repo: AuditRecords, waivers: Any) -> list[WaiverFact]:
     votes: dict[int, list[WaiverApprovalFact]] = defaultdict(list)
     for a_id, waiver_id, round_, role, decision, email, at in repo.waiver_approvals():
         votes[waiver_id].append(WaiverApprovalFact(a_id, round_, role, decision, email, at))
     return [WaiverFact(w.key, w.requester.email, w.status, w.round, w.expires_at, w.reviewed_at,
-                       tuple(_periods(w)), tuple(votes[w.id])) for w in waivers]
-
-
-def covers_of(waivers: Any) -> list[Cover]:
-    """Every waiver that was ever granted a window, as the rules match it."""
-    return [Cover(w.key, frozenset(w.controls), ScopeKind(w.scope_kind), w.scope_value,
-                  tuple(Window(start, end) for _, start, end in _periods(w)))
-            for w in waivers if w.periods]
+                       tuple((round_, window.start, window.end)
+                             for round_, window in waivers_service.windows_of(w)),
+                       tuple(votes[w.id])) for w in waivers]
 
 
 def findings(ctx: Context, period: Period) -> tuple[FindingFact, ...]:

@@ -198,9 +198,13 @@ def windows_of(waiver: Waiver) -> list[tuple[int, Window]]:
 
 def covers(ctx: Context) -> list[Cover]:
     """Every waiver ever granted a window, as the audit engine matches findings against."""
+    return covers_of(Waivers(ctx.session).active_covers())
+
+
+def covers_of(waivers: Sequence[Waiver]) -> list[Cover]:
     return [Cover(w.key, frozenset(w.controls), ScopeKind(w.scope_kind), w.scope_value,
                   tuple(window for _, window in windows_of(w)))
-            for w in Waivers(ctx.session).active_covers() if w.periods]
+            for w in waivers if w.periods]
 
 
 def get(ctx: Context, key: str) -> Waiver:
