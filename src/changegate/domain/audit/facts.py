@@ -201,3 +201,8 @@ class Draft:
 class Result:
     draft: Draft
     waiver: str | None   # the covering waiver's key: suppressed, never dropped
+
+
+def overdue(due: datetime | None, done: datetime | None, as_of: datetime) -> bool:
+    """A deadline that has passed (by `as_of`) with its duty not done by then, or done late."""
+    return due is not None and due <= as_of and (done is None or done > due)

@@ -17,6 +17,7 @@ from changegate.domain.audit.facts import (
     ChangeFact,
     DeploymentFact,
     Draft,
+    overdue,
 )
 from changegate.domain.gate import newest_evidence
 
@@ -150,10 +151,6 @@ def self_approval(facts: AuditFacts) -> list[Draft]:
 
 # --- CM-3 --------------------------------------------------------------------------------------
 
-def _overdue(due: datetime | None, done: datetime | None, as_of: datetime) -> bool:
-    return due is not None and due <= as_of and (done is None or done > due)
-
-
 def emergency_overdue(facts: AuditFacts) -> list[Draft]:
     """CM-3: an emergency owes retroactive approval and a PIR within N business days."""
     out = []
@@ -165,7 +162,7 @@ def emergency_overdue(facts: AuditFacts) -> list[Draft]:
                  c.retro_approved_at),
                 ("pir-overdue", "post-implementation review", c.pir_due_at, c.pir_recorded_at))
         for slug, what, due, done in owed:
-            if due is None or not _overdue(due, done, as_of):
+            if due is None or not overdue(due, done, as_of):
                 continue
             state = "missing" if done is None else f"recorded late ({done.isoformat()})"
             out.append(Draft(

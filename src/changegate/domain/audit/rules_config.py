@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from changegate.domain.audit.facts import AuditFacts, Draft, DriftFact
+from changegate.domain.audit.facts import AuditFacts, Draft, DriftFact, overdue
 from changegate.domain.audit.rules_governance import quarters_without_review
 
 
@@ -33,9 +33,7 @@ def drift_overdue(facts: AuditFacts) -> list[Draft]:
     out = []
     for d in facts.drifts:
         due = d.due_at
-        if not unauthorised(d) or due is None or due > facts.period.as_of:
-            continue
-        if d.closed_at is not None and d.closed_at <= due:
+        if due is None or not unauthorised(d) or not overdue(due, d.closed_at, facts.period.as_of):
             continue
         state = "still open" if d.closed_at is None else f"closed late ({d.closed_at.isoformat()})"
         out.append(Draft(

@@ -17,6 +17,7 @@ from changegate.domain.audit.facts import (
     FindingFact,
     Period,
     WaiverFact,
+    overdue,
 )
 from changegate.domain.waivers import WaiverVote, round_complete
 
@@ -90,9 +91,7 @@ def expired_not_reviewed(facts: AuditFacts) -> list[Draft]:
     out = []
     for w in facts.waivers:
         due = w.expires_at
-        if due is None or due > facts.period.as_of:
-            continue
-        if w.reviewed_at is not None and w.reviewed_at <= due:
+        if due is None or not overdue(due, w.reviewed_at, facts.period.as_of):
             continue
         state = "never reviewed" if w.reviewed_at is None else "reviewed only after it expired"
         out.append(_waiver_draft(w, "expired-not-reviewed", f"waiver:{w.key}",
@@ -158,9 +157,7 @@ def remediation_overdue(facts: AuditFacts) -> list[Draft]:
     out = []
     for f in filter(_audited, facts.findings):
         due = f.remediation_due_at
-        if due is None or due > facts.period.as_of:
-            continue
-        if f.remediated_at is not None and f.remediated_at <= due:
+        if due is None or not overdue(due, f.remediated_at, facts.period.as_of):
             continue
         state = "not remediated" if f.remediated_at is None else "remediated late"
         out.append(Draft(
