@@ -2,7 +2,9 @@
 
 Everything goes through the real services (`users.add_user`, `baselines.import_baseline`,
 `baselines.approve`, `drift.ingest`, `drift.scan`) in `App.run` transactions. Each database runs
-in a fresh spawned process so its peak RSS is its own. Run from the repository root, e.g.
+in a fresh spawned process, and each scan in a fresh interpreter of its own (as `changegate drift
+scan` runs), so a scan's peak RSS is the scan's, not the seeding's. Run from the repository root,
+e.g.
 
     .venv/bin/python bench/drift_bench.py --db both --resources 100000 --json
 """
@@ -11,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import io
 import json
 import multiprocessing
+import os
 import pstats
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,11 +30,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
-from changegate.bootstrap import App, init
+from changegate.bootstrap import App, build, init
 from changegate.config import Settings
+from changegate.db.models import LedgerRecord
 from changegate.domain.configuration import DeclaredResource, ObservedItem
 from changegate.services import baselines, drift, users
 
@@ -47,6 +53,16 @@ def log(message: str) -> None:
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS since it started its program. ru_maxrss also counts the peak
+    of the process it was forked from, which for a scan is the seeding's (about 1 GB)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return rss_mb()
 
 
 def ident(i: int) -> tuple[str, str]:
@@ -126,24 +142,67 @@ class Meter:
     def _count(self, *_args: Any) -> None:
         self.queries += 1
 
-    def step(self, name: str, fn: Callable[[], Any], items: int,
-             profile: Path | None = None) -> Any:
+    def step(self, name: str, fn: Callable[[], Any], items: int) -> Any:
+        """Run a step in this process; its peak RSS is this process's so far."""
         before, started = self.queries, time.perf_counter()
-        prof = cProfile.Profile() if profile else None
-        result = prof.runcall(fn) if prof else fn()
+        result = fn()
         seconds = time.perf_counter() - started
-        self.steps[name] = {"seconds": round(seconds, 2), "items": items,
-                            "per_s": round(items / seconds), "sql": self.queries - before,
-                            "peak_rss_mb": round(rss_mb())}
-        log(f"  {name}: {seconds:.2f} s, {items / seconds:,.0f}/s, "
-            f"{self.queries - before:,} SQL, peak RSS {rss_mb():,.0f} MB")
-        if prof and profile:
-            out = io.StringIO()
-            for key in ("cumulative", "tottime"):
-                pstats.Stats(prof, stream=out).sort_stats(key).print_stats(30)
-            profile.write_text(out.getvalue())
-            log(f"  profile written to {profile}")
+        self.record(name, seconds, items, self.queries - before, round(rss_mb()))
         return result
+
+    def record(self, name: str, seconds: float, items: int, sql: int, rss: int,
+               **extra: Any) -> None:
+        self.steps[name] = {"seconds": round(seconds, 2), "items": items,
+                            "per_s": round(items / seconds), "sql": sql, "peak_rss_mb": rss,
+                            "load1": round(os.getloadavg()[0], 2)} | extra
+        log(f"  {name}: {seconds:.2f} s, {items / seconds:,.0f}/s, {sql:,} SQL, "
+            f"peak RSS {rss:,} MB, load {os.getloadavg()[0]:.1f}"
+            + "".join(f", {k} {v}" for k, v in extra.items()))
+
+    def scan(self, name: str, url: str, at: datetime, full: bool, items: int,
+             profile: Path | None = None) -> dict[str, Any]:
+        """One `drift.scan` in a fresh interpreter (see `scan_child`)."""
+        command = [sys.executable, __file__, "--scan-url", url, "--scan-at", at.isoformat()]
+        command += ["--scan-full"] if full else []
+        command += ["--profile", str(profile)] if profile else []
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{name} failed:\n{done.stderr}")
+        out: dict[str, Any] = json.loads(done.stdout)
+        self.record(name, out["seconds"], items, out["sql"], out["peak_rss_mb"],
+                    rss_before_mb=out["rss_before_mb"], compared=out["compared"])
+        return dict(out["result"])
+
+
+def scan_child(url: str, at: datetime, full: bool, profile: Path | None) -> None:
+    """Time one scan in this process; print its figures as JSON. The peak RSS is this whole
+    process's: interpreter, imports and connection (`rss_before_mb`) plus the scan."""
+    app = build(Settings(database_url=url))
+    queries = [0]
+    event.listen(app.engine, "before_cursor_execute", lambda *_: queries.__setitem__(
+        0, queries[0] + 1))
+
+    def scan() -> drift.ScanResult:
+        return app.run(lambda c: drift.scan(c, full=full), actor=AUTHOR, at=at)
+
+    before, started = own_peak_rss_mb(), time.perf_counter()
+    prof = cProfile.Profile() if profile else None
+    result = prof.runcall(scan) if prof else scan()
+    seconds, sql = time.perf_counter() - started, queries[0]
+    if prof and profile:
+        out = io.StringIO()
+        for key in ("cumulative", "tottime"):
+            pstats.Stats(prof, stream=out).sort_stats(key).print_stats(30)
+        profile.write_text(out.getvalue())
+        log(f"  profile written to {profile}")
+    newest = (select(LedgerRecord.payload).where(LedgerRecord.action == "drift.scanned")
+              .order_by(LedgerRecord.seq.desc()).limit(1))
+    with app.sessions() as session:
+        coverage = json.loads(session.execute(newest).scalar_one())["coverage"]
+    app.engine.dispose()
+    print(json.dumps({"seconds": seconds, "sql": sql, "rss_before_mb": round(before),
+                      "peak_rss_mb": round(own_peak_rss_mb()), "compared": coverage["compared"],
+                      "result": dataclasses.asdict(result)}))
 
 
 def ingest_all(app: App, indices: list[int], at: datetime, drifted: set[int], batch: int) -> int:
@@ -174,23 +233,24 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     added = meter.step("ingest", lambda: ingest_all(app, list(range(n)), T0, drifted,
                                                     args.batch), n)
     assert added == n, added
-    scan_at = T0 + timedelta(hours=1)
-
-    def scan(at: datetime) -> drift.ScanResult:
-        return app.run(drift.scan, actor=AUTHOR, at=at)
-
-    first = meter.step("scan_first", lambda: scan(scan_at), n, args.profile)
-    steady = meter.step("scan_steady", lambda: scan(scan_at + timedelta(minutes=10)), n)
-    fix_at = T0 + timedelta(hours=2)
+    scan_at, fix_at = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    first = meter.scan("scan_first", url, scan_at, False, n, args.profile)
+    steady = meter.scan("scan_steady", url, scan_at + timedelta(minutes=10), False, n)
     meter.step("ingest_fixes", lambda: ingest_all(app, sorted(fixed), fix_at, set(),
                                                   args.batch), len(fixed))
-    closing = meter.step("scan_closing", lambda: scan(fix_at + timedelta(minutes=10)), n)
-    counts = {"first": {"checked": first.checked, "opened": len(first.opened)},
-              "steady": {"opened": len(steady.opened), "still_open": steady.still_open},
-              "closing": {"closed": len(closing.closed), "still_open": closing.still_open}}
+    closing = meter.scan("scan_closing", url, fix_at + timedelta(minutes=10), False, n)
+    full = meter.scan("scan_full", url, fix_at + timedelta(minutes=20), True, n)
+    counts = {"first": {"checked": first["checked"], "opened": len(first["opened"])},
+              "steady": {"opened": len(steady["opened"]), "still_open": steady["still_open"]},
+              "closing": {"closed": len(closing["closed"]), "still_open": closing["still_open"]},
+              "full": {"opened": len(full["opened"]), "closed": len(full["closed"]),
+                       "still_open": full["still_open"]}}
     log(f"  outcomes: {counts}")
-    assert len(first.opened) == len(drifted) and not steady.opened
-    assert len(closing.closed) == len(fixed)
+    assert len(first["opened"]) == len(drifted) and first["checked"] == n
+    assert not steady["opened"] and steady["still_open"] == len(drifted)
+    assert len(closing["closed"]) == len(fixed)
+    assert closing["still_open"] == full["still_open"] == len(drifted) - len(fixed)
+    assert not (full["opened"] or full["reopened"] or full["closed"])
     with app.engine.connect() as conn:
         version = conn.execute(text("SELECT sqlite_version()" if url.startswith("sqlite")
                                     else "SHOW server_version")).scalar_one()
@@ -233,7 +293,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000, help="items per ingest call")
     parser.add_argument("--profile", type=Path, help="cProfile the first scan, stats to FILE")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--scan-url", help=argparse.SUPPRESS)  # internal: one scan, see Meter
+    parser.add_argument("--scan-at", type=datetime.fromisoformat, help=argparse.SUPPRESS)
+    parser.add_argument("--scan-full", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scan_url:
+        scan_child(args.scan_url, args.scan_at, args.scan_full, args.profile)
+        return
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     spawn = multiprocessing.get_context("spawn")
     results, base = [], args.profile
@@ -246,11 +312,13 @@ def main() -> None:
         return
     for r in results:
         print(f"\n{r['db']} {r['version']}: {r['resources']:,} resources, {r['drifted']:,} drifted")
-        print("| step | wall s | items/s | SQL statements | peak RSS MB (cumulative) |")
-        print("|---|---:|---:|---:|---:|")
+        print("| step | wall s | items/s | SQL statements | peak RSS MB | compared |")
+        print("|---|---:|---:|---:|---:|---:|")
         for name, s in r["steps"].items():
-            print(f"| {name} | {s['seconds']} | {s['per_s']:,} | {s['sql']:,} "
-                  f"| {s['peak_rss_mb']} |")
+            rss = (f"{s['peak_rss_mb']} (process {s['rss_before_mb']} before)"
+                   if "rss_before_mb" in s else f"{s['peak_rss_mb']} (cumulative)")
+            print(f"| {name} | {s['seconds']} | {s['per_s']:,} | {s['sql']:,} | {rss} "
+                  f"| {s.get('compared', '')} |")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from changegate.bootstrap import App
+from changegate.db.configs import Configs
+from changegate.db.models import LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.configuration import DeclaredResource, ObservedItem
-from changegate.domain.errors import Refused
+from changegate.domain.errors import BadInput, Conflict, Refused
 from changegate.services import approvals as decisions
 from changegate.services import baselines, changes, drift, lifecycle, users
 from tests.builders import T0, add_people, make_fields
@@ -138,3 +143,148 @@ def test_replacing_a_baseline_needs_an_approved_change_and_closes_open_drift(org
 def test_ingest_deduplicates(org: App) -> None:
     assert ingest(org, item(1), item(1)).added == 1
     assert ingest(org, item(1)).duplicates == 1
+
+
+def scanned(app: App) -> dict[str, Any]:
+    """The payload of the newest scan's ledger record."""
+    stmt = (select(LedgerRecord.payload).where(LedgerRecord.action == "drift.scanned")
+            .order_by(LedgerRecord.seq.desc()).limit(1))
+    payload: str = app.read(lambda ctx: ctx.session.execute(stmt).scalar_one())
+    return dict(json.loads(payload))
+
+
+def compared(app: App) -> int:
+    return int(scanned(app)["coverage"]["compared"])
+
+
+SECOND = DeclaredResource("Audit", "AWS::S3::Bucket",
+                          {"BucketName": "audit-prod",
+                           "VersioningConfiguration": {"Status": "Enabled"}}, "audit-prod")
+
+
+def replace_baseline(app: App, declared: DeclaredResource, hours: float) -> None:
+    run(app, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [declared], "s2.yaml",
+                                                        "b" * 64), hours)
+    key = run(app, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()).key)
+    run(app, "alice@example.com", lambda ctx: changes.submit(ctx, key))
+    for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
+        run(app, who, lambda ctx, r=role: decisions.decide(ctx, key, r, Decision.APPROVED))
+    run(app, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, key), hours)
+
+
+def test_a_scan_compares_only_what_changed_since_the_last_but_counts_everything(
+        org: App) -> None:
+    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET, SECOND],
+                                                        "stack.yaml", "a" * 64))
+    run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
+    ingest(org, item(1, "Suspended"))
+    first = scan(org, 2)
+    assert (first.checked, first.unobserved, len(first.opened)) == (1, 1, 1)
+    assert compared(org) == 1 and scanned(org)["coverage"]["full"] is True
+    steady = scan(org, 3)
+    assert (steady.checked, steady.unobserved, steady.still_open, steady.opened) == (1, 1, 1, [])
+    assert compared(org) == 0 and scanned(org)["coverage"]["full"] is False
+    ingest(org, item(4, "Suspended"))  # observed again, unchanged: compared, still open
+    assert scan(org, 5).still_open == 1 and compared(org) == 1
+
+
+def test_drift_past_due_stays_open_unrecompared_and_closes_late_when_fixed(org: App) -> None:
+    approved_baseline(org)
+    ingest(org, item(1, "Suspended"))
+    [opened] = scan(org, 2).opened
+    overdue = scan(org, 2 + 48 + 1)  # due 48 clock hours after detection
+    assert (overdue.still_open, overdue.closed, compared(org)) == (1, [], 0)
+    assert drifts(org)[0]["status"] == "open"
+    ingest(org, item(60))
+    assert scan(org, 61).closed == [opened]
+    [event] = scanned(org)["events"]
+    assert event["event"] == "remediated" and event["late"] is True
+    [closed] = drifts(org)
+    assert closed["closed_at"] == (T0 + timedelta(hours=60)).isoformat()
+    assert closed["remediation_seconds"] == 58 * 3600
+    assert org.read(lambda ctx: drift.get(ctx, opened).lock_version) == 2  # compare-and-set
+
+
+def test_an_observation_that_arrives_out_of_order_is_compared_but_changes_nothing(
+        org: App) -> None:
+    approved_baseline(org)
+    ingest(org, item(5))
+    scan(org, 6)
+    ingest(org, item(1, "Suspended"))  # captured before the latest: not the latest
+    result = scan(org, 7)
+    assert (result.opened, result.checked, compared(org)) == ([], 1, 1)
+
+
+def test_a_baseline_approved_since_the_last_scan_is_compared_without_new_observations(
+        org: App) -> None:
+    approved_baseline(org)
+    ingest(org, item(1))
+    assert scan(org, 2).opened == []
+    suspended = DeclaredResource("Logs", "AWS::S3::Bucket", {
+        "BucketName": "logs-prod", "VersioningConfiguration": {"Status": "Suspended"}},
+        "logs-prod")
+    replace_baseline(org, suspended, 3)
+    result = scan(org, 4)
+    assert len(result.opened) == 1 and compared(org) == 1
+    assert drifts(org)[0]["differences"][0]["expected"] == "Suspended"
+    assert scan(org, 5).still_open == 1 and compared(org) == 0
+
+
+def test_a_full_scan_after_an_incremental_one_finds_nothing_more(org: App) -> None:
+    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET, SECOND],
+                                                        "stack.yaml", "a" * 64))
+    run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
+    ingest(org, item(1, "Suspended"))
+    scan(org, 2)
+    ingest(org, item(3))
+    incremental = scan(org, 4)
+    full = run(org, SAM, lambda ctx: drift.scan(ctx, full=True), 5)
+    assert len(incremental.closed) == 1 and scanned(org)["coverage"]["full"] is True
+    assert (full.checked, full.unobserved, full.still_open) == (
+        incremental.checked, incremental.unobserved, incremental.still_open)
+    assert (full.opened, full.reopened, full.closed) == ([], [], [])
+
+
+def test_overlapping_ingests_commit_one_after_the_other(org: App) -> None:
+    """The incremental scan's mark assumes observation ids become visible in order."""
+    second = threading.Thread(target=lambda: ingest(org, item(2)))
+    with org.transaction(SAM, T0) as ctx:
+        drift.ingest(ctx, [item(1)], "test")
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive()  # waiting for the first to commit
+    second.join(timeout=30)
+    assert not second.is_alive() and ingest(org, item(1), item(2)).duplicates == 2
+
+
+def test_nul_in_an_observed_item_is_bad_input_and_writes_nothing(org: App) -> None:
+    bad = ObservedItem("AWS::S3::Bucket", "logs\x00prod", None, "123456789012", "us-east-1",
+                       T0, "OK", {})
+    with pytest.raises(BadInput, match="resource_id: text may not contain NUL"):
+        ingest(org, bad)
+    assert ingest(org, item(1)).added == 1
+
+
+def test_a_scan_after_one_that_recorded_no_mark_compares_everything(org: App) -> None:
+    approved_baseline(org)
+    ingest(org, item(1))
+    scan(org, 2)
+    run(org, SAM, lambda ctx: ctx.record("drift.scanned", "drift", {"checked": 1}), 3)
+    scan(org, 4)
+    assert scanned(org)["coverage"]["full"] is True and compared(org) == 1
+
+
+def test_closing_a_drift_that_changed_since_it_was_read_is_a_conflict(org: App) -> None:
+    approved_baseline(org)
+    ingest(org, item(1, "Suspended"))
+    [opened] = scan(org, 2).opened
+    stale = {"drift": opened, "read_version": 0, "new_status": "remediated",
+             "closed": T0, "seconds": 0.0}
+    with pytest.raises(Conflict):
+        run(org, SAM, lambda ctx: Configs(ctx.session).close_drifts([stale]))
+    assert drifts(org)[0]["status"] == "open"
+
+
+def test_ingest_counts_new_and_known_items_in_one_batch(org: App) -> None:
+    assert ingest(org, item(1), item(2), item(1)) == drift.Ingested(2, 1)
+    assert ingest(org, item(2), item(3), item(4), item(1), item(3)) == drift.Ingested(2, 3)

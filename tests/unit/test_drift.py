@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 import pytest
 
@@ -14,9 +16,11 @@ from changegate.domain.drift import (
     Difference,
     DriftAction,
     DriftStatus,
+    Verdict,
     authorising_change,
     diff,
     due_at,
+    judge,
     transition,
 )
 from changegate.domain.errors import InvalidTransition
@@ -38,9 +42,12 @@ T = datetime(2026, 9, 1, 12, tzinfo=UTC)
     ({"Ports": [80, 443]}, {"ports": [80]}, [Difference("/Ports", [80, 443], [80])]),
     ({"Rules": [{"Port": 22}]}, {"rules": [{"port": 2222}]},
      [Difference("/Rules/0/Port", 22, 2222)]),
+    ({"Tags": {"Env": "prod"}, "Ref": {"Ref": "X"}},
+     MappingProxyType({"tags": MappingProxyType({"env": "dev"})}),
+     [Difference("/Tags/Env", "prod", "dev")]),
 ])
 def test_diff_compares_only_declared_properties(declared: dict[str, object],
-                                                observed: dict[str, object],
+                                                observed: Mapping[str, object],
                                                 expected: list[Difference]) -> None:
     assert diff(declared, observed) == expected
 
@@ -77,3 +84,25 @@ def test_authorising_change(observed_at: datetime, changes: list[ChangeRef],
 
 def test_due_is_48_clock_hours() -> None:
     assert due_at(T, 48) == T + timedelta(hours=48)
+
+
+OPEN, REMEDIATED, REBASELINED = DriftStatus.OPEN, DriftStatus.REMEDIATED, DriftStatus.REBASELINED
+
+
+@pytest.mark.parametrize(("differs", "last", "last_observation", "expected"), [
+    (False, None, None, Verdict.NONE),
+    (False, REMEDIATED, 1, Verdict.NONE),
+    (False, OPEN, 1, Verdict.CLOSE),
+    (False, OPEN, 7, Verdict.CLOSE),
+    (True, None, None, Verdict.OPEN),
+    (True, OPEN, 1, Verdict.STILL_OPEN),
+    (True, OPEN, 7, Verdict.STILL_OPEN),
+    (True, REMEDIATED, 1, Verdict.OPEN),
+    (True, REBASELINED, 1, Verdict.OPEN),
+    (True, REBASELINED, 7, Verdict.SEEN),
+    (True, REMEDIATED, 7, Verdict.SEEN),
+])
+def test_judge_one_observation_of_a_resource(differs: bool, last: DriftStatus | None,
+                                             last_observation: int | None,
+                                             expected: Verdict) -> None:
+    assert judge(differs, last, last_observation, 7) is expected

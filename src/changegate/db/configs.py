@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    CompoundSelect,
+    Row,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    union,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
 
 from changegate.db.configuration import Baseline, BaselineResource, Drift, Observation
-from changegate.db.models import Change
-from changegate.domain.errors import NotFound
+from changegate.db.models import Change, LedgerRecord
+from changegate.domain.errors import Conflict, NotFound
 
 Key = tuple[str, str]
+APPROVED = "approved"
+# What makes an observation unique (its table's unique constraint).
+CAPTURE_KEY = ("resource_type", "resource_id", "captured_at")
+# pg_advisory_xact_lock key of observation writers ("cg-obs" in ASCII).
+OBSERVATION_WRITERS = 0x63672D6F6273
 
 
 class ResourceRow(NamedTuple):
@@ -32,6 +49,30 @@ class ObservationRow(NamedTuple):
     captured_at: datetime
     status: str
     configuration: dict[str, Any] | None
+
+
+class DriftRow(NamedTuple):
+    id: int
+    status: str
+    observation_id: int
+    reopened: int
+    detected_at: datetime
+    due_at: datetime | None
+    lock_version: int
+
+
+class ScanTarget(NamedTuple):
+    """One approved resource with its latest observation and its newest drift, if any."""
+
+    resource: ResourceRow
+    seen: ObservationRow | None
+    last: DriftRow | None
+
+
+class ScanTotals(NamedTuple):
+    approved: int  # resources of approved baselines
+    observed: int  # ... that have at least one observation
+    open: int      # open drift on them
 
 
 class Configs:
@@ -59,29 +100,34 @@ class Configs:
         return self.session.execute(
             select(Baseline).order_by(Baseline.name, Baseline.version)).scalars().all()
 
-    def known_captures(self, keys: set[Key]) -> set[tuple[str, str, datetime]]:
-        """(type, id, capture time) already stored for these resources, 500 ids a query.
+    def serialise_observation_writes(self) -> None:
+        """Until this transaction ends, no other transaction inserts observations.
 
-        Grouped by type so each query is `type = ? AND id IN (...)`, which the (type, id) index
-        serves; a row-value IN over both columns made PostgreSQL scan the table.
+        The incremental drift scan treats observation ids above its watermark as new; that is
+        only sound if ids become visible in the order they were allocated. PostgreSQL allocates
+        them at insert, not commit, so two overlapping ingests could commit a lower id after a
+        scan had read a higher one. SQLite writers are serialised already (BEGIN IMMEDIATE).
         """
-        by_type: dict[str, list[str]] = {}
-        for resource_type, resource_id in sorted(keys):
-            by_type.setdefault(resource_type, []).append(resource_id)
-        found: set[tuple[str, str, datetime]] = set()
-        for resource_type, ids in by_type.items():
-            for start in range(0, len(ids), 500):
-                stmt = select(Observation.resource_id, Observation.captured_at).where(
-                    Observation.resource_type == resource_type,
-                    Observation.resource_id.in_(ids[start:start + 500]))
-                found.update((resource_type, i, at) for i, at in self.session.execute(stmt))
-        return found
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(OBSERVATION_WRITERS)))
 
-    def approved_resource_rows(self) -> list[ResourceRow]:
-        r = BaselineResource
-        stmt = (select(r.id, r.resource_type, r.resource_id, r.logical_id, r.properties)
-                .join(Baseline).where(Baseline.status == "approved").order_by(r.id))
-        return [ResourceRow(*row) for row in self.session.execute(stmt)]
+    def add_observations(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert the rows not stored yet (same type, id and capture time); how many were new.
+
+        One executemany that lets the unique key skip duplicates: asking first which captures
+        were known took 32 of the 40 s of ingesting 100,000 items into a fresh PostgreSQL
+        table, whose `type = ? AND id IN (...)` lookups read every row of the type before
+        statistics existed. Unlike a flush, this skips the session's NUL check: the caller
+        validates its input.
+        """
+        if not rows:
+            return 0
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        table = cast(Table, Observation.__table__)
+        stmt = (postgresql.insert(table) if postgres else sqlite.insert(table)
+                ).on_conflict_do_nothing(index_elements=list(CAPTURE_KEY)).execution_options(
+                    preserve_rowcount=True)  # SQLAlchemy keeps it for UPDATE and DELETE only
+        return int(self.session.connection().execute(stmt, list(rows)).rowcount)
 
     def latest_observation_rows(self) -> dict[Key, ObservationRow]:
         o = Observation
@@ -94,12 +140,100 @@ class Configs:
                           & (o.captured_at == newest.c.at)))
         return {(row[1], row[2]): ObservationRow(*row) for row in self.session.execute(stmt)}
 
-    def latest_drifts(self) -> dict[int, Drift]:
-        """The newest drift of each baseline resource."""
-        out: dict[int, Drift] = {}
-        for drift in self.session.execute(select(Drift).order_by(Drift.id)).scalars():
-            out[drift.baseline_resource_id] = drift
-        return out
+    def newest_observation_id(self) -> int:
+        return int(self.session.execute(select(func.max(Observation.id))).scalar_one() or 0)
+
+    def approved_baseline_ids(self) -> list[int]:
+        stmt = select(Baseline.id).where(Baseline.status == APPROVED).order_by(Baseline.id)
+        return list(self.session.execute(stmt).scalars())
+
+    def scan_targets(self, after: int | None = None, known: Sequence[int] = (),
+                     batch: int = 1000) -> Iterator[ScanTarget]:
+        """Approved resources in id order, streamed `batch` rows at a time, each with its latest
+        observation and newest drift. With `after`, only observed ones that were observed after
+        that observation id or are in an approved baseline not in `known`; without, all of them
+        (unobserved ones with `seen` None)."""
+        r, o, d = BaselineResource, Observation, Drift
+        o2, d2 = aliased(Observation), aliased(Drift)
+        newest_capture = (select(func.max(o2.captured_at))
+                          .where(o2.resource_type == r.resource_type,
+                                 o2.resource_id == r.resource_id).scalar_subquery())
+        newest_drift = (select(func.max(d2.id)).where(d2.baseline_resource_id == r.id)
+                        .scalar_subquery())
+        stmt = (select(r.id, r.resource_type, r.resource_id, r.logical_id, r.properties,
+                       o.id, o.arn, o.captured_at, o.status, o.configuration,
+                       d.id, d.status, d.observation_id, d.reopened, d.detected_at, d.due_at,
+                       d.lock_version)
+                .join(Baseline, Baseline.id == r.baseline_id)
+                .outerjoin(o, (o.resource_type == r.resource_type)
+                           & (o.resource_id == r.resource_id) & (o.captured_at == newest_capture))
+                .outerjoin(d, d.id == newest_drift)
+                .where(Baseline.status == APPROVED).order_by(r.id))
+        if after is not None:
+            stmt = stmt.where(o.id.is_not(None), r.id.in_(_changed_since(after, known)))
+        for row in self.session.execute(stmt.execution_options(yield_per=batch)):
+            yield _target(row)
+
+    def scan_totals(self) -> ScanTotals:
+        r, o = BaselineResource, Observation
+        seen = select(o.id).where(o.resource_type == r.resource_type,
+                                  o.resource_id == r.resource_id).exists()
+        resources = (select(func.count(), func.count(case((seen, 1)))).select_from(r)
+                     .join(Baseline).where(Baseline.status == APPROVED))
+        approved = select(r.id).join(Baseline).where(Baseline.status == APPROVED)
+        opened = select(func.count()).select_from(Drift).where(
+            Drift.status == "open", Drift.baseline_resource_id.in_(approved))
+        total, observed = self.session.execute(resources).one()
+        return ScanTotals(total, observed, self.session.execute(opened).scalar_one())
+
+    def last_payload(self, action: str) -> str | None:
+        """The payload of the newest ledger record of this action (canonical JSON)."""
+        stmt = (select(LedgerRecord.payload).where(LedgerRecord.action == action)
+                .order_by(LedgerRecord.seq.desc()).limit(1))
+        return self.session.execute(stmt).scalar_one_or_none()
+
+    def insert_drifts(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """New drift rows in one executemany; their ids, ascending in the order given.
+
+        The ids are taken first so the insert needs no RETURNING: with it, SQLAlchemy sends
+        multi-row INSERTs that psycopg parses in Python, about 0.2 ms a row here.
+        """
+        ids = self._drift_ids(len(rows))
+        if rows:
+            table = cast(Table, Drift.__table__)
+            self.session.execute(insert(table), [
+                {**row, "id": drift_id} for drift_id, row in zip(ids, rows, strict=True)])
+        return ids
+
+    def _drift_ids(self, count: int) -> list[int]:
+        if not count:
+            return []
+        if self.session.get_bind().dialect.name == "postgresql":
+            sequence = func.pg_get_serial_sequence("drifts", "id")
+            stmt = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+            return sorted(self.session.execute(stmt).scalars())
+        # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so nobody else
+        # inserts before it; it would assign max + 1 onwards itself.
+        top = self.session.execute(select(func.max(Drift.id))).scalar_one() or 0
+        return list(range(top + 1, top + 1 + count))
+
+    def close_drifts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Compare-and-set, in one executemany: each row names a drift (`drift`), the
+        `lock_version` it was read at, and its new `status`, `closed_at`, `remediation_seconds`.
+        """
+        if not rows:
+            return
+        table = cast(Table, Drift.__table__)
+        t = table.c
+        stmt = (update(table)
+                .where(t.id == bindparam("drift"), t.lock_version == bindparam("read_version"))
+                .values(status=bindparam("new_status", type_=t.status.type),
+                        closed_at=bindparam("closed", type_=t.closed_at.type),
+                        remediation_seconds=bindparam("seconds", type_=t.remediation_seconds.type),
+                        lock_version=t.lock_version + 1))
+        changed = self.session.connection().execute(stmt, list(rows)).rowcount
+        if changed != len(rows):
+            raise Conflict("a concurrent writer changed a drift first; retry")
 
     def drifts(self, status: str | None = None) -> Sequence[Drift]:
         stmt = select(Drift).order_by(Drift.id)
@@ -117,3 +251,22 @@ class Configs:
         stmt = select(Change).where(Change.status.in_(("implemented", "closed")),
                                     Change.implemented_at.is_not(None))
         return self.session.execute(stmt).scalars().all()
+
+
+def _changed_since(after: int, known: Sequence[int]) -> CompoundSelect[tuple[int]]:
+    """Ids of resources observed after observation `after`, or in approved baselines not in
+    `known`. A UNION under IN, not an OR: PostgreSQL planned the OR as a nested scan of the
+    new observations for every resource (40 s for 2,500 new ones among 100,000)."""
+    r, o, b = aliased(BaselineResource), aliased(Observation), aliased(Baseline)
+    observed = (select(r.id).join(o, (o.resource_type == r.resource_type)
+                                  & (o.resource_id == r.resource_id)).where(o.id > after))
+    added = (select(r.id).join(b, b.id == r.baseline_id)
+             .where(b.status == APPROVED, b.id.not_in(known)))
+    return union(observed, added)
+
+
+def _target(row: Row[Any]) -> ScanTarget:
+    resource = ResourceRow(*row[0:5])
+    seen = None if row[5] is None else ObservationRow(row[5], row[1], row[2], *row[6:10])
+    last = None if row[10] is None else DriftRow(*row[10:17])
+    return ScanTarget(resource, seen, last)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypeGuard
 
 from changegate.domain.calendar import add_clock_hours
 from changegate.domain.states import step
@@ -31,8 +31,18 @@ class Difference:
     actual: object
 
 
+# What JSON decodes to besides dicts: never mappings, so the (slow) ABC check can be skipped.
+_PLAIN: Final = frozenset({str, int, float, bool, list, type(None)})
+
+
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, object]]:
+    # Called for every declared and observed value of every resource a scan compares.
+    cls = type(value)
+    return cls is dict or (cls not in _PLAIN and isinstance(value, Mapping))
+
+
 def _is_intrinsic(value: object) -> bool:
-    return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in INTRINSICS
+    return _is_mapping(value) and len(value) == 1 and next(iter(value)) in INTRINSICS
 
 
 def _folded(observed: Mapping[str, object]) -> dict[str, object]:
@@ -49,22 +59,23 @@ def diff(declared: Mapping[str, object], observed: Mapping[str, object],
     out: list[Difference] = []
     folded: dict[str, object] | None = None
     for key, expected in sorted(declared.items()):
-        path = f"{prefix}/{key}"
         if _is_intrinsic(expected):
             continue
-        found = key in observed
-        actual = observed.get(key)
-        if not found:
+        if key in observed:
+            actual = observed[key]
+        else:
             folded = _folded(observed) if folded is None else folded
-            found, actual = key.lower() in folded, folded.get(key.lower())
-        if not found:
-            out.append(Difference(path, expected, MISSING))
-        elif isinstance(expected, Mapping) and isinstance(actual, Mapping):
-            out.extend(diff(expected, actual, path))
+            if key.lower() not in folded:
+                out.append(Difference(f"{prefix}/{key}", expected, MISSING))
+                continue
+            actual = folded[key.lower()]
+        # Paths are built only when needed: most declared values match.
+        if _is_mapping(expected) and _is_mapping(actual):
+            out.extend(diff(expected, actual, f"{prefix}/{key}"))
         elif isinstance(expected, list) and isinstance(actual, list):
-            out.extend(_diff_list(expected, actual, path))
+            out.extend(_diff_list(expected, actual, f"{prefix}/{key}"))
         elif not _same_scalar(expected, actual):
-            out.append(Difference(path, expected, actual))
+            out.append(Difference(f"{prefix}/{key}", expected, actual))
     return out
 
 
@@ -73,7 +84,7 @@ def _diff_list(expected: list[object], actual: list[object], path: str) -> list[
         return [Difference(path, expected, actual)]
     out: list[Difference] = []
     for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
-        if isinstance(want, Mapping) and isinstance(got, Mapping):
+        if _is_mapping(want) and _is_mapping(got):
             out.extend(diff(want, got, f"{path}/{index}"))
         elif not _is_intrinsic(want) and not _same_scalar(want, got):
             out.append(Difference(f"{path}/{index}", want, got))
@@ -102,6 +113,28 @@ TRANSITIONS: Final[Mapping[tuple[DriftStatus, DriftAction], DriftStatus]] = {
 
 def transition(current: DriftStatus, action: DriftAction) -> DriftStatus:
     return step(TRANSITIONS, current, action)
+
+
+class Verdict(StrEnum):
+    """What one scan does with one observed resource."""
+
+    NONE = "none"              # matches the baseline, nothing open
+    STILL_OPEN = "still_open"  # differs, and its drift is already open
+    SEEN = "seen"              # differs, but this observation was judged already (rebaselined)
+    OPEN = "open"              # differs: open a drift, or reopen after a closed one
+    CLOSE = "close"            # matches again: its open drift is remediated
+
+
+def judge(differs: bool, last: DriftStatus | None, last_observation: int | None,
+          observation: int) -> Verdict:
+    """`last` and `last_observation`: the resource's newest drift, if it has one."""
+    if not differs:
+        return Verdict.CLOSE if last is DriftStatus.OPEN else Verdict.NONE
+    if last is DriftStatus.OPEN:
+        return Verdict.STILL_OPEN
+    if last is not None and last_observation == observation:
+        return Verdict.SEEN
+    return Verdict.OPEN
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from changegate.db.configs import Configs, ObservationRow, ResourceRow
-from changegate.db.configuration import Drift, Observation
+from changegate.db.configs import Configs, DriftRow, ObservationRow, ResourceRow, ScanTarget
+from changegate.db.configuration import Drift
 from changegate.db.models import Change
 from changegate.domain import drift as rules
 from changegate.domain.configuration import ObservedItem
-from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus
+from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus, Verdict
+from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
 from changegate.services.context import Context
 
 DELETED = {"ResourceDeleted", "ResourceDeletedNotRecorded"}
 # How far from a change's window an observed change may fall and still be explained by it.
 AUTHORISATION_SLACK = timedelta(hours=6)
+SCANNED = "drift.scanned"
 
 
 @dataclass(frozen=True)
@@ -28,24 +31,37 @@ class Ingested:
 
 def ingest(ctx: Context, items: Sequence[ObservedItem], source: str) -> Ingested:
     ctx.user_with(Role.SECURITY_ENGINEER, Role.PIPELINE, Role.ADMIN)
+    _refuse_nul(items, source)
     repo = Configs(ctx.session)
-    known = repo.known_captures({(i.resource_type, i.resource_id) for i in items})
-    added = []
+    # Overlapping ingests would commit observation ids out of order (see the repository).
+    repo.serialise_observation_writes()
+    seen: set[tuple[str, str, datetime]] = set()
+    rows: list[dict[str, object]] = []
     for item in items:
         key = (item.resource_type, item.resource_id, item.captured_at)
-        if key in known:
+        if key in seen:
             continue
-        known.add(key)
-        added.append(Observation(
-            resource_type=item.resource_type, resource_id=item.resource_id, arn=item.arn,
-            account_id=item.account_id, region=item.region, captured_at=item.captured_at,
-            status=item.status, configuration=_config_of(item), source=source,
-            ingested_at=ctx.now))
-    repo.add(*added)
-    result = Ingested(len(added), len(items) - len(added))
+        seen.add(key)
+        rows.append({
+            "resource_type": item.resource_type, "resource_id": item.resource_id,
+            "arn": item.arn, "account_id": item.account_id, "region": item.region,
+            "captured_at": item.captured_at, "status": item.status,
+            "configuration": _config_of(item), "source": source, "ingested_at": ctx.now})
+    added = repo.add_observations(rows)  # skips those already stored
+    result = Ingested(added, len(items) - added)
     ctx.record("config.ingested", f"source:{source[:100]}",
                {"added": result.added, "duplicates": result.duplicates})
     return result
+
+
+def _refuse_nul(items: Sequence[ObservedItem], source: str) -> None:
+    """PostgreSQL cannot store or even compare NUL in text: refuse it before any query."""
+    for item in items:
+        for name in ("resource_type", "resource_id", "arn", "account_id", "region", "status"):
+            if "\x00" in (getattr(item, name) or ""):
+                raise BadInput(f"{name}: text may not contain NUL characters")
+    if "\x00" in source:
+        raise BadInput("source: text may not contain NUL characters")
 
 
 def _config_of(item: ObservedItem) -> dict[str, object] | None:
@@ -70,44 +86,93 @@ class ScanResult:
     still_open: int = 0
 
 
+@dataclass(frozen=True)
+class Mark:
+    """How far a scan looked: observations up to this id, and these approved baselines."""
+
+    observation_id: int
+    baselines: tuple[int, ...]
+
+
 @dataclass
 class _Scan:
     ctx: Context
     changes: list[ChangeRef]
     result: ScanResult = field(default_factory=ScanResult)
-    new: list[Drift] = field(default_factory=list)
+    compared: int = 0
+    was_open: int = 0  # compared resources whose drift was open before this scan
+    new: list[tuple[dict[str, object], dict[str, object]]] = field(default_factory=list)
+    closing: list[dict[str, object]] = field(default_factory=list)
     events: list[dict[str, object]] = field(default_factory=list)
 
 
-def scan(ctx: Context) -> ScanResult:
-    """Compare every approved baseline resource with its latest observation (CFG-4).
+def scan(ctx: Context, full: bool = False) -> ScanResult:
+    """Compare approved baseline resources with their latest observations (CFG-4).
 
-    Rows are read as plain tuples and every write is batched: at 100,000 resources, ORM objects
-    and one ledger record per drift were most of the cost. The scan's single ledger record
-    lists each drift it opened, reopened or closed, with its differences.
+    Incremental: a resource's verdict depends only on its declared properties, its latest
+    observation and its newest drift, and only scans open or close drift (replacing a baseline
+    closes its drift too, but its resources then leave the approved set), so a resource whose
+    observation and baseline are as the last scan saw them would get the same verdict again.
+    Time alone changes nothing: a drift's lateness is worked out when it closes.
+    Only resources observed since the last scan's mark, or in a baseline approved since, are
+    compared; the counts still cover every resource. `full` compares them all (e.g. after the
+    comparison rules change). Rows are streamed and writes batched; the scan's single ledger
+    record lists each drift it opened, reopened or closed, and the mark the next scan starts at.
     """
     ctx.user_with(Role.SECURITY_ENGINEER, Role.PIPELINE, Role.ADMIN)
     repo = Configs(ctx.session)
-    observed = repo.latest_observation_rows()
-    latest = repo.latest_drifts()
+    since = None if full else _last_mark(repo)
+    # Read before the rows: anything committed later is above it, so the next scan compares it.
+    mark = Mark(repo.newest_observation_id(), tuple(repo.approved_baseline_ids()))
     run = _Scan(ctx, [_ref(c) for c in repo.executed_changes()])
-    for resource in repo.approved_resource_rows():
-        seen = observed.get((resource.resource_type, resource.resource_id))
-        if seen is None:
-            run.result.unobserved += 1
-            continue
-        run.result.checked += 1
-        _judge(run, resource, seen, latest.get(resource.id))
-    repo.add(*run.new)
+    targets = (repo.scan_targets(since.observation_id, since.baselines) if since
+               else repo.scan_targets())
+    for target in targets:
+        _visit(run, target)
     result = run.result
-    for drift in run.new:
-        (result.reopened if drift.reopened else result.opened).append(drift.id)
-        run.events.append(_opened_event(drift))
-    ctx.session.flush()
-    ctx.record("drift.scanned", "drift", {
+    if since is not None:
+        totals = repo.scan_totals()  # before writing: `open` must not count what this scan opens
+        result.checked, result.unobserved = totals.observed, totals.approved - totals.observed
+        result.still_open += totals.open - run.was_open  # unchanged, so still differing
+    _persist(run, repo)
+    ctx.record(SCANNED, "drift", {
         "checked": result.checked, "unobserved": result.unobserved,
-        "still_open": result.still_open, "events": run.events})
+        "still_open": result.still_open, "events": run.events,
+        "coverage": {"full": since is None, "compared": run.compared,
+                     "observations_after": since.observation_id if since else None,
+                     "observations_through": mark.observation_id,
+                     "baselines": list(mark.baselines)}})
     return result
+
+
+def _last_mark(repo: Configs) -> Mark | None:
+    """The mark of the newest scan; None (compare everything) before the first, or if that
+    scan predates marks."""
+    payload = repo.last_payload(SCANNED)
+    coverage = json.loads(payload).get("coverage") if payload else None
+    if not isinstance(coverage, dict):
+        return None
+    return Mark(int(coverage["observations_through"]),
+                tuple(int(b) for b in coverage["baselines"]))
+
+
+def _visit(run: _Scan, target: ScanTarget) -> None:
+    resource, seen, last = target
+    if seen is None:
+        run.result.unobserved += 1
+        return
+    run.result.checked += 1
+    run.compared += 1
+    status = DriftStatus(last.status) if last is not None else None
+    run.was_open += status is DriftStatus.OPEN
+    found = _differences(resource, seen)
+    verdict = rules.judge(bool(found), status, last.observation_id if last else None, seen.id)
+    if verdict is Verdict.CLOSE and last is not None:
+        _close(run, last, seen)
+    elif verdict is Verdict.STILL_OPEN:
+        run.result.still_open += 1
+    elif verdict is Verdict.OPEN:
+        _open(run, resource, seen, found, last)
 
 
 def _ref(change: Change) -> ChangeRef:
@@ -126,52 +191,49 @@ def _differences(resource: ResourceRow, seen: ObservationRow) -> list[dict[str, 
             for d in rules.diff(declared, seen.configuration)]
 
 
-def _judge(run: _Scan, resource: ResourceRow, seen: ObservationRow, last: Drift | None) -> None:
-    found = _differences(resource, seen)
-    is_open = last is not None and last.status == DriftStatus.OPEN.value
-    if not found:
-        if is_open and last is not None:
-            _close(run, last, seen)
-        return
-    if is_open:
-        run.result.still_open += 1
-        return
-    if last is not None and last.observation_id == seen.id:
-        return  # this observation was already judged (e.g. a rebaselined drift)
+def _open(run: _Scan, resource: ResourceRow, seen: ObservationRow,
+          found: list[dict[str, object]], last: DriftRow | None) -> None:
+    if last is not None:
+        rules.transition(DriftStatus(last.status), DriftAction.REDRIFT)
     names = [resource.resource_id, seen.arn or "", resource.logical_id or ""]
     authorised = rules.authorising_change(names, seen.captured_at, run.changes,
                                           AUTHORISATION_SLACK)
-    run.new.append(_open(run.ctx, resource, seen, found, authorised, last))
+    now, hours = run.ctx.now, run.ctx.policy.drift.remediation_hours
+    due = None if authorised else rules.due_at(now, hours)
+    row: dict[str, object] = {
+        "baseline_resource_id": resource.id, "resource_type": resource.resource_type,
+        "resource_id": resource.resource_id, "status": DriftStatus.OPEN.value,
+        "observation_id": seen.id, "differences": found, "authorised_by": authorised,
+        "detected_at": now, "due_at": due, "closed_at": None, "remediation_seconds": None,
+        "reopened": (last.reopened + 1) if last is not None else 0}
+    event: dict[str, object] = {
+        "event": "reopened" if last is not None else "opened",
+        "resource_type": resource.resource_type, "resource_id": resource.resource_id,
+        "differences": found, "authorised_by": authorised,
+        "due_at": due.isoformat() if due else None}
+    run.new.append((row, event))
 
 
-def _open(ctx: Context, resource: ResourceRow, seen: ObservationRow,
-          found: list[dict[str, object]], authorised: str | None, last: Drift | None) -> Drift:
-    if last is not None:
-        rules.transition(DriftStatus(last.status), DriftAction.REDRIFT)
-    hours = ctx.policy.drift.remediation_hours
-    return Drift(baseline_resource_id=resource.id, resource_type=resource.resource_type,
-                 resource_id=resource.resource_id, status=DriftStatus.OPEN.value,
-                 observation_id=seen.id, differences=found, authorised_by=authorised,
-                 detected_at=ctx.now,
-                 due_at=None if authorised else rules.due_at(ctx.now, hours),
-                 reopened=(last.reopened + 1) if last is not None else 0)
-
-
-def _opened_event(drift: Drift) -> dict[str, object]:
-    return {"drift": drift.id, "event": "reopened" if drift.reopened else "opened",
-            "resource_type": drift.resource_type, "resource_id": drift.resource_id,
-            "differences": drift.differences, "authorised_by": drift.authorised_by,
-            "due_at": drift.due_at.isoformat() if drift.due_at else None}
-
-
-def _close(run: _Scan, drift: Drift, seen: ObservationRow) -> None:
-    drift.status = rules.transition(DriftStatus.OPEN, DriftAction.MATCH).value
-    drift.closed_at = max(seen.captured_at, drift.detected_at)
-    drift.remediation_seconds = (drift.closed_at - drift.detected_at).total_seconds()
+def _close(run: _Scan, drift: DriftRow, seen: ObservationRow) -> None:
+    status = rules.transition(DriftStatus.OPEN, DriftAction.MATCH).value
+    closed_at = max(seen.captured_at, drift.detected_at)
+    seconds = (closed_at - drift.detected_at).total_seconds()
+    run.closing.append({"drift": drift.id, "read_version": drift.lock_version,
+                        "new_status": status, "closed": closed_at, "seconds": seconds})
     run.result.closed.append(drift.id)
     run.events.append({"drift": drift.id, "event": "remediated", "observation_id": seen.id,
-                       "remediation_seconds": drift.remediation_seconds,
-                       "late": bool(drift.due_at and drift.closed_at > drift.due_at)})
+                       "remediation_seconds": seconds,
+                       "late": bool(drift.due_at and closed_at > drift.due_at)})
+
+
+def _persist(run: _Scan, repo: Configs) -> None:
+    repo.close_drifts(run.closing)
+    ids = repo.insert_drifts([row for row, _ in run.new])
+    for drift_id, (_, event) in zip(ids, run.new, strict=True):
+        reopened = event["event"] == "reopened"
+        (run.result.reopened if reopened else run.result.opened).append(drift_id)
+        run.events.append({"drift": drift_id} | event)
+
 
 def list_drifts(ctx: Context, status: str | None = None) -> list[Drift]:
     return list(Configs(ctx.session).drifts(status))
