@@ -70,6 +70,12 @@ def test_import_approve_ingest_scan_remediate(team: Cli, tmp_path: Path,
     team("config", "ingest", str(snapshot(tmp_path / "b.json", "2026-09-02T08:00:00Z",
                                           "Enabled")), *sam)
     assert json.loads(team("drift", "scan", *sam, "--json").out)["closed"] == [found["id"]]
+    # Incremental: nothing new to compare; --full compares everything and finds nothing more.
+    again = json.loads(team("drift", "scan", *sam, "--json").out)
+    full = json.loads(team("drift", "scan", "--full", *sam, "--json").out)
+    assert again["opened"] == again["closed"] == full["opened"] == full["closed"] == []
+    assert full["checked"] == again["checked"] == 1
+    assert (again["compared"], full["compared"]) == (0, 1)
     shown = json.loads(team("drift", "show", str(found["id"]), "--json").out)
     assert shown["status"] == "remediated" and shown["remediation_seconds"] == 23 * 3600
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-10-02T09:00:00Z")

@@ -94,8 +94,10 @@ def ingest_items(who: CallerDep, document: Annotated[dict[str, Any] | list[Any],
 
 @router.post("/drift/scan", openapi_extra=allow(FEEDERS),
              summary="Compare approved baselines with the latest observations")
-def scan(who: CallerDep) -> dict[str, Any]:
-    return who.write(lambda ctx: drift.scan(ctx).__dict__)
+def scan(who: CallerDep, full: Annotated[bool, Query(
+        description="Compare every resource, not only those changed since the last scan")]
+        = False) -> dict[str, Any]:
+    return who.write(lambda ctx: drift.scan(ctx, full).__dict__)
 
 
 @router.get("/drift", openapi_extra=allow(EVERYONE), summary="Drift findings")

@@ -185,14 +185,18 @@ def ingest(as_: As, paths: Annotated[list[Path] | None, typer.Argument(
 
 
 @drift_app.command("scan")
-def scan(as_: As, json_out: Json = False) -> None:
-    """Compare every approved baseline with the latest observations."""
+def scan(as_: As, full: Annotated[bool, typer.Option(
+        "--full", help="Compare every resource, not only those observed or re-baselined "
+                       "since the last scan (after a change to the comparison rules).")] = False,
+         json_out: Json = False) -> None:
+    """Compare approved baselines with the latest observations (incremental by default)."""
     with runtime.app() as cg:
-        result = cg.run(drift.scan, actor=as_)
+        result = cg.run(lambda ctx: drift.scan(ctx, full), actor=as_)
     if json_out:
         emit_json(result.__dict__)
         return
-    say(f"checked {result.checked} resources ({result.unobserved} never observed): "
+    say(f"checked {result.checked} resources ({result.compared} compared, "
+        f"{result.unobserved} never observed): "
         f"{len(result.opened)} new drift, {len(result.reopened)} reopened, "
         f"{len(result.closed)} remediated, {result.still_open} still open")
 

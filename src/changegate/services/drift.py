@@ -84,6 +84,7 @@ class ScanResult:
     reopened: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
     still_open: int = 0
+    compared: int = 0  # of `checked`, those new or re-baselined since the last scan (or all)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def scan(ctx: Context, full: bool = False) -> ScanResult:
         totals = repo.scan_totals()  # before writing: `open` must not count what this scan opens
         result.checked, result.unobserved = totals.observed, totals.approved - totals.observed
         result.still_open += totals.open - run.was_open  # unchanged, so still differing
+    result.compared = run.compared
     _persist(run, repo)
     ctx.record(SCANNED, "drift", {
         "checked": result.checked, "unobserved": result.unobserved,
