@@ -25,26 +25,23 @@ import pstats
 import random
 import resource
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, event, text, update
 
+import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate.bootstrap import App, build, init
 from changegate.config import Settings
 from changegate.db import models as m
 from changegate.domain.changes import ChangeFields, ChangeType, Risk, version_hash
 from changegate.services import audits, users
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCRATCH_DB = "changegate_auditbench"
 START = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
 SPAN = timedelta(days=350)  # activity stops mid-December: every release lands inside 2026
@@ -501,25 +498,6 @@ def audit_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"version": version, "rss_baseline_mb": round(baseline), "steps": meter.steps}
 
 
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="changegate-auditbench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'audit.db'}"
-        return
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    drop = text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    with admin.connect() as conn:
-        conn.execute(drop)
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    try:
-        yield make_url(PG_URL).set(database=SCRATCH_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(drop)
-        admin.dispose()
-
-
 def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(fn, args)
@@ -528,7 +506,7 @@ def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{kind}: {args.changes:,} changes, {args.deployments:,} deployments, "
         f"{args.drifts:,} drifts")
-    with database(kind) as url:
+    with scratch.database(kind, SCRATCH_DB) as url:
         seeded = in_child(seed_child, url, args)
         measured = in_child(audit_child, url, args)
     return {"db": kind, "seed": seeded} | measured

@@ -22,24 +22,22 @@ import pstats
 import resource
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
+import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate.bootstrap import App, build, init
 from changegate.config import Settings
 from changegate.db.models import LedgerRecord
 from changegate.domain.configuration import DeclaredResource, ObservedItem
 from changegate.services import baselines, drift, users
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCRATCH_DB = "changegate_driftbench"
 AUTHOR, APPROVER = "sam.sec@example.com", "lee.sec@example.com"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -260,28 +258,9 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "outcomes": counts, "steps": meter.steps}
 
 
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="changegate-driftbench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'drift.db'}"
-        return
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    drop = text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    with admin.connect() as conn:
-        conn.execute(drop)
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    try:
-        yield make_url(PG_URL).set(database=SCRATCH_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(drop)
-        admin.dispose()
-
-
 def child(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{kind}: {args.resources:,} resources, drift fraction {args.drift_fraction}")
-    with database(kind) as url:
+    with scratch.database(kind, SCRATCH_DB) as url:
         return {"db": kind} | run_db(url, args)
 
 

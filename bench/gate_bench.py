@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, Engine, create_engine, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, select, text, update
 
+import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate import ledger
 from changegate.bootstrap import App, build, read_report
 from changegate.config import Settings
@@ -366,24 +366,6 @@ def analyse(engine: Engine) -> str:
 
 
 @contextmanager
-def postgres_db(admin_url: str, keep: bool) -> Iterator[str]:
-    admin = make_url(admin_url)
-    check(admin.database != SCRATCH_DB, f"--pg-url must not name {SCRATCH_DB} itself")
-    server_ = create_engine(admin, isolation_level="AUTOCOMMIT")
-    drop = text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    with server_.connect() as conn:
-        conn.execute(drop)
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    try:
-        yield admin.set(database=SCRATCH_DB).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            with server_.connect() as conn:
-                conn.execute(drop)
-        server_.dispose()
-
-
-@contextmanager
 def sqlite_db() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="gatebench-") as tmp:
         yield f"sqlite:///{Path(tmp) / 'gate.db'}"
@@ -431,7 +413,9 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     out = Path(__file__).parent / "results" / f"gate-{time.strftime('%Y%m%d-%H%M%S')}.json"
     for db in ("postgresql", "sqlite") if args.sqlite else ("postgresql",):
-        with postgres_db(args.pg_url, args.keep) if db == "postgresql" else sqlite_db() as url:
+        target = (scratch.postgres_db(SCRATCH_DB, args.pg_url, args.keep)
+                  if db == "postgresql" else sqlite_db())
+        with target as url:
             log(f"{db}: {url}")
             results[db] = bench_db(url, args)
         print(table({db: results[db]}), flush=True)

@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate import ledger
 from changegate.db import schema
 from changegate.db.engine import build_engine, session_factory
@@ -188,23 +188,6 @@ def sqlite_db(path: str | None) -> Iterator[str]:
         yield f"sqlite:///{target}"
 
 
-@contextmanager
-def postgres_db(admin_url: str) -> Iterator[str]:
-    """Create a scratch database next to the given one; only CREATE/DROP DATABASE touch it."""
-    admin = make_url(admin_url)
-    check(admin.database != SCRATCH_DB, f"--pg-url must not name {SCRATCH_DB} itself")
-    server = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    try:
-        yield admin.set(database=SCRATCH_DB).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        server.dispose()
-
-
 def server_version(engine: Engine) -> str:
     query = "SELECT sqlite_version()" if engine.dialect.name == "sqlite" else "SHOW server_version"
     with engine.connect() as conn:
@@ -212,7 +195,8 @@ def server_version(engine: Engine) -> str:
 
 
 def bench_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    target = sqlite_db(args.sqlite_path) if kind == "sqlite" else postgres_db(args.pg_url)
+    target = (sqlite_db(args.sqlite_path) if kind == "sqlite"
+              else scratch.postgres_db(SCRATCH_DB, args.pg_url))
     with target as url:
         engine = build_engine(url)
         log(f"{kind}: {args.records:,} records")
