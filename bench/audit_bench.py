@@ -23,8 +23,6 @@ import multiprocessing
 import os
 import pstats
 import random
-import resource
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -35,12 +33,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text, update
 
-import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
+import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate.bootstrap import App, build, init
 from changegate.config import Settings
 from changegate.db import models as m
 from changegate.domain.changes import ChangeFields, ChangeType, Risk, version_hash
 from changegate.services import audits, users
+from common import SETTLE, check, log, rss_mb  # type: ignore[import-not-found]
 
 SCRATCH_DB = "changegate_auditbench"
 START = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
@@ -70,20 +69,6 @@ RATE = {"emergency": 0.05, "rejected": 0.03, "incomplete": 0.003, "late_iso": 0.
 ORDER = ("changes", "change_versions", "approvals", "test_runs", "deployments", "reviews",
          "baselines", "baseline_resources", "observations", "drifts", "waivers",
          "waiver_approvals")
-SETTLE = {"postgresql": ("VACUUM ANALYZE", "CHECKPOINT"), "sqlite": ("ANALYZE",)}
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise SystemExit(f"BENCHMARK FAILED: {message}")
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sha(*parts: object) -> str:
@@ -506,7 +491,7 @@ def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{kind}: {args.changes:,} changes, {args.deployments:,} deployments, "
         f"{args.drifts:,} drifts")
-    with scratch.database(kind, SCRATCH_DB) as url:
+    with common.database(kind, SCRATCH_DB) as url:
         seeded = in_child(seed_child, url, args)
         measured = in_child(audit_child, url, args)
     return {"db": kind, "seed": seeded} | measured

@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import os
 import pstats
-import resource
 import subprocess
 import sys
 import time
@@ -31,26 +30,19 @@ from typing import Any
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
-import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
+import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate.bootstrap import App, build, init
 from changegate.config import Settings
 from changegate.db.models import LedgerRecord
 from changegate.domain.configuration import DeclaredResource, ObservedItem
 from changegate.services import baselines, drift, users
+from common import log, rss_mb  # type: ignore[import-not-found]
 
 SCRATCH_DB = "changegate_driftbench"
 AUTHOR, APPROVER = "sam.sec@example.com", "lee.sec@example.com"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 TYPES = ("AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::IAM::Role")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def own_peak_rss_mb() -> float:
@@ -260,7 +252,7 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def child(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{kind}: {args.resources:,} resources, drift fraction {args.drift_fraction}")
-    with scratch.database(kind, SCRATCH_DB) as url:
+    with common.database(kind, SCRATCH_DB) as url:
         return {"db": kind} | run_db(url, args)
 
 

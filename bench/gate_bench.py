@@ -21,7 +21,6 @@ import platform
 import random
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -34,7 +33,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, Engine, select, text, update
 
-import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
+import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate import ledger
 from changegate.bootstrap import App, build, read_report
 from changegate.config import Settings
@@ -45,6 +44,7 @@ from changegate.domain import changes as rules
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeFields, Risk
 from changegate.services import approvals, changes, gate, testruns, tokens, users
+from common import SETTLE, check, log  # type: ignore[import-not-found]
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCRATCH_DB = "changegate_gatebench"
@@ -63,16 +63,6 @@ JUNIT = (b'<?xml version="1.0"?><testsuite name="regression" tests="2" failures=
          b'<testcase classname="checkout" name="test_pay" time="1.0"/>'
          b'<testcase classname="checkout" name="test_refund" time="0.5"/></testsuite>')
 TARGETS, CHUNK = 20, 5_000
-SETTLE = {"postgresql": ("VACUUM ANALYZE", "CHECKPOINT"), "sqlite": ("ANALYZE",)}
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise SystemExit(f"BENCHMARK FAILED: {message}")
 
 
 def fields(i: int, rng: random.Random) -> ChangeFields:
@@ -413,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     out = Path(__file__).parent / "results" / f"gate-{time.strftime('%Y%m%d-%H%M%S')}.json"
     for db in ("postgresql", "sqlite") if args.sqlite else ("postgresql",):
-        target = (scratch.postgres_db(SCRATCH_DB, args.pg_url, args.keep)
+        target = (common.postgres_db(SCRATCH_DB, args.pg_url, args.keep)
                   if db == "postgresql" else sqlite_db())
         with target as url:
             log(f"{db}: {url}")

@@ -29,10 +29,11 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-import scratch  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
+import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate import ledger
 from changegate.db import schema
 from changegate.db.engine import build_engine, session_factory
+from common import check, log  # type: ignore[import-not-found]
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCRATCH_DB = "changegate_bench"
@@ -40,10 +41,6 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ACTIONS = ("change.submitted", "change.approved", "change.implemented", "change.closed")
 ROLES = ("cab", "peer", "security", "owner")
 ACTORS = ("alice@example.com", "bob.ops@example.com", "carol.sre@example.com")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def entry(i: int) -> ledger.Entry:
@@ -93,7 +90,9 @@ def bulk_fill(sessions: sessionmaker[Session], count: int, batch: int) -> dict[s
         done += size
         if done % 100_000 < batch or done == count:
             log(f"  bulk fill {done:,}/{count:,} ({done / elapsed:,.0f} records/s)")
-    return {"records": count, "batch": batch, "seconds": elapsed, "per_s": count / elapsed}
+    # Fewer records than the single-append sample leave nothing to bulk-fill.
+    per_s = count / elapsed if elapsed else 0.0
+    return {"records": count, "batch": batch, "seconds": elapsed, "per_s": per_s}
 
 
 def single_appends(sessions: sessionmaker[Session], first: int, count: int) -> dict[str, Any]:
@@ -149,11 +148,6 @@ def tamper(sessions: sessionmaker[Session], seq: int) -> None:
                         {"p": edited, "s": seq})
 
 
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise SystemExit(f"BENCHMARK FAILED: {message}")
-
-
 def verify_phases(url: str, sessions: sessionmaker[Session], records: int) -> dict[str, Any]:
     log("  verify (intact chain)")
     clean = run_verify(url)
@@ -196,7 +190,7 @@ def server_version(engine: Engine) -> str:
 
 def bench_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     target = (sqlite_db(args.sqlite_path) if kind == "sqlite"
-              else scratch.postgres_db(SCRATCH_DB, args.pg_url))
+              else common.postgres_db(SCRATCH_DB, args.pg_url))
     with target as url:
         engine = build_engine(url)
         log(f"{kind}: {args.records:,} records")

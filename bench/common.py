@@ -1,10 +1,13 @@
-"""Scratch databases for the benchmarks: a SQLite file in a temporary folder, or a PostgreSQL
-database created beside the given one and dropped afterwards (only CREATE/DROP DATABASE touch
-the server's other databases)."""
+"""What the benchmarks share: logging, checks, peak RSS, and scratch databases (a SQLite file
+in a temporary folder, or a PostgreSQL database created beside the given one and dropped
+afterwards; only CREATE/DROP DATABASE touch the server's other databases)."""
 
 from __future__ import annotations
 
+import resource
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +16,22 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Statistics and a checkpoint before timing, so the first timed query does not pay for them.
+SETTLE = {"postgresql": ("VACUUM ANALYZE", "CHECKPOINT"), "sqlite": ("ANALYZE",)}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SystemExit(f"BENCHMARK FAILED: {message}")
+
+
+def rss_mb() -> float:
+    """This process's peak resident set so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextmanager
