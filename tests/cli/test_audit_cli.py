@@ -80,6 +80,8 @@ def test_auditor_reperforms_without_writing(drifted: Cli) -> None:
     assert json.loads(dry.out)["run"]["digest"] == stored["run"]["digest"]
     listed = json.loads(drifted("finding", "list", *AUD, "--json").out)
     assert len(listed) == len(stored["findings"])
+    newest = json.loads(drifted("finding", "list", "--limit", "2", *AUD, "--json").out)
+    assert [f["key"] for f in newest] == [f["key"] for f in listed[:2]]
     refused = drifted("audit", "run", "--period", "2026-Q3", *AUD)
     assert refused.code == 1 and "needs the iso or admin role" in refused.err
 
@@ -105,6 +107,7 @@ def test_signed_quarterly_review_clears_cm6(drifted: Cli, monkeypatch: pytest.Mo
     ("finding", "remediate", "FND-1", "--kind", "pray", "--description", "x", *ISO),
     ("finding", "dismiss", "FND-1", "--reason", " ", *ISO),
     ("finding", "list", "--status", "sideways", *ISO),
+    ("finding", "list", "--limit", "0", *ISO),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(drifted: Cli, args: tuple[str, ...]) -> None:
     drifted("audit", "run", "--period", "2026-Q3", *ISO)

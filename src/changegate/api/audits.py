@@ -74,12 +74,13 @@ def list_runs(who: CallerDep) -> list[dict[str, Any]]:
 
 @router.get("/findings", openapi_extra=allow(READERS), summary="Findings, newest first")
 def list_findings(who: CallerDep, status: FindingStatus | None = None,
-                  control: Annotated[str | None, Query(max_length=20)] = None
+                  control: Annotated[str | None, Query(max_length=20)] = None,
+                  limit: Annotated[int, Query(ge=1, le=findings.MAX_LIST)] = 1000
                   ) -> list[dict[str, Any]]:
     def use_case(ctx: Context) -> list[dict[str, Any]]:
         roles = findings.reader_roles(ctx)
         return [findings.view(ctx, f, roles) for f in findings.list_findings(
-            ctx, status.value if status else None, control)]
+            ctx, status.value if status else None, control, limit)]
     return who.read(use_case)
 
 

@@ -62,13 +62,14 @@ def list_(
     as_: As,
     status: Annotated[str | None, typer.Option(help="open, suppressed, confirmed, ...")] = None,
     control: Annotated[str | None, typer.Option(help="e.g. CM-2")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 1000,
     json_out: Json = False,
 ) -> None:
     """Findings, newest first."""
     def use_case(ctx: Context) -> list[dict[str, Any]]:
         roles = findings.reader_roles(ctx)
         return [findings.view(ctx, f, roles)
-                for f in findings.list_findings(ctx, status, control)]
+                for f in findings.list_findings(ctx, status, control, limit)]
 
     with runtime.app() as cg:
         out = cg.read(lambda ctx: findings.as_reader(ctx, as_, use_case))

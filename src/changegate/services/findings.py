@@ -125,11 +125,18 @@ def reader_roles(ctx: Context) -> frozenset[str]:
     return frozenset(ctx.user().role_names)
 
 
-def list_findings(ctx: Context, status: str | None, control: str | None) -> Sequence[Finding]:
+MAX_LIST = 10_000
+
+
+def list_findings(ctx: Context, status: str | None, control: str | None,
+                  limit: int = 1000) -> Sequence[Finding]:
+    """Newest first, at most `limit`."""
     if status is not None and status not in {s.value for s in FindingStatus}:
         known = ", ".join(s.value for s in FindingStatus)
         raise BadInput(f"unknown status {status!r}; one of {known}")
-    return Findings(ctx.session).list(status, control)
+    if not 1 <= limit <= MAX_LIST:
+        raise BadInput(f"--limit must be between 1 and {MAX_LIST}, not {limit}")
+    return Findings(ctx.session).list(status, control, limit)
 
 
 def _people(ctx: Context, ids: set[int | None]) -> dict[int, str]:
