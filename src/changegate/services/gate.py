@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from changegate.db.changes import Changes
 from changegate.db.models import Change, GateDecisionRecord
@@ -56,9 +56,14 @@ def check(ctx: Context, key: str | None, environment: str, commit: str,
                                Role.PIPELINE.value in principal.role_names, ctx.now)
     facts = gate.GateFacts(request, change_facts(ctx, change) if change else None,
                            evidence(ctx, change) if change else (), ctx.policy.freezes(),
-                           ctx.policy.gate.emergency_requires_tests,
-                           waivers.covers(ctx) if change else ())
+                           ctx.policy.gate.emergency_requires_tests)
     decision = gate.decide(facts)
+    if not decision.allowed and change is not None:
+        # Waivers matter only to a denial: the allowed path (the common one) skips the lookup.
+        covers = waivers.covers(ctx)
+        if covers:
+            facts = replace(facts, covers=tuple(covers))
+            decision = gate.decide(facts)
     record = GateDecisionRecord(
         change_id=change.id if change else None,
         change_key=key.strip().upper() if key else UNKNOWN,
