@@ -46,7 +46,7 @@ class Caller:
             if not set(user.role_names) & self.roles:
                 needed = ", ".join(sorted(self.roles)) or "(none: this route is closed)"
                 raise Forbidden(f"{user.email} needs one of the roles {needed}")
-            return fn(ctx.acting_as(user.email))
+            return fn(ctx.acting_as(user.email, user))
         return run
 
     def write(self, fn: Callable[[Context], T]) -> T:

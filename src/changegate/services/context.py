@@ -28,12 +28,17 @@ class Context:
     simulated_clock: bool = False
     # Notification channels the deployment has configured ("email", "slack"); none = inbox only.
     channels: tuple[str, ...] = ()
+    # The authenticated principal, when the entry point already loaded it (the API's token
+    # lookup): saves re-reading the same user on every call.
+    principal: User | None = None
 
     def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
         ledger.append(self.session, ledger.Entry(
             self.now, self.actor, action, subject, payload, self.simulated_clock))
 
     def user(self) -> User:
+        if self.principal is not None and self.principal.email == self.actor:
+            return self.principal
         return Users(self.session).active(self.actor)
 
     def user_with(self, *roles: Role) -> User:
@@ -43,6 +48,6 @@ class Context:
             raise Forbidden(f"{user.email} needs the {wanted} role for this")
         return user
 
-    def acting_as(self, actor: str) -> Context:
+    def acting_as(self, actor: str, principal: User | None = None) -> Context:
         return Context(self.session, self.policy, self.now, actor, self.simulated_clock,
-                       self.channels)
+                       self.channels, principal)

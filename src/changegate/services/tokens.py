@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from changegate.db.models import Token, User
 from changegate.db.users import Users
@@ -58,8 +59,10 @@ def revoke(ctx: Context, token_id: int) -> Token:
 
 def authenticate(ctx: Context, secret: str, touch: bool = True) -> User:
     """The principal behind a bearer token; one message for every failure, to leak nothing."""
+    # The user and their roles in the same query: every route checks the roles next.
     token = ctx.session.execute(
-        select(Token).where(Token.secret_hash == digest(secret))).scalar_one_or_none()
+        select(Token).where(Token.secret_hash == digest(secret))
+        .options(joinedload(Token.user).joinedload(User.roles))).unique().scalar_one_or_none()
     refused = Forbidden("invalid, expired or revoked token")
     if token is None or token.revoked_at is not None or not token.user.active:
         raise refused
