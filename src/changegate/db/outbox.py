@@ -17,8 +17,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from changegate.db.audit import Notification
 from changegate.domain.errors import Conflict, NotFound
+from changegate.domain.notifications import NotificationStatus
 
-PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+PENDING, DELIVERED, DEAD = (NotificationStatus.PENDING.value, NotificationStatus.DELIVERED.value,
+                            NotificationStatus.DEAD.value)
 
 
 class Outbox:

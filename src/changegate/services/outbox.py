@@ -23,12 +23,18 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from changegate.db.audit import Notification
-from changegate.db.outbox import DEAD, DELIVERED, PENDING, Outbox
+from changegate.db.outbox import DEAD, DELIVERED, Outbox
 from changegate.domain.errors import BadInput
+from changegate.domain.notifications import (
+    NotificationAction,
+    NotificationStatus,
+    after_failure,
+    transition,
+)
 from changegate.integrations.ports import OutgoingMessage
 from changegate.services.context import Context
 
-STATUSES: Final = (PENDING, DELIVERED, DEAD)
+STATUSES: Final = tuple(s.value for s in NotificationStatus)
 BATCH: Final = 20
 # Longer than a batch can take to send (SMTP timeouts are 10 s per step): a claim that ran out
 # while its holder was still sending would let a second worker send the same row.
@@ -88,7 +94,9 @@ def message(row: Notification) -> OutgoingMessage:
 def delivered(ctx: Context, claim: Claim, worker: str) -> bool:
     """Record a successful send; False if the claim was lost (the row is someone else's now)."""
     attempts = claim.attempts + 1
-    if not Outbox(ctx.session).settle(claim.id, claim.version, worker, status=DELIVERED,
+    # Claims are taken only on pending rows, so a claim's row is pending.
+    status = transition(NotificationStatus.PENDING, NotificationAction.DELIVER)
+    if not Outbox(ctx.session).settle(claim.id, claim.version, worker, status=status.value,
                                       delivered_at=ctx.now, attempts=attempts):
         return False
     # Evidence that the people the policy names were told, and when (not just that we meant to).
@@ -100,7 +108,7 @@ def failed(ctx: Context, claim: Claim, worker: str, error: str) -> str | None:
     """Record a failed send: retry later with backoff, or give up. The new status, or None if
     the claim was lost."""
     attempts = claim.attempts + 1
-    status = DEAD if attempts >= MAX_ATTEMPTS else PENDING
+    status = transition(NotificationStatus.PENDING, after_failure(attempts, MAX_ATTEMPTS)).value
     if not Outbox(ctx.session).settle(
             claim.id, claim.version, worker, status=status, attempts=attempts,
             last_error=error[:ERROR_LIMIT], next_attempt_at=ctx.now + retry_delay(attempts)):
@@ -127,7 +135,8 @@ def retry(ctx: Context, row_id: int) -> Notification:
     if row.claimed_until is not None and row.claimed_until > ctx.now:
         raise BadInput(f"notification {row_id} is being sent by {row.claimed_by} right now")
     previous = row.status
-    row.status, row.attempts, row.next_attempt_at = PENDING, 0, ctx.now
+    row.status = transition(NotificationStatus(row.status), NotificationAction.RETRY).value
+    row.attempts, row.next_attempt_at = 0, ctx.now
     row.claimed_by = row.claimed_until = None
     repo.save(row)
     ctx.record("notification.retried", _subject(row_id), {
