@@ -288,3 +288,19 @@ def test_closing_a_drift_that_changed_since_it_was_read_is_a_conflict(org: App) 
 def test_ingest_counts_new_and_known_items_in_one_batch(org: App) -> None:
     assert ingest(org, item(1), item(2), item(1)) == drift.Ingested(2, 1)
     assert ingest(org, item(2), item(3), item(4), item(1), item(3)) == drift.Ingested(2, 3)
+
+
+def test_overlapping_scans_open_each_drift_once(org: App) -> None:
+    """Two scans at once: the second waits for the first, then finds nothing new to open."""
+    approved_baseline(org)
+    ingest(org, item(1, status="Suspended"))
+    second: list[drift.ScanResult] = []
+    waiting = threading.Thread(target=lambda: second.append(scan(org, 3)))
+    with org.transaction(SAM, T0 + timedelta(hours=2)) as ctx:
+        first = drift.scan(ctx)
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # waiting for the first scan to commit
+    waiting.join(timeout=30)
+    assert len(first.opened) == 1 and second[0].opened == [] and second[0].still_open == 1
+    assert len(drifts(org)) == 1

@@ -29,8 +29,9 @@ Key = tuple[str, str]
 APPROVED = "approved"
 # What makes an observation unique (its table's unique constraint).
 CAPTURE_KEY = ("resource_type", "resource_id", "captured_at")
-# pg_advisory_xact_lock key of observation writers ("cg-obs" in ASCII).
+# pg_advisory_xact_lock keys: observation writers ("cg-obs" in ASCII) and drift scans ("cg-scn").
 OBSERVATION_WRITERS = 0x63672D6F6273
+DRIFT_SCANS = 0x63672D73636E
 
 
 class ResourceRow(NamedTuple):
@@ -108,8 +109,16 @@ class Configs:
         them at insert, not commit, so two overlapping ingests could commit a lower id after a
         scan had read a higher one. SQLite writers are serialised already (BEGIN IMMEDIATE).
         """
+        self._serialise(OBSERVATION_WRITERS)
+
+    def serialise_scans(self) -> None:
+        """Until this transaction ends, no other drift scan runs: two at once would both see a
+        resource without drift and both open one. The second then starts from the first's mark."""
+        self._serialise(DRIFT_SCANS)
+
+    def _serialise(self, key: int) -> None:
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(select(func.pg_advisory_xact_lock(OBSERVATION_WRITERS)))
+            self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     def add_observations(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert the rows not stored yet (same type, id and capture time); how many were new.

@@ -122,6 +122,7 @@ def scan(ctx: Context, full: bool = False) -> ScanResult:
     """
     ctx.user_with(Role.SECURITY_ENGINEER, Role.PIPELINE, Role.ADMIN)
     repo = Configs(ctx.session)
+    repo.serialise_scans()
     since = None if full else _last_mark(repo)
     # Read before the rows: anything committed later is above it, so the next scan compares it.
     mark = Mark(repo.newest_observation_id(), tuple(repo.approved_baseline_ids()))
