@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -16,8 +15,7 @@ from changegate.domain.configuration import ObservedItem
 from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
 from changegate.integrations import awsconfig, cloudformation
-from changegate.services import baselines, drift
-from changegate.services.context import Context
+from changegate.services import baselines, drift, reviews
 
 baseline_app = typer.Typer(help="Approved configuration baselines.", no_args_is_help=True)
 config_app = typer.Typer(help="Observed configuration (AWS Config).", no_args_is_help=True)
@@ -128,13 +126,9 @@ def show(name: str, version: Annotated[int | None, typer.Option()] = None,
 def verify(quarter: Annotated[str, typer.Option(help="e.g. 2026-Q3")], as_: As,
            json_out: Json = False) -> None:
     """Sign the quarterly verification of baselines and drift (CFG-3)."""
-    def use_case(ctx: Context) -> dict[str, Any]:
-        review = baselines.verify_quarter(ctx, quarter)
-        report: dict[str, Any] = json.loads(review.summary)
-        return report | {"review_id": review.id}
-
     with runtime.app() as cg:
-        out = cg.run(use_case, actor=as_)
+        out = cg.run(lambda ctx: reviews.report_of(baselines.verify_quarter(ctx, quarter)),
+                     actor=as_)
     if json_out:
         emit_json(out)
         return

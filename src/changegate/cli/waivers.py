@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +12,7 @@ from changegate.cli.output import console, emit_json, say, table
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.errors import BadInput
 from changegate.domain.waivers import WaiverStatus
-from changegate.services import waiver_reviews, waivers
+from changegate.services import reviews, waiver_reviews, waivers
 from changegate.services.context import Context
 
 app = typer.Typer(help="Waivers: time-limited, jointly approved exceptions (EXC-1).",
@@ -122,13 +121,9 @@ def review(
 
 
 def _review_quarter(quarter: str, as_: str, json_out: bool) -> None:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        signed = waiver_reviews.review_quarter(ctx, quarter)
-        report: dict[str, Any] = json.loads(signed.summary)
-        return report | {"review_id": signed.id}
-
     with runtime.app() as cg:
-        out = cg.run(use_case, actor=as_)
+        out = cg.run(lambda ctx: reviews.report_of(waiver_reviews.review_quarter(ctx, quarter)),
+                     actor=as_)
     if json_out:
         emit_json(out)
         return

@@ -58,7 +58,7 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     deployment_rows = repo.deployments(period.start, period.end)
     ids = repo.change_ids(period.start, period.end, {r.change_id for r in deployment_rows})
     production = frozenset(e.name for e in ctx.policy.environments if e.production)
-    changes = _changes(ctx, repo, ids, _Context(people, production))
+    changes = _changes(ctx, repo, ids, _Known(people, production))
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
     return AuditFacts(
@@ -74,13 +74,13 @@ def load(ctx: Context, period: Period) -> AuditFacts:
 
 
 @dataclass(frozen=True)
-class _Context:
+class _Known:
     people: dict[int, tuple[str, frozenset[str]]]
     production: frozenset[str]
 
 
 def _changes(ctx: Context, repo: AuditRecords, ids: list[int],
-             known: _Context) -> dict[int, ChangeFact]:
+             known: _Known) -> dict[int, ChangeFact]:
     approvals: dict[int, list[ApprovalFact]] = defaultdict(list)
     for a_id, change_id, email, role, decision, version, at, retro in repo.approvals(ids):
         approvals[change_id].append(ApprovalFact(a_id, email, role, decision, version, at, retro))

@@ -15,8 +15,8 @@ from changegate.db.models import Review
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused
-from changegate.domain.periods import quarter_bounds
 from changegate.domain.users import Role
+from changegate.services import reviews
 from changegate.services.context import Context
 
 AUTHORS = (Role.SECURITY_ENGINEER, Role.REQUESTER, Role.ADMIN)
@@ -139,13 +139,11 @@ def drift_view(d: Drift) -> dict[str, Any]:
 def verify_quarter(ctx: Context, quarter: str) -> Review:
     """CFG-3: the security engineer's signed quarterly verification of baselines and drift."""
     engineer = ctx.user_with(Role.SECURITY_ENGINEER)
-    start, end = quarter_bounds(quarter)
-    if ctx.now < end:
-        raise Refused("CFG-3", f"{quarter} has not ended yet; verify it after {end.date()}")
+    name, start, end = reviews.ended_quarter(ctx, quarter, "CFG-3")
     repo = Configs(ctx.session)
     found = [d for d in repo.drifts() if start <= d.detected_at < end]
     report = {
-        "quarter": quarter.upper(),
+        "quarter": name,
         "baselines": [{"name": b.name, "version": b.version, "resources": len(b.resources)}
                       for b in repo.baselines() if b.status == "approved"],
         "drift": {"found": len(found),
@@ -153,13 +151,7 @@ def verify_quarter(ctx: Context, quarter: str) -> Review:
                   "by_status": dict(Counter(d.status for d in found)),
                   "late": sum(1 for d in found if d.due_at and (d.closed_at or ctx.now) > d.due_at),
                   "ids": [d.id for d in found]}}
-    summary = json.dumps(report, sort_keys=True)
-    review = Review(kind=BASELINE_VERIFICATION, change_id=None, author_id=engineer.id,
-                    summary=summary, recorded_at=ctx.now)
-    Changes(ctx.session).add_review(review)
-    ctx.record("baseline.verified", f"quarter:{quarter.upper()}", report | {
-        "review_id": review.id, "sha256": hashlib.sha256(summary.encode()).hexdigest()})
-    return review
+    return reviews.sign(ctx, BASELINE_VERIFICATION, engineer, name, report, "baseline.verified")
 
 
 def list_baselines(ctx: Context) -> list[Baseline]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from changegate import ledger
 from changegate.db.audit_records import Metrics
 from changegate.db.changes import Changes
-from changegate.db.models import Change, Review
+from changegate.db.models import Change, Review, User
 from changegate.domain.errors import Refused
-from changegate.domain.periods import quarter_bounds
+from changegate.domain.periods import quarter_bounds, quarter_of
 from changegate.domain.users import Role
 from changegate.services.context import Context
 
@@ -39,19 +42,41 @@ def metrics(ctx: Context, quarter: str) -> dict[str, Any]:
         "findings_by_control": m.findings_by_control(start, end)}
 
 
-def review_quarter(ctx: Context, quarter: str, notes: str = "") -> Review:
-    iso = ctx.user_with(Role.ISO)
-    _, end = quarter_bounds(quarter)
+def ended_quarter(ctx: Context, quarter: str, control: str) -> tuple[str, datetime, datetime]:
+    """(name, start, end) of a quarter that has ended: a quarter is reviewed once it is over."""
+    start, end = quarter_bounds(quarter)
+    name = quarter_of(start)
     if ctx.now < end:
-        raise Refused("CM-6", f"{quarter} has not ended yet; review it after {end.date()}")
-    report = metrics(ctx, quarter) | {"notes": notes.strip()}
-    summary = json.dumps(report, sort_keys=True)
-    review = Review(kind=QUARTERLY_METRICS, change_id=None, author_id=iso.id, summary=summary,
+        raise Refused(control, f"{name} has not ended yet; review it after {end.date()}")
+    return name, start, end
+
+
+def sign(ctx: Context, kind: str, author: User, quarter: str, report: Mapping[str, Any],
+         action: str, recorded: Mapping[str, Any] | None = None) -> Review:
+    """Store a signed periodic review and its ledger record, which carries the SHA-256 of the
+    stored report so a later edit of the review shows; `recorded` is what else the record
+    says (by default the whole report)."""
+    summary = ledger.canonical(dict(report))
+    review = Review(kind=kind, change_id=None, author_id=author.id, summary=summary,
                     recorded_at=ctx.now)
     Changes(ctx.session).add_review(review)
-    ctx.record("review.quarterly_metrics", f"quarter:{quarter.upper()}", report | {
+    ctx.record(action, f"quarter:{quarter}", dict(report if recorded is None else recorded) | {
         "review_id": review.id, "sha256": hashlib.sha256(summary.encode()).hexdigest()})
     return review
+
+
+def report_of(review: Review) -> dict[str, Any]:
+    """The stored report, with the review's id: what the CLI prints for a signed review."""
+    report: dict[str, Any] = json.loads(review.summary)
+    return report | {"review_id": review.id}
+
+
+def review_quarter(ctx: Context, quarter: str, notes: str = "") -> Review:
+    """CM-6: the ISO's signed review of a quarter's change-management metrics."""
+    iso = ctx.user_with(Role.ISO)
+    name, _, _ = ended_quarter(ctx, quarter, "CM-6")
+    report = metrics(ctx, name) | {"notes": notes.strip()}
+    return sign(ctx, QUARTERLY_METRICS, iso, name, report, "review.quarterly_metrics")
 
 
 def view(review: Review) -> dict[str, Any]:

@@ -7,22 +7,18 @@ an expired waiver unreviewed for ever.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from changegate import ledger
 from changegate.db.audit import Waiver
-from changegate.db.changes import Changes
 from changegate.db.models import Review
 from changegate.db.waivers import Waivers
 from changegate.domain.errors import BadInput, Refused
-from changegate.domain.periods import quarter_bounds, quarter_of
 from changegate.domain.users import Role
 from changegate.domain.waivers import WaiverAction, WaiverStatus, check_duration, transition
-from changegate.services import notifications
+from changegate.services import notifications, reviews
 from changegate.services.context import Context
 from changegate.services.waivers import end_windows, notify_round, stamp, windows_of
 
@@ -111,19 +107,10 @@ def review_quarter(ctx: Context, quarter: str) -> Review:
     """EXC-1: the ISO's signed quarterly review of waivers requested, decided, in force,
     expired and closed in a quarter that has ended."""
     reviewer = ctx.user_with(Role.ISO)
-    start, end = quarter_bounds(quarter)
-    name = quarter_of(start)
-    if ctx.now < end:
-        raise Refused("EXC-1", f"{name} has not ended yet; review it from {end.date()}")
+    name, start, end = reviews.ended_quarter(ctx, quarter, "EXC-1")
     report = quarter_report(Waivers(ctx.session).list(), name, start, end)
-    summary = ledger.canonical(report)
-    review = Review(kind=WAIVER_QUARTERLY, change_id=None, author_id=reviewer.id,
-                    summary=summary, recorded_at=ctx.now)
-    Changes(ctx.session).add_review(review)
-    ctx.record("waiver.quarterly_reviewed", f"quarter:{name}", {
-        "quarter": name, "review_id": review.id, "counts": report["counts"],
-        "sha256": hashlib.sha256(summary.encode()).hexdigest()})
-    return review
+    return reviews.sign(ctx, WAIVER_QUARTERLY, reviewer, name, report,
+                        "waiver.quarterly_reviewed", {"quarter": name, "counts": report["counts"]})
 
 
 def quarter_report(waivers: Sequence[Waiver], name: str, start: datetime,
