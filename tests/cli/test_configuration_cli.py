@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import files
 from tests.conftest import Result
 
 Cli = Callable[..., Result]
@@ -84,11 +85,8 @@ def test_import_approve_ingest_scan_remediate(team: Cli, tmp_path: Path,
     assert team("ledger", "verify").code == 0
 
 
-def test_every_shared_template_imports(team: Cli) -> None:
-    root = Path(__file__).resolve().parents[3] / "shared" / "data" / "cloudformation"
-    templates = sorted((root / "templates").glob("*.yaml")) + sorted(
-        (root / "templates").glob("*.json"))
-    assert templates, f"templates missing under {root}"
+def test_every_fixture_template_imports(team: Cli) -> None:
+    templates = files("cloudformation/templates", "*.*", minimum=4)
     for i, path in enumerate(templates):
         result = team("baseline", "import", str(path), "--name", f"t{i}", "--as",
                       "sam@example.com")

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
+from tests.fixtures import fixture
 
-DRIFT_DOCS = (Path(__file__).resolve().parents[3] / "shared" / "data" / "cloudformation"
-              / "drift-aws-docs")
+DRIFT_DOCS = fixture("cloudformation", "drift-aws-docs")
 NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 

@@ -42,9 +42,9 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests.fixtures import fixture
 
-SAMPLES_DIR = (Path(__file__).resolve().parents[3] / "shared" / "data" / "github-webhooks"
-               / "octokit-webhooks.net" / "deployment_protection_rule")
+SAMPLES_DIR = fixture("github-webhooks", "octokit-webhooks.net", "deployment_protection_rule")
 SAMPLE = SAMPLES_DIR / "requested.payload.json"
 DOCS = "https://docs.github.com/rest"
 API_VERSIONS = {"2022-11-28", "2026-03-10"}

@@ -26,9 +26,10 @@ from moto.server import ThreadedMotoServer
 from changegate.domain.configuration import ItemStatus
 from changegate.domain.errors import BadInput
 from changegate.integrations.awsconfig import AwsConfigReader, normalise_item, read_file
+from tests.fixtures import files, fixture
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "aws-config"
-FILES = sorted(DATA.rglob("*.json"))
+DATA = fixture("aws-config")
+FILES = files("aws-config", "**/*.json", minimum=90)
 DOCS = DATA / "aws-docs-config-developer-guide"
 RDK = DATA / "aws-config-rdk-example_ci"
 ACCOUNT = "123456789012"

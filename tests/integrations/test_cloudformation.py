@@ -26,10 +26,10 @@ from changegate.integrations.cloudformation import (
 )
 from changegate.integrations.ports import IntegrationError
 from tests.integrations.fake_cloudformation import DRIFT_DOCS, FakeCloudFormation, documented
+from tests.fixtures import files, fixture
 
-TEMPLATES = (Path(__file__).resolve().parents[3] / "shared" / "data" / "cloudformation"
-             / "templates")
-STEMS = sorted({p.stem for p in TEMPLATES.glob("*.yaml")})
+TEMPLATES = fixture("cloudformation", "templates")
+STEMS = sorted({p.stem for p in files("cloudformation/templates", "*.yaml", minimum=2)})
 STACK = "my-stack-with-resource-drift"
 
 
@@ -48,35 +48,40 @@ def test_yaml_and_json_forms_of_a_sample_give_equal_resources(stem: str) -> None
         json.dumps(resource.properties)  # JSON-able
 
 
-def test_ec2_sample_by_value() -> None:
-    data = (TEMPLATES / "EC2_EC2InstanceWithSecurityGroupSample.yaml").read_bytes()
-    resources = _by_id(parse_template(data, "ec2.yaml"))
+def test_web_tier_by_value() -> None:
+    resources = _by_id(parse_template((TEMPLATES / "web-tier.yaml").read_bytes(), "web.yaml"))
     assert {k: r.resource_type for k, r in resources.items()} == {
-        "EC2Instance": "AWS::EC2::Instance", "InstanceSecurityGroup": "AWS::EC2::SecurityGroup"}
-    instance = resources["EC2Instance"].properties
-    assert instance["InstanceType"] == {"Ref": "InstanceType"}
-    assert instance["SubnetId"] == {"Fn::Select": [0, {"Ref": "Subnets"}]}
-    assert instance["SecurityGroupIds"] == [{"Fn::GetAtt": ["InstanceSecurityGroup", "GroupId"]}]
-    group = resources["InstanceSecurityGroup"]
+        "WebSecurityGroup": "AWS::EC2::SecurityGroup", "WebServer": "AWS::EC2::Instance",
+        "WebServerAddress": "AWS::EC2::EIP"}
+    server = resources["WebServer"].properties
+    assert server["InstanceType"] == {"Ref": "InstanceType"}
+    assert server["Monitoring"] == {"Fn::If": ["IsProduction", True, False]}
+    assert server["SecurityGroupIds"] == [{"Fn::GetAtt": ["WebSecurityGroup", "GroupId"]}]
+    assert server["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == {
+        "Fn::FindInMap": ["Sizing", {"Ref": "Environment"}, "VolumeSize"]}
+    group = resources["WebSecurityGroup"]
     assert group.physical_name is None  # no GroupName in the template
-    assert group.properties["SecurityGroupIngress"] == [
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": {"Ref": "SSHLocation"}}]
+    assert group.properties["SecurityGroupIngress"][1] == {
+        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": {"Ref": "AdminCidr"}}
+    assert group.properties["Tags"][0] == {
+        "Key": "Name", "Value": {"Fn::Join": ["-", ["web", {"Ref": "Environment"}]]}}
 
 
-def test_config_sample_by_value() -> None:
-    resources = _by_id(parse_template((TEMPLATES / "Config_Config.yaml").read_bytes(), "c.yaml"))
-    assert len(resources) == 12
-    assert resources["ConfigBucket"].resource_type == "AWS::S3::Bucket"
-    assert resources["ConfigBucket"].physical_name is None
-    assert resources["ConfigBucket"].properties["PublicAccessBlockConfiguration"] == {
+def test_config_recorder_by_value() -> None:
+    resources = _by_id(parse_template((TEMPLATES / "config-recorder.yaml").read_bytes(),
+                                      "c.yaml"))
+    assert len(resources) == 8
+    bucket = resources["ConfigBucket"]
+    assert bucket.resource_type == "AWS::S3::Bucket"
+    assert bucket.physical_name is None  # a !Sub name is not a literal
+    assert bucket.properties["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True}
-    assert resources["ConfigRecorder"].physical_name == "default"
-    assert resources["ConfigRuleForVolumeAutoEnableIO"].physical_name == (
-        "ConfigRuleForVolumeAutoEnableIO")
-    assert resources["Ec2Volume"].properties["AvailabilityZone"] == {
-        "Fn::Select": [0, {"Fn::GetAZs": ""}]}
-    assert resources["Ec2Volume"].properties["Size"] == "5"
+    assert resources["Recorder"].physical_name == "default"
+    assert resources["ConfigTopic"].physical_name == "config-changes"
+    assert resources["VersioningRule"].physical_name == "s3-bucket-versioning-enabled"
+    assert resources["KeyRotationRule"].properties["InputParameters"] == {
+        "maxAccessKeyAge": {"Ref": "MaxKeyAge"}}
 
 
 SHORT_TAGS = [
@@ -233,8 +238,6 @@ def test_malformed_drift_responses_are_refused(response: dict[str, object]) -> N
 
 @pytest.fixture
 def fake_cfn() -> Iterator[FakeCloudFormation]:
-    if not DRIFT_DOCS.is_dir():
-        pytest.fail(f"drift samples not found at {DRIFT_DOCS}: clone shared/ beside the repo")
     sample = documented("detect-drift-stack__03__describe-stack-resource-drifts.json")
     in_sync = {**sample["StackResourceDrifts"][0], "LogicalResourceId": "DLQ",
                "StackResourceDriftStatus": "IN_SYNC", "PropertyDifferences": []}

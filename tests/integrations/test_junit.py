@@ -18,27 +18,16 @@ import pytest
 
 from changegate.domain.errors import BadInput
 from changegate.integrations import junit
+from tests.fixtures import files, fixture
 
-DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "junit-xml"
-
-
-def _corpus() -> list[Path]:
-    if not DATA_DIR.is_dir():
-        return []
-    return sorted(p for p in DATA_DIR.glob("**/*.xml") if "LICENSES" not in p.parts)
+DATA_DIR = fixture("junit-xml")
 
 
-CORPUS = _corpus()
-
-
-def _require_data() -> None:
-    # A missing corpus must fail, not skip: a silently skipped suite would let the parser regress.
-    if not DATA_DIR.is_dir():
-        pytest.fail(f"JUnit sample reports not found at {DATA_DIR}: clone shared/ beside the repo")
+# A missing corpus fails at collection (files() asserts), never an empty parameter set.
+CORPUS = [p for p in files("junit-xml", "**/*.xml", minimum=40) if "LICENSES" not in p.parts]
 
 
 def _read(name: str) -> bytes:
-    _require_data()
     matches = [p for p in CORPUS if p.name == name]
     assert len(matches) == 1, f"expected exactly one {name} under {DATA_DIR}, found {matches}"
     return matches[0].read_bytes()
@@ -112,7 +101,6 @@ def _counts(s: junit.JUnitSummary) -> tuple[int, int, int, int, int, int]:
 
 
 def test_corpus_is_present_and_fully_reviewed() -> None:
-    _require_data()
     names = [p.name for p in CORPUS]
     assert len(names) == len(set(names)), "sample names must be unique across folders"
     unreviewed = sorted(set(names) - EXPECTED.keys() - REFUSED.keys())
@@ -120,14 +108,8 @@ def test_corpus_is_present_and_fully_reviewed() -> None:
     assert not (EXPECTED.keys() | REFUSED.keys()) - set(names), "figures for a missing sample"
 
 
-@pytest.mark.parametrize(
-    "path",
-    CORPUS or [pytest.param(None, id="junit-xml-data-dir-missing")],
-    ids=lambda p: p.name if isinstance(p, Path) else str(p),
-)
-def test_every_sample_parses_consistently_or_is_refused(path: Path | None) -> None:
-    _require_data()
-    assert path is not None
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_every_sample_parses_consistently_or_is_refused(path: Path) -> None:
     data = path.read_bytes()
     if path.name in REFUSED:
         with pytest.raises(BadInput) as refused:
