@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import files
 from tests.conftest import Result
+from tests.fixtures import files
 
 Cli = Callable[..., Result]
 TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"

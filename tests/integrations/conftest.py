@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integrations.fake_github import SAMPLE, FakeGitHub, generate_private_key_pem
+from tests.integrations.fake_github import FakeGitHub, generate_private_key_pem
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,10 @@ import json
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
+
 from tests.fixtures import fixture
 
 DRIFT_DOCS = fixture("cloudformation", "drift-aws-docs")

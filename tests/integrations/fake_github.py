@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from tests.fixtures import fixture
 
 SAMPLES_DIR = fixture("github-webhooks", "octokit-webhooks.net", "deployment_protection_rule")

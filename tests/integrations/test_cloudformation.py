@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import boto3
 import pytest
@@ -25,8 +24,8 @@ from changegate.integrations.cloudformation import (
     parse_template,
 )
 from changegate.integrations.ports import IntegrationError
-from tests.integrations.fake_cloudformation import DRIFT_DOCS, FakeCloudFormation, documented
 from tests.fixtures import files, fixture
+from tests.integrations.fake_cloudformation import FakeCloudFormation, documented
 
 TEMPLATES = fixture("cloudformation", "templates")
 STEMS = sorted({p.stem for p in files("cloudformation/templates", "*.yaml", minimum=2)})
