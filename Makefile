@@ -1,26 +1,43 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both create .venv on first use.
+# `make demo` installs only what changegate needs to run; `make test` adds the dev toolchain.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+DEV_STAMP     := $(VENV)/.dev-stamp
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint format install install-dev clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(RUNTIME_STAMP)
 
-install: $(STAMP)
+install: $(RUNTIME_STAMP)
 
-demo: $(STAMP)
-	$(BIN)/changegate demo
+install-dev: $(DEV_STAMP)
 
-lint: $(STAMP)
+demo: $(RUNTIME_STAMP)
+	$(BIN)/changegate demo --host $(HOST) --port $(PORT)
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 test: lint
 	$(BIN)/pytest -n auto

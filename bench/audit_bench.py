@@ -51,8 +51,11 @@ def settle(engine: Engine) -> None:
 def seed_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     app = init(Settings(database_url=url))
-    app.run(lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
-            actor="local-admin", at=START - timedelta(days=60))
+    app.run(
+        lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
+        actor="local-admin",
+        at=START - timedelta(days=60),
+    )
     out = populate(app, args)
     settle(app.engine)
     app.engine.dispose()
@@ -63,6 +66,7 @@ def seed_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --- the measured part -----------------------------------------------------------------------
+
 
 class Meter:
     """Wall time, SQL statements and cumulative peak RSS of each step."""
@@ -82,11 +86,17 @@ class Meter:
         prof = cProfile.Profile() if profile else None
         result = prof.runcall(fn) if prof else fn()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        self.steps[name] = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                            "sql": self.queries - before, "peak_rss_mb": round(rss_mb()),
-                            "load_1m": [round(load, 1), round(os.getloadavg()[0], 1)]} | result
-        log(f"  {name}: {seconds:.2f} s (CPU {cpu:.2f} s), {self.queries - before:,} SQL, "
-            f"peak RSS {rss_mb():,.0f} MB, load {load:.1f}, {result}")
+        self.steps[name] = {
+            "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),
+            "sql": self.queries - before,
+            "peak_rss_mb": round(rss_mb()),
+            "load_1m": [round(load, 1), round(os.getloadavg()[0], 1)],
+        } | result
+        log(
+            f"  {name}: {seconds:.2f} s (CPU {cpu:.2f} s), {self.queries - before:,} SQL, "
+            f"peak RSS {rss_mb():,.0f} MB, load {load:.1f}, {result}"
+        )
         if prof and profile:
             out = io.StringIO()
             for key in ("cumulative", "tottime"):
@@ -99,14 +109,21 @@ class Meter:
 def ran(outcome: audits.Outcome) -> dict[str, Any]:
     # Read inside the transaction: what the run stored, not what a later query would see.
     statuses = Counter(f.status for f in outcome.findings)
-    return {"digest": outcome.run.digest, "raised": len(outcome.raised),
-            "findings": len(outcome.findings), "by_status": dict(sorted(statuses.items())),
-            "by_control": outcome.run.counts["by_control"]}
+    return {
+        "digest": outcome.run.digest,
+        "raised": len(outcome.raised),
+        "findings": len(outcome.findings),
+        "by_status": dict(sorted(statuses.items())),
+        "by_control": outcome.run.counts["by_control"],
+    }
 
 
 def previewed(out: dict[str, Any]) -> dict[str, Any]:
-    return {"digest": out["run"]["digest"], "findings": len(out["findings"]),
-            "by_control": out["run"]["counts"]["by_control"]}
+    return {
+        "digest": out["run"]["digest"],
+        "findings": len(out["findings"]),
+        "by_control": out["run"]["counts"]["by_control"],
+    }
 
 
 def audit_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -114,24 +131,40 @@ def audit_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
     with app.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     baseline, meter = rss_mb(), Meter(app.engine)
-    first = meter.step("audit_first", lambda: app.run(
-        lambda ctx: ran(audits.run(ctx, args.period)), actor=IVY, at=AUDIT_AT), args.profile)
-    again = meter.step("audit_rerun", lambda: app.run(
-        lambda ctx: ran(audits.run(ctx, args.period)), actor=IVY,
-        at=AUDIT_AT + timedelta(days=1)))
+    first = meter.step(
+        "audit_first",
+        lambda: app.run(lambda ctx: ran(audits.run(ctx, args.period)), actor=IVY, at=AUDIT_AT),
+        args.profile,
+    )
+    again = meter.step(
+        "audit_rerun",
+        lambda: app.run(
+            lambda ctx: ran(audits.run(ctx, args.period)),
+            actor=IVY,
+            at=AUDIT_AT + timedelta(days=1),
+        ),
+    )
     check(first["raised"] > 0, "the first run raised nothing: the planted violations are gone")
     check(again["raised"] == 0, f"the re-run raised {again['raised']} findings")
     check(again["digest"] == first["digest"], "the re-run's digest differs from the first's")
     # As `changegate audit run --dry-run` does it: a read-only session, the clock set.
-    reader = replace(app, settings=replace(app.settings,
-                                           clock_override=AUDIT_AT + timedelta(days=2)))
-    view = meter.step("preview", lambda: reader.read(
-        lambda ctx: previewed(audits.preview(ctx.acting_as(AUDITOR), args.period))))
-    check((view["digest"], view["findings"]) == (first["digest"], first["findings"]),
-          "preview's findings differ from the run's")
+    reader = replace(
+        app, settings=replace(app.settings, clock_override=AUDIT_AT + timedelta(days=2))
+    )
+    view = meter.step(
+        "preview",
+        lambda: reader.read(
+            lambda ctx: previewed(audits.preview(ctx.acting_as(AUDITOR), args.period))
+        ),
+    )
+    check(
+        (view["digest"], view["findings"]) == (first["digest"], first["findings"]),
+        "preview's findings differ from the run's",
+    )
     with app.engine.connect() as conn:
-        version = conn.execute(text("SELECT sqlite_version()" if url.startswith("sqlite")
-                                    else "SHOW server_version")).scalar_one()
+        version = conn.execute(
+            text("SELECT sqlite_version()" if url.startswith("sqlite") else "SHOW server_version")
+        ).scalar_one()
     app.engine.dispose()
     return {"version": version, "rss_baseline_mb": round(baseline), "steps": meter.steps}
 
@@ -142,8 +175,10 @@ def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 
 def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    log(f"{kind}: {args.changes:,} changes, {args.deployments:,} deployments, "
-        f"{args.drifts:,} drifts")
+    log(
+        f"{kind}: {args.changes:,} changes, {args.deployments:,} deployments, "
+        f"{args.drifts:,} drifts"
+    )
     with common.database(kind, SCRATCH_DB) as url:
         seeded = in_child(seed_child, url, args)
         measured = in_child(audit_child, url, args)
@@ -151,8 +186,10 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| step | " + " | ".join(r["db"] for r in results) + " |",
-             "|---|" + "---:|" * len(results)]
+    lines = [
+        "| step | " + " | ".join(r["db"] for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
     lines.append("| seed, s | " + " | ".join(str(r["seed"]["seconds"]) for r in results) + " |")
     for step in ("audit_first", "audit_rerun", "preview"):
         for what in ("seconds", "cpu_seconds", "sql", "peak_rss_mb", "findings"):

@@ -70,23 +70,51 @@ def declared(i: int) -> DeclaredResource:
     team = ("payments", "search", "platform", "data")[i % 4]
     if kind == "AWS::S3::Bucket":
         props: dict[str, object] = {
-            "BucketName": rid, "VersioningConfiguration": {"Status": "Enabled"},
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
-                                                   "KMSMasterKeyID": {"Ref": "DataKey"}}}]},
-            "Tags": [{"Key": "env", "Value": "production"}, {"Key": "team", "Value": team}]}
+            "BucketName": rid,
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": {"Ref": "DataKey"},
+                        }
+                    }
+                ]
+            },
+            "Tags": [{"Key": "env", "Value": "production"}, {"Key": "team", "Value": team}],
+        }
     elif kind == "AWS::EC2::SecurityGroup":
-        props = {"GroupDescription": f"{team} service {i}", "VpcId": "vpc-0a1b2c3d",
-                 "SecurityGroupIngress": [
-                     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"},
-                     {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
-                      "SourceSecurityGroupId": {"Fn::GetAtt": ["AppSg", "GroupId"]}}]}
+        props = {
+            "GroupDescription": f"{team} service {i}",
+            "VpcId": "vpc-0a1b2c3d",
+            "SecurityGroupIngress": [
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"},
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 5432,
+                    "ToPort": 5432,
+                    "SourceSecurityGroupId": {"Fn::GetAtt": ["AppSg", "GroupId"]},
+                },
+            ],
+        }
     else:
-        props = {"RoleName": rid, "MaxSessionDuration": 3600, "Path": "/service/",
-                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                     {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                      "Action": "sts:AssumeRole"}]},
-                 "ManagedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/{team}-read"]}
+        props = {
+            "RoleName": rid,
+            "MaxSessionDuration": 3600,
+            "Path": "/service/",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "ManagedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/{team}-read"],
+        }
     return DeclaredResource(f"R{i:06d}", kind, props, physical_name=rid)
 
 
@@ -99,26 +127,43 @@ def observed(i: int, at: datetime, drifted: bool) -> ObservedItem:
     if kind == "AWS::S3::Bucket":
         tags = {t["Key"]: t["Value"] for t in props.pop("Tags")}  # type: ignore[attr-defined]
         status = "Suspended" if drifted else "Enabled"
-        supplementary = {"VersioningConfiguration": {"status": status},
-                         "BucketEncryption": props.pop("BucketEncryption")}
+        supplementary = {
+            "VersioningConfiguration": {"status": status},
+            "BucketEncryption": props.pop("BucketEncryption"),
+        }
         config: dict[str, object] = {"name": rid, "owner": {"id": "abc"}, "creationDate": "2025"}
     elif kind == "AWS::EC2::SecurityGroup":
         cidr = "0.0.0.0/0" if drifted else "10.0.0.0/8"
-        config = {"groupId": rid, "groupDescription": props["GroupDescription"],
-                  "vpcId": "vpc-0a1b2c3d", "securityGroupIngress": [
-                      {"ipProtocol": "tcp", "fromPort": "443", "toPort": "443", "cidrIp": cidr},
-                      {"ipProtocol": "tcp", "fromPort": "5432", "toPort": "5432",
-                       "sourceSecurityGroupId": "sg-0app"}]}
+        config = {
+            "groupId": rid,
+            "groupDescription": props["GroupDescription"],
+            "vpcId": "vpc-0a1b2c3d",
+            "securityGroupIngress": [
+                {"ipProtocol": "tcp", "fromPort": "443", "toPort": "443", "cidrIp": cidr},
+                {
+                    "ipProtocol": "tcp",
+                    "fromPort": "5432",
+                    "toPort": "5432",
+                    "sourceSecurityGroupId": "sg-0app",
+                },
+            ],
+        }
     else:
         arns = list(props["ManagedPolicyArns"])  # type: ignore[call-overload]
         if drifted:
             arns.append("arn:aws:iam::aws:policy/AdministratorAccess")
-        config = {"roleName": rid, "roleId": f"AROA{i:016d}", "maxSessionDuration": "3600",
-                  "path": "/service/", "assumeRolePolicyDocument":
-                  props["AssumeRolePolicyDocument"], "managedPolicyArns": arns}
+        config = {
+            "roleName": rid,
+            "roleId": f"AROA{i:016d}",
+            "maxSessionDuration": "3600",
+            "path": "/service/",
+            "assumeRolePolicyDocument": props["AssumeRolePolicyDocument"],
+            "managedPolicyArns": arns,
+        }
     arn = f"arn:aws:config:{REGION}:{ACCOUNT}:{kind}/{rid}"
-    return ObservedItem(kind, rid, arn, ACCOUNT, REGION, at, "OK", config, tags,
-                        supplementary=supplementary)
+    return ObservedItem(
+        kind, rid, arn, ACCOUNT, REGION, at, "OK", config, tags, supplementary=supplementary
+    )
 
 
 class Meter:
@@ -140,17 +185,26 @@ class Meter:
         self.record(name, seconds, items, self.queries - before, round(rss_mb()))
         return result
 
-    def record(self, name: str, seconds: float, items: int, sql: int, rss: int,
-               **extra: Any) -> None:
-        self.steps[name] = {"seconds": round(seconds, 2), "items": items,
-                            "per_s": round(items / seconds), "sql": sql, "peak_rss_mb": rss,
-                            "load1": round(os.getloadavg()[0], 2)} | extra
-        log(f"  {name}: {seconds:.2f} s, {items / seconds:,.0f}/s, {sql:,} SQL, "
+    def record(
+        self, name: str, seconds: float, items: int, sql: int, rss: int, **extra: Any
+    ) -> None:
+        self.steps[name] = {
+            "seconds": round(seconds, 2),
+            "items": items,
+            "per_s": round(items / seconds),
+            "sql": sql,
+            "peak_rss_mb": rss,
+            "load1": round(os.getloadavg()[0], 2),
+        } | extra
+        log(
+            f"  {name}: {seconds:.2f} s, {items / seconds:,.0f}/s, {sql:,} SQL, "
             f"peak RSS {rss:,} MB, load {os.getloadavg()[0]:.1f}"
-            + "".join(f", {k} {v}" for k, v in extra.items()))
+            + "".join(f", {k} {v}" for k, v in extra.items())
+        )
 
-    def scan(self, name: str, url: str, at: datetime, full: bool, items: int,
-             profile: Path | None = None) -> dict[str, Any]:
+    def scan(
+        self, name: str, url: str, at: datetime, full: bool, items: int, profile: Path | None = None
+    ) -> dict[str, Any]:
         """One `drift.scan` in a fresh interpreter (see `scan_child`)."""
         command = [sys.executable, __file__, "--scan-url", url, "--scan-at", at.isoformat()]
         command += ["--scan-full"] if full else []
@@ -159,8 +213,15 @@ class Meter:
         if done.returncode:
             raise RuntimeError(f"{name} failed:\n{done.stderr}")
         out: dict[str, Any] = json.loads(done.stdout)
-        self.record(name, out["seconds"], items, out["sql"], out["peak_rss_mb"],
-                    rss_before_mb=out["rss_before_mb"], compared=out["compared"])
+        self.record(
+            name,
+            out["seconds"],
+            items,
+            out["sql"],
+            out["peak_rss_mb"],
+            rss_before_mb=out["rss_before_mb"],
+            compared=out["compared"],
+        )
         return dict(out["result"])
 
 
@@ -169,8 +230,9 @@ def scan_child(url: str, at: datetime, full: bool, profile: Path | None) -> None
     process's: interpreter, imports and connection (`rss_before_mb`) plus the scan."""
     app = build(Settings(database_url=url))
     queries = [0]
-    event.listen(app.engine, "before_cursor_execute", lambda *_: queries.__setitem__(
-        0, queries[0] + 1))
+    event.listen(
+        app.engine, "before_cursor_execute", lambda *_: queries.__setitem__(0, queries[0] + 1)
+    )
 
     def scan() -> drift.ScanResult:
         return app.run(lambda c: drift.scan(c, full=full), actor=AUTHOR, at=at)
@@ -185,22 +247,38 @@ def scan_child(url: str, at: datetime, full: bool, profile: Path | None) -> None
             pstats.Stats(prof, stream=out).sort_stats(key).print_stats(30)
         profile.write_text(out.getvalue())
         log(f"  profile written to {profile}")
-    newest = (select(LedgerRecord.payload).where(LedgerRecord.action == "drift.scanned")
-              .order_by(LedgerRecord.seq.desc()).limit(1))
+    newest = (
+        select(LedgerRecord.payload)
+        .where(LedgerRecord.action == "drift.scanned")
+        .order_by(LedgerRecord.seq.desc())
+        .limit(1)
+    )
     with app.sessions() as session:
         coverage = json.loads(session.execute(newest).scalar_one())["coverage"]
     app.engine.dispose()
-    print(json.dumps({"seconds": seconds, "sql": sql, "rss_before_mb": round(before),
-                      "peak_rss_mb": round(own_peak_rss_mb()), "compared": coverage["compared"],
-                      "result": dataclasses.asdict(result)}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "sql": sql,
+                "rss_before_mb": round(before),
+                "peak_rss_mb": round(own_peak_rss_mb()),
+                "compared": coverage["compared"],
+                "result": dataclasses.asdict(result),
+            }
+        )
+    )
 
 
 def ingest_all(app: App, indices: list[int], at: datetime, drifted: set[int], batch: int) -> int:
     added = 0
     for start in range(0, len(indices), batch):
-        items = [observed(i, at, i in drifted) for i in indices[start:start + batch]]
-        added += app.run(lambda c, it=items: drift.ingest(c, it, "aws-config"),  # type: ignore[misc]
-                         actor=AUTHOR, at=at).added
+        items = [observed(i, at, i in drifted) for i in indices[start : start + batch]]
+        added += app.run(
+            lambda c, it=items: drift.ingest(c, it, "aws-config"),  # type: ignore[misc]
+            actor=AUTHOR,
+            at=at,
+        ).added
     return added
 
 
@@ -212,29 +290,55 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     app = init(Settings(database_url=url))
     meter = Meter(app)
     for email, name in ((AUTHOR, "Sam Sec"), (APPROVER, "Lee Sec")):
-        app.run(lambda c, e=email, nm=name: users.add_user(c, e, nm, ["security_engineer"]),
-                at=T0 - timedelta(days=1))
+        app.run(
+            lambda c, e=email, nm=name: users.add_user(c, e, nm, ["security_engineer"]),
+            at=T0 - timedelta(days=1),
+        )
     resources = [declared(i) for i in range(n)]
-    meter.step("import_baseline", lambda: app.run(lambda c: baselines.import_baseline(
-        c, "production", resources, "infra/production.yaml", "0" * 64),
-        actor=AUTHOR, at=T0 - timedelta(hours=2)), n)
-    meter.step("approve", lambda: app.run(lambda c: baselines.approve(
-        c, "production", None, None), actor=APPROVER, at=T0 - timedelta(hours=1)), n)
-    added = meter.step("ingest", lambda: ingest_all(app, list(range(n)), T0, drifted,
-                                                    args.batch), n)
+    meter.step(
+        "import_baseline",
+        lambda: app.run(
+            lambda c: baselines.import_baseline(
+                c, "production", resources, "infra/production.yaml", "0" * 64
+            ),
+            actor=AUTHOR,
+            at=T0 - timedelta(hours=2),
+        ),
+        n,
+    )
+    meter.step(
+        "approve",
+        lambda: app.run(
+            lambda c: baselines.approve(c, "production", None, None),
+            actor=APPROVER,
+            at=T0 - timedelta(hours=1),
+        ),
+        n,
+    )
+    added = meter.step(
+        "ingest", lambda: ingest_all(app, list(range(n)), T0, drifted, args.batch), n
+    )
     assert added == n, added
     scan_at, fix_at = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
     first = meter.scan("scan_first", url, scan_at, False, n, args.profile)
     steady = meter.scan("scan_steady", url, scan_at + timedelta(minutes=10), False, n)
-    meter.step("ingest_fixes", lambda: ingest_all(app, sorted(fixed), fix_at, set(),
-                                                  args.batch), len(fixed))
+    meter.step(
+        "ingest_fixes",
+        lambda: ingest_all(app, sorted(fixed), fix_at, set(), args.batch),
+        len(fixed),
+    )
     closing = meter.scan("scan_closing", url, fix_at + timedelta(minutes=10), False, n)
     full = meter.scan("scan_full", url, fix_at + timedelta(minutes=20), True, n)
-    counts = {"first": {"checked": first["checked"], "opened": len(first["opened"])},
-              "steady": {"opened": len(steady["opened"]), "still_open": steady["still_open"]},
-              "closing": {"closed": len(closing["closed"]), "still_open": closing["still_open"]},
-              "full": {"opened": len(full["opened"]), "closed": len(full["closed"]),
-                       "still_open": full["still_open"]}}
+    counts = {
+        "first": {"checked": first["checked"], "opened": len(first["opened"])},
+        "steady": {"opened": len(steady["opened"]), "still_open": steady["still_open"]},
+        "closing": {"closed": len(closing["closed"]), "still_open": closing["still_open"]},
+        "full": {
+            "opened": len(full["opened"]),
+            "closed": len(full["closed"]),
+            "still_open": full["still_open"],
+        },
+    }
     log(f"  outcomes: {counts}")
     assert len(first["opened"]) == len(drifted) and first["checked"] == n
     assert not steady["opened"] and steady["still_open"] == len(drifted)
@@ -242,12 +346,19 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     assert closing["still_open"] == full["still_open"] == len(drifted) - len(fixed)
     assert not (full["opened"] or full["reopened"] or full["closed"])
     with app.engine.connect() as conn:
-        version = conn.execute(text("SELECT sqlite_version()" if url.startswith("sqlite")
-                                    else "SHOW server_version")).scalar_one()
+        version = conn.execute(
+            text("SELECT sqlite_version()" if url.startswith("sqlite") else "SHOW server_version")
+        ).scalar_one()
     app.engine.dispose()
-    return {"url": make_url(url).render_as_string(hide_password=True), "version": version,
-            "resources": n, "drifted": len(drifted), "fixed": len(fixed),
-            "outcomes": counts, "steps": meter.steps}
+    return {
+        "url": make_url(url).render_as_string(hide_password=True),
+        "version": version,
+        "resources": n,
+        "drifted": len(drifted),
+        "fixed": len(fixed),
+        "outcomes": counts,
+        "steps": meter.steps,
+    }
 
 
 def child(kind: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -286,10 +397,15 @@ def main() -> None:
         print("| step | wall s | items/s | SQL statements | peak RSS MB | compared |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, s in r["steps"].items():
-            rss = (f"{s['peak_rss_mb']} (process {s['rss_before_mb']} before)"
-                   if "rss_before_mb" in s else f"{s['peak_rss_mb']} (cumulative)")
-            print(f"| {name} | {s['seconds']} | {s['per_s']:,} | {s['sql']:,} | {rss} "
-                  f"| {s.get('compared', '')} |")
+            rss = (
+                f"{s['peak_rss_mb']} (process {s['rss_before_mb']} before)"
+                if "rss_before_mb" in s
+                else f"{s['peak_rss_mb']} (cumulative)"
+            )
+            print(
+                f"| {name} | {s['seconds']} | {s['per_s']:,} | {s['sql']:,} | {rss} "
+                f"| {s.get('compared', '')} |"
+            )
 
 
 if __name__ == "__main__":

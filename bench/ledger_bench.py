@@ -45,12 +45,20 @@ ACTORS = ("alice@example.com", "bob.ops@example.com", "carol.sre@example.com")
 
 def entry(i: int) -> ledger.Entry:
     """A realistic record: ~200 bytes of canonical JSON payload, subjects like CHG-123."""
-    payload = {"version": 1 + i % 3, "hash": hashlib.sha256(i.to_bytes(8, "big")).hexdigest(),
-               "role": ROLES[i % 4],
-               "comment": f"Reviewed rollback plan and maintenance window for batch {i}; "
-                          "monitoring dashboards linked in the ticket."}
-    return ledger.Entry(at=START + timedelta(seconds=i), actor=ACTORS[i % 3],
-                        action=ACTIONS[i % 4], subject=f"CHG-{1 + i // 4}", payload=payload)
+    payload = {
+        "version": 1 + i % 3,
+        "hash": hashlib.sha256(i.to_bytes(8, "big")).hexdigest(),
+        "role": ROLES[i % 4],
+        "comment": f"Reviewed rollback plan and maintenance window for batch {i}; "
+        "monitoring dashboards linked in the ticket.",
+    }
+    return ledger.Entry(
+        at=START + timedelta(seconds=i),
+        actor=ACTORS[i % 3],
+        action=ACTIONS[i % 4],
+        subject=f"CHG-{1 + i // 4}",
+        payload=payload,
+    )
 
 
 def rss_mb() -> float:
@@ -100,8 +108,13 @@ def single_appends(sessions: sessionmaker[Session], first: int, count: int) -> d
     cuts = statistics.quantiles(latencies, n=100)
     total = sum(latencies)
     log(f"  {count:,} single appends: {count / total:,.0f} records/s")
-    return {"records": count, "seconds": total, "per_s": count / total,
-            "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000}
+    return {
+        "records": count,
+        "seconds": total,
+        "per_s": count / total,
+        "p50_ms": cuts[49] * 1000,
+        "p99_ms": cuts[98] * 1000,
+    }
 
 
 def hash_rate(count: int = 200_000) -> float:
@@ -126,10 +139,16 @@ def verify_child(url: str) -> dict[str, Any]:
         elapsed, report = timed(lambda: ledger.verify(session))
     engine.dispose()
     problem = report.problem
-    return {"seconds": elapsed, "count": report.count, "head_seq": report.head_seq,
-            "ok": report.ok, "kind": problem.kind if problem else None,
-            "seq": problem.seq if problem else None,
-            "rss_baseline_mb": baseline, "rss_peak_mb": rss_mb()}
+    return {
+        "seconds": elapsed,
+        "count": report.count,
+        "head_seq": report.head_seq,
+        "ok": report.ok,
+        "kind": problem.kind if problem else None,
+        "seq": problem.seq if problem else None,
+        "rss_baseline_mb": baseline,
+        "rss_peak_mb": rss_mb(),
+    }
 
 
 def run_verify(url: str) -> dict[str, Any]:
@@ -140,12 +159,17 @@ def run_verify(url: str) -> dict[str, Any]:
 def tamper(sessions: sessionmaker[Session], seq: int) -> None:
     """Edit one payload in place, as someone with database access might."""
     with sessions() as session, session.begin():
-        payload = session.execute(text("SELECT payload FROM ledger WHERE seq = :s"),
-                                  {"s": seq}).scalar_one()
-        edited = json.dumps({**json.loads(payload), "comment": "nothing to see here"},
-                            sort_keys=True, separators=(",", ":"))
-        session.execute(text("UPDATE ledger SET payload = :p WHERE seq = :s"),
-                        {"p": edited, "s": seq})
+        payload = session.execute(
+            text("SELECT payload FROM ledger WHERE seq = :s"), {"s": seq}
+        ).scalar_one()
+        edited = json.dumps(
+            {**json.loads(payload), "comment": "nothing to see here"},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        session.execute(
+            text("UPDATE ledger SET payload = :p WHERE seq = :s"), {"p": edited, "s": seq}
+        )
 
 
 def verify_phases(url: str, sessions: sessionmaker[Session], records: int) -> dict[str, Any]:
@@ -157,8 +181,10 @@ def verify_phases(url: str, sessions: sessionmaker[Session], records: int) -> di
     tamper(sessions, middle)
     log(f"  verify (payload of seq {middle:,} edited)")
     bad = run_verify(url)
-    check((bad["ok"], bad["kind"], bad["seq"]) == (False, "edited", middle),
-          f"tampering seq {middle} gave ok={bad['ok']} kind={bad['kind']} seq={bad['seq']}")
+    check(
+        (bad["ok"], bad["kind"], bad["seq"]) == (False, "edited", middle),
+        f"tampering seq {middle} gave ok={bad['ok']} kind={bad['kind']} seq={bad['seq']}",
+    )
     return {"clean": clean, "tampered": bad, "tampered_seq": middle}
 
 
@@ -170,8 +196,12 @@ def measure(url: str, engine: Engine, args: argparse.Namespace) -> dict[str, Any
     bulk = bulk_fill(sessions, args.records - sample, args.batch)
     log(f"  single appends, one per transaction, on a {args.records - sample:,}-record ledger")
     single = single_appends(sessions, args.records - sample, sample)
-    return {"records": args.records, "bulk": bulk, "single": single,
-            "verify": verify_phases(url, sessions, args.records)}
+    return {
+        "records": args.records,
+        "bulk": bulk,
+        "single": single,
+        "verify": verify_phases(url, sessions, args.records),
+    }
 
 
 @contextmanager
@@ -189,8 +219,11 @@ def server_version(engine: Engine) -> str:
 
 
 def bench_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    target = (sqlite_db(args.sqlite_path) if kind == "sqlite"
-              else common.postgres_db(SCRATCH_DB, args.pg_url))
+    target = (
+        sqlite_db(args.sqlite_path)
+        if kind == "sqlite"
+        else common.postgres_db(SCRATCH_DB, args.pg_url)
+    )
     with target as url:
         engine = build_engine(url)
         log(f"{kind}: {args.records:,} records")
@@ -211,27 +244,42 @@ def table(results: dict[str, dict[str, Any]], hashes_per_s: float) -> str:
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("Records in the chain", lambda r: fmt(r["records"])),
         ("`append`, 1 per transaction: records/s", lambda r: fmt(r["single"]["per_s"])),
-        ("`append`, 1 per transaction: p50 / p99 ms",
-         lambda r: f"{fmt(r['single']['p50_ms'], 2)} / {fmt(r['single']['p99_ms'], 2)}"),
+        (
+            "`append`, 1 per transaction: p50 / p99 ms",
+            lambda r: f"{fmt(r['single']['p50_ms'], 2)} / {fmt(r['single']['p99_ms'], 2)}",
+        ),
         ("`append`, 1 per transaction: sample size", lambda r: fmt(r["single"]["records"])),
-        ("`append`, bulk fill: records/s",
-         lambda r: f"{fmt(r['bulk']['per_s'])} ({fmt(r['bulk']['batch'])}/txn)"),
+        (
+            "`append`, bulk fill: records/s",
+            lambda r: f"{fmt(r['bulk']['per_s'])} ({fmt(r['bulk']['batch'])}/txn)",
+        ),
         ("`verify`, intact chain: seconds", lambda r: fmt(r["verify"]["clean"]["seconds"], 1)),
-        ("`verify`, intact chain: records/s",
-         lambda r: fmt(r["verify"]["clean"]["count"] / r["verify"]["clean"]["seconds"])),
-        ("`verify` process RSS: baseline -> peak MB",
-         lambda r: f"{fmt(r['verify']['clean']['rss_baseline_mb'])} -> "
-                   f"{fmt(r['verify']['clean']['rss_peak_mb'])}"),
-        ("`verify` after editing one payload",
-         lambda r: f"`{r['verify']['tampered']['kind']}` at seq "
-                   f"{fmt(r['verify']['tampered']['seq'])} "
-                   f"({fmt(r['verify']['tampered']['seconds'], 1)} s)"),
+        (
+            "`verify`, intact chain: records/s",
+            lambda r: fmt(r["verify"]["clean"]["count"] / r["verify"]["clean"]["seconds"]),
+        ),
+        (
+            "`verify` process RSS: baseline -> peak MB",
+            lambda r: (
+                f"{fmt(r['verify']['clean']['rss_baseline_mb'])} -> "
+                f"{fmt(r['verify']['clean']['rss_peak_mb'])}"
+            ),
+        ),
+        (
+            "`verify` after editing one payload",
+            lambda r: (
+                f"`{r['verify']['tampered']['kind']}` at seq "
+                f"{fmt(r['verify']['tampered']['seq'])} "
+                f"({fmt(r['verify']['tampered']['seconds'], 1)} s)"
+            ),
+        ),
     ]
     lines = [f"| Metric | {' | '.join(names)} |", "|---|" + "---:|" * len(names)]
-    lines += [f"| {label} | {' | '.join(get(results[n]) for n in names)} |"
-              for label, get in rows]
-    lines.append(f"| `record_hash` alone (no database): records/s | "
-                 f"{' | '.join(fmt(hashes_per_s) for _ in names)} |")
+    lines += [f"| {label} | {' | '.join(get(results[n]) for n in names)} |" for label, get in rows]
+    lines.append(
+        f"| `record_hash` alone (no database): records/s | "
+        f"{' | '.join(fmt(hashes_per_s) for _ in names)} |"
+    )
     return "\n".join(lines)
 
 
@@ -239,11 +287,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--sample", type=int, default=20_000,
-                        help="single-transaction appends, the last records of the chain")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=20_000,
+        help="single-transaction appends, the last records of the chain",
+    )
     parser.add_argument("--batch", type=int, default=1_000, help="appends per bulk transaction")
-    parser.add_argument("--pg-url", default=PG_URL,
-                        help=f"server to use; the benchmark creates and drops {SCRATCH_DB}")
+    parser.add_argument(
+        "--pg-url",
+        default=PG_URL,
+        help=f"server to use; the benchmark creates and drops {SCRATCH_DB}",
+    )
     parser.add_argument("--sqlite-path", help="a new file (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="also write bench/results/*.json")
     args = parser.parse_args(argv)
@@ -265,8 +320,12 @@ def main(argv: list[str] | None = None) -> None:
     results = {kind: bench_one(kind, args) for kind in kinds}
     hashes = hash_rate()
     print(table(results, hashes))
-    meta = {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "record_hash_per_s": hashes, "args": vars(args)}
+    meta = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "record_hash_per_s": hashes,
+        "args": vars(args),
+    }
     if args.json:
         log(f"wrote {write_json({'meta': meta, 'results': results})}")
 

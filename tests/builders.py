@@ -28,10 +28,16 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
 def make_fields(**overrides: Any) -> ChangeFields:
-    base = ChangeFields(title="Rotate TLS certificates", scope="api-gateway certificates",
-                        impact="brief client reconnects", rollback_plan="re-import previous cert",
-                        risk=Risk.MEDIUM, ticket="ENG-42", environments=("production",),
-                        affected_services=("api-gateway",))
+    base = ChangeFields(
+        title="Rotate TLS certificates",
+        scope="api-gateway certificates",
+        impact="brief client reconnects",
+        rollback_plan="re-import previous cert",
+        risk=Risk.MEDIUM,
+        ticket="ENG-42",
+        environments=("production",),
+        affected_services=("api-gateway",),
+    )
     if overrides.get("change_type") is ChangeType.EMERGENCY and "justification" not in overrides:
         overrides["justification"] = "customer-facing outage"
     return dataclasses.replace(base, **overrides)

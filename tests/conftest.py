@@ -82,10 +82,15 @@ def _empty_pg(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, :h)"),
-                     {"h": "0" * 64})
-        conn.execute(text("INSERT INTO counters (name, value) "
-                          "VALUES ('change', 0), ('waiver', 0), ('finding', 0)"))
+        conn.execute(
+            text("INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO counters (name, value) "
+                "VALUES ('change', 0), ('waiver', 0), ('finding', 0)"
+            )
+        )
         conn.execute(text("INSERT INTO leases (name) VALUES ('audit'), ('waiver-expiry')"))
     engine.dispose()
 
@@ -117,15 +122,20 @@ class Result:
 
 
 @pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def cli(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Result]:
     """Run `changegate ARGS...` in-process against the test database."""
     from changegate.cli.main import run
 
     monkeypatch.setenv("CHANGEGATE_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "200")
-    for name in ("CHANGEGATE_CLOCK", "CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "CHANGEGATE_POLICY",
-                 "CHANGEGATE_SIGNING_KEY"):
+    for name in (
+        "CHANGEGATE_CLOCK",
+        "CHANGEGATE_ALLOW_CLOCK_OVERRIDE",
+        "CHANGEGATE_POLICY",
+        "CHANGEGATE_SIGNING_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def invoke(*args: str) -> Result:
@@ -148,4 +158,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if any("PostgreSQL unreachable" in str(getattr(r, "longrepr", "")) for r in skipped):
         terminalreporter.write_line(
             f"WARNING: PostgreSQL tests were SKIPPED: server unreachable at {PG_URL}",
-            red=True, bold=True)
+            red=True,
+            bold=True,
+        )

@@ -25,9 +25,12 @@ def fixture(*parts: str) -> Path:
 
 def files(folder: str, pattern: str, minimum: int = 1) -> list[Path]:
     """Files under tests/fixtures/<folder> matching the glob; at least `minimum` of them."""
-    found = sorted(p for p in fixture(folder).glob(pattern)
-                   if p.is_file() and not p.name.startswith("LICENSE"))
+    found = sorted(
+        p for p in fixture(folder).glob(pattern) if p.is_file() and not p.name.startswith("LICENSE")
+    )
     if len(found) < minimum:
-        raise MissingFixture(f"expected at least {minimum} files {pattern} under "
-                             f"{FIXTURES / folder}, found {len(found)}")
+        raise MissingFixture(
+            f"expected at least {minimum} files {pattern} under "
+            f"{FIXTURES / folder}, found {len(found)}"
+        )
     return found

@@ -21,8 +21,11 @@ def _listed() -> dict[str, tuple[int, str]]:
 
 
 def _present() -> set[str]:
-    return {str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*")
-            if p.is_file() and p.name != "SOURCES.md"}
+    return {
+        str(p.relative_to(FIXTURES))
+        for p in FIXTURES.rglob("*")
+        if p.is_file() and p.name != "SOURCES.md"
+    }
 
 
 def test_every_fixture_is_listed_with_its_provenance_and_nothing_listed_is_missing() -> None:
@@ -39,8 +42,11 @@ def test_every_fixture_is_byte_for_byte_what_sources_md_records() -> None:
 
 def test_nothing_in_the_repository_reads_outside_it() -> None:
     root = Path(__file__).resolve().parents[1]
-    offenders = [str(p.relative_to(root)) for folder in ("src", "tests", "bench")
-                 for p in (root / folder).rglob("*.py")
-                 if p.name != "test_fixtures.py"
-                 and re.search(r"\.\./shared|[\"']shared[\"']\s*/", p.read_text())]
+    offenders = [
+        str(p.relative_to(root))
+        for folder in ("src", "tests", "bench")
+        for p in (root / folder).rglob("*.py")
+        if p.name != "test_fixtures.py"
+        and re.search(r"\.\./shared|[\"']shared[\"']\s*/", p.read_text())
+    ]
     assert offenders == []

@@ -51,8 +51,9 @@ class App:
         return self.settings.clock_override or datetime.now(UTC)
 
     @contextmanager
-    def transaction(self, actor: str = SYSTEM, at: datetime | None = None,
-                    simulated: bool = False) -> Iterator[Context]:
+    def transaction(
+        self, actor: str = SYSTEM, at: datetime | None = None, simulated: bool = False
+    ) -> Iterator[Context]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         now = at or self.now()
         fake = simulated or self.settings.clock_override is not None
@@ -63,13 +64,25 @@ class App:
         """Run a query in a read-only transaction (rolled back, never blocks SQLite writers)."""
         with self.readers() as session:
             try:
-                return fn(Context(session, self.policy, self.now(), SYSTEM,
-                                  self.settings.clock_override is not None))
+                return fn(
+                    Context(
+                        session,
+                        self.policy,
+                        self.now(),
+                        SYSTEM,
+                        self.settings.clock_override is not None,
+                    )
+                )
             finally:
                 session.rollback()
 
-    def run(self, fn: Callable[[Context], T], actor: str = SYSTEM,
-            at: datetime | None = None, simulated: bool = False) -> T:
+    def run(
+        self,
+        fn: Callable[[Context], T],
+        actor: str = SYSTEM,
+        at: datetime | None = None,
+        simulated: bool = False,
+    ) -> T:
         """Run a use case in its own transaction, again if a concurrent writer won the race."""
         for attempt in range(RETRIES):
             try:
@@ -116,9 +129,16 @@ def build(settings: Settings, require_schema: bool = True) -> App:
     engine = build_engine(settings.database_url)
     if require_schema:
         check_schema(engine)
-    return App(settings, engine, session_factory(engine), session_factory(engine, read_only=True),
-               policy_file.load(settings.policy_path), load_signer(settings),
-               github_reviewer(settings), channels(settings))
+    return App(
+        settings,
+        engine,
+        session_factory(engine),
+        session_factory(engine, read_only=True),
+        policy_file.load(settings.policy_path),
+        load_signer(settings),
+        github_reviewer(settings),
+        channels(settings),
+    )
 
 
 def channels(settings: Settings) -> tuple[str, ...]:
@@ -135,12 +155,16 @@ def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
     built: dict[str, Notifier] = {}
     if settings.smtp is not None:
         smtp = settings.smtp
-        built[EMAIL] = SmtpNotifier(SmtpRelay(smtp.host, smtp.port, smtp.sender, smtp.username,
-                                              smtp.password, smtp.starttls))
+        built[EMAIL] = SmtpNotifier(
+            SmtpRelay(
+                smtp.host, smtp.port, smtp.sender, smtp.username, smtp.password, smtp.starttls
+            )
+        )
     if settings.slack_webhook_url:
         # No redirects: the webhook URL is a credential and the message must go only there.
-        client = closing.enter_context(httpx.Client(
-            timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False))
+        client = closing.enter_context(
+            httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+        )
         built[SLACK] = SlackNotifier(settings.slack_webhook_url, client)
     return built
 
@@ -152,11 +176,15 @@ def github_reviewer(settings: Settings) -> DeploymentReviewer | None:
     try:
         pem = config.private_key_path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"CHANGEGATE_GITHUB_PRIVATE_KEY: cannot read {config.private_key_path}: "
-                       f"{exc.strerror}") from None
+        raise BadInput(
+            f"CHANGEGATE_GITHUB_PRIVATE_KEY: cannot read {config.private_key_path}: {exc.strerror}"
+        ) from None
     # No redirects: a token must only ever go to the configured API root.
-    client = httpx.Client(base_url=config.api_url.rstrip("/") + "/",
-                          timeout=httpx.Timeout(8.0, connect=3.0), follow_redirects=False)
+    client = httpx.Client(
+        base_url=config.api_url.rstrip("/") + "/",
+        timeout=httpx.Timeout(8.0, connect=3.0),
+        follow_redirects=False,
+    )
     try:
         return GitHubApp(config.app_id, pem, client, lambda: datetime.now(UTC))
     except ValueError as exc:
@@ -170,8 +198,10 @@ def check_schema(engine: Engine) -> None:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
         raise BadInput(f"cannot reach the database {safe_url(engine)}: {reason}") from None
     if not current:
-        raise BadInput(f"the database {safe_url(engine)} is not initialised or is out of date; "
-                       "run `changegate init`")
+        raise BadInput(
+            f"the database {safe_url(engine)} is not initialised or is out of date; "
+            "run `changegate init`"
+        )
 
 
 def safe_url(engine: Engine) -> str:

@@ -58,8 +58,12 @@ class GitHubSettings:
     api_url: str = "https://api.github.com"
 
 
-GITHUB_KEYS = ("CHANGEGATE_GITHUB_WEBHOOK_SECRET", "CHANGEGATE_GITHUB_APP_ID",
-               "CHANGEGATE_GITHUB_PRIVATE_KEY", "CHANGEGATE_GITHUB_PRINCIPAL")
+GITHUB_KEYS = (
+    "CHANGEGATE_GITHUB_WEBHOOK_SECRET",
+    "CHANGEGATE_GITHUB_APP_ID",
+    "CHANGEGATE_GITHUB_PRIVATE_KEY",
+    "CHANGEGATE_GITHUB_PRINCIPAL",
+)
 
 
 def _github(env: Mapping[str, str]) -> GitHubSettings | None:
@@ -70,8 +74,13 @@ def _github(env: Mapping[str, str]) -> GitHubSettings | None:
     if missing:
         raise BadInput(f"GitHub App settings incomplete: set {', '.join(missing)}")
     secret, app_id, key_path, principal = given.values()
-    return GitHubSettings(secret, app_id, Path(key_path), principal,
-                          env.get("CHANGEGATE_GITHUB_API_URL") or "https://api.github.com")
+    return GitHubSettings(
+        secret,
+        app_id,
+        Path(key_path),
+        principal,
+        env.get("CHANGEGATE_GITHUB_API_URL") or "https://api.github.com",
+    )
 
 
 @dataclass(frozen=True)
@@ -86,8 +95,14 @@ class SmtpSettings:
     starttls: bool = False
 
 
-SMTP_KEYS = ("CHANGEGATE_SMTP_HOST", "CHANGEGATE_SMTP_PORT", "CHANGEGATE_SMTP_FROM",
-             "CHANGEGATE_SMTP_USERNAME", "CHANGEGATE_SMTP_PASSWORD", "CHANGEGATE_SMTP_STARTTLS")
+SMTP_KEYS = (
+    "CHANGEGATE_SMTP_HOST",
+    "CHANGEGATE_SMTP_PORT",
+    "CHANGEGATE_SMTP_FROM",
+    "CHANGEGATE_SMTP_USERNAME",
+    "CHANGEGATE_SMTP_PASSWORD",
+    "CHANGEGATE_SMTP_STARTTLS",
+)
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -104,14 +119,17 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     if "@" not in parseaddr(sender)[1]:
         raise BadInput(f"CHANGEGATE_SMTP_FROM: not an email address: {sender!r}")
     if bool(username) != bool(password):
-        raise BadInput("CHANGEGATE_SMTP_USERNAME and CHANGEGATE_SMTP_PASSWORD go together: "
-                       "set both or neither")
+        raise BadInput(
+            "CHANGEGATE_SMTP_USERNAME and CHANGEGATE_SMTP_PASSWORD go together: set both or neither"
+        )
     tls = _flag(starttls, "CHANGEGATE_SMTP_STARTTLS")
     # A password sent without TLS is readable on every hop to the relay; only a relay on this
     # host (or a sidecar reached over loopback) is safe to log in to in clear.
     if password and not tls and host.lower() not in LOOPBACK:
-        raise BadInput("CHANGEGATE_SMTP_PASSWORD needs CHANGEGATE_SMTP_STARTTLS=true "
-                       f"(the relay {host} is not on this host)")
+        raise BadInput(
+            "CHANGEGATE_SMTP_PASSWORD needs CHANGEGATE_SMTP_STARTTLS=true "
+            f"(the relay {host} is not on this host)"
+        )
     return SmtpSettings(host, sender, _port(port), username or None, password or None, tls)
 
 
@@ -145,8 +163,9 @@ def _slack(env: Mapping[str, str]) -> str | None:
         raise BadInput("CHANGEGATE_SLACK_WEBHOOK_URL: expected an https:// URL")
     # Plain HTTP would put the secret path on the wire; allowed only to a local relay or test peer.
     if parts.scheme == "http" and host not in LOOPBACK:
-        raise BadInput(f"CHANGEGATE_SLACK_WEBHOOK_URL: use https:// (http only for loopback, "
-                       f"not {host})")
+        raise BadInput(
+            f"CHANGEGATE_SLACK_WEBHOOK_URL: use https:// (http only for loopback, not {host})"
+        )
     return raw
 
 

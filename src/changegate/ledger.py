@@ -40,12 +40,21 @@ def stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record_hash(at: datetime, actor: str, action: str, subject: str, payload: str,
-                clock_override: bool, prev_hash: str) -> str:
+def record_hash(
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: str,
+    clock_override: bool,
+    prev_hash: str,
+) -> str:
     """SHA-256 of the canonical JSON object; `payload` is already canonical JSON text."""
-    body = (f'{{"action":{canonical(action)},"actor":{canonical(actor)},'
-            f'"at":"{stamp(at)}","clock_override":{"true" if clock_override else "false"},'
-            f'"payload":{payload},"prev":"{prev_hash}","subject":{canonical(subject)}}}')
+    body = (
+        f'{{"action":{canonical(action)},"actor":{canonical(actor)},'
+        f'"at":"{stamp(at)}","clock_override":{"true" if clock_override else "false"},'
+        f'"payload":{payload},"prev":"{prev_hash}","subject":{canonical(subject)}}}'
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -62,13 +71,23 @@ class Entry:
 def append(session: Session, entry: Entry) -> LedgerRecord:
     """Append in the caller's transaction; the head row lock serialises concurrent writers."""
     head = session.execute(
-        select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
+        select(LedgerHead).where(LedgerHead.id == 1).with_for_update()
+    ).scalar_one()
     payload = canonical(dict(entry.payload))
-    digest = record_hash(entry.at, entry.actor, entry.action, entry.subject, payload,
-                         entry.clock_override, head.hash)
-    record = LedgerRecord(seq=head.seq + 1, at=entry.at, actor=entry.actor, action=entry.action,
-                          subject=entry.subject, payload=payload,
-                          clock_override=entry.clock_override, prev_hash=head.hash, hash=digest)
+    digest = record_hash(
+        entry.at, entry.actor, entry.action, entry.subject, payload, entry.clock_override, head.hash
+    )
+    record = LedgerRecord(
+        seq=head.seq + 1,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        subject=entry.subject,
+        payload=payload,
+        clock_override=entry.clock_override,
+        prev_hash=head.hash,
+        hash=digest,
+    )
     session.add(record)
     head.seq, head.hash = record.seq, digest
     session.flush()
@@ -100,16 +119,29 @@ Row = tuple[int, datetime, str, str, str, str, bool, str, str]
 
 def _rows(session: Session, batch: int) -> Iterator[Row]:
     cols = LedgerRecord.__table__.c
-    stmt = (select(cols.seq, cols.at, cols.actor, cols.action, cols.subject, cols.payload,
-                   cols.clock_override, cols.prev_hash, cols.hash)
-            .order_by(cols.seq).execution_options(yield_per=batch))
+    stmt = (
+        select(
+            cols.seq,
+            cols.at,
+            cols.actor,
+            cols.action,
+            cols.subject,
+            cols.payload,
+            cols.clock_override,
+            cols.prev_hash,
+            cols.hash,
+        )
+        .order_by(cols.seq)
+        .execution_options(yield_per=batch)
+    )
     for row in session.execute(stmt):
         yield tuple(row)
 
 
 def _seq_of_hash(session: Session, digest: str) -> int | None:
     return session.execute(
-        select(LedgerRecord.seq).where(LedgerRecord.hash == digest)).scalar_one_or_none()
+        select(LedgerRecord.seq).where(LedgerRecord.hash == digest)
+    ).scalar_one_or_none()
 
 
 def _link_problem(session: Session, seq: int, prev_seq: int, linked: str) -> Problem:
@@ -117,8 +149,9 @@ def _link_problem(session: Session, seq: int, prev_seq: int, linked: str) -> Pro
     if target is None:
         return Problem(seq, "deleted", f"the record before seq {seq} is missing from the chain")
     if target < prev_seq:
-        return Problem(prev_seq, "inserted",
-                       f"seq {prev_seq} was inserted: seq {seq} links to seq {target}")
+        return Problem(
+            prev_seq, "inserted", f"seq {prev_seq} was inserted: seq {seq} links to seq {target}"
+        )
     return Problem(seq, "reordered", f"seq {seq} links to seq {target}, which comes after it")
 
 
@@ -141,13 +174,18 @@ def _head_problem(session: Session, last_seq: int, last_hash: str) -> Problem | 
     head = session.get(LedgerHead, 1)
     if head is None or (head.seq, head.hash) != (last_seq, last_hash):
         at = head.seq if head else 0
-        return Problem(last_seq + 1, "deleted",
-                       f"the head says seq {at} but the chain ends at seq {last_seq}")
+        return Problem(
+            last_seq + 1, "deleted", f"the head says seq {at} but the chain ends at seq {last_seq}"
+        )
     return None
 
 
-def verify(session: Session, anchors: list[Checkpoint] | None = None,
-           public_key: Ed25519PublicKey | None = None, batch: int = BATCH) -> Report:
+def verify(
+    session: Session,
+    anchors: list[Checkpoint] | None = None,
+    public_key: Ed25519PublicKey | None = None,
+    batch: int = BATCH,
+) -> Report:
     """Walk the chain from genesis; name the first record that was tampered with."""
     count, last_seq, last_hash, problem = _walk(session, batch)
     stored = list(session.execute(select(Checkpoint).order_by(Checkpoint.seq)).scalars())
@@ -155,23 +193,30 @@ def verify(session: Session, anchors: list[Checkpoint] | None = None,
     if problem is None:
         problem = _head_problem(session, last_seq, last_hash)
     if problem is None:
-        problem = next(filter(None, (check_anchor(session, c, last_seq, public_key)
-                                     for c in checks)), None)
+        problem = next(
+            filter(None, (check_anchor(session, c, last_seq, public_key) for c in checks)), None
+        )
     return Report(count, last_seq, last_hash, len(checks), problem)
 
 
-def check_anchor(session: Session, cp: Checkpoint, last_seq: int,
-                 public_key: Ed25519PublicKey | None) -> Problem | None:
+def check_anchor(
+    session: Session, cp: Checkpoint, last_seq: int, public_key: Ed25519PublicKey | None
+) -> Problem | None:
     if cp.signature and not signature_ok(cp, public_key):
         return Problem(cp.seq, "checkpoint", f"the checkpoint at seq {cp.seq} has a bad signature")
     if cp.seq > last_seq:
-        return Problem(last_seq + 1, "deleted",
-                       f"a checkpoint covers seq {cp.seq} but the chain ends at seq {last_seq}")
+        return Problem(
+            last_seq + 1,
+            "deleted",
+            f"a checkpoint covers seq {cp.seq} but the chain ends at seq {last_seq}",
+        )
     digest = session.execute(
-        select(LedgerRecord.hash).where(LedgerRecord.seq == cp.seq)).scalar_one_or_none()
+        select(LedgerRecord.hash).where(LedgerRecord.seq == cp.seq)
+    ).scalar_one_or_none()
     if digest != cp.head_hash:
-        return Problem(cp.seq, "rewritten",
-                       f"seq {cp.seq} differs from the checkpoint taken at {stamp(cp.at)}")
+        return Problem(
+            cp.seq, "rewritten", f"seq {cp.seq} differs from the checkpoint taken at {stamp(cp.at)}"
+        )
     return None
 
 
@@ -183,8 +228,10 @@ def signature_ok(cp: Checkpoint, trusted: Ed25519PublicKey | None) -> bool:
     """Trust a configured key when there is one; else the key the checkpoint carries."""
     try:
         key = trusted or load_public_key(cp.public_key or "")
-        key.verify(base64.b64decode(cp.signature or ""),
-                   checkpoint_message(cp.seq, cp.head_hash, cp.count, cp.at))
+        key.verify(
+            base64.b64decode(cp.signature or ""),
+            checkpoint_message(cp.seq, cp.head_hash, cp.count, cp.at),
+        )
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -213,23 +260,42 @@ def load_public_key(text: str) -> Ed25519PublicKey:
 
 
 def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
-    return {"seq": cp.seq, "head_hash": cp.head_hash, "count": cp.count, "at": stamp(cp.at),
-            "signature": cp.signature, "public_key": cp.public_key}
+    return {
+        "seq": cp.seq,
+        "head_hash": cp.head_hash,
+        "count": cp.count,
+        "at": stamp(cp.at),
+        "signature": cp.signature,
+        "public_key": cp.public_key,
+    }
 
 
 def checkpoint_from_json(data: Mapping[str, Any]) -> Checkpoint:
-    return Checkpoint(seq=int(data["seq"]), head_hash=str(data["head_hash"]),
-                      count=int(data["count"]), at=datetime.fromisoformat(str(data["at"])),
-                      signature=data.get("signature"), public_key=data.get("public_key"))
+    return Checkpoint(
+        seq=int(data["seq"]),
+        head_hash=str(data["head_hash"]),
+        count=int(data["count"]),
+        at=datetime.fromisoformat(str(data["at"])),
+        signature=data.get("signature"),
+        public_key=data.get("public_key"),
+    )
 
 
 def export(session: Session, out: IO[str], batch: int = BATCH) -> int:
     """JSON Lines; each line re-hashes to `hash` as documented in docs/ledger.md."""
     count = 0
     for seq, at, actor, action, subject, payload, override, linked, digest in _rows(session, batch):
-        line = {"seq": seq, "at": stamp(at), "actor": actor, "action": action,
-                "subject": subject, "payload": json.loads(payload),
-                "clock_override": override, "prev": linked, "hash": digest}
+        line = {
+            "seq": seq,
+            "at": stamp(at),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "payload": json.loads(payload),
+            "clock_override": override,
+            "prev": linked,
+            "hash": digest,
+        }
         out.write(canonical(line) + "\n")
         count += 1
     return count

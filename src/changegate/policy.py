@@ -44,8 +44,9 @@ class HolidaySettings(Strict):
         try:
             holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=2026)
         except NotImplementedError:
-            raise ValueError(f"the holidays package has no subdivision {self.subdivision!r} "
-                             f"of {self.country!r}") from None
+            raise ValueError(
+                f"the holidays package has no subdivision {self.subdivision!r} of {self.country!r}"
+            ) from None
         return self
 
 
@@ -156,8 +157,10 @@ class Policy(Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Policy:
-        for label, names in (("environments", [e.name for e in self.environments]),
-                             ("controls", [c.id for c in self.controls])):
+        for label, names in (
+            ("environments", [e.name for e in self.environments]),
+            ("controls", [c.id for c in self.controls]),
+        ):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: duplicate {', '.join(dupes)}")
@@ -165,8 +168,9 @@ class Policy(Strict):
         for window in self.gate.freeze_windows:
             unknown = sorted(set(window.environments) - known)
             if unknown:
-                raise ValueError(f"gate.freeze_windows: {window.name}: unknown environment "
-                                 f"{', '.join(unknown)}")
+                raise ValueError(
+                    f"gate.freeze_windows: {window.name}: unknown environment {', '.join(unknown)}"
+                )
         return self
 
     def quorum(self, risk: Risk) -> Quorum:
@@ -186,15 +190,17 @@ class Policy(Strict):
         if self.holidays.country:
             years = [around.year, around.year + 1]
             found = holidays_lib.country_holidays(
-                self.holidays.country, subdiv=self.holidays.subdivision, years=years)
+                self.holidays.country, subdiv=self.holidays.subdivision, years=years
+            )
             days.update(found.keys())
             region = "/".join(p for p in (self.holidays.country, self.holidays.subdivision) if p)
             label = f"{region} holidays ({version('holidays')}) + {label}"
         return calendar_from(self.timezone, days, label)
 
     def freezes(self) -> list[Freeze]:
-        return [Freeze(w.name, w.start, w.end, tuple(w.environments))
-                for w in self.gate.freeze_windows]
+        return [
+            Freeze(w.name, w.start, w.end, tuple(w.environments)) for w in self.gate.freeze_windows
+        ]
 
     def digest(self) -> str:
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -20,9 +20,14 @@ from changegate.services import tokens, users
 from tests.builders import PEOPLE
 
 ROLE_PEOPLE = {
-    "requester": "alice@example.com", "cab": "bob@example.com", "iso": "ivy@example.com",
-    "security_engineer": "sam@example.com", "hr": "hana@example.com",
-    "auditor": "aud@example.com", "admin": "root@example.com", "pipeline": "ci@example.com",
+    "requester": "alice@example.com",
+    "cab": "bob@example.com",
+    "iso": "ivy@example.com",
+    "security_engineer": "sam@example.com",
+    "hr": "hana@example.com",
+    "auditor": "aud@example.com",
+    "admin": "root@example.com",
+    "pipeline": "ci@example.com",
 }
 
 
@@ -66,8 +71,7 @@ def free_port() -> int:
 def server(api: Api) -> Iterator[str]:
     """The same API on a real socket, for the CLI's remote mode."""
     port = free_port()
-    config = uvicorn.Config(create_app(api.app), host="127.0.0.1", port=port,
-                            log_level="warning")
+    config = uvicorn.Config(create_app(api.app), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -97,9 +101,15 @@ OTHER_SHA = "1111111111111111111111111111111111111111"
 
 
 def new_change(api: Api, **fields: Any) -> str:
-    body = {"title": "Rotate certs", "scope": "gateway", "impact": "reconnects",
-            "rollback_plan": "re-import old cert", "risk": "low", "ticket": "ENG-1",
-            "environments": ["production"]} | fields
+    body = {
+        "title": "Rotate certs",
+        "scope": "gateway",
+        "impact": "reconnects",
+        "rollback_plan": "re-import old cert",
+        "risk": "low",
+        "ticket": "ENG-1",
+        "environments": ["production"],
+    } | fields
     response = api.call("requester", "POST", "/api/v1/changes", json=body)
     assert response.status_code == 201, response.text
     key: str = response.json()["key"]
@@ -110,26 +120,37 @@ def approved_change(api: Api, **fields: Any) -> str:
     key = new_change(api, **fields)
     assert api.call("requester", "POST", f"/api/v1/changes/{key}/submit").status_code == 200
     for who, role in (("cab", "cab"), ("iso", "iso")):
-        r = api.call(who, "POST", f"/api/v1/changes/{key}/approvals",
-                     json={"role": role, "decision": "approved"})
+        r = api.call(
+            who,
+            "POST",
+            f"/api/v1/changes/{key}/approvals",
+            json={"role": role, "decision": "approved"},
+        )
         assert r.status_code == 200, r.text
     return key
 
 
-def record_tests(api: Api, key: str, env: str = "staging", sha: str = SHA,
-                 report: bytes = JUNIT_PASS) -> httpx.Response:
-    return api.call("pipeline", "POST", f"/api/v1/changes/{key}/test-runs",
-                    data={"environment": env, "commit": sha},
-                    files={"junit": ("report.xml", report, "application/xml")})
+def record_tests(
+    api: Api, key: str, env: str = "staging", sha: str = SHA, report: bytes = JUNIT_PASS
+) -> httpx.Response:
+    return api.call(
+        "pipeline",
+        "POST",
+        f"/api/v1/changes/{key}/test-runs",
+        data={"environment": env, "commit": sha},
+        files={"junit": ("report.xml", report, "application/xml")},
+    )
 
 
 Gate = Callable[..., dict[str, Any]]
 
 
-def gate(api: Api, key: str, env: str = "production", sha: str = SHA,
-         who: str = "pipeline") -> dict[str, Any]:
-    r = api.call(who, "POST", "/api/v1/gate",
-                 json={"change": key, "environment": env, "commit": sha})
+def gate(
+    api: Api, key: str, env: str = "production", sha: str = SHA, who: str = "pipeline"
+) -> dict[str, Any]:
+    r = api.call(
+        who, "POST", "/api/v1/gate", json={"change": key, "environment": env, "commit": sha}
+    )
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body

@@ -19,8 +19,12 @@ def test_iso_runs_confirms_hr_disciplines_auditor_sees_existence(api: Api) -> No
     confirmed = api.call("iso", "POST", f"/api/v1/findings/{key}/confirm", json={})
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     assert confirmed.json()["remediation_due_at"] is not None
-    made = api.call("hr", "POST", f"/api/v1/findings/{key}/disciplinary-actions",
-                    json={"person": "alice@example.com", "action": "warning", "notes": "n"})
+    made = api.call(
+        "hr",
+        "POST",
+        f"/api/v1/findings/{key}/disciplinary-actions",
+        json={"person": "alice@example.com", "action": "warning", "notes": "n"},
+    )
     assert made.status_code == 201, made.text
     auditor = api.call("auditor", "GET", f"/api/v1/findings/{key}").json()
     assert auditor["disciplinary_actions"] == 1
@@ -31,8 +35,9 @@ def test_iso_runs_confirms_hr_disciplines_auditor_sees_existence(api: Api) -> No
 
 def test_preview_is_open_to_auditors_and_matches(api: Api) -> None:
     stored = api.call("iso", "POST", "/api/v1/audits", json={"period": "2026-Q4"}).json()
-    preview = api.call("auditor", "GET", "/api/v1/audits/preview",
-                       params={"period": "2026-Q4"}).json()
+    preview = api.call(
+        "auditor", "GET", "/api/v1/audits/preview", params={"period": "2026-Q4"}
+    ).json()
     assert preview["run"]["digest"] == stored["run"]["digest"]
     runs = api.call("auditor", "GET", "/api/v1/audits").json()
     assert [r["period"] for r in runs] == ["2026-Q4"]
@@ -51,8 +56,12 @@ def test_bad_input_is_a_problem_document(api: Api) -> None:
 
 def test_dismissal_needs_the_iso(api: Api) -> None:
     key = next(iter(raised(api).values()))["key"]
-    assert api.call("cab", "POST", f"/api/v1/findings/{key}/dismiss",
-                    json={"reason": "no"}).status_code == 403
+    assert (
+        api.call(
+            "cab", "POST", f"/api/v1/findings/{key}/dismiss", json={"reason": "no"}
+        ).status_code
+        == 403
+    )
     done = api.call("iso", "POST", f"/api/v1/findings/{key}/dismiss", json={"reason": "test"})
     assert done.json()["status"] == "dismissed"
     again = api.call("iso", "POST", f"/api/v1/findings/{key}/confirm", json={})
@@ -60,15 +69,29 @@ def test_dismissal_needs_the_iso(api: Api) -> None:
 
 
 def waive(api: Api, controls: list[str], kind: str, value: str) -> str:
-    made = api.call("requester", "POST", "/api/v1/waivers", json={
-        "title": "staging cluster rebuild", "justification": "staging is down for 3 days",
-        "compensating_controls": "the ISO reviews each production deploy",
-        "controls": controls, "scope_kind": kind, "scope_value": value, "days": 3})
+    made = api.call(
+        "requester",
+        "POST",
+        "/api/v1/waivers",
+        json={
+            "title": "staging cluster rebuild",
+            "justification": "staging is down for 3 days",
+            "compensating_controls": "the ISO reviews each production deploy",
+            "controls": controls,
+            "scope_kind": kind,
+            "scope_value": value,
+            "days": 3,
+        },
+    )
     assert made.status_code == 201, made.text
     key = str(made.json()["key"])
     for role in ("cab", "iso"):
-        decided = api.call(role, "POST", f"/api/v1/waivers/{key}/approvals",
-                           json={"role": role, "decision": "approved"})
+        decided = api.call(
+            role,
+            "POST",
+            f"/api/v1/waivers/{key}/approvals",
+            json={"role": role, "decision": "approved"},
+        )
         assert decided.status_code == 200, decided.text
     return key
 
@@ -83,10 +106,20 @@ def test_a_waiver_lets_the_gate_pass_and_suppresses_the_finding(api: Api) -> Non
     cm4 = next(r for r in decision["reasons"] if r["control"] == "CM-4")
     assert cm4["waiver"] == waiver and cm4["message"].startswith(f"waived by {waiver}")
     assert not gate(api, other)["allowed"]  # the waiver's scope is one change only
-    started = api.call("pipeline", "POST", "/api/v1/deployments", json={
-        "change": key, "environment": "production", "commit": SHA,
-        "run_url": "https://ci.example.com/run/7", "iac_path": "infra/stack.yaml",
-        "iac_sha256": "b" * 64, "decision_id": decision["decision_id"]})
+    started = api.call(
+        "pipeline",
+        "POST",
+        "/api/v1/deployments",
+        json={
+            "change": key,
+            "environment": "production",
+            "commit": SHA,
+            "run_url": "https://ci.example.com/run/7",
+            "iac_path": "infra/stack.yaml",
+            "iac_sha256": "b" * 64,
+            "decision_id": decision["decision_id"],
+        },
+    )
     assert started.status_code == 201, started.text
     audit = api.call("iso", "POST", "/api/v1/audits", json={}).json()
     [cm4_finding] = [f for f in audit["findings"] if f["rule"] == "CM-4.no-staging-evidence"]

@@ -28,25 +28,30 @@ def test_a_complete_change_is_allowed_and_recorded(api: Api) -> None:
     decision = gate(api, key)
     assert decision["allowed"] is True, decision
     assert failing(decision) == []
-    assert {r["control"] for r in decision["reasons"]} == {"CM-5", "CM-1", "state", "CM-2",
-                                                          "CM-4"}
+    assert {r["control"] for r in decision["reasons"]} == {"CM-5", "CM-1", "state", "CM-2", "CM-4"}
     log = api.call("auditor", "GET", "/api/v1/ledger/verify").json()
     assert log["ok"] is True
 
 
-@pytest.mark.parametrize(("case", "control"), [
-    ("not-pipeline", "CM-5"),
-    ("no-approval", "CM-2"),
-    ("no-tests", "CM-4"),
-    ("failing-tests", "CM-4"),
-    ("tests-for-other-commit", "CM-4"),
-    ("tests-not-isolated", "CM-4"),
-    ("unknown-change", "CM-1"),
-    ("cancelled", "state"),
-])
+@pytest.mark.parametrize(
+    ("case", "control"),
+    [
+        ("not-pipeline", "CM-5"),
+        ("no-approval", "CM-2"),
+        ("no-tests", "CM-4"),
+        ("failing-tests", "CM-4"),
+        ("tests-for-other-commit", "CM-4"),
+        ("tests-not-isolated", "CM-4"),
+        ("unknown-change", "CM-1"),
+        ("cancelled", "state"),
+    ],
+)
 def test_each_missing_precondition_alone_denies(api: Api, case: str, control: str) -> None:
-    key = "CHG-999" if case == "unknown-change" else (
-        new_change(api) if case == "no-approval" else approved_change(api))
+    key = (
+        "CHG-999"
+        if case == "unknown-change"
+        else (new_change(api) if case == "no-approval" else approved_change(api))
+    )
     if case == "no-approval":
         api.call("requester", "POST", f"/api/v1/changes/{key}/submit")
     if case not in {"no-tests", "unknown-change"}:
@@ -75,9 +80,15 @@ def test_deployment_flow_implements_the_change(api: Api) -> None:
     key = approved_change(api)
     record_tests(api, key)
     decision = gate(api, key)
-    body = {"change": key, "environment": "production", "commit": SHA,
-            "run_url": "https://ci.example.com/run/1", "iac_path": "infra/stack.yaml",
-            "iac_sha256": "a" * 64, "decision_id": decision["decision_id"]}
+    body = {
+        "change": key,
+        "environment": "production",
+        "commit": SHA,
+        "run_url": "https://ci.example.com/run/1",
+        "iac_path": "infra/stack.yaml",
+        "iac_sha256": "a" * 64,
+        "decision_id": decision["decision_id"],
+    }
     started = api.call("pipeline", "POST", "/api/v1/deployments", json=body)
     assert started.status_code == 201, started.text
     again = api.call("pipeline", "POST", "/api/v1/deployments", json=body)
@@ -88,9 +99,18 @@ def test_deployment_flow_implements_the_change(api: Api) -> None:
 
 def test_production_deployment_without_decision_is_refused(api: Api) -> None:
     key = approved_change(api)
-    r = api.call("pipeline", "POST", "/api/v1/deployments", json={
-        "change": key, "environment": "production", "commit": SHA,
-        "run_url": "https://ci.example.com/run/1", "iac_path": "infra/stack.yaml"})
+    r = api.call(
+        "pipeline",
+        "POST",
+        "/api/v1/deployments",
+        json={
+            "change": key,
+            "environment": "production",
+            "commit": SHA,
+            "run_url": "https://ci.example.com/run/1",
+            "iac_path": "infra/stack.yaml",
+        },
+    )
     assert r.status_code == 409
     assert r.json()["control"] == "CM-5"
     assert r.headers["content-type"].startswith("application/problem+json")

@@ -36,17 +36,32 @@ class Hook:
     fake: FakeGitHub
     client: TestClient
 
-    def deliver(self, payload: dict[str, Any], delivery: str, event: str =
-                "deployment_protection_rule", secret: str = SECRET) -> httpx.Response:
+    def deliver(
+        self,
+        payload: dict[str, Any],
+        delivery: str,
+        event: str = "deployment_protection_rule",
+        secret: str = SECRET,
+    ) -> httpx.Response:
         body = json.dumps(payload).encode()
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return self.client.post("/hooks/github", content=body, headers={
-            "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
-            "X-Hub-Signature-256": signature, "Content-Type": "application/json"})
+        return self.client.post(
+            "/hooks/github",
+            content=body,
+            headers={
+                "X-GitHub-Event": event,
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": signature,
+                "Content-Type": "application/json",
+            },
+        )
 
     def actions(self) -> list[str]:
-        return self.api.app.read(lambda ctx: [r.action for r in ctx.session.query(
-            LedgerRecord).order_by(LedgerRecord.seq)])
+        return self.api.app.read(
+            lambda ctx: [
+                r.action for r in ctx.session.query(LedgerRecord).order_by(LedgerRecord.seq)
+            ]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +74,10 @@ def hook(db_url: str, tmp_path: Path, rsa_key: bytes) -> Iterator[Hook]:
     key_file = tmp_path / "app.pem"
     key_file.write_bytes(rsa_key)
     with FakeGitHub(private_key_pem=rsa_key, clock=FakeClock(datetime.now(UTC))) as fake:
-        settings = Settings(database_url=db_url, github=GitHubSettings(
-            SECRET, str(fake.app_id), key_file, BOT, fake.url))
+        settings = Settings(
+            database_url=db_url,
+            github=GitHubSettings(SECRET, str(fake.app_id), key_file, BOT, fake.url),
+        )
         app: App = bootstrap.build(settings)
 
         def seed(ctx: Any) -> dict[str, str]:

@@ -24,8 +24,12 @@ def routes(api: Api) -> list[tuple[str, str, list[str]]]:
 def request_for(method: str, path: str, key: str) -> dict[str, Any]:
     if path.startswith("/api/v1/findings/"):
         key = "FND-1"
-    url = (path.replace("{key}", key).replace("{deployment_id}", "1")
-           .replace("{name}", "b").replace("{drift_id}", "1"))
+    url = (
+        path.replace("{key}", key)
+        .replace("{deployment_id}", "1")
+        .replace("{name}", "b")
+        .replace("{drift_id}", "1")
+    )
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
         "/api/v1/changes/{key}": {"json": {"title": "new title"}},
@@ -33,13 +37,28 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         "/api/v1/changes/{key}/pir": {"json": {"summary": "fine"}},
         "/api/v1/changes/{key}/test-runs": {
             "data": {"environment": "staging", "commit": SHA},
-            "files": {"junit": ("r.xml", JUNIT_PASS, "application/xml")}},
+            "files": {"junit": ("r.xml", JUNIT_PASS, "application/xml")},
+        },
         "/api/v1/gate": {"json": {"change": key, "environment": "staging", "commit": SHA}},
-        "/api/v1/deployments": {"json": {"change": key, "environment": "staging",
-                                         "commit": SHA, "run_url": "https://ci/1"}},
+        "/api/v1/deployments": {
+            "json": {
+                "change": key,
+                "environment": "staging",
+                "commit": SHA,
+                "run_url": "https://ci/1",
+            }
+        },
         "/api/v1/deployments/{deployment_id}/fail": {"json": {}},
-        "/api/v1/baselines": {"data": {"name": "b"}, "files": {"template": (
-            "t.yaml", b"Resources: {B: {Type: 'AWS::S3::Bucket'}}", "application/yaml")}},
+        "/api/v1/baselines": {
+            "data": {"name": "b"},
+            "files": {
+                "template": (
+                    "t.yaml",
+                    b"Resources: {B: {Type: 'AWS::S3::Bucket'}}",
+                    "application/yaml",
+                )
+            },
+        },
         "/api/v1/baselines/{name}/approve": {"json": {}},
         "/api/v1/baselines/verify": {"json": {"quarter": "2026-Q3"}},
         "/api/v1/config/items": {"json": {"configurationItems": []}},
@@ -48,13 +67,21 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         "/api/v1/findings/{key}/confirm": {"json": {}},
         "/api/v1/findings/{key}/dismiss": {"json": {"reason": "not a violation"}},
         "/api/v1/findings/{key}/remediate": {"json": {"kind": "fix", "description": "d"}},
-        "/api/v1/findings/{key}/disciplinary-actions": {"json": {
-            "person": "x@example.com", "action": "warning"}},
+        "/api/v1/findings/{key}/disciplinary-actions": {
+            "json": {"person": "x@example.com", "action": "warning"}
+        },
         "/api/v1/reviews/quarterly-metrics": {"json": {"quarter": "2026-Q3"}},
-        "/api/v1/waivers": {"json": {
-            "title": "t", "justification": "j", "compensating_controls": "c",
-            "controls": ["CM-4"], "scope_kind": "environment", "scope_value": "production",
-            "days": 30}},
+        "/api/v1/waivers": {
+            "json": {
+                "title": "t",
+                "justification": "j",
+                "compensating_controls": "c",
+                "controls": ["CM-4"],
+                "scope_kind": "environment",
+                "scope_value": "production",
+                "days": 30,
+            }
+        },
         "/api/v1/waivers/{key}/approvals": {"json": {"role": "cab", "decision": "approved"}},
         "/api/v1/waivers/{key}/review": {"json": {"outcome": "close", "notes": "done"}},
         "/api/v1/waivers/quarterly-review": {"json": {"quarter": "2026-Q3"}},
@@ -65,8 +92,11 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
 
 def test_every_route_declares_its_roles(api: Api) -> None:
     # Health is public; the GitHub hook authenticates by HMAC signature, not by token.
-    undeclared = [(m, p) for m, p, roles in routes(api)
-                  if roles is None and p not in {"/api/v1/health", "/hooks/github"}]
+    undeclared = [
+        (m, p)
+        for m, p, roles in routes(api)
+        if roles is None and p not in {"/api/v1/health", "/hooks/github"}
+    ]
     assert undeclared == []
 
 
@@ -77,8 +107,7 @@ def test_auditors_change_nothing_and_hr_only_records_discipline(api: Api) -> Non
             assert "auditor" not in roles, (method, path)
             if "hr" in roles:
                 hr_writes.append((method, path, roles))
-    assert hr_writes == [
-        ("POST", "/api/v1/findings/{key}/disciplinary-actions", ["hr"])]
+    assert hr_writes == [("POST", "/api/v1/findings/{key}/disciplinary-actions", ["hr"])]
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role])
@@ -90,8 +119,13 @@ def test_role_matrix(api: Api, role: str) -> None:
             continue
         response = api.call(role, **request_for(method, path, key))
         refused = response.status_code == 403 and GATE_DENIAL in response.text
-        assert refused == (role not in roles), (role, method, path, response.status_code,
-                                                response.text[:200])
+        assert refused == (role not in roles), (
+            role,
+            method,
+            path,
+            response.status_code,
+            response.text[:200],
+        )
         assert response.status_code < 500, (method, path, response.text[:300])
         checked += 1
     assert checked >= 15
@@ -107,8 +141,9 @@ def test_no_token_bad_token_and_revoked_token_are_401_or_403(api: Api) -> None:
     bad = api.client.get("/api/v1/me", headers={"Authorization": "Bearer cgt_nope"})
     assert bad.status_code == 403 and "invalid, expired or revoked" in bad.json()["detail"]
     email = ROLE_PEOPLE["cab"]
-    token_id = api.app.run(lambda ctx: next(t.id for t in tokens.list_tokens(ctx)
-                                            if t.user.email == email))
+    token_id = api.app.run(
+        lambda ctx: next(t.id for t in tokens.list_tokens(ctx) if t.user.email == email)
+    )
     api.app.run(lambda ctx: tokens.revoke(ctx, token_id), actor="local-admin")
     assert api.call("cab", "GET", "/api/v1/me").status_code == 403
 

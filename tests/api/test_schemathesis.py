@@ -25,15 +25,25 @@ def test_no_server_errors_on_any_operation(api: Api) -> None:
     assert len(operations) >= 15
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
         # Derandomized: every run (CI included) replays the same examples, so it cannot flake.
-        @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=FUZZ_EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def fuzz(case: Any) -> None:
             for who in ("pipeline", "requester"):
                 response = case.call(headers=api.as_(who))
-                assert response.status_code < 500, (who, case.method, case.formatted_path,
-                                                     response.text[:500])
+                assert response.status_code < 500, (
+                    who,
+                    case.method,
+                    case.formatted_path,
+                    response.text[:500],
+                )
                 if response.status_code >= 400:
                     body = response.json()
                     assert {"type", "title", "status", "detail"} <= set(body), body

@@ -13,10 +13,15 @@ MAX = "max@example.com"  # holds both cab and iso
 
 
 def body(**overrides: Any) -> dict[str, Any]:
-    return {"title": "Skip staging for the hotfix", "justification": "staging is down",
-            "compensating_controls": "canary at 1% with automatic rollback",
-            "controls": ["CM-4"], "scope_kind": "environment", "scope_value": "production",
-            "days": 30} | overrides
+    return {
+        "title": "Skip staging for the hotfix",
+        "justification": "staging is down",
+        "compensating_controls": "canary at 1% with automatic rollback",
+        "controls": ["CM-4"],
+        "scope_kind": "environment",
+        "scope_value": "production",
+        "days": 30,
+    } | overrides
 
 
 def requested(api: Api, **overrides: Any) -> str:
@@ -26,10 +31,15 @@ def requested(api: Api, **overrides: Any) -> str:
     return key
 
 
-def decide(api: Api, who: str, key: str, role: str, decision: str = "approved",
-           comment: str = "") -> httpx.Response:
-    return api.call(who, "POST", f"/api/v1/waivers/{key}/approvals",
-                    json={"role": role, "decision": decision, "comment": comment})
+def decide(
+    api: Api, who: str, key: str, role: str, decision: str = "approved", comment: str = ""
+) -> httpx.Response:
+    return api.call(
+        who,
+        "POST",
+        f"/api/v1/waivers/{key}/approvals",
+        json={"role": role, "decision": decision, "comment": comment},
+    )
 
 
 def test_request_then_joint_approval_activates(api: Api) -> None:
@@ -59,18 +69,22 @@ def test_segregation_of_duties(api: Api) -> None:
     assert rejected.json()["status"] == "rejected"
 
 
-@pytest.mark.parametrize(("overrides", "status", "detail"), [
-    ({"controls": ["CM-4", "XX-9"]}, 422, "unknown control 'XX-9'"),
-    ({"controls": []}, 422, "controls"),
-    ({"days": 0}, 422, "days"),
-    ({"days": 91}, 409, "waivers.max_days"),
-    ({"scope_kind": "team"}, 422, "scope_kind"),
-    ({"scope_kind": "change", "scope_value": "CHG-404"}, 404, "no change CHG-404"),
-    ({"justification": "   "}, 422, "--justification"),
-    ({"unexpected": 1}, 422, "unexpected"),
-])
-def test_bad_requests_are_problems_and_write_nothing(api: Api, overrides: dict[str, Any],
-                                                     status: int, detail: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "status", "detail"),
+    [
+        ({"controls": ["CM-4", "XX-9"]}, 422, "unknown control 'XX-9'"),
+        ({"controls": []}, 422, "controls"),
+        ({"days": 0}, 422, "days"),
+        ({"days": 91}, 409, "waivers.max_days"),
+        ({"scope_kind": "team"}, 422, "scope_kind"),
+        ({"scope_kind": "change", "scope_value": "CHG-404"}, 404, "no change CHG-404"),
+        ({"justification": "   "}, 422, "--justification"),
+        ({"unexpected": 1}, 422, "unexpected"),
+    ],
+)
+def test_bad_requests_are_problems_and_write_nothing(
+    api: Api, overrides: dict[str, Any], status: int, detail: str
+) -> None:
     response = api.call("requester", "POST", "/api/v1/waivers", json=body(**overrides))
     assert response.status_code == status, response.text
     assert detail in response.json()["detail"]
@@ -83,18 +97,31 @@ def test_review_renews_into_a_fresh_round_or_closes(api: Api) -> None:
         decide(api, "cab", key, "cab")
         decide(api, "iso", key, "iso")
     notes = {"notes": "canary held"}
-    assert api.call("requester", "POST", f"/api/v1/waivers/{first}/review",
-                    json={"outcome": "close"} | notes).status_code == 403
-    renewed = api.call("cab", "POST", f"/api/v1/waivers/{first}/review",
-                       json={"outcome": "renew", "days": 7} | notes)
+    assert (
+        api.call(
+            "requester",
+            "POST",
+            f"/api/v1/waivers/{first}/review",
+            json={"outcome": "close"} | notes,
+        ).status_code
+        == 403
+    )
+    renewed = api.call(
+        "cab",
+        "POST",
+        f"/api/v1/waivers/{first}/review",
+        json={"outcome": "renew", "days": 7} | notes,
+    )
     assert renewed.status_code == 200, renewed.text
     assert (renewed.json()["status"], renewed.json()["round"]) == ("renewal", 2)
     assert renewed.json()["missing"] == ["a CAB approval", "the ISO's approval"]
-    again = api.call("iso", "POST", f"/api/v1/waivers/{first}/review",
-                     json={"outcome": "close"} | notes)
+    again = api.call(
+        "iso", "POST", f"/api/v1/waivers/{first}/review", json={"outcome": "close"} | notes
+    )
     assert again.status_code == 409
-    closed = api.call("iso", "POST", f"/api/v1/waivers/{second}/review",
-                      json={"outcome": "close"} | notes)
+    closed = api.call(
+        "iso", "POST", f"/api/v1/waivers/{second}/review", json={"outcome": "close"} | notes
+    )
     assert closed.json()["status"] == "closed" and closed.json()["closed_at"]
 
 

@@ -24,17 +24,25 @@ def drifted(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
     """An approved baseline whose bucket drifted on 1 Sep and was never fixed."""
     monkeypatch.setenv("CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "true")
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-01T09:00:00Z")
-    for email, role in (("sam@example.com", "security_engineer"),
-                        ("sec@example.com", "security_engineer"), ("ivy@example.com", "iso"),
-                        ("hana@example.com", "hr"), ("aud@example.com", "auditor"),
-                        ("rob@example.com", "requester")):
+    for email, role in (
+        ("sam@example.com", "security_engineer"),
+        ("sec@example.com", "security_engineer"),
+        ("ivy@example.com", "iso"),
+        ("hana@example.com", "hr"),
+        ("aud@example.com", "auditor"),
+        ("rob@example.com", "requester"),
+    ):
         assert cli("user", "add", email, "--name", email, "--role", role).code == 0
     template = tmp_path / "stack.yaml"
     template.write_text(TEMPLATE)
     assert cli("baseline", "import", str(template), "--name", "logs", *SAM).code == 0
     assert cli("baseline", "approve", "logs", *SEC).code == 0
-    cli("config", "ingest", str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z",
-                                         "Suspended")), *SAM)
+    cli(
+        "config",
+        "ingest",
+        str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z", "Suspended")),
+        *SAM,
+    )
     assert cli("drift", "scan", *SAM).code == 0
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-10T09:00:00Z")
     return cli
@@ -57,20 +65,51 @@ def test_audit_finds_unremediated_drift_and_rerun_adds_nothing(drifted: Cli) -> 
 
 def test_confirm_discipline_and_what_the_auditor_sees(drifted: Cli) -> None:
     key = rules_of(drifted("audit", "run", "--period", "2026-Q3", *ISO, "--json").out)[
-        "CFG-4.drift-overdue"]["key"]
+        "CFG-4.drift-overdue"
+    ]["key"]
     confirmed = drifted("finding", "confirm", str(key), *ISO)  # Thu 10 Sep: due end of Tue 15
     assert confirmed.code == 0 and "remediation due 2026-09-16T00:00:00+00:00" in confirmed.out
-    refused = drifted("finding", "discipline", str(key), "--person", "rob@example.com",
-                      "--action", "warning", *ISO)
+    refused = drifted(
+        "finding",
+        "discipline",
+        str(key),
+        "--person",
+        "rob@example.com",
+        "--action",
+        "warning",
+        *ISO,
+    )
     assert refused.code == 1 and refused.err.count("\n") == 1
-    assert drifted("finding", "discipline", str(key), "--person", "rob@example.com",
-                   "--action", "final_warning", "--notes", "third time", *HR).code == 0
+    assert (
+        drifted(
+            "finding",
+            "discipline",
+            str(key),
+            "--person",
+            "rob@example.com",
+            "--action",
+            "final_warning",
+            "--notes",
+            "third time",
+            *HR,
+        ).code
+        == 0
+    )
     seen = json.loads(drifted("finding", "show", str(key), *AUD, "--json").out)
     assert seen["disciplinary_actions"] == 1
     by_hr = json.loads(drifted("finding", "show", str(key), *HR, "--json").out)
     assert by_hr["disciplinary_actions"][0]["action"] == "final_warning"
-    fixed = drifted("finding", "remediate", str(key), "--kind", "fix", "--description",
-                    "versioning re-enabled", *SAM, "--json")
+    fixed = drifted(
+        "finding",
+        "remediate",
+        str(key),
+        "--kind",
+        "fix",
+        "--description",
+        "versioning re-enabled",
+        *SAM,
+        "--json",
+    )
     assert fixed.code == 0 and json.loads(fixed.out)["status"] == "closed"
 
 
@@ -99,16 +138,19 @@ def test_signed_quarterly_review_clears_cm6(drifted: Cli, monkeypatch: pytest.Mo
     assert "CFG-3.quarterly-verification-missing" in q4  # nobody verified the baselines
 
 
-@pytest.mark.parametrize("args", [
-    ("audit", "run", "--period", "2026-Q9", *ISO),
-    ("audit", "run", "--period", "last year", *ISO),
-    ("finding", "confirm", "FND-x", *ISO),
-    ("finding", "confirm", "FND-99", *ISO),
-    ("finding", "remediate", "FND-1", "--kind", "pray", "--description", "x", *ISO),
-    ("finding", "dismiss", "FND-1", "--reason", " ", *ISO),
-    ("finding", "list", "--status", "sideways", *ISO),
-    ("finding", "list", "--limit", "0", *ISO),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("audit", "run", "--period", "2026-Q9", *ISO),
+        ("audit", "run", "--period", "last year", *ISO),
+        ("finding", "confirm", "FND-x", *ISO),
+        ("finding", "confirm", "FND-99", *ISO),
+        ("finding", "remediate", "FND-1", "--kind", "pray", "--description", "x", *ISO),
+        ("finding", "dismiss", "FND-1", "--reason", " ", *ISO),
+        ("finding", "list", "--status", "sideways", *ISO),
+        ("finding", "list", "--limit", "0", *ISO),
+    ],
+)
 def test_bad_input_is_one_line_and_writes_nothing(drifted: Cli, args: tuple[str, ...]) -> None:
     drifted("audit", "run", "--period", "2026-Q3", *ISO)
     before = drifted("finding", "list", *ISO, "--json").out

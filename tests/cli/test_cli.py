@@ -17,8 +17,10 @@ ALICE = ("--as", "alice@example.com")
 @pytest.fixture
 def org(cli: Cli) -> Cli:
     for email, name, roles in (
-        ("alice@example.com", "Alice", ["requester"]), ("bob@example.com", "Bob", ["cab"]),
-        ("carol@example.com", "Carol", ["cab"]), ("ivy@example.com", "Ivy", ["iso"]),
+        ("alice@example.com", "Alice", ["requester"]),
+        ("bob@example.com", "Bob", ["cab"]),
+        ("carol@example.com", "Carol", ["cab"]),
+        ("ivy@example.com", "Ivy", ["iso"]),
     ):
         flags = [arg for role in roles for arg in ("--role", role)]
         assert cli("user", "add", email, "--name", name, *flags).code == 0
@@ -26,9 +28,24 @@ def org(cli: Cli) -> Cli:
 
 
 def create(cli: Cli, *extra: str) -> str:
-    result = cli("change", "create", *ALICE, "--title", "Rotate certs", "--scope", "gateway",
-                 "--impact", "reconnects", "--rollback", "re-import old cert", "--risk", "low",
-                 "--ticket", "ENG-7", *extra)
+    result = cli(
+        "change",
+        "create",
+        *ALICE,
+        "--title",
+        "Rotate certs",
+        "--scope",
+        "gateway",
+        "--impact",
+        "reconnects",
+        "--rollback",
+        "re-import old cert",
+        "--risk",
+        "low",
+        "--ticket",
+        "ENG-7",
+        *extra,
+    )
     assert result.code == 0, result.err
     return result.out.strip()
 
@@ -41,8 +58,17 @@ def test_full_normal_flow(org: Cli) -> None:
     key = create(org)
     assert key == "CHG-1"
     assert org("change", "submit", key, *ALICE).code == 0
-    out = org("change", "approve", key, "--as", "bob@example.com", "--role", "cab",
-              "--comment", "looks fine")
+    out = org(
+        "change",
+        "approve",
+        key,
+        "--as",
+        "bob@example.com",
+        "--role",
+        "cab",
+        "--comment",
+        "looks fine",
+    )
     assert out.code == 0 and "awaiting the ISO's approval" in out.out
     assert org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso").code == 0
     shown = json.loads(org("change", "show", key, "--json").out)
@@ -76,26 +102,38 @@ def test_incomplete_submit_names_cm1(org: Cli) -> None:
     before = ledger_count(org)
     refused = org("change", "submit", result.out.strip(), *ALICE)
     assert refused.code == 1
-    assert refused.err.strip() == ("error: CM-1: the request is incomplete: missing scope, "
-                                   "impact, rollback_plan, ticket")
+    assert refused.err.strip() == (
+        "error: CM-1: the request is incomplete: missing scope, impact, rollback_plan, ticket"
+    )
     assert ledger_count(org) == before
 
 
-@pytest.mark.parametrize("args", [
-    ("change", "create", "--as", "alice@example.com", "--title", "t", "--risk", "extreme"),
-    ("change", "create", "--as", "alice@example.com"),
-    ("change", "show", "CHG-99"),
-    ("change", "show", "banana"),
-    ("change", "create", "--as", "nobody@example.com", "--title", "t"),
-    ("change", "create", "--as", "alice@example.com", "--title", "t", "--env", "moon"),
-    ("change", "create", "--as", "alice@example.com", "--title", "t",
-     "--window-start", "tomorrow"),
-    ("user", "add", "not-an-email", "--name", "x", "--role", "cab"),
-    ("user", "add", "x@example.com", "--name", "x", "--role", "wizard"),
-    ("user", "add", "alice@example.com", "--name", "x", "--role", "cab"),
-    ("change", "approve", "CHG-1", "--as", "bob@example.com", "--role", "king"),
-    ("change", "frobnicate"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("change", "create", "--as", "alice@example.com", "--title", "t", "--risk", "extreme"),
+        ("change", "create", "--as", "alice@example.com"),
+        ("change", "show", "CHG-99"),
+        ("change", "show", "banana"),
+        ("change", "create", "--as", "nobody@example.com", "--title", "t"),
+        ("change", "create", "--as", "alice@example.com", "--title", "t", "--env", "moon"),
+        (
+            "change",
+            "create",
+            "--as",
+            "alice@example.com",
+            "--title",
+            "t",
+            "--window-start",
+            "tomorrow",
+        ),
+        ("user", "add", "not-an-email", "--name", "x", "--role", "cab"),
+        ("user", "add", "x@example.com", "--name", "x", "--role", "wizard"),
+        ("user", "add", "alice@example.com", "--name", "x", "--role", "cab"),
+        ("change", "approve", "CHG-1", "--as", "bob@example.com", "--role", "king"),
+        ("change", "frobnicate"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[str, ...]) -> None:
     create(org)
     before = ledger_count(org)
@@ -123,8 +161,17 @@ def test_reject_needs_a_comment(org: Cli) -> None:
     key = create(org)
     org("change", "submit", key, *ALICE)
     assert org("change", "reject", key, "--as", "ivy@example.com", "--role", "iso").code == 2
-    result = org("change", "reject", key, "--as", "ivy@example.com", "--role", "iso",
-                 "--comment", "no tested rollback")
+    result = org(
+        "change",
+        "reject",
+        key,
+        "--as",
+        "ivy@example.com",
+        "--role",
+        "iso",
+        "--comment",
+        "no tested rollback",
+    )
     assert result.code == 0 and "status rejected" in result.out
 
 
@@ -138,7 +185,8 @@ def test_emergency_overdue_and_pir(org: Cli, monkeypatch: pytest.MonkeyPatch) ->
     rows = json.loads(org("change", "overdue", "--json").out)
     assert {(r["key"], r["obligation"], r["due_at"]) for r in rows} == {
         (key, "retroactive approval", "2026-12-04T00:00:00+00:00"),
-        (key, "post-implementation review", "2026-12-04T00:00:00+00:00")}
+        (key, "post-implementation review", "2026-12-04T00:00:00+00:00"),
+    }
     assert org("pir", "record", key, *ALICE, "--summary", "cache flush fixed it").code == 0
     assert org("change", "close", key, *ALICE).code == 1
     exported = org("ledger", "export").out.splitlines()
@@ -151,8 +199,7 @@ def test_clock_override_must_be_enabled(org: Cli, monkeypatch: pytest.MonkeyPatc
     assert result.code == 2 and "CHANGEGATE_ALLOW_CLOCK_OVERRIDE" in result.err
 
 
-def test_uninitialised_database(cli: Cli, monkeypatch: pytest.MonkeyPatch,
-                                tmp_path: Path) -> None:
+def test_uninitialised_database(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CHANGEGATE_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     result = cli("change", "list")
     assert result.code == 2 and "run `changegate init`" in result.err
@@ -187,8 +234,9 @@ def test_policy_show_and_check(cli: Cli, tmp_path: Path) -> None:
     assert cli("policy", "check", str(tmp_path / "missing.yaml")).code == 2
 
 
-def test_custom_policy_changes_the_quorum(org: Cli, monkeypatch: pytest.MonkeyPatch,
-                                          tmp_path: Path) -> None:
+def test_custom_policy_changes_the_quorum(
+    org: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("approvals:\n  cab_quorum: {low: 2}\n")
     monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
@@ -199,8 +247,9 @@ def test_custom_policy_changes_the_quorum(org: Cli, monkeypatch: pytest.MonkeyPa
     assert "awaiting 1 more CAB approval" in result.out
 
 
-def test_checkpoint_signed_and_verified_from_a_file(org: Cli, monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_checkpoint_signed_and_verified_from_a_file(
+    org: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     key_path = tmp_path / "ledger.pem"
     assert org("ledger", "keygen", "--out", str(key_path)).code == 0
     assert org("ledger", "keygen", "--out", str(key_path)).code == 2

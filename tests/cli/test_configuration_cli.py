@@ -26,14 +26,32 @@ Resources:
 
 
 def snapshot(path: Path, at: str, status: str) -> Path:
-    path.write_text(json.dumps({"fileVersion": "1.0", "configurationItems": [{
-        "configurationItemVersion": "1.3", "configurationItemCaptureTime": at,
-        "configurationItemStatus": "OK", "resourceType": "AWS::S3::Bucket",
-        "resourceId": "logs-prod", "resourceName": "logs-prod", "ARN": "arn:aws:s3:::logs-prod",
-        "awsRegion": "us-east-1", "awsAccountId": "123456789012",
-        "configuration": {"name": "logs-prod", "owner": {"id": "abc"}},
-        "supplementaryConfiguration": {"BucketVersioningConfiguration": {"status": status}},
-        "tags": {"owner": "123456789012"}}, {"resourceType": "AWS::S3::Bucket"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "fileVersion": "1.0",
+                "configurationItems": [
+                    {
+                        "configurationItemVersion": "1.3",
+                        "configurationItemCaptureTime": at,
+                        "configurationItemStatus": "OK",
+                        "resourceType": "AWS::S3::Bucket",
+                        "resourceId": "logs-prod",
+                        "resourceName": "logs-prod",
+                        "ARN": "arn:aws:s3:::logs-prod",
+                        "awsRegion": "us-east-1",
+                        "awsAccountId": "123456789012",
+                        "configuration": {"name": "logs-prod", "owner": {"id": "abc"}},
+                        "supplementaryConfiguration": {
+                            "BucketVersioningConfiguration": {"status": status}
+                        },
+                        "tags": {"owner": "123456789012"},
+                    },
+                    {"resourceType": "AWS::S3::Bucket"},
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -42,34 +60,51 @@ def team(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.setenv("CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "true")
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-01T09:00:00Z")
     for email in ("sam@example.com", "sec@example.com"):
-        assert cli("user", "add", email, "--name", email, "--role",
-                   "security_engineer").code == 0
+        assert cli("user", "add", email, "--name", email, "--role", "security_engineer").code == 0
     return cli
 
 
-def test_import_approve_ingest_scan_remediate(team: Cli, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_approve_ingest_scan_remediate(
+    team: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     template = tmp_path / "stack.yaml"
-    template.write_text(TEMPLATE.replace("VersioningConfiguration:\n        Status: Enabled",
-                                         "BucketVersioningConfiguration:\n        status: Enabled"))
+    template.write_text(
+        TEMPLATE.replace(
+            "VersioningConfiguration:\n        Status: Enabled",
+            "BucketVersioningConfiguration:\n        status: Enabled",
+        )
+    )
     sam, sec = ("--as", "sam@example.com"), ("--as", "sec@example.com")
     assert team("baseline", "import", str(template), "--name", "logs", *sam).code == 0
     refused = team("baseline", "approve", "logs", *sam)
     assert refused.code == 1 and "SoD" in refused.err
     assert team("baseline", "approve", "logs", *sec).code == 0
-    ingested = team("config", "ingest", str(snapshot(tmp_path / "a.json",
-                                                     "2026-09-01T08:00:00Z", "Suspended")), *sam)
+    ingested = team(
+        "config",
+        "ingest",
+        str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z", "Suspended")),
+        *sam,
+    )
     assert ingested.code == 0 and "ingested 1 configuration items" in ingested.out
     assert "skipped:" in ingested.err and "item 2" in ingested.err
     scan = json.loads(team("drift", "scan", *sam, "--json").out)
     assert len(scan["opened"]) == 1
     [found] = json.loads(team("drift", "list", "--json").out)
     assert found["due_at"] == "2026-09-03T09:00:00+00:00"
-    assert found["differences"] == [{"path": "/BucketVersioningConfiguration/status",
-                                     "expected": "Enabled", "actual": "Suspended"}]
+    assert found["differences"] == [
+        {
+            "path": "/BucketVersioningConfiguration/status",
+            "expected": "Enabled",
+            "actual": "Suspended",
+        }
+    ]
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-02T09:00:00Z")
-    team("config", "ingest", str(snapshot(tmp_path / "b.json", "2026-09-02T08:00:00Z",
-                                          "Enabled")), *sam)
+    team(
+        "config",
+        "ingest",
+        str(snapshot(tmp_path / "b.json", "2026-09-02T08:00:00Z", "Enabled")),
+        *sam,
+    )
     assert json.loads(team("drift", "scan", *sam, "--json").out)["closed"] == [found["id"]]
     # Incremental: nothing new to compare; --full compares everything and finds nothing more.
     again = json.loads(team("drift", "scan", *sam, "--json").out)
@@ -88,8 +123,7 @@ def test_import_approve_ingest_scan_remediate(team: Cli, tmp_path: Path,
 def test_every_fixture_template_imports(team: Cli) -> None:
     templates = files("cloudformation/templates", "*.*", minimum=4)
     for i, path in enumerate(templates):
-        result = team("baseline", "import", str(path), "--name", f"t{i}", "--as",
-                      "sam@example.com")
+        result = team("baseline", "import", str(path), "--name", f"t{i}", "--as", "sam@example.com")
         assert result.code == 0, (path, result.err)
 
 
@@ -109,28 +143,52 @@ def test_ingest_from_aws_config_over_moto(team: Cli, monkeypatch: pytest.MonkeyP
     server.start()
     try:
         host, port = server.get_host_and_port()
-        for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        for name, value in {
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
             monkeypatch.setenv(name, value)
         config, s3 = boto3.client("config"), boto3.client("s3")
-        config.put_configuration_recorder(ConfigurationRecorder={
-            "name": "default", "roleARN": "arn:aws:iam::123456789012:role/config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+        config.put_configuration_recorder(
+            ConfigurationRecorder={
+                "name": "default",
+                "roleARN": "arn:aws:iam::123456789012:role/config",
+                "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+            }
+        )
         s3.create_bucket(Bucket="logs-prod")
-        result = team("config", "ingest", "--source", "aws", "--resource-type",
-                      "AWS::S3::Bucket", "--as", "sam@example.com")
+        result = team(
+            "config",
+            "ingest",
+            "--source",
+            "aws",
+            "--resource-type",
+            "AWS::S3::Bucket",
+            "--as",
+            "sam@example.com",
+        )
         assert result.code == 0 and "ingested 1 configuration items" in result.out, result.err
     finally:
         server.stop()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-    down = team("config", "ingest", "--source", "aws", "--resource-type", "AWS::S3::Bucket",
-                "--as", "sam@example.com")
+    down = team(
+        "config",
+        "ingest",
+        "--source",
+        "aws",
+        "--resource-type",
+        "AWS::S3::Bucket",
+        "--as",
+        "sam@example.com",
+    )
     assert down.code == 2 and len(down.err.strip().splitlines()) == 1, down.err
 
 
-def test_ingest_cloudformation_drift_and_scan(team: Cli, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_cloudformation_drift_and_scan(
+    team: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Drift detection results (a local CloudFormation speaking the Query protocol) become
     observations, compared with the baseline imported from the same template."""
     from tests.integrations.fake_cloudformation import FakeCloudFormation, documented
@@ -138,40 +196,80 @@ def test_ingest_cloudformation_drift_and_scan(team: Cli, tmp_path: Path,
     sample = documented("detect-drift-stack__03__describe-stack-resource-drifts.json")
     [queue] = sample["StackResourceDrifts"]
     template = tmp_path / "queue.yaml"
-    template.write_text("Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n"
-                        "      DelaySeconds: 20\n      VisibilityTimeout: 60\n"
-                        "      RedrivePolicy: {deadLetterTargetArn: !GetAtt DLQ.Arn, "
-                        "maxReceiveCount: 10}\n")
+    template.write_text(
+        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+        "      DelaySeconds: 20\n      VisibilityTimeout: 60\n"
+        "      RedrivePolicy: {deadLetterTargetArn: !GetAtt DLQ.Arn, "
+        "maxReceiveCount: 10}\n"
+    )
     sam = ("--as", "sam@example.com")
-    assert team("baseline", "import", str(template), "--name", "queue", *sam, "--physical",
-                f"Queue={queue['PhysicalResourceId']}").code == 0
+    assert (
+        team(
+            "baseline",
+            "import",
+            str(template),
+            "--name",
+            "queue",
+            *sam,
+            "--physical",
+            f"Queue={queue['PhysicalResourceId']}",
+        ).code
+        == 0
+    )
     assert team("baseline", "approve", "queue", "--as", "sec@example.com").code == 0
     with FakeCloudFormation([queue], in_progress_polls=0) as fake:
-        for name, value in {"AWS_ENDPOINT_URL": fake.url, "AWS_ACCESS_KEY_ID": "testing",
-                            "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        for name, value in {
+            "AWS_ENDPOINT_URL": fake.url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
             monkeypatch.setenv(name, value)
-        result = team("config", "ingest", "--source", "cloudformation", "--stack",
-                      "my-stack-with-resource-drift", *sam)
+        result = team(
+            "config",
+            "ingest",
+            "--source",
+            "cloudformation",
+            "--stack",
+            "my-stack-with-resource-drift",
+            *sam,
+        )
     assert result.code == 0 and "ingested 1 configuration items" in result.out, result.err
     assert len(json.loads(team("drift", "scan", *sam, "--json").out)["opened"]) == 1
     [found] = json.loads(team("drift", "list", "--json").out)
     assert found["differences"] == [
         {"path": "/DelaySeconds", "expected": 20, "actual": 120},
-        {"path": "/RedrivePolicy/maxReceiveCount", "expected": 10, "actual": 12}]
+        {"path": "/RedrivePolicy/maxReceiveCount", "expected": 10, "actual": 12},
+    ]
 
 
 def test_adopt_observed_configuration_as_a_baseline(team: Cli, tmp_path: Path) -> None:
     sam = ("--as", "sam@example.com")
-    team("config", "ingest", str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z",
-                                          "Enabled")), *sam)
-    made = team("baseline", "adopt", "--name", "observed", "--resource",
-                "AWS::S3::Bucket=logs-prod", *sam, "--json")
+    team(
+        "config",
+        "ingest",
+        str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z", "Enabled")),
+        *sam,
+    )
+    made = team(
+        "baseline",
+        "adopt",
+        "--name",
+        "observed",
+        "--resource",
+        "AWS::S3::Bucket=logs-prod",
+        *sam,
+        "--json",
+    )
     assert made.code == 0 and json.loads(made.out)["source"] == "observed", made.err
     assert team("baseline", "approve", "observed", "--as", "sec@example.com").code == 0
     assert json.loads(team("drift", "scan", *sam, "--json").out)["opened"] == []
-    team("config", "ingest", str(snapshot(tmp_path / "b.json", "2026-09-01T08:30:00Z",
-                                          "Suspended")), *sam)
+    team(
+        "config",
+        "ingest",
+        str(snapshot(tmp_path / "b.json", "2026-09-01T08:30:00Z", "Suspended")),
+        *sam,
+    )
     assert len(json.loads(team("drift", "scan", *sam, "--json").out)["opened"]) == 1
     missing = team("baseline", "adopt", "--name", "x", "--resource", "AWS::S3::Bucket=nope", *sam)
     assert missing.code == 2 and "no observed configuration" in missing.err

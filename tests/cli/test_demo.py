@@ -16,8 +16,15 @@ from tests.conftest import Result
 Cli = Callable[..., Result]
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))
 HOLIDAYS = {date(2026, 7, 3), date(2026, 9, 7)}  # US: Independence Day observed, Labor Day
-STATUSES = {"closed": 37, "implemented": 3, "approved": 3, "submitted": 3, "cancelled": 2,
-            "rejected": 1, "draft": 1}
+STATUSES = {
+    "closed": 37,
+    "implemented": 3,
+    "approved": 3,
+    "submitted": 3,
+    "cancelled": 2,
+    "rejected": 1,
+    "draft": 1,
+}
 ROLES = {"cab", "iso", "security_engineer", "hr", "auditor", "requester", "pipeline"}
 
 
@@ -64,7 +71,9 @@ def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None
     # `overdue` runs on the real clock, weeks after the seeded quarter ended.
     overdue = ok_json(cli("change", "overdue", "--json"))
     assert {(o["key"], o["obligation"]) for o in overdue} == {
-        ("CHG-47", "retroactive approval"), ("CHG-47", "post-implementation review")}
+        ("CHG-47", "retroactive approval"),
+        ("CHG-47", "post-implementation review"),
+    }
     verify = cli("ledger", "verify", "--json")
     assert verify.code == 0, verify.out
     assert json.loads(verify.out)["ok"] is True
@@ -93,8 +102,11 @@ def check_cases(changes: dict[str, dict[str, Any]]) -> None:
     revised = [c for c in changes.values() if c["version"] >= 2]
     assert len(revised) == 3
     assert all(c["status"] == "closed" for c in revised)
-    assert all({(1, "rejected"), (2, "approved")} <= {(a["version"], a["decision"])
-                                                     for a in c["approvals"]} for c in revised)
+    assert all(
+        {(1, "rejected"), (2, "approved")}
+        <= {(a["version"], a["decision"]) for a in c["approvals"]}
+        for c in revised
+    )
     high = changes["CHG-3"]
     assert (high["risk"], high["status"]) == ("high", "closed")
     assert len({a["approver"] for a in high["approvals"] if a["role"] == "cab"}) == 2
@@ -102,9 +114,15 @@ def check_cases(changes: dict[str, dict[str, Any]]) -> None:
     assert late_pir["pir_recorded_at"] > late_pir["pir"]
     late_retro = changes["CHG-30"]["due"]
     assert late_retro["retro_approved_at"] > late_retro["retro_approval"]
-    on_time = [c for c in changes.values() if c["type"] == "emergency" and c["due"]["pir"]
-               and c["due"]["pir_recorded_at"] and c["due"]["pir_recorded_at"] < c["due"]["pir"]
-               and c["due"]["retro_approved_at"] < c["due"]["retro_approval"]]
+    on_time = [
+        c
+        for c in changes.values()
+        if c["type"] == "emergency"
+        and c["due"]["pir"]
+        and c["due"]["pir_recorded_at"]
+        and c["due"]["pir_recorded_at"] < c["due"]["pir"]
+        and c["due"]["retro_approved_at"] < c["due"]["retro_approval"]
+    ]
     assert len(on_time) == 2
     assert changes["CHG-48"]["awaiting"] == ["1 more CAB approval", "the ISO's approval"]
 
@@ -144,13 +162,18 @@ def test_demo_refuses_a_database_with_only_people(cli: Cli) -> None:
 
 
 def test_demo_without_a_database_url_uses_its_own_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from changegate.cli.main import run
 
     monkeypatch.chdir(tmp_path)
-    for name in ("CHANGEGATE_DATABASE_URL", "CHANGEGATE_CLOCK", "CHANGEGATE_POLICY",
-                 "CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "CHANGEGATE_SIGNING_KEY"):
+    for name in (
+        "CHANGEGATE_DATABASE_URL",
+        "CHANGEGATE_CLOCK",
+        "CHANGEGATE_POLICY",
+        "CHANGEGATE_ALLOW_CLOCK_OVERRIDE",
+        "CHANGEGATE_SIGNING_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def demo_then_read(*args: str) -> tuple[str, list[Any], dict[str, Any]]:
@@ -189,8 +212,14 @@ def test_demo_serves_the_api_with_printed_tokens(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     exe = str(Path(sys.executable).parent / "changegate")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
-    proc = subprocess.Popen([exe, "demo", "--port", str(port)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [exe, "demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 120
@@ -204,14 +233,18 @@ def test_demo_serves_the_api_with_printed_tokens(tmp_path: Path) -> None:
         assert token, text
         for _ in range(100):
             try:
-                me = httpx.get(f"http://127.0.0.1:{port}/api/v1/me",
-                               headers={"Authorization": f"Bearer {token.group(1)}"})
+                me = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/me",
+                    headers={"Authorization": f"Bearer {token.group(1)}"},
+                )
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)
         assert me.status_code == 200 and me.json()["roles"] == ["pipeline"]
-        overdue = httpx.get(f"http://127.0.0.1:{port}/api/v1/changes/overdue",
-                            headers={"Authorization": f"Bearer {token.group(1)}"}).json()
+        overdue = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/changes/overdue",
+            headers={"Authorization": f"Bearer {token.group(1)}"},
+        ).json()
         assert {row["key"] for row in overdue} == {"CHG-47"}
     finally:
         proc.terminate()

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def walkthrough() -> str:
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->",
-                      text, re.S)
+    block = re.search(
+        r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", text, re.S
+    )
     assert block, "README.md lost its walkthrough markers"
     return block.group(1)
 
@@ -24,8 +25,15 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
     script = "set -euo pipefail\n" + walkthrough()
-    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, text=True,
-                            capture_output=True, timeout=300, check=False)
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "refused with exit 1" in out

@@ -10,21 +10,43 @@ import pytest
 from tests.conftest import Result
 
 Cli = Callable[..., Result]
-ALICE, BOB, IVY = (("--as", "alice@example.com"), ("--as", "bob@example.com"),
-                   ("--as", "ivy@example.com"))
-REQUEST = ("waiver", "request", *ALICE, "--title", "Skip staging for the hotfix",
-           "--justification", "staging is down for a week",
-           "--compensating", "canary at 1% with automatic rollback",
-           "--control", "CM-4", "--control", "cm-5", "--scope", "change:CHG-1", "--days", "30")
+ALICE, BOB, IVY = (
+    ("--as", "alice@example.com"),
+    ("--as", "bob@example.com"),
+    ("--as", "ivy@example.com"),
+)
+REQUEST = (
+    "waiver",
+    "request",
+    *ALICE,
+    "--title",
+    "Skip staging for the hotfix",
+    "--justification",
+    "staging is down for a week",
+    "--compensating",
+    "canary at 1% with automatic rollback",
+    "--control",
+    "CM-4",
+    "--control",
+    "cm-5",
+    "--scope",
+    "change:CHG-1",
+    "--days",
+    "30",
+)
 
 
 @pytest.fixture
 def org(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.setenv("CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "true")
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-01T09:00:00Z")
-    for email, roles in (("alice@example.com", ["requester"]), ("bob@example.com", ["cab"]),
-                         ("carol@example.com", ["cab"]), ("ivy@example.com", ["iso"]),
-                         ("aud@example.com", ["auditor"])):
+    for email, roles in (
+        ("alice@example.com", ["requester"]),
+        ("bob@example.com", ["cab"]),
+        ("carol@example.com", ["cab"]),
+        ("ivy@example.com", ["iso"]),
+        ("aud@example.com", ["auditor"]),
+    ):
         flags = [arg for role in roles for arg in ("--role", role)]
         assert cli("user", "add", email, "--name", email, *flags).code == 0
     made = cli("change", "create", *ALICE, "--title", "Hotfix checkout")
@@ -36,8 +58,9 @@ def ledger_count(cli: Cli) -> int:
     return int(json.loads(cli("ledger", "verify", "--json").out)["count"])
 
 
-def test_request_approve_review_and_sign_the_quarter(org: Cli,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_approve_review_and_sign_the_quarter(
+    org: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made = org(*REQUEST)
     assert (made.code, made.out.strip()) == (0, "WVR-1"), made.err
     refused = org("waiver", "approve", "WVR-1", *ALICE, "--role", "cab")
@@ -48,8 +71,10 @@ def test_request_approve_review_and_sign_the_quarter(org: Cli,
     assert done.code == 0
     assert "status active until 2026-10-01T09:00:00+00:00" in done.out
     shown = json.loads(org("waiver", "show", "WVR-1", "--json").out)
-    assert (shown["controls"], shown["scope"]) == (["CM-4", "CM-5"],
-                                                   {"kind": "change", "value": "CHG-1"})
+    assert (shown["controls"], shown["scope"]) == (
+        ["CM-4", "CM-5"],
+        {"kind": "change", "value": "CHG-1"},
+    )
     assert [a["approver"] for a in shown["approvals"]] == ["bob@example.com", "ivy@example.com"]
     people = org("waiver", "show", "WVR-1")
     assert "compensating controls" in people.out and "Decisions" in people.out
@@ -57,8 +82,19 @@ def test_request_approve_review_and_sign_the_quarter(org: Cli,
     assert "WVR-1" in listed.out and "change:CHG-1" in listed.out
 
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-30T09:00:00Z")
-    renewed = org("waiver", "review", "WVR-1", "--outcome", "renew", "--days", "10",
-                  "--notes", "canary held; staging back next week", "--as", "carol@example.com")
+    renewed = org(
+        "waiver",
+        "review",
+        "WVR-1",
+        "--outcome",
+        "renew",
+        "--days",
+        "10",
+        "--notes",
+        "canary held; staging back next week",
+        "--as",
+        "carol@example.com",
+    )
     assert renewed.code == 0, renewed.err
     assert "renewal round 2 for 10 days awaits a CAB approval and the ISO's approval" in renewed.out
     early = org("waiver", "review", "--quarter", "2026-Q4", *IVY)
@@ -91,20 +127,22 @@ def test_close_and_reject(org: Cli) -> None:
     assert statuses == ["closed", "rejected"]
 
 
-@pytest.mark.parametrize("args", [
-    ("--control", "XX-9"),
-    ("--scope", "production"),
-    ("--scope", "team:payments"),
-    ("--scope", "change:CHG-7"),
-    ("--scope", "environment:moon"),
-    ("--days", "0"),
-    ("--days", "soon"),
-    ("--justification", "  "),
-    ("--compensating", ""),
-    ("--as", "nobody@example.com"),
-])
-def test_bad_request_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[str, ...]
-                                                           ) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--control", "XX-9"),
+        ("--scope", "production"),
+        ("--scope", "team:payments"),
+        ("--scope", "change:CHG-7"),
+        ("--scope", "environment:moon"),
+        ("--days", "0"),
+        ("--days", "soon"),
+        ("--justification", "  "),
+        ("--compensating", ""),
+        ("--as", "nobody@example.com"),
+    ],
+)
+def test_bad_request_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[str, ...]) -> None:
     before = ledger_count(org)
     result = org(*REQUEST, *args)  # a repeated option: Typer keeps the last one given
     assert result.code == 2, (result.out, result.err)
@@ -115,22 +153,26 @@ def test_bad_request_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple
     assert json.loads(org("waiver", "list", "--json").out) == []
 
 
-@pytest.mark.parametrize("args", [
-    ("waiver", "show", "WVR-9"),
-    ("waiver", "show", "CHG-1"),
-    ("waiver", "approve", "WVR-1", "--as", "bob@example.com", "--role", "king"),
-    ("waiver", "reject", "WVR-1", "--as", "ivy@example.com", "--role", "iso", "--comment", " "),
-    ("waiver", "review", "--as", "ivy@example.com"),
-    ("waiver", "review", "WVR-1", "--as", "ivy@example.com", "--notes", "x"),
-    ("waiver", "review", "WVR-1", "--as", "ivy@example.com", "--outcome", "extend"),
-    ("waiver", "review", "WVR-1", "--as", "ivy@example.com", "--outcome", "close"),
-    ("waiver", "review", "WVR-1", "--quarter", "2026-Q3", "--as", "ivy@example.com"),
-    ("waiver", "review", "--quarter", "2026-Q9", "--as", "ivy@example.com"),
-    ("waiver", "list", "--status", "asleep"),
-    ("waiver", "frobnicate"),
-])
-def test_other_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli,
-                                                               args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("waiver", "show", "WVR-9"),
+        ("waiver", "show", "CHG-1"),
+        ("waiver", "approve", "WVR-1", "--as", "bob@example.com", "--role", "king"),
+        ("waiver", "reject", "WVR-1", "--as", "ivy@example.com", "--role", "iso", "--comment", " "),
+        ("waiver", "review", "--as", "ivy@example.com"),
+        ("waiver", "review", "WVR-1", "--as", "ivy@example.com", "--notes", "x"),
+        ("waiver", "review", "WVR-1", "--as", "ivy@example.com", "--outcome", "extend"),
+        ("waiver", "review", "WVR-1", "--as", "ivy@example.com", "--outcome", "close"),
+        ("waiver", "review", "WVR-1", "--quarter", "2026-Q3", "--as", "ivy@example.com"),
+        ("waiver", "review", "--quarter", "2026-Q9", "--as", "ivy@example.com"),
+        ("waiver", "list", "--status", "asleep"),
+        ("waiver", "frobnicate"),
+    ],
+)
+def test_other_bad_input_is_one_line_exit_2_and_writes_nothing(
+    org: Cli, args: tuple[str, ...]
+) -> None:
     assert org(*REQUEST).code == 0
     before = ledger_count(org)
     result = org(*args)

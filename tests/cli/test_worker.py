@@ -33,9 +33,15 @@ from tests.conftest import Result
 from tests.integrations.fake_notify import FakeRelay
 
 Cli = Callable[..., Result]
-SMTP_VARS = ("CHANGEGATE_SMTP_HOST", "CHANGEGATE_SMTP_PORT", "CHANGEGATE_SMTP_FROM",
-             "CHANGEGATE_SMTP_USERNAME", "CHANGEGATE_SMTP_PASSWORD", "CHANGEGATE_SMTP_STARTTLS",
-             "CHANGEGATE_SLACK_WEBHOOK_URL")
+SMTP_VARS = (
+    "CHANGEGATE_SMTP_HOST",
+    "CHANGEGATE_SMTP_PORT",
+    "CHANGEGATE_SMTP_FROM",
+    "CHANGEGATE_SMTP_USERNAME",
+    "CHANGEGATE_SMTP_PASSWORD",
+    "CHANGEGATE_SMTP_STARTTLS",
+    "CHANGEGATE_SLACK_WEBHOOK_URL",
+)
 
 
 @pytest.fixture
@@ -61,8 +67,9 @@ def queue_for_iso(app: App, count: int, at: datetime = T0) -> None:
     app.run(work, at=at)
 
 
-def test_worker_once_delivers_queued_mail(cli: Cli, app: App, env: pytest.MonkeyPatch,
-                                          relay: FakeRelay) -> None:
+def test_worker_once_delivers_queued_mail(
+    cli: Cli, app: App, env: pytest.MonkeyPatch, relay: FakeRelay
+) -> None:
     add_people(app)
     queue_for_iso(app, 2)  # ISO: ivy and max, so four emails
     env.setenv("CHANGEGATE_SMTP_HOST", "127.0.0.1")
@@ -71,10 +78,17 @@ def test_worker_once_delivers_queued_mail(cli: Cli, app: App, env: pytest.Monkey
 
     first = cli("worker", "--once", "--worker-id", "ci-worker")
     assert first.code == 0, first.err
-    ours = sorted((r.rcpt_tos[0], str(r.message["Subject"])) for r in relay.received
-                  if str(r.message["Subject"]).startswith("event "))
-    assert ours == [("ivy@example.com", "event 1"), ("ivy@example.com", "event 2"),
-                    ("max@example.com", "event 1"), ("max@example.com", "event 2")]
+    ours = sorted(
+        (r.rcpt_tos[0], str(r.message["Subject"]))
+        for r in relay.received
+        if str(r.message["Subject"]).startswith("event ")
+    )
+    assert ours == [
+        ("ivy@example.com", "event 1"),
+        ("ivy@example.com", "event 2"),
+        ("max@example.com", "event 1"),
+        ("max@example.com", "event 2"),
+    ]
     assert "worker ci-worker: jobs waiver-expiry, audit, outbox; channels email" in first.err
     # The audit job ran first in the tick (on today's clock it finds these people's records
     # wanting) and what it queued went out in the same tick, with ours.
@@ -86,26 +100,27 @@ def test_worker_once_delivers_queued_mail(cli: Cli, app: App, env: pytest.Monkey
     assert set(relay.message_ids().values()) == {1}
     listed = json.loads(cli("outbox", "list", "--json").out)
     assert {(r["status"], r["attempts"], r["claimed_by"]) for r in listed} == {
-        ("delivered", 1, None)}
+        ("delivered", 1, None)
+    }
 
 
-def test_dead_letter_is_listed_and_retried_from_the_cli(cli: Cli, app: App,
-                                                        env: pytest.MonkeyPatch,
-                                                        relay: FakeRelay) -> None:
+def test_dead_letter_is_listed_and_retried_from_the_cli(
+    cli: Cli, app: App, env: pytest.MonkeyPatch, relay: FakeRelay
+) -> None:
     add_people(app)
     queue_for_iso(app, 1)
     at = T0
     for _ in range(outbox.MAX_ATTEMPTS):  # a relay that kept refusing, long ago
         claims = app.run(lambda ctx: outbox.claim(ctx, "w0", ["email"]), at=at)
         for claim in claims:
-            app.run(lambda ctx, c=claim: outbox.failed(ctx, c, "w0", "SMTP 451 try later"),
-                    at=at)
+            app.run(lambda ctx, c=claim: outbox.failed(ctx, c, "w0", "SMTP 451 try later"), at=at)
         at += timedelta(hours=1)
 
     dead = json.loads(cli("outbox", "list", "--status", "dead", "--json").out)[::-1]
     assert [(r["recipient"], r["attempts"], r["last_error"]) for r in dead] == [
-        ("ivy@example.com", 12, "SMTP 451 try later"), ("max@example.com", 12,
-                                                       "SMTP 451 try later")]
+        ("ivy@example.com", 12, "SMTP 451 try later"),
+        ("max@example.com", 12, "SMTP 451 try later"),
+    ]
     table = cli("outbox", "list", "--status", "dead")
     assert table.code == 0 and "SMTP 451 try later" in table.out
     assert cli("outbox", "list", "--status", "sent").code == 2
@@ -121,37 +136,82 @@ def test_dead_letter_is_listed_and_retried_from_the_cli(cli: Cli, app: App,
     env.setenv("CHANGEGATE_SMTP_FROM", "changegate@casper.example")
     assert cli("worker", "--once").code == 0
     assert [r.rcpt_tos for r in relay.received if r.message["Subject"] == "event 1"] == [
-        (dead[0]["recipient"],)]
+        (dead[0]["recipient"],)
+    ]
 
 
-@pytest.mark.parametrize(("given", "message"), [
-    ({"CHANGEGATE_SMTP_HOST": "mail", "CHANGEGATE_SMTP_FROM": "cg@x.example",
-      "CHANGEGATE_SMTP_PORT": "smtp"}, "CHANGEGATE_SMTP_PORT: not a TCP port: 'smtp'"),
-    ({"CHANGEGATE_SMTP_HOST": "mail", "CHANGEGATE_SMTP_FROM": "cg@x.example",
-      "CHANGEGATE_SMTP_PORT": "70000"}, "CHANGEGATE_SMTP_PORT: not a TCP port: '70000'"),
-    ({"CHANGEGATE_SMTP_HOST": "mail"},
-     "CHANGEGATE_SMTP_FROM is required when CHANGEGATE_SMTP_HOST is set"),
-    ({"CHANGEGATE_SMTP_HOST": "mail", "CHANGEGATE_SMTP_FROM": "changegate"},
-     "CHANGEGATE_SMTP_FROM: not an email address: 'changegate'"),
-    ({"CHANGEGATE_SMTP_FROM": "cg@x.example"},
-     "CHANGEGATE_SMTP_FROM is set but CHANGEGATE_SMTP_HOST is not"),
-    ({"CHANGEGATE_SMTP_HOST": "mail", "CHANGEGATE_SMTP_FROM": "cg@x.example",
-      "CHANGEGATE_SMTP_STARTTLS": "maybe"},
-     "CHANGEGATE_SMTP_STARTTLS: expected true or false, got 'maybe'"),
-    ({"CHANGEGATE_SMTP_HOST": "mail", "CHANGEGATE_SMTP_FROM": "cg@x.example",
-      "CHANGEGATE_SMTP_USERNAME": "cg"},
-     "CHANGEGATE_SMTP_USERNAME and CHANGEGATE_SMTP_PASSWORD go together: set both or neither"),
-    ({"CHANGEGATE_SMTP_HOST": "mail.example", "CHANGEGATE_SMTP_FROM": "cg@x.example",
-      "CHANGEGATE_SMTP_USERNAME": "cg", "CHANGEGATE_SMTP_PASSWORD": "pw"},
-     "CHANGEGATE_SMTP_PASSWORD needs CHANGEGATE_SMTP_STARTTLS=true "
-     "(the relay mail.example is not on this host)"),
-    ({"CHANGEGATE_SLACK_WEBHOOK_URL": "hooks.slack.com/services/T/B/secret"},
-     "CHANGEGATE_SLACK_WEBHOOK_URL: expected an https:// URL"),
-    ({"CHANGEGATE_SLACK_WEBHOOK_URL": "http://hooks.slack.com/services/T/B/secret"},
-     "CHANGEGATE_SLACK_WEBHOOK_URL: use https:// (http only for loopback, not hooks.slack.com)"),
-])
-def test_a_bad_setting_exits_2_with_one_line(cli: Cli, env: pytest.MonkeyPatch,
-                                             given: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {
+                "CHANGEGATE_SMTP_HOST": "mail",
+                "CHANGEGATE_SMTP_FROM": "cg@x.example",
+                "CHANGEGATE_SMTP_PORT": "smtp",
+            },
+            "CHANGEGATE_SMTP_PORT: not a TCP port: 'smtp'",
+        ),
+        (
+            {
+                "CHANGEGATE_SMTP_HOST": "mail",
+                "CHANGEGATE_SMTP_FROM": "cg@x.example",
+                "CHANGEGATE_SMTP_PORT": "70000",
+            },
+            "CHANGEGATE_SMTP_PORT: not a TCP port: '70000'",
+        ),
+        (
+            {"CHANGEGATE_SMTP_HOST": "mail"},
+            "CHANGEGATE_SMTP_FROM is required when CHANGEGATE_SMTP_HOST is set",
+        ),
+        (
+            {"CHANGEGATE_SMTP_HOST": "mail", "CHANGEGATE_SMTP_FROM": "changegate"},
+            "CHANGEGATE_SMTP_FROM: not an email address: 'changegate'",
+        ),
+        (
+            {"CHANGEGATE_SMTP_FROM": "cg@x.example"},
+            "CHANGEGATE_SMTP_FROM is set but CHANGEGATE_SMTP_HOST is not",
+        ),
+        (
+            {
+                "CHANGEGATE_SMTP_HOST": "mail",
+                "CHANGEGATE_SMTP_FROM": "cg@x.example",
+                "CHANGEGATE_SMTP_STARTTLS": "maybe",
+            },
+            "CHANGEGATE_SMTP_STARTTLS: expected true or false, got 'maybe'",
+        ),
+        (
+            {
+                "CHANGEGATE_SMTP_HOST": "mail",
+                "CHANGEGATE_SMTP_FROM": "cg@x.example",
+                "CHANGEGATE_SMTP_USERNAME": "cg",
+            },
+            "CHANGEGATE_SMTP_USERNAME and CHANGEGATE_SMTP_PASSWORD go together: "
+            "set both or neither",
+        ),
+        (
+            {
+                "CHANGEGATE_SMTP_HOST": "mail.example",
+                "CHANGEGATE_SMTP_FROM": "cg@x.example",
+                "CHANGEGATE_SMTP_USERNAME": "cg",
+                "CHANGEGATE_SMTP_PASSWORD": "pw",
+            },
+            "CHANGEGATE_SMTP_PASSWORD needs CHANGEGATE_SMTP_STARTTLS=true "
+            "(the relay mail.example is not on this host)",
+        ),
+        (
+            {"CHANGEGATE_SLACK_WEBHOOK_URL": "hooks.slack.com/services/T/B/secret"},
+            "CHANGEGATE_SLACK_WEBHOOK_URL: expected an https:// URL",
+        ),
+        (
+            {"CHANGEGATE_SLACK_WEBHOOK_URL": "http://hooks.slack.com/services/T/B/secret"},
+            "CHANGEGATE_SLACK_WEBHOOK_URL: use https:// "
+            "(http only for loopback, not hooks.slack.com)",
+        ),
+    ],
+)
+def test_a_bad_setting_exits_2_with_one_line(
+    cli: Cli, env: pytest.MonkeyPatch, given: dict[str, str], message: str
+) -> None:
     for name, value in given.items():
         env.setenv(name, value)
     result = cli("worker", "--once")
@@ -166,17 +226,23 @@ def test_worker_id_must_fit_the_claim_column(cli: Cli, env: pytest.MonkeyPatch) 
 
 def test_settings_decide_the_channels(env: pytest.MonkeyPatch) -> None:
     assert bootstrap.channels(Settings.from_env({})) == ()
-    both = Settings.from_env({
-        "CHANGEGATE_SMTP_HOST": "localhost", "CHANGEGATE_SMTP_FROM": "cg@x.example",
-        "CHANGEGATE_SMTP_USERNAME": "cg", "CHANGEGATE_SMTP_PASSWORD": "pw",
-        "CHANGEGATE_SMTP_STARTTLS": "yes",
-        "CHANGEGATE_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret"})
+    both = Settings.from_env(
+        {
+            "CHANGEGATE_SMTP_HOST": "localhost",
+            "CHANGEGATE_SMTP_FROM": "cg@x.example",
+            "CHANGEGATE_SMTP_USERNAME": "cg",
+            "CHANGEGATE_SMTP_PASSWORD": "pw",
+            "CHANGEGATE_SMTP_STARTTLS": "yes",
+            "CHANGEGATE_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret",
+        }
+    )
     assert bootstrap.channels(both) == ("email", "slack")
     assert both.smtp is not None and (both.smtp.port, both.smtp.starttls) == (25, True)
     assert "secret" not in repr(both) and "'pw'" not in repr(both)
 
 
 # -- periodic jobs and their leases -------------------------------------------------------------
+
 
 class Recorder:
     def __init__(self, fail: bool = False) -> None:
@@ -191,14 +257,21 @@ class Recorder:
 
 
 def lease(app: App, name: str) -> tuple[str | None, datetime | None, datetime | None]:
-    return app.read(lambda ctx: ctx.session.execute(
-        select(Lease.holder, Lease.expires_at, Lease.last_run_at).where(Lease.name == name)
-    ).one()._tuple())
+    return app.read(
+        lambda ctx: (
+            ctx.session.execute(
+                select(Lease.holder, Lease.expires_at, Lease.last_run_at).where(Lease.name == name)
+            )
+            .one()
+            ._tuple()
+        )
+    )
 
 
 def test_a_lease_held_by_a_dead_worker_blocks_the_job_until_it_expires(app: App) -> None:
-    assert app.run(lambda ctx: jobs.take_lease(ctx, "waiver-expiry", "dead", timedelta(minutes=15)),
-                   at=T0)
+    assert app.run(
+        lambda ctx: jobs.take_lease(ctx, "waiver-expiry", "dead", timedelta(minutes=15)), at=T0
+    )
     job = Job("waiver-expiry", Recorder())
     assert not runner.run_leased(app, job, "w2", lambda: T0 + timedelta(minutes=14))
     assert runner.run_leased(app, job, "w2", lambda: T0 + timedelta(minutes=15))
@@ -239,7 +312,8 @@ def test_two_workers_racing_for_a_job_run_it_once(app: App, db_url: str) -> None
 
 
 def test_a_failing_job_is_one_log_line_and_the_others_still_run(
-        app: App, caplog: pytest.LogCaptureFixture) -> None:
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
     broken, fine = Job("waiver-expiry", Recorder(fail=True)), Job("audit", Recorder())
     with caplog.at_level(logging.INFO, logger="changegate.worker"):
         ok = runner.tick(app, {}, [broken, fine], "w1", lambda: T0)
@@ -257,16 +331,22 @@ def test_the_registry_names_the_seeded_leases() -> None:
 
 # -- stopping -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_stops_the_worker_cleanly_after_the_tick(db_url: str, tmp_path: Path,
-                                                          sig: signal.Signals) -> None:
+def test_a_signal_stops_the_worker_cleanly_after_the_tick(
+    db_url: str, tmp_path: Path, sig: signal.Signals
+) -> None:
     exe = shutil.which("changegate", path=str(Path(sys.executable).parent))
     assert exe
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
     process = subprocess.Popen(
-        [exe, "worker", "--interval", "0.2", "--worker-id", "sig-test"], cwd=tmp_path,
-        env=clean | {"CHANGEGATE_DATABASE_URL": db_url}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [exe, "worker", "--interval", "0.2", "--worker-id", "sig-test"],
+        cwd=tmp_path,
+        env=clean | {"CHANGEGATE_DATABASE_URL": db_url},
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert process.stderr is not None
         started = process.stderr.readline()

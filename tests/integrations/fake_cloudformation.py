@@ -44,13 +44,24 @@ def to_xml(value: object) -> str:
 
 
 class FakeCloudFormation:
-    def __init__(self, drifts: list[dict[str, Any]] | None = None, *, in_progress_polls: int = 1,
-                 page_size: int = 100) -> None:
+    def __init__(
+        self,
+        drifts: list[dict[str, Any]] | None = None,
+        *,
+        in_progress_polls: int = 1,
+        page_size: int = 100,
+    ) -> None:
         self.detection = documented("detect-drift-stack__01__detect-stack-drift.json")
         self.status = documented(
-            "detect-drift-stack__02__describe-stack-drift-detection-status.json")
-        self.drifts = drifts if drifts is not None else documented(
-            "detect-drift-stack__03__describe-stack-resource-drifts.json")["StackResourceDrifts"]
+            "detect-drift-stack__02__describe-stack-drift-detection-status.json"
+        )
+        self.drifts = (
+            drifts
+            if drifts is not None
+            else documented("detect-drift-stack__03__describe-stack-resource-drifts.json")[
+                "StackResourceDrifts"
+            ]
+        )
         self.in_progress_polls = in_progress_polls
         self.page_size = page_size
         self.requests: list[dict[str, str]] = []
@@ -82,9 +93,15 @@ class FakeCloudFormation:
                 return 400, self._error("ValidationError", "Unknown drift detection id")
             self._polls += 1
             if self._polls <= self.in_progress_polls:
-                return 200, self._ok(action, {**self.status, "StackDriftStatus": "UNKNOWN",
-                                              "DetectionStatus": "DETECTION_IN_PROGRESS",
-                                              "DriftedStackResourceCount": None})
+                return 200, self._ok(
+                    action,
+                    {
+                        **self.status,
+                        "StackDriftStatus": "UNKNOWN",
+                        "DetectionStatus": "DETECTION_IN_PROGRESS",
+                        "DriftedStackResourceCount": None,
+                    },
+                )
             return 200, self._ok(action, self.status)
         if action == "DescribeStackResourceDrifts":
             if params.get("StackName") not in known:
@@ -98,14 +115,18 @@ class FakeCloudFormation:
         return 400, self._error("InvalidAction", f"Could not find operation {action}")
 
     def _ok(self, action: str, result: Mapping[str, object]) -> str:
-        return (f'<{action}Response xmlns="{NS}"><{action}Result>{to_xml(result)}</{action}Result>'
-                f"<ResponseMetadata><RequestId>fake-{len(self.requests)}</RequestId>"
-                f"</ResponseMetadata></{action}Response>")
+        return (
+            f'<{action}Response xmlns="{NS}"><{action}Result>{to_xml(result)}</{action}Result>'
+            f"<ResponseMetadata><RequestId>fake-{len(self.requests)}</RequestId>"
+            f"</ResponseMetadata></{action}Response>"
+        )
 
     def _error(self, code: str, message: str) -> str:
-        return (f'<ErrorResponse xmlns="{NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-                f"<Message>{escape(message)}</Message></Error><RequestId>fake</RequestId>"
-                "</ErrorResponse>")
+        return (
+            f'<ErrorResponse xmlns="{NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+            f"<Message>{escape(message)}</Message></Error><RequestId>fake</RequestId>"
+            "</ErrorResponse>"
+        )
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -49,14 +49,19 @@ SAMPLE = SAMPLES_DIR / "requested.payload.json"
 DOCS = "https://docs.github.com/rest"
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
 JWT_UNDECODABLE = "A JSON web token could not be decoded"
-JWT_EXPIRED = ("'Expiration time' claim ('exp') must be a numeric value representing the future"
-               " time at which the assertion expires")
+JWT_EXPIRED = (
+    "'Expiration time' claim ('exp') must be a numeric value representing the future"
+    " time at which the assertion expires"
+)
 JWT_TOO_LONG = "'Expiration time' claim ('exp') is too far in the future"
-JWT_IAT_FUTURE = ("'Issued at' claim ('iat') must be an Integer representing the time that the"
-                  " assertion was issued")
+JWT_IAT_FUTURE = (
+    "'Issued at' claim ('iat') must be an Integer representing the time that the"
+    " assertion was issued"
+)
 _TOKEN_PATH = re.compile(r"/app/installations/([0-9]+)/access_tokens")
 _REVIEW_PATH = re.compile(
-    r"/repos/([^/]+)/([^/]+)/actions/runs/([0-9]+)/deployment_protection_rule")
+    r"/repos/([^/]+)/([^/]+)/actions/runs/([0-9]+)/deployment_protection_rule"
+)
 _LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 Reply = tuple[int, Mapping[str, Any] | None]
@@ -64,30 +69,46 @@ Reply = tuple[int, Mapping[str, Any] | None]
 
 def generate_private_key_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def protection_rule_payload(*, installation_id: int, run_id: int,
-                            repository: str = "Codertocat/Hello-World",
-                            environment: str = "production", event: str = "push",
-                            sha: str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
-                            ref: str = "refs/heads/main", description: str | None = None,
-                            deployment_payload: object = None,
-                            api_url: str = "https://api.github.com") -> dict[str, Any]:
+def protection_rule_payload(
+    *,
+    installation_id: int,
+    run_id: int,
+    repository: str = "Codertocat/Hello-World",
+    environment: str = "production",
+    event: str = "push",
+    sha: str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+    ref: str = "refs/heads/main",
+    description: str | None = None,
+    deployment_payload: object = None,
+    api_url: str = "https://api.github.com",
+) -> dict[str, Any]:
     """The octokit sample made real: an installation, top-level sha/ref and a callback URL
     on api.github.com (as GitHub sends it), with the deployment agreeing with them."""
     payload: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
     owner, name = repository.split("/")
     payload.update(
-        environment=environment, event=event, sha=sha, ref=ref,
-        deployment_callback_url=(f"{api_url}/repos/{repository}/actions/runs/{run_id}"
-                                 "/deployment_protection_rule"),
-        installation={"id": installation_id, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u"})
-    payload["deployment"].update(environment=environment, original_environment=environment,
-                                 sha=sha, ref=ref.removeprefix("refs/heads/"),
-                                 description=description,
-                                 payload={} if deployment_payload is None else deployment_payload)
+        environment=environment,
+        event=event,
+        sha=sha,
+        ref=ref,
+        deployment_callback_url=(
+            f"{api_url}/repos/{repository}/actions/runs/{run_id}/deployment_protection_rule"
+        ),
+        installation={"id": installation_id, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u"},
+    )
+    payload["deployment"].update(
+        environment=environment,
+        original_environment=environment,
+        sha=sha,
+        ref=ref.removeprefix("refs/heads/"),
+        description=description,
+        payload={} if deployment_payload is None else deployment_payload,
+    )
     payload["repository"].update(full_name=repository, name=name)
     payload["repository"]["owner"]["login"] = owner
     return payload
@@ -125,17 +146,21 @@ def _public_key(private_key_pem: bytes) -> Any:
 
 
 def _error(status: int, message: str, **extra: Any) -> Reply:
-    return status, {"message": message, **extra, "documentation_url": DOCS,
-                    "status": str(status)}
+    return status, {"message": message, **extra, "documentation_url": DOCS, "status": str(status)}
 
 
 class FakeGitHub:
     """One App (`app_id`, key pair), one installation, the runs waiting on it, and a record of
     every request. Start it with `with FakeGitHub(...) as fake:`; `fake.url` is the API root."""
 
-    def __init__(self, private_key_pem: bytes | None = None, app_id: int = 424242,
-                 installation_id: int = 31337, clock: FakeClock | None = None,
-                 path_prefix: str = "") -> None:
+    def __init__(
+        self,
+        private_key_pem: bytes | None = None,
+        app_id: int = 424242,
+        installation_id: int = 31337,
+        clock: FakeClock | None = None,
+        path_prefix: str = "",
+    ) -> None:
         self.app_id = app_id
         self.path_prefix = path_prefix  # "/api/v3" serves the API as GitHub Enterprise Server does
         self.installation_id = installation_id
@@ -143,7 +168,8 @@ class FakeGitHub:
         self.public_key = _public_key(self.private_key_pem)
         self.clock = clock or FakeClock()
         self.installations: dict[int, dict[str, str]] = {
-            installation_id: {"actions": "read", "deployments": "write", "metadata": "read"}}
+            installation_id: {"actions": "read", "deployments": "write", "metadata": "read"}
+        }
         self.token_lifetime = timedelta(hours=1)
         self.requests: list[RecordedRequest] = []
         self.token_requests: list[dict[str, Any]] = []
@@ -161,21 +187,31 @@ class FakeGitHub:
         self._server.daemon_threads = True
         self._server.handle_error = self._handle_error  # record fake bugs, not stderr noise
         # A short poll interval: shutdown() waits for the loop's next poll, once per test.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}{path_prefix}"
 
     # -- scripting --------------------------------------------------------------------------
-    def pending_run(self, run_id: int, *, environment: str = "production",
-                    repository: str = "Codertocat/Hello-World",
-                    **overrides: Any) -> dict[str, Any]:
+    def pending_run(
+        self,
+        run_id: int,
+        *,
+        environment: str = "production",
+        repository: str = "Codertocat/Hello-World",
+        **overrides: Any,
+    ) -> dict[str, Any]:
         """Make run `run_id` wait on our rule for `environment`; return the webhook payload."""
         with self._lock:
             self._runs[(repository.lower(), run_id)] = (environment, self.installation_id)
-        return protection_rule_payload(installation_id=self.installation_id, run_id=run_id,
-                                       repository=repository, environment=environment,
-                                       **overrides)
+        return protection_rule_payload(
+            installation_id=self.installation_id,
+            run_id=run_id,
+            repository=repository,
+            environment=environment,
+            **overrides,
+        )
 
     def fail_next(self, count: int, status: int) -> None:
         with self._lock:
@@ -248,14 +284,19 @@ class FakeGitHub:
         return _error(404, "Not Found")
 
     # -- POST /app/installations/{id}/access_tokens ---------------------------------------------
-    def _access_token(self, installation_id: int, headers: Mapping[str, str],
-                      body: bytes) -> Reply:
+    def _access_token(self, installation_id: int, headers: Mapping[str, str], body: bytes) -> Reply:
         claims, problem = self._verify_jwt(headers.get("authorization", ""))
         requested = _json_object(body).get("permissions") if body else None
         reply = problem or self._issue(installation_id, requested)
         with self._lock:
-            self.token_requests.append({"installation_id": installation_id, "status": reply[0],
-                                        "claims": claims, "permissions": requested})
+            self.token_requests.append(
+                {
+                    "installation_id": installation_id,
+                    "status": reply[0],
+                    "claims": claims,
+                    "permissions": requested,
+                }
+            )
         return reply
 
     def _verify_jwt(self, authorization: str) -> tuple[dict[str, Any] | None, Reply | None]:
@@ -264,9 +305,15 @@ class FakeGitHub:
             if scheme.lower() != "bearer":
                 raise jwt.InvalidTokenError("not a bearer JWT")
             claims: dict[str, Any] = jwt.decode(
-                credential, self.public_key, algorithms=["RS256"],
-                options={"verify_exp": False, "verify_iat": False,
-                         "require": ["iat", "exp", "iss"]})
+                credential,
+                self.public_key,
+                algorithms=["RS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "require": ["iat", "exp", "iss"],
+                },
+            )
         except jwt.InvalidTokenError:
             return None, _error(401, JWT_UNDECODABLE)
         now = self.clock.now().timestamp()
@@ -291,13 +338,17 @@ class FakeGitHub:
         with self._lock:
             self._tokens[token] = (installation_id, expires_at)
             self.issued_tokens.append(token)
-        return 201, {"token": token, "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "permissions": dict(requested or granted),
-                     "repository_selection": "all"}
+        return 201, {
+            "token": token,
+            "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "permissions": dict(requested or granted),
+            "repository_selection": "all",
+        }
 
     # -- POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule ------------
-    def _review(self, repository: str, run_id: int, headers: Mapping[str, str],
-                body: bytes) -> Reply:
+    def _review(
+        self, repository: str, run_id: int, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         with self._lock:
             issued = self._tokens.get(token) if scheme.lower() in ("bearer", "token") else None
@@ -312,8 +363,13 @@ class FakeGitHub:
             return _error(400, "Problems parsing JSON")
         invalid = _invalid_review_field(review, environment=run[0])
         if invalid is not None:
-            return _error(422, "Validation Failed", errors=[
-                {"resource": "DeploymentProtectionRule", "field": invalid, "code": "invalid"}])
+            return _error(
+                422,
+                "Validation Failed",
+                errors=[
+                    {"resource": "DeploymentProtectionRule", "field": invalid, "code": "invalid"}
+                ],
+            )
         with self._lock:
             self.reviews.append({"run_id": run_id, "repository": repository, "body": review})
         return 204, None
@@ -331,7 +387,8 @@ def _invalid_review_field(review: object, environment: str) -> str | None:
     if "state" in review and review["state"] not in ("approved", "rejected"):
         return "state"
     if not isinstance(review.get("comment", ""), str) or (
-            "state" not in review and "comment" not in review):
+        "state" not in review and "comment" not in review
+    ):
         return "comment"
     return None
 
@@ -339,8 +396,10 @@ def _invalid_review_field(review: object, environment: str) -> str | None:
 def _within(requested: object, granted: Mapping[str, str]) -> bool:
     if not isinstance(requested, dict):
         return False
-    return all(_LEVELS.get(str(level), 99) <= _LEVELS.get(granted.get(name, ""), 0)
-               for name, level in requested.items())
+    return all(
+        _LEVELS.get(str(level), 99) <= _LEVELS.get(granted.get(name, ""), 0)
+        for name, level in requested.items()
+    )
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

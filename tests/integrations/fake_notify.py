@@ -34,8 +34,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-SLACK_ERRORS = {400: "invalid_payload", 403: "action_prohibited", 404: "channel_not_found",
-                410: "channel_is_archived", 500: "rollup_error"}
+SLACK_ERRORS = {
+    400: "invalid_payload",
+    403: "action_prohibited",
+    404: "channel_not_found",
+    410: "channel_is_archived",
+    500: "rollup_error",
+}
 
 
 def free_port() -> int:
@@ -57,31 +62,46 @@ class _Handler:
     def __init__(self, relay: FakeRelay) -> None:
         self.relay = relay
 
-    async def handle_RCPT(self, server: SMTPProtocol, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTPProtocol,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if address in self.relay.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTPProtocol, session: Session,
-                          envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTPProtocol, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.login.decode() if session.authenticated else None
         with self.relay.lock:
-            self.relay.received.append(Received(
-                str(envelope.mail_from), tuple(envelope.rcpt_tos), message,
-                session.ssl is not None, login))
+            self.relay.received.append(
+                Received(
+                    str(envelope.mail_from),
+                    tuple(envelope.rcpt_tos),
+                    message,
+                    session.ssl is not None,
+                    login,
+                )
+            )
         return "250 2.0.0 Ok: queued"
 
 
 class FakeRelay:
     """`with FakeRelay() as relay:`; `relay.port`, `relay.received`, `stop()`/`start()`."""
 
-    def __init__(self, port: int | None = None, credentials: tuple[str, str] | None = None,
-                 starttls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        credentials: tuple[str, str] | None = None,
+        starttls: ssl.SSLContext | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.received: list[Received] = []
         self.refuse: set[str] = set()
@@ -90,10 +110,19 @@ class FakeRelay:
         self._starttls = starttls
         self._controller: Controller | None = None
 
-    def _authenticate(self, server: SMTPProtocol, session: Session, envelope: Envelope,
-                      mechanism: str, auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword) and self._credentials is not None
-              and (auth_data.login.decode(), auth_data.password.decode()) == self._credentials)
+    def _authenticate(
+        self,
+        server: SMTPProtocol,
+        session: Session,
+        envelope: Envelope,
+        mechanism: str,
+        auth_data: Any,
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self._credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self._credentials
+        )
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     def start(self) -> FakeRelay:
@@ -102,8 +131,9 @@ class FakeRelay:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=bool(self._starttls))
         if self._starttls:
             kwargs.update(tls_context=self._starttls, require_starttls=True)
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                      ready_timeout=5.0, **kwargs)
+        self._controller = Controller(
+            _Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=5.0, **kwargs
+        )
         self._controller.start()
         return self
 
@@ -136,18 +166,29 @@ def self_signed(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-relay.test")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "relay.pem", directory / "relay.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert_path, key_path)
     client = ssl.create_default_context(cafile=str(cert_path))
@@ -173,8 +214,9 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _slack_handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
         host, port = self._server.server_address[:2]
         self.webhook_url = f"http://{host!s}:{port}{self.path}"
 
@@ -189,8 +231,7 @@ class FakeSlack:
         with self._lock:
             return [str(p.body.get("text")) for p in self.posts]
 
-    def answer(self, path: str, content_type: str, raw: bytes) -> tuple[int, bytes,
-                                                                       dict[str, str]]:
+    def answer(self, path: str, content_type: str, raw: bytes) -> tuple[int, bytes, dict[str, str]]:
         with self._lock:
             self.requests += 1
             failure = self._failures.pop(0) if self._failures else None
@@ -228,7 +269,8 @@ def _slack_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             status, body, headers = fake.answer(
-                self.path, self.headers.get("Content-Type", ""), raw)
+                self.path, self.headers.get("Content-Type", ""), raw
+            )
             self.send_response(status)
             self.send_header("Content-Type", "text/html")  # what Slack sends for "ok"
             for name, value in headers.items():

@@ -50,37 +50,49 @@ def test_yaml_and_json_forms_of_a_sample_give_equal_resources(stem: str) -> None
 def test_web_tier_by_value() -> None:
     resources = _by_id(parse_template((TEMPLATES / "web-tier.yaml").read_bytes(), "web.yaml"))
     assert {k: r.resource_type for k, r in resources.items()} == {
-        "WebSecurityGroup": "AWS::EC2::SecurityGroup", "WebServer": "AWS::EC2::Instance",
-        "WebServerAddress": "AWS::EC2::EIP"}
+        "WebSecurityGroup": "AWS::EC2::SecurityGroup",
+        "WebServer": "AWS::EC2::Instance",
+        "WebServerAddress": "AWS::EC2::EIP",
+    }
     server = resources["WebServer"].properties
     assert server["InstanceType"] == {"Ref": "InstanceType"}
     assert server["Monitoring"] == {"Fn::If": ["IsProduction", True, False]}
     assert server["SecurityGroupIds"] == [{"Fn::GetAtt": ["WebSecurityGroup", "GroupId"]}]
     assert server["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == {
-        "Fn::FindInMap": ["Sizing", {"Ref": "Environment"}, "VolumeSize"]}
+        "Fn::FindInMap": ["Sizing", {"Ref": "Environment"}, "VolumeSize"]
+    }
     group = resources["WebSecurityGroup"]
     assert group.physical_name is None  # no GroupName in the template
     assert group.properties["SecurityGroupIngress"][1] == {
-        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": {"Ref": "AdminCidr"}}
+        "IpProtocol": "tcp",
+        "FromPort": 22,
+        "ToPort": 22,
+        "CidrIp": {"Ref": "AdminCidr"},
+    }
     assert group.properties["Tags"][0] == {
-        "Key": "Name", "Value": {"Fn::Join": ["-", ["web", {"Ref": "Environment"}]]}}
+        "Key": "Name",
+        "Value": {"Fn::Join": ["-", ["web", {"Ref": "Environment"}]]},
+    }
 
 
 def test_config_recorder_by_value() -> None:
-    resources = _by_id(parse_template((TEMPLATES / "config-recorder.yaml").read_bytes(),
-                                      "c.yaml"))
+    resources = _by_id(parse_template((TEMPLATES / "config-recorder.yaml").read_bytes(), "c.yaml"))
     assert len(resources) == 8
     bucket = resources["ConfigBucket"]
     assert bucket.resource_type == "AWS::S3::Bucket"
     assert bucket.physical_name is None  # a !Sub name is not a literal
     assert bucket.properties["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert resources["Recorder"].physical_name == "default"
     assert resources["ConfigTopic"].physical_name == "config-changes"
     assert resources["VersioningRule"].physical_name == "s3-bucket-versioning-enabled"
     assert resources["KeyRotationRule"].properties["InputParameters"] == {
-        "maxAccessKeyAge": {"Ref": "MaxKeyAge"}}
+        "maxAccessKeyAge": {"Ref": "MaxKeyAge"}
+    }
 
 
 SHORT_TAGS = [
@@ -89,7 +101,7 @@ SHORT_TAGS = [
     ("!GetAtt A.B.C", {"Fn::GetAtt": ["A", "B.C"]}),
     ("!GetAtt [A, B]", {"Fn::GetAtt": ["A", "B"]}),
     ('!Sub "arn:${AWS::Partition}:s3:::${B}"', {"Fn::Sub": "arn:${AWS::Partition}:s3:::${B}"}),
-    ("!Sub [\"${a}\", {a: !Ref X}]", {"Fn::Sub": ["${a}", {"a": {"Ref": "X"}}]}),
+    ('!Sub ["${a}", {a: !Ref X}]', {"Fn::Sub": ["${a}", {"a": {"Ref": "X"}}]}),
     ("!If [C, 1, !Ref AWS::NoValue]", {"Fn::If": ["C", 1, {"Ref": "AWS::NoValue"}]}),
     ("!Join ['', [a, !Ref X]]", {"Fn::Join": ["", ["a", {"Ref": "X"}]]}),
     ("!Select [0, !GetAZs '']", {"Fn::Select": [0, {"Fn::GetAZs": ""}]}),
@@ -100,12 +112,15 @@ SHORT_TAGS = [
     ("!ImportValue Shared", {"Fn::ImportValue": "Shared"}),
     ("!GetAZs us-east-1", {"Fn::GetAZs": "us-east-1"}),
     ("!Equals [a, b]", {"Fn::Equals": ["a", "b"]}),
-    ("!And [!Condition A, !Condition B]",
-     {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}),
-    ("!Or [!Condition A, !Not [!Condition B]]",
-     {"Fn::Or": [{"Condition": "A"}, {"Fn::Not": [{"Condition": "B"}]}]}),
-    ("!Transform {Name: AWS::Include, Parameters: {Location: s3://b/k}}",
-     {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}}),
+    ("!And [!Condition A, !Condition B]", {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}),
+    (
+        "!Or [!Condition A, !Not [!Condition B]]",
+        {"Fn::Or": [{"Condition": "A"}, {"Fn::Not": [{"Condition": "B"}]}]},
+    ),
+    (
+        "!Transform {Name: AWS::Include, Parameters: {Location: s3://b/k}}",
+        {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}},
+    ),
 ]
 
 
@@ -132,9 +147,18 @@ Resources:
   Bare: {Type: AWS::SNS::Topic}
 """
     names = {r.logical_id: r.physical_name for r in parse_template(text, "t.yaml")}
-    assert names == {"Literal": "audit-logs", "Computed": None, "Queue": "jobs", "Db": "main",
-                     "Fn": "f", "Table": "t", "Role": "r", "Topic": "n", "Group": "g",
-                     "Bare": None}
+    assert names == {
+        "Literal": "audit-logs",
+        "Computed": None,
+        "Queue": "jobs",
+        "Db": "main",
+        "Fn": "f",
+        "Table": "t",
+        "Role": "r",
+        "Topic": "n",
+        "Group": "g",
+        "Bare": None,
+    }
 
 
 BILLION_LAUGHS = b"""
@@ -149,12 +173,13 @@ HOSTILE = [
     (BILLION_LAUGHS, "aliases are not allowed"),
     (b"Resources:\n  R: !!python/object/apply:os.system ['true']\n", "not valid YAML"),
     (b"Resources:\n  R:\n    Type: !!python/name:os.system\n", "not valid YAML"),
-    (b"Resources:\n  R: {Type: AWS::S3::Bucket, Properties: {P: !Unknown x}}\n",
-     "not valid YAML"),
-    (b"Resources:\n  R: {Type: AWS::S3::Bucket, Properties: {P: !!binary aGk=}}\n",
-     "bytes is not a template value"),
+    (b"Resources:\n  R: {Type: AWS::S3::Bucket, Properties: {P: !Unknown x}}\n", "not valid YAML"),
+    (
+        b"Resources:\n  R: {Type: AWS::S3::Bucket, Properties: {P: !!binary aGk=}}\n",
+        "bytes is not a template value",
+    ),
     (b"[" * 100_000, "nested too deeply"),
-    (b"{\"a\": " * 100_000, "nested too deeply|not valid JSON"),
+    (b'{"a": ' * 100_000, "nested too deeply|not valid JSON"),
 ]
 
 
@@ -190,46 +215,82 @@ def test_non_templates_are_refused_with_the_source_and_reason(data: bytes, reaso
 
 def test_documented_drift_results_parse_by_value() -> None:
     [drift] = parse_drift_results(
-        documented("detect-drift-stack__03__describe-stack-resource-drifts.json"))
+        documented("detect-drift-stack__03__describe-stack-resource-drifts.json")
+    )
     assert drift.stack_id.endswith(f"stack/{STACK}/489e5570-df85-11e7-a7d9-50example")
     assert drift.logical_id == "Queue"
     assert drift.physical_id == (
         "https://sqs.us-east-1.amazonaws.com/099908667365/"
-        "my-stack-with-resource-drift-Queue-494PBHCO76H4")
+        "my-stack-with-resource-drift-Queue-494PBHCO76H4"
+    )
     assert drift.resource_type == "AWS::SQS::Queue"
     assert drift.status is DriftStatusCfn.MODIFIED
     assert drift.timestamp == datetime(2018, 3, 26, 17, 23, 34, 489000, tzinfo=UTC)
     assert drift.differences == (
         PropertyDifference("/DelaySeconds", 20, 120, DifferenceKind.NOT_EQUAL),
-        PropertyDifference("/RedrivePolicy/maxReceiveCount", 10, 12, DifferenceKind.NOT_EQUAL))
+        PropertyDifference("/RedrivePolicy/maxReceiveCount", 10, 12, DifferenceKind.NOT_EQUAL),
+    )
     assert drift.expected is not None and drift.actual is not None
     assert drift.expected["DelaySeconds"] == 20
     assert drift.actual["RedrivePolicy"] == {
         "deadLetterTargetArn": "arn:aws:sqs:us-east-1:099908667365:"
-                               "my-stack-with-resource-drift-DLQ-1BCY7HHD5QIM3",
-        "maxReceiveCount": 12}
+        "my-stack-with-resource-drift-DLQ-1BCY7HHD5QIM3",
+        "maxReceiveCount": 12,
+    }
 
 
 def test_deleted_resource_drift_has_no_actual_properties_and_text_values_stay_text() -> None:
-    raw = {"StackId": "s", "LogicalResourceId": "B", "ResourceType": "AWS::S3::Bucket",
-           "StackResourceDriftStatus": "DELETED", "Timestamp": datetime(2026, 1, 1, tzinfo=UTC),
-           "ExpectedProperties": '{"BucketName": "b"}',
-           "PropertyDifferences": [{"PropertyPath": "/VersioningConfiguration/Status",
-                                    "ExpectedValue": "Enabled", "ActualValue": "Suspended",
-                                    "DifferenceType": "NOT_EQUAL"}]}
+    raw = {
+        "StackId": "s",
+        "LogicalResourceId": "B",
+        "ResourceType": "AWS::S3::Bucket",
+        "StackResourceDriftStatus": "DELETED",
+        "Timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+        "ExpectedProperties": '{"BucketName": "b"}',
+        "PropertyDifferences": [
+            {
+                "PropertyPath": "/VersioningConfiguration/Status",
+                "ExpectedValue": "Enabled",
+                "ActualValue": "Suspended",
+                "DifferenceType": "NOT_EQUAL",
+            }
+        ],
+    }
     [drift] = parse_drift_results({"StackResourceDrifts": [raw]})
     assert drift.status is DriftStatusCfn.DELETED
     assert drift.actual is None and drift.physical_id is None
     assert drift.differences[0].expected == "Enabled"
 
 
-@pytest.mark.parametrize("response", [
-    {}, {"StackResourceDrifts": [{"StackId": "s"}]},
-    {"StackResourceDrifts": [{"StackId": "s", "LogicalResourceId": "B", "ResourceType": "T",
-                              "StackResourceDriftStatus": "WEIRD", "Timestamp": "2026-01-01"}]},
-    {"StackResourceDrifts": [{"StackId": "s", "LogicalResourceId": "B", "ResourceType": "T",
-                              "StackResourceDriftStatus": "IN_SYNC", "Timestamp": "x"}]},
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        {},
+        {"StackResourceDrifts": [{"StackId": "s"}]},
+        {
+            "StackResourceDrifts": [
+                {
+                    "StackId": "s",
+                    "LogicalResourceId": "B",
+                    "ResourceType": "T",
+                    "StackResourceDriftStatus": "WEIRD",
+                    "Timestamp": "2026-01-01",
+                }
+            ]
+        },
+        {
+            "StackResourceDrifts": [
+                {
+                    "StackId": "s",
+                    "LogicalResourceId": "B",
+                    "ResourceType": "T",
+                    "StackResourceDriftStatus": "IN_SYNC",
+                    "Timestamp": "x",
+                }
+            ]
+        },
+    ],
+)
 def test_malformed_drift_responses_are_refused(response: dict[str, object]) -> None:
     with pytest.raises(BadInput):
         parse_drift_results(response)
@@ -238,34 +299,53 @@ def test_malformed_drift_responses_are_refused(response: dict[str, object]) -> N
 @pytest.fixture
 def fake_cfn() -> Iterator[FakeCloudFormation]:
     sample = documented("detect-drift-stack__03__describe-stack-resource-drifts.json")
-    in_sync = {**sample["StackResourceDrifts"][0], "LogicalResourceId": "DLQ",
-               "StackResourceDriftStatus": "IN_SYNC", "PropertyDifferences": []}
-    with FakeCloudFormation([*sample["StackResourceDrifts"], in_sync], in_progress_polls=2,
-                            page_size=1) as fake:
+    in_sync = {
+        **sample["StackResourceDrifts"][0],
+        "LogicalResourceId": "DLQ",
+        "StackResourceDriftStatus": "IN_SYNC",
+        "PropertyDifferences": [],
+    }
+    with FakeCloudFormation(
+        [*sample["StackResourceDrifts"], in_sync], in_progress_polls=2, page_size=1
+    ) as fake:
         yield fake
     assert not fake.errors
 
 
 def _client(url: str) -> object:
-    return boto3.client("cloudformation", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing",
-                        config=Config(retries={"max_attempts": 1}))
+    return boto3.client(
+        "cloudformation",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def test_drift_reader_polls_then_pages_through_a_real_boto3_client(
-        fake_cfn: FakeCloudFormation) -> None:
+    fake_cfn: FakeCloudFormation,
+) -> None:
     waits: list[float] = []
     drifts = CloudFormationDriftReader(_client(fake_cfn.url), interval=2.5).detect(
-        STACK, waits.append)
+        STACK, waits.append
+    )
     assert waits == [2.5, 2.5]  # two DETECTION_IN_PROGRESS answers, no real sleeping
     assert [(d.logical_id, d.status) for d in drifts] == [
-        ("Queue", DriftStatusCfn.MODIFIED), ("DLQ", DriftStatusCfn.IN_SYNC)]
+        ("Queue", DriftStatusCfn.MODIFIED),
+        ("DLQ", DriftStatusCfn.IN_SYNC),
+    ]
     assert drifts[0].differences[0] == PropertyDifference(
-        "/DelaySeconds", 20, 120, DifferenceKind.NOT_EQUAL)
+        "/DelaySeconds", 20, 120, DifferenceKind.NOT_EQUAL
+    )
     assert drifts[0].timestamp == datetime(2018, 3, 26, 17, 23, 34, 489000, tzinfo=UTC)
     actions = [r["Action"] for r in fake_cfn.requests]
-    assert actions == ["DetectStackDrift", *["DescribeStackDriftDetectionStatus"] * 3,
-                       "DescribeStackResourceDrifts", "DescribeStackResourceDrifts"]
+    assert actions == [
+        "DetectStackDrift",
+        *["DescribeStackDriftDetectionStatus"] * 3,
+        "DescribeStackResourceDrifts",
+        "DescribeStackResourceDrifts",
+    ]
     assert fake_cfn.requests[-1]["NextToken"] == "1"
 
 

@@ -27,9 +27,13 @@ AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 def make_message(**overrides: object) -> OutgoingMessage:
     fields: dict[str, object] = {
-        "outbox_id": 7, "event_key": "finding.reported:FND-3", "recipient": "ivy@example.com",
-        "subject": "FND-3: unapproved production change", "body": "Review it by Friday.\n",
-        "created_at": AT}
+        "outbox_id": 7,
+        "event_key": "finding.reported:FND-3",
+        "recipient": "ivy@example.com",
+        "subject": "FND-3: unapproved production change",
+        "body": "Review it by Friday.\n",
+        "created_at": AT,
+    }
     fields.update(overrides)
     return OutgoingMessage(**fields)  # type: ignore[arg-type]
 
@@ -57,8 +61,12 @@ def client() -> Iterator[httpx.Client]:
 
 
 def smtp(relay: FakeRelay, **overrides: object) -> SmtpNotifier:
-    fields: dict[str, object] = {"host": "127.0.0.1", "port": relay.port, "sender": SENDER,
-                                 "timeout": 5.0}
+    fields: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": relay.port,
+        "sender": SENDER,
+        "timeout": 5.0,
+    }
     fields.update(overrides)
     return SmtpNotifier(SmtpRelay(**fields))  # type: ignore[arg-type]
 
@@ -88,8 +96,9 @@ def test_message_id_is_stable_and_distinct_per_row_and_event() -> None:
     assert base == message_id(make_message(), SENDER)
     assert base != message_id(make_message(outbox_id=8), SENDER)
     # Two keys that slug alike still differ, thanks to the hash.
-    assert (message_id(make_message(event_key="a:b"), SENDER)
-            != message_id(make_message(event_key="a.b"), SENDER))
+    assert message_id(make_message(event_key="a:b"), SENDER) != message_id(
+        make_message(event_key="a.b"), SENDER
+    )
     assert message_id(make_message(), "no-domain").endswith("@changegate.invalid>")
 
 
@@ -132,8 +141,12 @@ def test_login_on_a_local_relay(tmp_path: Path) -> None:
 def test_starttls_before_login(tmp_path: Path) -> None:
     server_tls, client_tls = self_signed(tmp_path)
     with FakeRelay(credentials=("changegate", "s3cret"), starttls=server_tls) as relay:
-        notifier = SmtpNotifier(SmtpRelay("127.0.0.1", relay.port, SENDER, "changegate",
-                                          "s3cret", starttls=True, timeout=5.0), tls=client_tls)
+        notifier = SmtpNotifier(
+            SmtpRelay(
+                "127.0.0.1", relay.port, SENDER, "changegate", "s3cret", starttls=True, timeout=5.0
+            ),
+            tls=client_tls,
+        )
         notifier.send(make_message())
         assert relay.received[0].tls
         assert relay.received[0].login == "changegate"
@@ -154,21 +167,26 @@ def test_starttls_with_an_untrusted_certificate_fails(tmp_path: Path) -> None:
 
 
 def test_slack_post_carries_subject_and_body_as_escaped_mrkdwn(
-        slack: FakeSlack, client: httpx.Client) -> None:
+    slack: FakeSlack, client: httpx.Client
+) -> None:
     message = make_message(subject="FND-3 <!channel> R&D", body="see <https://x> & reply")
     SlackNotifier(slack.webhook_url, client).send(message)
     assert len(slack.posts) == 1
     post = slack.posts[0]
     assert post.content_type == "application/json"
-    assert post.body == {"text": "*FND-3 &lt;!channel&gt; R&amp;D*\n"
-                                 "see &lt;https://x&gt; &amp; reply"}
+    assert post.body == {
+        "text": "*FND-3 &lt;!channel&gt; R&amp;D*\nsee &lt;https://x&gt; &amp; reply"
+    }
     assert post.body["text"] == slack_text(message)
 
 
-@pytest.mark.parametrize(("status", "body"), [(500, "rollup_error"), (400, "invalid_payload"),
-                                              (410, "channel_is_archived")])
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(500, "rollup_error"), (400, "invalid_payload"), (410, "channel_is_archived")],
+)
 def test_slack_error_status_is_an_integration_error_naming_the_host_only(
-        slack: FakeSlack, client: httpx.Client, status: int, body: str) -> None:
+    slack: FakeSlack, client: httpx.Client, status: int, body: str
+) -> None:
     slack.fail_next(1, status)
     with pytest.raises(IntegrationError) as caught:
         SlackNotifier(slack.webhook_url, client).send(make_message())

@@ -31,22 +31,32 @@ def _user_id(ctx: Context, email: str) -> int:
 
 
 def submitted_change(app: App, **fields: Any) -> str:
-    key = app.run(lambda ctx: changes.create(ctx, make_fields(**fields)).key,
-                  actor="alice@example.com", at=T0)
+    key = app.run(
+        lambda ctx: changes.create(ctx, make_fields(**fields)).key, actor="alice@example.com", at=T0
+    )
     app.run(lambda ctx: changes.submit(ctx, key), actor="alice@example.com", at=T0)
     return key
 
 
 def deploy_unapproved(app: App, key: str, at: Any) -> int:
     """A production deployment the gate never saw (e.g. run by hand outside the pipeline)."""
+
     def insert(ctx: Context) -> int:
         change = changes.get(ctx, key)
-        row = Deployment(change_id=change.id, environment="production", kind="deploy",
-                         commit=SHA, status="succeeded", run_url="https://ci/1",
-                         deployer_id=_user_id(ctx, "ci@example.com"), started_at=at)
+        row = Deployment(
+            change_id=change.id,
+            environment="production",
+            kind="deploy",
+            commit=SHA,
+            status="succeeded",
+            run_url="https://ci/1",
+            deployer_id=_user_id(ctx, "ci@example.com"),
+            started_at=at,
+        )
         ctx.session.add(row)
         ctx.session.flush()
         return row.id
+
     return app.run(insert, at=at)
 
 
@@ -85,8 +95,9 @@ def test_rerun_creates_no_duplicates_and_same_digest(people: App) -> None:
     with people.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Finding)) == len(first.findings)
         assert s.scalar(select(func.count()).select_from(AuditRun)) == 2
-        actions = s.scalars(select(LedgerRecord.action).where(
-            LedgerRecord.action == "audit.run")).all()
+        actions = s.scalars(
+            select(LedgerRecord.action).where(LedgerRecord.action == "audit.run")
+        ).all()
     assert len(actions) == 2
 
 
@@ -95,11 +106,18 @@ def test_self_approval_found_from_stored_approvals(people: App) -> None:
 
     def approve_own(ctx: Context) -> int:
         change = changes.get(ctx, key)
-        row = Approval(change_id=change.id, version=1, role="cab", decision="approved",
-                       approver_id=_user_id(ctx, "alice@example.com"), decided_at=ctx.now)
+        row = Approval(
+            change_id=change.id,
+            version=1,
+            role="cab",
+            decision="approved",
+            approver_id=_user_id(ctx, "alice@example.com"),
+            decided_at=ctx.now,
+        )
         ctx.session.add(row)
         ctx.session.flush()
         return row.id
+
     approval_id = people.run(approve_own, at=T0 + timedelta(hours=1))
     found = by_rule(audit(people))["CM-2.self-approval"]
     assert found.subject == f"approval:{approval_id}"
@@ -119,25 +137,49 @@ def test_emergency_overdue_raises_cm3_once_deadline_passed(people: App) -> None:
 def add_drift(app: App, detected: Any) -> int:
     def insert(ctx: Context) -> int:
         sam = _user_id(ctx, "sam@example.com")
-        base = Baseline(name="web", version=1, status="approved", source="cloudformation",
-                        source_ref="t.yaml", source_sha256="0" * 64, author_id=sam,
-                        created_at=detected)
+        base = Baseline(
+            name="web",
+            version=1,
+            status="approved",
+            source="cloudformation",
+            source_ref="t.yaml",
+            source_sha256="0" * 64,
+            author_id=sam,
+            created_at=detected,
+        )
         ctx.session.add(base)
         ctx.session.flush()
-        res = BaselineResource(baseline_id=base.id, resource_type="AWS::S3::Bucket",
-                               resource_id="logs-bucket", properties={"A": 1})
-        obs = Observation(resource_type="AWS::S3::Bucket", resource_id="logs-bucket",
-                          captured_at=detected, status="OK", configuration={"A": 2},
-                          source="test", ingested_at=detected)
+        res = BaselineResource(
+            baseline_id=base.id,
+            resource_type="AWS::S3::Bucket",
+            resource_id="logs-bucket",
+            properties={"A": 1},
+        )
+        obs = Observation(
+            resource_type="AWS::S3::Bucket",
+            resource_id="logs-bucket",
+            captured_at=detected,
+            status="OK",
+            configuration={"A": 2},
+            source="test",
+            ingested_at=detected,
+        )
         ctx.session.add_all([res, obs])
         ctx.session.flush()
-        drift = Drift(baseline_resource_id=res.id, resource_type=res.resource_type,
-                      resource_id=res.resource_id, status="open", observation_id=obs.id,
-                      differences=[], detected_at=detected,
-                      due_at=detected + timedelta(hours=48))
+        drift = Drift(
+            baseline_resource_id=res.id,
+            resource_type=res.resource_type,
+            resource_id=res.resource_id,
+            status="open",
+            observation_id=obs.id,
+            differences=[],
+            detected_at=detected,
+            due_at=detected + timedelta(hours=48),
+        )
         ctx.session.add(drift)
         ctx.session.flush()
         return drift.id
+
     return app.run(insert, at=detected)
 
 
@@ -149,13 +191,32 @@ def test_unauthorised_drift_past_48_hours_raises_cfg2_and_cfg4(people: App) -> N
 
 
 def grant_waiver(app: App, controls: list[str], scope: str, value: str) -> str:
-    key = app.run(lambda ctx: waivers.request(
-        ctx, "hotfix path", "vendor outage", "manual review by ISO", controls, scope, value, 30
-    ).key, actor="rob@example.com", at=T0)
-    app.run(lambda ctx: waivers.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
-            actor="bob@example.com", at=T0)
-    app.run(lambda ctx: waivers.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
-            actor=ISO, at=T0)
+    key = app.run(
+        lambda ctx: (
+            waivers.request(
+                ctx,
+                "hotfix path",
+                "vendor outage",
+                "manual review by ISO",
+                controls,
+                scope,
+                value,
+                30,
+            ).key
+        ),
+        actor="rob@example.com",
+        at=T0,
+    )
+    app.run(
+        lambda ctx: waivers.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
+        actor="bob@example.com",
+        at=T0,
+    )
+    app.run(
+        lambda ctx: waivers.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
+        actor=ISO,
+        at=T0,
+    )
     return key
 
 
@@ -178,11 +239,14 @@ def test_new_finding_is_reported_to_iso_and_hr_in_the_same_transaction(people: A
     outcome = audit(people, at=T0 + timedelta(hours=1))
     finding = outcome.findings[0]
     with people.sessions() as s:
-        rows = s.scalars(select(Notification).where(
-            Notification.event_key == f"finding.reported:{finding.key}")).all()
+        rows = s.scalars(
+            select(Notification).where(Notification.event_key == f"finding.reported:{finding.key}")
+        ).all()
     assert sorted((n.recipient, n.recipient_role, n.channel) for n in rows) == [
-        ("hana@example.com", "hr", "inbox"), ("ivy@example.com", "iso", "inbox"),
-        ("max@example.com", "iso", "inbox")]
+        ("hana@example.com", "hr", "inbox"),
+        ("ivy@example.com", "iso", "inbox"),
+        ("max@example.com", "iso", "inbox"),
+    ]
 
 
 def test_undelivered_report_raises_vio1_after_report_hours(people: App) -> None:
@@ -206,9 +270,13 @@ def test_confirm_sets_remediation_due_three_business_days_later(people: App) -> 
     # Monday 2 Nov 11:00 -> end of Thursday 5 Nov.
     assert found.remediation_due_at is not None
     assert found.remediation_due_at.isoformat() == "2026-11-06T00:00:00+00:00"
-    closed = people.run(lambda ctx: findings.remediate(
-        ctx, found.key, RemediationKind.FIX, "bucket policy restored"), actor="sam@example.com",
-        at=T0 + timedelta(days=1))
+    closed = people.run(
+        lambda ctx: findings.remediate(
+            ctx, found.key, RemediationKind.FIX, "bucket policy restored"
+        ),
+        actor="sam@example.com",
+        at=T0 + timedelta(days=1),
+    )
     assert closed.status == "closed"
 
 
@@ -227,21 +295,37 @@ def test_only_the_iso_decides_and_dismissal_needs_a_reason(people: App) -> None:
 def test_discipline_is_hr_only_and_hidden_from_auditors(people: App) -> None:
     found = confirmed(people)
     with pytest.raises(Forbidden):
-        people.run(lambda ctx: findings.discipline(
-            ctx, found.key, "alice@example.com", DisciplinaryKind.WARNING, "x"), actor=ISO)
-    people.run(lambda ctx: findings.discipline(
-        ctx, found.key, "alice@example.com", DisciplinaryKind.WARNING, "second drift"),
-        actor=HR)
+        people.run(
+            lambda ctx: findings.discipline(
+                ctx, found.key, "alice@example.com", DisciplinaryKind.WARNING, "x"
+            ),
+            actor=ISO,
+        )
+    people.run(
+        lambda ctx: findings.discipline(
+            ctx, found.key, "alice@example.com", DisciplinaryKind.WARNING, "second drift"
+        ),
+        actor=HR,
+    )
 
     def seen_by(email: str) -> Any:
-        return people.read(lambda ctx: findings.as_reader(ctx, email, lambda c: findings.view(
-            c, findings.get(c, found.key), findings.reader_roles(c), detail=True)))
+        return people.read(
+            lambda ctx: findings.as_reader(
+                ctx,
+                email,
+                lambda c: findings.view(
+                    c, findings.get(c, found.key), findings.reader_roles(c), detail=True
+                ),
+            )
+        )
+
     assert seen_by(AUD)["disciplinary_actions"] == 1
     assert seen_by(ISO)["disciplinary_actions"][0]["action"] == "warning"
     assert seen_by(HR)["disciplinary_actions"][0]["notes"] == "second drift"
     with people.sessions() as s:
-        payload = s.scalars(select(LedgerRecord.payload).where(
-            LedgerRecord.action == "finding.disciplinary_action")).one()
+        payload = s.scalars(
+            select(LedgerRecord.payload).where(LedgerRecord.action == "finding.disciplinary_action")
+        ).one()
     assert "alice" not in payload and "second drift" not in payload
 
 
@@ -249,8 +333,12 @@ def test_discipline_needs_a_confirmed_finding(people: App) -> None:
     add_drift(people, T0)
     key = audit(people, at=T0 + timedelta(hours=1)).findings[0].key
     with pytest.raises(Refused):
-        people.run(lambda ctx: findings.discipline(
-            ctx, key, "alice@example.com", DisciplinaryKind.WARNING, ""), actor=HR)
+        people.run(
+            lambda ctx: findings.discipline(
+                ctx, key, "alice@example.com", DisciplinaryKind.WARNING, ""
+            ),
+            actor=HR,
+        )
 
 
 def test_two_audits_at_once_store_each_finding_once(people: App) -> None:
@@ -265,6 +353,7 @@ def test_two_audits_at_once_store_each_finding_once(people: App) -> None:
             audit(people, at=T0 + timedelta(hours=60))
         except BaseException as exc:
             errors.append(exc)
+
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
@@ -287,21 +376,48 @@ def add_drift_again(app: App, hour: int) -> None:
 
     def insert(ctx: Context) -> None:
         sam = _user_id(ctx, "sam@example.com")
-        base = Baseline(name=f"b{hour}", version=1, status="approved", source="cloudformation",
-                        source_ref="t.yaml", source_sha256="0" * 64, author_id=sam, created_at=at)
+        base = Baseline(
+            name=f"b{hour}",
+            version=1,
+            status="approved",
+            source="cloudformation",
+            source_ref="t.yaml",
+            source_sha256="0" * 64,
+            author_id=sam,
+            created_at=at,
+        )
         ctx.session.add(base)
         ctx.session.flush()
-        res = BaselineResource(baseline_id=base.id, resource_type="AWS::S3::Bucket",
-                               resource_id=f"bucket-{hour}", properties={"A": 1})
-        obs = Observation(resource_type="AWS::S3::Bucket", resource_id=f"bucket-{hour}",
-                          captured_at=at, status="OK", configuration={"A": 2}, source="t",
-                          ingested_at=at)
+        res = BaselineResource(
+            baseline_id=base.id,
+            resource_type="AWS::S3::Bucket",
+            resource_id=f"bucket-{hour}",
+            properties={"A": 1},
+        )
+        obs = Observation(
+            resource_type="AWS::S3::Bucket",
+            resource_id=f"bucket-{hour}",
+            captured_at=at,
+            status="OK",
+            configuration={"A": 2},
+            source="t",
+            ingested_at=at,
+        )
         ctx.session.add_all([res, obs])
         ctx.session.flush()
-        ctx.session.add(Drift(baseline_resource_id=res.id, resource_type=res.resource_type,
-                              resource_id=res.resource_id, status="open",
-                              observation_id=obs.id, differences=[], detected_at=at,
-                              due_at=at + timedelta(hours=48)))
+        ctx.session.add(
+            Drift(
+                baseline_resource_id=res.id,
+                resource_type=res.resource_type,
+                resource_id=res.resource_id,
+                status="open",
+                observation_id=obs.id,
+                differences=[],
+                detected_at=at,
+                due_at=at + timedelta(hours=48),
+            )
+        )
+
     app.run(insert, at=at)
 
 
@@ -309,15 +425,17 @@ def test_preview_stores_nothing_and_matches_the_run(people: App) -> None:
     key = submitted_change(people)
     deploy_unapproved(people, key, T0 + timedelta(hours=2))
     when = T0 + timedelta(days=20)
-    preview = people.read(lambda ctx: audits.preview(
-        Context(ctx.session, ctx.policy, when, AUD), "2026-Q4"))
+    preview = people.read(
+        lambda ctx: audits.preview(Context(ctx.session, ctx.policy, when, AUD), "2026-Q4")
+    )
     with people.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Finding)) == 0
         assert s.scalar(select(func.count()).select_from(Change)) == 1
     stored = audit(people, at=when)
     assert preview["run"]["digest"] == stored.run.digest
     assert {f["fingerprint"] for f in preview["findings"]} == {
-        f.fingerprint for f in stored.findings}
+        f.fingerprint for f in stored.findings
+    }
 
 
 def test_bad_period_is_bad_input(people: App) -> None:
@@ -327,21 +445,34 @@ def test_bad_period_is_bad_input(people: App) -> None:
 
 def approve(app: App, key: str) -> None:
 
-    app.run(lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
-            actor="bob@example.com", at=T0)
-    app.run(lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
-            actor=ISO, at=T0)
+    app.run(
+        lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
+        actor="bob@example.com",
+        at=T0,
+    )
+    app.run(
+        lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
+        actor=ISO,
+        at=T0,
+    )
 
 
 def test_production_change_implemented_by_hand_is_a_cm5_finding(people: App) -> None:
     by_hand = submitted_change(people)
     approve(people, by_hand)
-    people.run(lambda ctx: lifecycle.implement(ctx, by_hand), actor="alice@example.com",
-               at=T0 + timedelta(hours=3))
+    people.run(
+        lambda ctx: lifecycle.implement(ctx, by_hand),
+        actor="alice@example.com",
+        at=T0 + timedelta(hours=3),
+    )
     staging_only = submitted_change(people, environments=("staging",))
     approve(people, staging_only)
-    people.run(lambda ctx: lifecycle.implement(ctx, staging_only), actor="alice@example.com",
-               at=T0 + timedelta(hours=3))
+    people.run(
+        lambda ctx: lifecycle.implement(ctx, staging_only),
+        actor="alice@example.com",
+        at=T0 + timedelta(hours=3),
+    )
     found = [f for f in audit(people).findings if f.control == "CM-5"]
     assert [(f.subject, f.attributes["principal"]) for f in found] == [
-        (f"change:{by_hand}", "alice@example.com")]
+        (f"change:{by_hand}", "alice@example.com")
+    ]

@@ -34,17 +34,22 @@ def ledger_actions(app: App, subject: str | None = None) -> list[str]:
         if subject:
             stmt = stmt.where(LedgerRecord.subject == subject)
         return list(ctx.session.execute(stmt).scalars())
+
     return app.run(read)
 
 
 def ledger_count(app: App) -> int:
-    return app.run(lambda ctx: ctx.session.execute(
-        select(func.count()).select_from(LedgerRecord)).scalar_one())
+    return app.run(
+        lambda ctx: ctx.session.execute(select(func.count()).select_from(LedgerRecord)).scalar_one()
+    )
 
 
 def create(app: App, at_offset: int = 0, **fields: Any) -> str:
-    return app.run(lambda ctx: changes.create(ctx, make_fields(**fields)).key, actor=ALICE,
-                   at=T0 + timedelta(minutes=at_offset))
+    return app.run(
+        lambda ctx: changes.create(ctx, make_fields(**fields)).key,
+        actor=ALICE,
+        at=T0 + timedelta(minutes=at_offset),
+    )
 
 
 def act(app: App, actor: str, fn: Any, *args: Any, minutes: int = 1) -> Any:
@@ -102,8 +107,11 @@ def test_editing_after_approval_makes_a_new_version_and_voids_approvals(org: App
     shown = detail(org, key)
     assert (shown["status"], shown["version"]) == ("submitted", 2)
     assert [a["counts"] for a in shown["approvals"]] == [False, False]
-    edit = org.run(lambda ctx: ctx.session.execute(
-        select(LedgerRecord.payload).where(LedgerRecord.action == "change.edited")).scalar_one())
+    edit = org.run(
+        lambda ctx: ctx.session.execute(
+            select(LedgerRecord.payload).where(LedgerRecord.action == "change.edited")
+        ).scalar_one()
+    )
     assert "decisions on version 1 no longer count" in json.loads(edit)["reason"]
     approve_all(org, key, ["bob@example.com"])
     assert detail(org, key)["status"] == "approved"
@@ -140,13 +148,17 @@ def test_a_rejection_needs_a_reason(org: App) -> None:
         act(org, "ivy@example.com", approvals.decide, key, ISO, NO, " ")
 
 
-@pytest.mark.parametrize(("approver", "role", "error", "text"), [
-    (ALICE, CAB, Forbidden, "does not hold the cab role"),
-    ("max@example.com", CAB, None, ""),
-    ("dev@example.com", CAB, Refused, "authored commits"),
-])
-def test_segregation_of_duties(org: App, approver: str, role: ApprovalRole,
-                               error: type[Exception] | None, text: str) -> None:
+@pytest.mark.parametrize(
+    ("approver", "role", "error", "text"),
+    [
+        (ALICE, CAB, Forbidden, "does not hold the cab role"),
+        ("max@example.com", CAB, None, ""),
+        ("dev@example.com", CAB, Refused, "authored commits"),
+    ],
+)
+def test_segregation_of_duties(
+    org: App, approver: str, role: ApprovalRole, error: type[Exception] | None, text: str
+) -> None:
     act(org, "local-admin", users.add_user, "dev@example.com", "Dev", ["cab"])
     key = create(org, commit_authors=("Dev@Example.com",))
     act(org, ALICE, changes.submit, key)
@@ -159,8 +171,9 @@ def test_segregation_of_duties(org: App, approver: str, role: ApprovalRole,
 
 def test_requester_holding_cab_cannot_approve_own_change(org: App) -> None:
     act(org, "local-admin", users.add_user, "both@example.com", "Both", ["requester", "cab"])
-    key = org.run(lambda ctx: changes.create(ctx, make_fields()).key,
-                  actor="both@example.com", at=T0)
+    key = org.run(
+        lambda ctx: changes.create(ctx, make_fields()).key, actor="both@example.com", at=T0
+    )
     act(org, "both@example.com", changes.submit, key)
     with pytest.raises(Refused, match=r"SoD: both@example\.com requested this change"):
         act(org, "both@example.com", approvals.decide, key, CAB, OK, "")
@@ -176,8 +189,7 @@ def test_one_person_counts_for_one_role_only(org: App) -> None:
 
 def test_only_the_requester_edits_submits_and_cancels(org: App) -> None:
     key = create(org)
-    for fn, args in ((changes.submit, ()), (changes.cancel, ()),
-                     (changes.edit, ({"title": "x"},))):
+    for fn, args in ((changes.submit, ()), (changes.cancel, ()), (changes.edit, ({"title": "x"},))):
         with pytest.raises(Forbidden, match="only the requester"):
             act(org, "rob@example.com", fn, key, *args)
 
@@ -228,13 +240,19 @@ def test_emergency_path_end_to_end(org: App) -> None:
     assert overdue_at(3) == []
     assert overdue_at(4) == [(key, "retroactive approval"), (key, "post-implementation review")]
     for who, role in (("bob@example.com", CAB), ("ivy@example.com", ISO)):
-        org.run(lambda ctx, w=who, r=role: approvals.decide(ctx, key, r, OK, "retro"),
-                actor=who, at=run_at + timedelta(days=1))
+        org.run(
+            lambda ctx, w=who, r=role: approvals.decide(ctx, key, r, OK, "retro"),
+            actor=who,
+            at=run_at + timedelta(days=1),
+        )
     assert detail(org, key)["due"]["retro_approved_at"] is not None
     assert detail(org, key)["status"] == "implemented"
     assert overdue_at(4) == [(key, "post-implementation review")]
-    org.run(lambda ctx: lifecycle.record_pir(ctx, key, "root cause fixed"), actor=ALICE,
-            at=run_at + timedelta(days=2))
+    org.run(
+        lambda ctx: lifecycle.record_pir(ctx, key, "root cause fixed"),
+        actor=ALICE,
+        at=run_at + timedelta(days=2),
+    )
     assert overdue_at(4) == []
     org.run(lambda ctx: lifecycle.close(ctx, key), actor=ALICE, at=run_at + timedelta(days=2))
     assert detail(org, key)["status"] == "closed"
@@ -260,6 +278,11 @@ def test_no_decisions_on_a_closed_or_draft_change(org: App) -> None:
 
 def test_simulated_clock_marks_ledger_records(org: App) -> None:
     org.run(lambda ctx: changes.create(ctx, make_fields()), actor=ALICE, at=T0, simulated=True)
-    marks = org.run(lambda ctx: list(ctx.session.execute(
-        select(LedgerRecord.clock_override).order_by(LedgerRecord.seq)).scalars()))
+    marks = org.run(
+        lambda ctx: list(
+            ctx.session.execute(
+                select(LedgerRecord.clock_override).order_by(LedgerRecord.seq)
+            ).scalars()
+        )
+    )
     assert marks[-1] is True and marks[0] is False

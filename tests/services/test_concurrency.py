@@ -45,16 +45,23 @@ def race(n: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 def actions(app: App) -> list[str]:
-    return app.run(lambda ctx: list(ctx.session.execute(
-        select(LedgerRecord.action).order_by(LedgerRecord.seq)).scalars()))
+    return app.run(
+        lambda ctx: list(
+            ctx.session.execute(select(LedgerRecord.action).order_by(LedgerRecord.seq)).scalars()
+        )
+    )
 
 
 def assert_chain_linear(app: App) -> None:
     from changegate import ledger
+
     report = app.run(lambda ctx: ledger.verify(ctx.session))
     assert report.ok, report.problem
-    seqs = app.run(lambda ctx: list(ctx.session.execute(
-        select(LedgerRecord.seq).order_by(LedgerRecord.seq)).scalars()))
+    seqs = app.run(
+        lambda ctx: list(
+            ctx.session.execute(select(LedgerRecord.seq).order_by(LedgerRecord.seq)).scalars()
+        )
+    )
     assert seqs == list(range(1, len(seqs) + 1))
 
 
@@ -63,12 +70,16 @@ def test_concurrent_creates_get_gap_free_keys(app: App) -> None:
 
     def create(i: int) -> str:
         if i % 4 == 0:  # a creator whose transaction fails after taking a number
+
             def doomed(ctx: Any) -> None:
                 changes.create(ctx, make_fields(title=f"doomed {i}"))
                 raise DomainError("rolled back on purpose")
+
             app.run(doomed, actor="alice@example.com")
-        return app.run(lambda ctx: changes.create(ctx, make_fields(title=f"c{i}")).key,
-                       actor="alice@example.com")
+        return app.run(
+            lambda ctx: changes.create(ctx, make_fields(title=f"c{i}")).key,
+            actor="alice@example.com",
+        )
 
     results = race(THREADS, create)
     failures = [r for r in results if isinstance(r, DomainError)]
@@ -84,15 +95,22 @@ def test_concurrent_approvals_count_once_and_approve_exactly_once(app: App) -> N
     members = [f"cab{i}@example.com" for i in range(THREADS)]
     for email in members:
         app.run(lambda ctx, e=email: users.add_user(ctx, e, e, ["cab"]), actor="local-admin")
-    key = app.run(lambda ctx: changes.create(ctx, make_fields(risk=Risk.HIGH)).key,
-                  actor="alice@example.com")
+    key = app.run(
+        lambda ctx: changes.create(ctx, make_fields(risk=Risk.HIGH)).key, actor="alice@example.com"
+    )
     app.run(lambda ctx: changes.submit(ctx, key), actor="alice@example.com")
-    app.run(lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED),
-            actor="ivy@example.com")
+    app.run(
+        lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED),
+        actor="ivy@example.com",
+    )
 
-    results = race(THREADS, lambda i: app.run(
-        lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED).status,
-        actor=members[i]))
+    results = race(
+        THREADS,
+        lambda i: app.run(
+            lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED).status,
+            actor=members[i],
+        ),
+    )
     # High risk needs two CAB votes: the first two to commit count, the rest find it approved.
     counted = [r for r in results if isinstance(r, str)]
     assert counted == ["submitted", "approved"] or sorted(counted) == ["approved", "submitted"]
@@ -108,8 +126,7 @@ def test_concurrent_implements_have_exactly_one_winner(app: App) -> None:
     add_people(app)
     key = app.run(lambda ctx: changes.create(ctx, make_fields()).key, actor="alice@example.com")
     app.run(lambda ctx: changes.submit(ctx, key), actor="alice@example.com")
-    for who, role in (("bob@example.com", ApprovalRole.CAB),
-                      ("ivy@example.com", ApprovalRole.ISO)):
+    for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
         app.run(lambda ctx, r=role: approvals.decide(ctx, key, r, Decision.APPROVED), actor=who)
 
     def implement_or_cancel(i: int) -> str:

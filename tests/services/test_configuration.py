@@ -21,24 +21,39 @@ from changegate.services import baselines, changes, drift, lifecycle, users
 from tests.builders import T0, add_people, make_fields
 
 SAM, SEC2 = "sam@example.com", "sec2@example.com"
-BUCKET = DeclaredResource("Logs", "AWS::S3::Bucket",
-                          {"BucketName": "logs-prod",
-                           "VersioningConfiguration": {"Status": "Enabled"}}, "logs-prod")
+BUCKET = DeclaredResource(
+    "Logs",
+    "AWS::S3::Bucket",
+    {"BucketName": "logs-prod", "VersioningConfiguration": {"Status": "Enabled"}},
+    "logs-prod",
+)
 
 
 def item(at_hours: float, status: str = "Enabled", state: str = "OK") -> ObservedItem:
-    config = None if state == "ResourceDeleted" else {
-        "name": "logs-prod", "versioningConfiguration": {"status": status}}
-    return ObservedItem("AWS::S3::Bucket", "logs-prod", "arn:aws:s3:::logs-prod",
-                        "123456789012", "us-east-1", T0 + timedelta(hours=at_hours), state,
-                        config)
+    config = (
+        None
+        if state == "ResourceDeleted"
+        else {"name": "logs-prod", "versioningConfiguration": {"status": status}}
+    )
+    return ObservedItem(
+        "AWS::S3::Bucket",
+        "logs-prod",
+        "arn:aws:s3:::logs-prod",
+        "123456789012",
+        "us-east-1",
+        T0 + timedelta(hours=at_hours),
+        state,
+        config,
+    )
 
 
 @pytest.fixture
 def org(app: App) -> App:
     add_people(app)
-    app.run(lambda ctx: users.add_user(ctx, SEC2, "Second Security", ["security_engineer"]),
-            actor="local-admin")
+    app.run(
+        lambda ctx: users.add_user(ctx, SEC2, "Second Security", ["security_engineer"]),
+        actor="local-admin",
+    )
     return app
 
 
@@ -47,8 +62,11 @@ def run(app: App, who: str, fn: Any, hours: float = 0) -> Any:
 
 
 def approved_baseline(app: App) -> None:
-    run(app, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET], "stack.yaml",
-                                                        "a" * 64))
+    run(
+        app,
+        SAM,
+        lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET], "stack.yaml", "a" * 64),
+    )
     run(app, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
 
 
@@ -77,7 +95,8 @@ def test_a_draft_baseline_raises_no_drift(org: App) -> None:
 
 
 def test_unauthorised_drift_is_due_in_48_hours_and_closes_on_a_matching_observation(
-        org: App) -> None:
+    org: App,
+) -> None:
     approved_baseline(org)
     ingest(org, item(1))
     assert scan(org, 2).opened == []
@@ -85,8 +104,9 @@ def test_unauthorised_drift_is_due_in_48_hours_and_closes_on_a_matching_observat
     result = scan(org, 4)
     [opened] = drifts(org)
     assert result.opened == [opened["id"]]
-    assert opened["differences"] == [{"path": "/VersioningConfiguration/Status",
-                                      "expected": "Enabled", "actual": "Suspended"}]
+    assert opened["differences"] == [
+        {"path": "/VersioningConfiguration/Status", "expected": "Enabled", "actual": "Suspended"}
+    ]
     assert opened["authorised_by"] is None
     assert opened["due_at"] == (T0 + timedelta(hours=52)).isoformat()
     assert scan(org, 5).still_open == 1
@@ -124,11 +144,17 @@ def test_replacing_a_baseline_needs_an_approved_change_and_closes_open_drift(org
     approved_baseline(org)
     ingest(org, item(1, "Suspended"))
     scan(org, 2)
-    suspended = DeclaredResource("Logs", "AWS::S3::Bucket", {
-        "BucketName": "logs-prod", "VersioningConfiguration": {"Status": "Suspended"}},
-        "logs-prod")
-    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [suspended], "s2.yaml",
-                                                        "b" * 64))
+    suspended = DeclaredResource(
+        "Logs",
+        "AWS::S3::Bucket",
+        {"BucketName": "logs-prod", "VersioningConfiguration": {"Status": "Suspended"}},
+        "logs-prod",
+    )
+    run(
+        org,
+        SAM,
+        lambda ctx: baselines.import_baseline(ctx, "logs", [suspended], "s2.yaml", "b" * 64),
+    )
     with pytest.raises(Refused, match="CFG-2"):
         run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
     key = run(org, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()).key)
@@ -147,8 +173,12 @@ def test_ingest_deduplicates(org: App) -> None:
 
 def scanned(app: App) -> dict[str, Any]:
     """The payload of the newest scan's ledger record."""
-    stmt = (select(LedgerRecord.payload).where(LedgerRecord.action == "drift.scanned")
-            .order_by(LedgerRecord.seq.desc()).limit(1))
+    stmt = (
+        select(LedgerRecord.payload)
+        .where(LedgerRecord.action == "drift.scanned")
+        .order_by(LedgerRecord.seq.desc())
+        .limit(1)
+    )
     payload: str = app.read(lambda ctx: ctx.session.execute(stmt).scalar_one())
     return dict(json.loads(payload))
 
@@ -157,14 +187,21 @@ def compared(app: App) -> int:
     return int(scanned(app)["coverage"]["compared"])
 
 
-SECOND = DeclaredResource("Audit", "AWS::S3::Bucket",
-                          {"BucketName": "audit-prod",
-                           "VersioningConfiguration": {"Status": "Enabled"}}, "audit-prod")
+SECOND = DeclaredResource(
+    "Audit",
+    "AWS::S3::Bucket",
+    {"BucketName": "audit-prod", "VersioningConfiguration": {"Status": "Enabled"}},
+    "audit-prod",
+)
 
 
 def replace_baseline(app: App, declared: DeclaredResource, hours: float) -> None:
-    run(app, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [declared], "s2.yaml",
-                                                        "b" * 64), hours)
+    run(
+        app,
+        SAM,
+        lambda ctx: baselines.import_baseline(ctx, "logs", [declared], "s2.yaml", "b" * 64),
+        hours,
+    )
     key = run(app, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()).key)
     run(app, "alice@example.com", lambda ctx: changes.submit(ctx, key))
     for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
@@ -172,10 +209,14 @@ def replace_baseline(app: App, declared: DeclaredResource, hours: float) -> None
     run(app, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, key), hours)
 
 
-def test_a_scan_compares_only_what_changed_since_the_last_but_counts_everything(
-        org: App) -> None:
-    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET, SECOND],
-                                                        "stack.yaml", "a" * 64))
+def test_a_scan_compares_only_what_changed_since_the_last_but_counts_everything(org: App) -> None:
+    run(
+        org,
+        SAM,
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [BUCKET, SECOND], "stack.yaml", "a" * 64
+        ),
+    )
     run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
     ingest(org, item(1, "Suspended"))
     first = scan(org, 2)
@@ -205,8 +246,7 @@ def test_drift_past_due_stays_open_unrecompared_and_closes_late_when_fixed(org: 
     assert org.read(lambda ctx: drift.get(ctx, opened).lock_version) == 2  # compare-and-set
 
 
-def test_an_observation_that_arrives_out_of_order_is_compared_but_changes_nothing(
-        org: App) -> None:
+def test_an_observation_that_arrives_out_of_order_is_compared_but_changes_nothing(org: App) -> None:
     approved_baseline(org)
     ingest(org, item(5))
     scan(org, 6)
@@ -216,13 +256,17 @@ def test_an_observation_that_arrives_out_of_order_is_compared_but_changes_nothin
 
 
 def test_a_baseline_approved_since_the_last_scan_is_compared_without_new_observations(
-        org: App) -> None:
+    org: App,
+) -> None:
     approved_baseline(org)
     ingest(org, item(1))
     assert scan(org, 2).opened == []
-    suspended = DeclaredResource("Logs", "AWS::S3::Bucket", {
-        "BucketName": "logs-prod", "VersioningConfiguration": {"Status": "Suspended"}},
-        "logs-prod")
+    suspended = DeclaredResource(
+        "Logs",
+        "AWS::S3::Bucket",
+        {"BucketName": "logs-prod", "VersioningConfiguration": {"Status": "Suspended"}},
+        "logs-prod",
+    )
     replace_baseline(org, suspended, 3)
     result = scan(org, 4)
     assert len(result.opened) == 1 and compared(org) == 1
@@ -231,8 +275,13 @@ def test_a_baseline_approved_since_the_last_scan_is_compared_without_new_observa
 
 
 def test_a_full_scan_after_an_incremental_one_finds_nothing_more(org: App) -> None:
-    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET, SECOND],
-                                                        "stack.yaml", "a" * 64))
+    run(
+        org,
+        SAM,
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [BUCKET, SECOND], "stack.yaml", "a" * 64
+        ),
+    )
     run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
     ingest(org, item(1, "Suspended"))
     scan(org, 2)
@@ -241,7 +290,10 @@ def test_a_full_scan_after_an_incremental_one_finds_nothing_more(org: App) -> No
     full = run(org, SAM, lambda ctx: drift.scan(ctx, full=True), 5)
     assert len(incremental.closed) == 1 and scanned(org)["coverage"]["full"] is True
     assert (full.checked, full.unobserved, full.still_open) == (
-        incremental.checked, incremental.unobserved, incremental.still_open)
+        incremental.checked,
+        incremental.unobserved,
+        incremental.still_open,
+    )
     assert (full.opened, full.reopened, full.closed) == ([], [], [])
 
 
@@ -258,8 +310,9 @@ def test_overlapping_ingests_commit_one_after_the_other(org: App) -> None:
 
 
 def test_nul_in_an_observed_item_is_bad_input_and_writes_nothing(org: App) -> None:
-    bad = ObservedItem("AWS::S3::Bucket", "logs\x00prod", None, "123456789012", "us-east-1",
-                       T0, "OK", {})
+    bad = ObservedItem(
+        "AWS::S3::Bucket", "logs\x00prod", None, "123456789012", "us-east-1", T0, "OK", {}
+    )
     with pytest.raises(BadInput, match="resource_id: text may not contain NUL"):
         ingest(org, bad)
     assert ingest(org, item(1)).added == 1
@@ -278,8 +331,13 @@ def test_closing_a_drift_that_changed_since_it_was_read_is_a_conflict(org: App) 
     approved_baseline(org)
     ingest(org, item(1, "Suspended"))
     [opened] = scan(org, 2).opened
-    stale = {"drift": opened, "read_version": 0, "new_status": "remediated",
-             "closed": T0, "seconds": 0.0}
+    stale = {
+        "drift": opened,
+        "read_version": 0,
+        "new_status": "remediated",
+        "closed": T0,
+        "seconds": 0.0,
+    }
     with pytest.raises(Conflict):
         run(org, SAM, lambda ctx: Configs(ctx.session).close_drifts([stale]))
     assert drifts(org)[0]["status"] == "open"

@@ -23,13 +23,15 @@ N = 8
 @pytest.fixture
 def chain(app: App) -> App:
     for i in range(N):
-        app.run(lambda ctx, i=i: ctx.record("test.event", f"CHG-{i}", {"i": i, "note": "é"}),
-                actor="tester", at=T0 + timedelta(seconds=i))
+        app.run(
+            lambda ctx, i=i: ctx.record("test.event", f"CHG-{i}", {"i": i, "note": "é"}),
+            actor="tester",
+            at=T0 + timedelta(seconds=i),
+        )
     return app
 
 
-def verify(app: App, anchors: list[Any] | None = None,
-           key: Any = None) -> ledger.Report:
+def verify(app: App, anchors: list[Any] | None = None, key: Any = None) -> ledger.Report:
     return app.run(lambda ctx: ledger.verify(ctx.session, anchors, key))
 
 
@@ -68,9 +70,12 @@ def test_deletion_in_the_middle_is_named(chain: App) -> None:
 
 
 def test_deletion_with_renumbering_is_named(chain: App) -> None:
-    sql(chain, "DELETE FROM ledger WHERE seq = 5",
+    sql(
+        chain,
+        "DELETE FROM ledger WHERE seq = 5",
         "UPDATE ledger SET seq = seq + 1000 WHERE seq > 5",
-        "UPDATE ledger SET seq = seq - 1001 WHERE seq > 1000")
+        "UPDATE ledger SET seq = seq - 1001 WHERE seq > 1000",
+    )
     problem = verify(chain).problem
     assert problem is not None and (problem.kind, problem.seq) == ("deleted", 5)
 
@@ -83,54 +88,82 @@ def test_deleting_the_tail_is_named(chain: App) -> None:
 
 def test_insertion_is_named(chain: App) -> None:
     # A forged record with a valid own hash, linked to seq 3, slipped in as seq 4.
-    row = chain.run(lambda ctx: ctx.session.execute(
-        text("SELECT hash FROM ledger WHERE seq = 3")).scalar_one())
+    row = chain.run(
+        lambda ctx: ctx.session.execute(text("SELECT hash FROM ledger WHERE seq = 3")).scalar_one()
+    )
     forged = ledger.record_hash(T0, "mallory", "test.event", "CHG-x", '{"i":99}', False, row)
-    sql(chain, "UPDATE ledger SET seq = seq + 1000 WHERE seq > 3",
-        "UPDATE ledger SET seq = seq - 999 WHERE seq > 1000")
+    sql(
+        chain,
+        "UPDATE ledger SET seq = seq + 1000 WHERE seq > 3",
+        "UPDATE ledger SET seq = seq - 999 WHERE seq > 1000",
+    )
     with chain.engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO ledger (seq, at, actor, action, subject, payload, clock_override, "
-            "prev_hash, hash) VALUES (4, :at, 'mallory', 'test.event', 'CHG-x', :p, "
-            ":f, :prev, :hash)"), {"at": T0, "f": False, "prev": row, "hash": forged,
-                                   "p": '{"i":99}'})
+        conn.execute(
+            text(
+                "INSERT INTO ledger (seq, at, actor, action, subject, payload, clock_override, "
+                "prev_hash, hash) VALUES (4, :at, 'mallory', 'test.event', 'CHG-x', :p, "
+                ":f, :prev, :hash)"
+            ),
+            {"at": T0, "f": False, "prev": row, "hash": forged, "p": '{"i":99}'},
+        )
     problem = verify(chain).problem
     assert problem is not None and (problem.kind, problem.seq) == ("inserted", 4)
 
 
 def test_reordering_is_named(chain: App) -> None:
-    sql(chain, "UPDATE ledger SET seq = 1000 WHERE seq = 5",
+    sql(
+        chain,
+        "UPDATE ledger SET seq = 1000 WHERE seq = 5",
         "UPDATE ledger SET seq = 5 WHERE seq = 6",
-        "UPDATE ledger SET seq = 6 WHERE seq = 1000")
+        "UPDATE ledger SET seq = 6 WHERE seq = 1000",
+    )
     problem = verify(chain).problem
     assert problem is not None and (problem.kind, problem.seq) == ("reordered", 5)
 
 
 def _rewrite_whole_table(app: App) -> None:
     """An attacker with the database rewrites everything consistently, head row included."""
+
     def rewrite(ctx: Context) -> None:
-        rows = ctx.session.execute(text(
-            "SELECT seq, at, actor, action, subject, payload, clock_override FROM ledger "
-            "ORDER BY seq")).all()
+        rows = ctx.session.execute(
+            text(
+                "SELECT seq, at, actor, action, subject, payload, clock_override FROM ledger "
+                "ORDER BY seq"
+            )
+        ).all()
         ctx.session.execute(text("DELETE FROM ledger"))
         prev = ledger.GENESIS
         for seq, _, actor, action, subject, payload, override in rows:
             at = T0 - timedelta(days=1, seconds=-seq)
             digest = ledger.record_hash(at, actor, action, subject, payload, override, prev)
-            ctx.session.execute(text(
-                "INSERT INTO ledger VALUES (:seq, :at, :actor, :action, :subject, :payload, "
-                ":override, :prev, :hash)"), {"seq": seq, "at": at, "actor": actor,
-                "action": action, "subject": subject, "payload": payload,
-                "override": override, "prev": prev, "hash": digest})
+            ctx.session.execute(
+                text(
+                    "INSERT INTO ledger VALUES (:seq, :at, :actor, :action, :subject, :payload, "
+                    ":override, :prev, :hash)"
+                ),
+                {
+                    "seq": seq,
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "subject": subject,
+                    "payload": payload,
+                    "override": override,
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
             prev = digest
         ctx.session.execute(text("UPDATE ledger_head SET hash = :h"), {"h": prev})
+
     app.run(rewrite)
 
 
 def test_a_whole_table_rewrite_is_caught_by_an_exported_checkpoint(chain: App) -> None:
     key = Ed25519PrivateKey.generate()
-    exported = json.dumps(chain.run(
-        lambda ctx: ledger.checkpoint_json(ledger.checkpoint(ctx.session, T0, key))))
+    exported = json.dumps(
+        chain.run(lambda ctx: ledger.checkpoint_json(ledger.checkpoint(ctx.session, T0, key)))
+    )
     sql(chain, "DELETE FROM ledger_checkpoints")
     _rewrite_whole_table(chain)
     assert verify(chain).ok, "without an outside anchor a full rewrite is undetectable"
@@ -153,9 +186,10 @@ def test_export_lines_rehash_to_their_hash(chain: App) -> None:
     prev = ledger.GENESIS
     for line in out.getvalue().splitlines():
         record = json.loads(line)
-        body = {k: record[k] for k in ("at", "actor", "action", "subject", "payload",
-                                       "clock_override", "prev")}
+        body = {
+            k: record[k]
+            for k in ("at", "actor", "action", "subject", "payload", "clock_override", "prev")
+        }
         digest = hashlib.sha256(ledger.canonical(body).encode()).hexdigest()
         assert (record["prev"], digest) == (prev, record["hash"])
         prev = digest
-

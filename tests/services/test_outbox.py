@@ -64,16 +64,22 @@ def email_to(relay: FakeRelay) -> dict[str, Notifier]:
     return {"email": SmtpNotifier(SmtpRelay("127.0.0.1", relay.port, SENDER, timeout=5.0))}
 
 
-def queue(app: App, count: int, channels: tuple[str, ...] = ("email",),
-          at: datetime = T0, role: Role = Role.HR) -> list[str]:
+def queue(
+    app: App,
+    count: int,
+    channels: tuple[str, ...] = ("email",),
+    at: datetime = T0,
+    role: Role = Role.HR,
+) -> list[str]:
     """`count` events for HR (one person: hana), queued as the event's transaction would."""
     app.channels = channels
     subjects = [f"FND-{i}: unapproved change" for i in range(1, count + 1)]
 
     def work(ctx: Context) -> None:
         for i, subject in enumerate(subjects, start=1):
-            notifications.enqueue(ctx, f"finding.reported:FND-{i}", subject,
-                                  f"Finding {i} needs a decision.", [role])
+            notifications.enqueue(
+                ctx, f"finding.reported:FND-{i}", subject, f"Finding {i} needs a decision.", [role]
+            )
 
     app.run(work, at=at)
     return subjects
@@ -81,6 +87,7 @@ def queue(app: App, count: int, channels: tuple[str, ...] = ("email",),
 
 def rows(app: App, status: str | None = None) -> list[Notification]:
     """The outbox as it stands, detached (a read's rollback would otherwise expire it)."""
+
     def load(ctx: Context) -> list[Notification]:
         found = list(outbox.listing(ctx, status))
         ctx.session.expunge_all()
@@ -90,9 +97,17 @@ def rows(app: App, status: str | None = None) -> list[Notification]:
 
 
 def ledger_actions(app: App) -> Counter[str]:
-    return Counter(app.read(lambda ctx: ctx.session.execute(
-        select(LedgerRecord.action).where(LedgerRecord.action.like("notification.%"))
-    ).scalars().all()))
+    return Counter(
+        app.read(
+            lambda ctx: (
+                ctx.session.execute(
+                    select(LedgerRecord.action).where(LedgerRecord.action.like("notification.%"))
+                )
+                .scalars()
+                .all()
+            )
+        )
+    )
 
 
 def test_retry_delay_doubles_from_thirty_seconds_up_to_an_hour() -> None:
@@ -113,12 +128,14 @@ def test_queued_email_is_delivered_once_and_recorded(people: App, relay: FakeRel
     assert sorted(relay.subjects()) == sorted(subjects)
     assert [r.rcpt_tos for r in relay.received] == [("hana@example.com",)] * 3
     assert {(r.status, r.attempts, r.delivered_at, r.claimed_by) for r in rows(people)} == {
-        ("delivered", 1, T0 + timedelta(seconds=1), None)}
+        ("delivered", 1, T0 + timedelta(seconds=1), None)
+    }
     assert ledger_actions(people) == {"notification.delivered": 3}
 
 
 def test_relay_down_then_restarted_on_the_same_port_every_message_arrives_exactly_once(
-        people: App) -> None:
+    people: App,
+) -> None:
     relay = FakeRelay()  # not started: the relay is down when the worker first looks
     subjects = queue(people, 6)
     notifiers = email_to(relay)
@@ -135,7 +152,10 @@ def test_relay_down_then_restarted_on_the_same_port_every_message_arrives_exactl
     assert [r.attempts for r in waiting] == [1, 1, 1, 0, 0, 0]
     assert all("no response" in (r.last_error or "") for r in waiting[:3])
     assert [r.next_attempt_at - T0 for r in waiting[:3]] == [
-        timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=90)]
+        timedelta(seconds=30),
+        timedelta(seconds=60),
+        timedelta(seconds=90),
+    ]
     assert all(r.claimed_by is None for r in waiting)
 
     relay.start()  # the relay comes back, on the same port
@@ -155,7 +175,8 @@ def test_relay_down_then_restarted_on_the_same_port_every_message_arrives_exactl
 
 
 def test_a_claim_left_by_a_dead_worker_is_delivered_once_it_runs_out(
-        people: App, relay: FakeRelay) -> None:
+    people: App, relay: FakeRelay
+) -> None:
     queue(people, 2)
     orphaned = people.run(lambda ctx: outbox.claim(ctx, "dead-worker", ["email"]), at=T0)
     assert len(orphaned) == 2  # committed; then the process died before sending
@@ -170,12 +191,12 @@ def test_a_claim_left_by_a_dead_worker_is_delivered_once_it_runs_out(
     # The dead worker comes back to life: its claims are gone, it cannot overwrite the outcome.
     assert not people.run(lambda ctx: outbox.delivered(ctx, orphaned[0], "dead-worker"))
     assert people.run(lambda ctx: outbox.failed(ctx, orphaned[1], "dead-worker", "x")) is None
-    assert {(r.status, r.attempts, r.last_error) for r in rows(people)} == {
-        ("delivered", 1, None)}
+    assert {(r.status, r.attempts, r.last_error) for r in rows(people)} == {("delivered", 1, None)}
 
 
 def test_two_workers_at_once_deliver_each_message_exactly_once(
-        people: App, db_url: str, relay: FakeRelay) -> None:
+    people: App, db_url: str, relay: FakeRelay
+) -> None:
     subjects = queue(people, 30)
     other = bootstrap.build(Settings(database_url=db_url))  # a second process's engine
     clock = Clock(T0 + timedelta(seconds=1))
@@ -195,8 +216,9 @@ def test_two_workers_at_once_deliver_each_message_exactly_once(
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=loop, args=(a, n))
-               for a, n in ((people, "w1"), (other, "w2"))]
+    threads = [
+        threading.Thread(target=loop, args=(a, n)) for a, n in ((people, "w1"), (other, "w2"))
+    ]
     try:
         for t in threads:
             t.start()
@@ -218,13 +240,16 @@ def test_two_workers_at_once_deliver_each_message_exactly_once(
 def test_slack_post_arrives_with_the_subject_and_body(people: App) -> None:
     queue(people, 1, channels=("slack",))
     with FakeSlack() as slack, httpx.Client(timeout=5.0) as client:
-        tally = deliver(people, {"slack": SlackNotifier(slack.webhook_url, client)}, "w1",
-                        Clock(T0))
+        tally = deliver(
+            people, {"slack": SlackNotifier(slack.webhook_url, client)}, "w1", Clock(T0)
+        )
     assert tally.delivered == 1
     assert slack.texts() == ["*FND-1: unapproved change*\nFinding 1 needs a decision."]
     # People got the in-app inbox copy at once; only the Slack row went through the worker.
     assert {(r.channel, r.status) for r in rows(people)} == {
-        ("inbox", "delivered"), ("slack", "delivered")}
+        ("inbox", "delivered"),
+        ("slack", "delivered"),
+    }
 
 
 def test_slack_500_is_retried_after_the_backoff(people: App) -> None:
@@ -247,7 +272,8 @@ def test_slack_500_is_retried_after_the_backoff(people: App) -> None:
 
 
 def test_a_message_that_keeps_failing_ends_dead_stays_visible_and_can_be_retried(
-        people: App, relay: FakeRelay) -> None:
+    people: App, relay: FakeRelay
+) -> None:
     queue(people, 1)
     relay.refuse.add("hana@example.com")  # 550: the relay answers, so it is not "down"
     clock = Clock(T0)
@@ -265,19 +291,23 @@ def test_a_message_that_keeps_failing_ends_dead_stays_visible_and_can_be_retried
     relay.refuse.clear()
     people.run(lambda ctx: outbox.retry(ctx, dead[0].id), actor="local-admin", at=clock())
     assert deliver(people, email_to(relay), "w1", clock).delivered == 1
-    assert ledger_actions(people) == {"notification.dead": 1, "notification.retried": 1,
-                                      "notification.delivered": 1}
+    assert ledger_actions(people) == {
+        "notification.dead": 1,
+        "notification.retried": 1,
+        "notification.delivered": 1,
+    }
     with pytest.raises(BadInput, match="was delivered"):
         people.run(lambda ctx: outbox.retry(ctx, dead[0].id), at=clock())
 
 
-def test_rows_for_a_channel_the_worker_cannot_deliver_wait(people: App,
-                                                          relay: FakeRelay) -> None:
+def test_rows_for_a_channel_the_worker_cannot_deliver_wait(people: App, relay: FakeRelay) -> None:
     queue(people, 1, channels=("email", "slack"))
     tally = deliver(people, email_to(relay), "w1", Clock(T0))  # no Slack notifier here
     assert tally.delivered == 1
     assert {(r.channel, r.status) for r in rows(people)} == {
-        ("email", "delivered"), ("slack", "pending")}
+        ("email", "delivered"),
+        ("slack", "pending"),
+    }
 
 
 def test_listing_refuses_an_unknown_status(people: App) -> None:
@@ -285,8 +315,9 @@ def test_listing_refuses_an_unknown_status(people: App) -> None:
         people.read(lambda ctx: outbox.listing(ctx, "sent"))
 
 
-def test_a_backlog_larger_than_a_batch_is_cleared_in_one_tick(people: App,
-                                                              relay: FakeRelay) -> None:
+def test_a_backlog_larger_than_a_batch_is_cleared_in_one_tick(
+    people: App, relay: FakeRelay
+) -> None:
     queue(people, 45)
     tally = drain(people, email_to(relay), "w1", Clock(T0), limit=20)
     assert (tally.delivered, tally.claimed) == (45, 45)
@@ -305,7 +336,8 @@ class SlowNotifier:
 
 
 def test_a_row_whose_claim_is_about_to_run_out_is_handed_back_unsent(
-        people: App, relay: FakeRelay) -> None:
+    people: App, relay: FakeRelay
+) -> None:
     queue(people, 3)
     clock = Clock(T0)
     slow = {"email": SlowNotifier(email_to(relay)["email"], clock)}
@@ -314,7 +346,10 @@ def test_a_row_whose_claim_is_about_to_run_out_is_handed_back_unsent(
     # worker that takes them over when the claim runs out, so they go back untried.
     assert (tally.delivered, tally.handed_back) == (1, 2)
     assert [(r.status, r.attempts, r.claimed_by) for r in rows(people)] == [
-        ("delivered", 1, None), ("pending", 0, None), ("pending", 0, None)]
+        ("delivered", 1, None),
+        ("pending", 0, None),
+        ("pending", 0, None),
+    ]
     assert deliver(people, email_to(relay), "w2", clock).delivered == 2
     assert len(relay.message_ids()) == 3 and set(relay.message_ids().values()) == {1}
 
@@ -329,4 +364,8 @@ def test_a_channel_that_is_down_does_not_starve_one_that_works(people: App) -> N
     # Slack: batch after batch until nothing is due.
     assert len(slack.posts) == 25
     assert (tally.delivered, tally.retrying, tally.handed_back, tally.down) == (
-        25, 1, 19, {"email"})
+        25,
+        1,
+        19,
+        {"email"},
+    )

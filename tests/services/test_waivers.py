@@ -24,8 +24,13 @@ from changegate.services import changes, waiver_reviews, waivers
 from tests.builders import T0, add_people, make_fields
 from tests.services.test_concurrency import assert_chain_linear, race
 
-ALICE, BOB, CAROL, IVY, MAX = ("alice@example.com", "bob@example.com", "carol@example.com",
-                               "ivy@example.com", "max@example.com")
+ALICE, BOB, CAROL, IVY, MAX = (
+    "alice@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "ivy@example.com",
+    "max@example.com",
+)
 CAB, ISO = ApprovalRole.CAB, ApprovalRole.ISO
 OK, NO = Decision.APPROVED, Decision.REJECTED
 DAY = timedelta(days=1)
@@ -43,17 +48,31 @@ def at(days: float = 0, minutes: int = 0) -> datetime:
 
 def request(app: App, who: str = ALICE, when: datetime = T0, **overrides: Any) -> str:
     args: dict[str, Any] = {
-        "title": "Skip staging for the hotfix", "justification": "staging is down for a week",
+        "title": "Skip staging for the hotfix",
+        "justification": "staging is down for a week",
         "compensating_controls": "canary at 1% with automatic rollback",
-        "controls": ["cm-4"], "scope_kind": "environment", "scope_value": "production",
-        "days": 30} | overrides
+        "controls": ["cm-4"],
+        "scope_kind": "environment",
+        "scope_value": "production",
+        "days": 30,
+    } | overrides
     return app.run(lambda ctx: waivers.request(ctx, **args).key, actor=who, at=when)
 
 
-def decide(app: App, who: str, key: str, role: ApprovalRole, decision: Decision = OK,
-           comment: str = "", when: datetime | None = None) -> dict[str, Any]:
-    return app.run(lambda ctx: waivers.view(waivers.decide(ctx, key, role, decision, comment)),
-                   actor=who, at=when or at(minutes=5))
+def decide(
+    app: App,
+    who: str,
+    key: str,
+    role: ApprovalRole,
+    decision: Decision = OK,
+    comment: str = "",
+    when: datetime | None = None,
+) -> dict[str, Any]:
+    return app.run(
+        lambda ctx: waivers.view(waivers.decide(ctx, key, role, decision, comment)),
+        actor=who,
+        at=when or at(minutes=5),
+    )
 
 
 def activate(app: App, key: str, when: datetime | None = None) -> dict[str, Any]:
@@ -61,11 +80,18 @@ def activate(app: App, key: str, when: datetime | None = None) -> dict[str, Any]
     return decide(app, IVY, key, ISO, when=when)
 
 
-def review(app: App, who: str, key: str, outcome: str, when: datetime,
-           days: int | None = None) -> dict[str, Any]:
-    return app.run(lambda ctx: waivers.view(waiver_reviews.review(
-        ctx, key, outcome, "compensating controls held; no incidents", days)),
-        actor=who, at=when)
+def review(
+    app: App, who: str, key: str, outcome: str, when: datetime, days: int | None = None
+) -> dict[str, Any]:
+    return app.run(
+        lambda ctx: waivers.view(
+            waiver_reviews.review(
+                ctx, key, outcome, "compensating controls held; no incidents", days
+            )
+        ),
+        actor=who,
+        at=when,
+    )
 
 
 def show(app: App, key: str) -> dict[str, Any]:
@@ -78,6 +104,7 @@ def ledger(app: App, subject: str | None = None) -> list[tuple[str, dict[str, An
         if subject:
             stmt = stmt.where(LedgerRecord.subject == subject)
         return [(a, json.loads(p)) for a, p in ctx.session.execute(stmt).all()]
+
     return app.read(read)
 
 
@@ -86,8 +113,13 @@ def actions(app: App, subject: str | None = None) -> list[str]:
 
 
 def notified(app: App, event_key: str) -> list[str]:
-    return app.read(lambda ctx: sorted(ctx.session.execute(
-        select(Notification.recipient).where(Notification.event_key == event_key)).scalars()))
+    return app.read(
+        lambda ctx: sorted(
+            ctx.session.execute(
+                select(Notification.recipient).where(Notification.event_key == event_key)
+            ).scalars()
+        )
+    )
 
 
 def test_request_is_recorded_and_asks_cab_and_iso(org: App) -> None:
@@ -102,7 +134,12 @@ def test_request_is_recorded_and_asks_cab_and_iso(org: App) -> None:
     assert action == "waiver.requested" and payload["days"] == 30
     assert payload["compensating_controls"] == "canary at 1% with automatic rollback"
     assert notified(org, "waiver.requested:WVR-1:1") == [
-        BOB, "carol@example.com", "cody@example.com", IVY, MAX]
+        BOB,
+        "carol@example.com",
+        "cody@example.com",
+        IVY,
+        MAX,
+    ]
 
 
 def test_change_scope_names_an_existing_change(org: App) -> None:
@@ -113,21 +150,25 @@ def test_change_scope_names_an_existing_change(org: App) -> None:
         request(org, scope_kind="change", scope_value="CHG-9")
 
 
-@pytest.mark.parametrize(("overrides", "error", "message"), [
-    ({"controls": ["CM-4", "XX-9"]}, BadInput, "unknown control 'XX-9'"),
-    ({"controls": []}, BadInput, "at least one --control"),
-    ({"controls": ["EXC-1"]}, Refused, "cannot be waived"),
-    ({"justification": "  "}, BadInput, "--justification"),
-    ({"compensating_controls": ""}, BadInput, "--compensating"),
-    ({"title": ""}, BadInput, "--title"),
-    ({"days": 0}, BadInput, "at least 1 day"),
-    ({"days": 91}, Refused, "waivers.max_days"),
-    ({"scope_kind": "team"}, BadInput, "unknown scope kind 'team'"),
-    ({"scope_value": " "}, BadInput, "needs a value"),
-    ({"scope_value": "moon"}, BadInput, "unknown environment 'moon'"),
-])
-def test_request_validation_writes_nothing(org: App, overrides: dict[str, Any],
-                                           error: type[Exception], message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"controls": ["CM-4", "XX-9"]}, BadInput, "unknown control 'XX-9'"),
+        ({"controls": []}, BadInput, "at least one --control"),
+        ({"controls": ["EXC-1"]}, Refused, "cannot be waived"),
+        ({"justification": "  "}, BadInput, "--justification"),
+        ({"compensating_controls": ""}, BadInput, "--compensating"),
+        ({"title": ""}, BadInput, "--title"),
+        ({"days": 0}, BadInput, "at least 1 day"),
+        ({"days": 91}, Refused, "waivers.max_days"),
+        ({"scope_kind": "team"}, BadInput, "unknown scope kind 'team'"),
+        ({"scope_value": " "}, BadInput, "needs a value"),
+        ({"scope_value": "moon"}, BadInput, "unknown environment 'moon'"),
+    ],
+)
+def test_request_validation_writes_nothing(
+    org: App, overrides: dict[str, Any], error: type[Exception], message: str
+) -> None:
     before = len(actions(org))
     with pytest.raises(error, match=message):
         request(org, **overrides)
@@ -167,10 +208,15 @@ def test_active_only_after_both_approvals_with_the_requested_window(org: App) ->
     assert done["status"] == "active" and done["missing"] == []
     assert done["active_from"] == at(2).isoformat()
     assert done["expires_at"] == (at(2) + 30 * DAY).isoformat()
-    assert done["periods"] == [{"round": 1, "start": at(2).isoformat(),
-                                "end": (at(2) + 30 * DAY).isoformat()}]
-    assert actions(org, key) == ["waiver.requested", "waiver.approved", "waiver.approved",
-                                 "waiver.activated"]
+    assert done["periods"] == [
+        {"round": 1, "start": at(2).isoformat(), "end": (at(2) + 30 * DAY).isoformat()}
+    ]
+    assert actions(org, key) == [
+        "waiver.requested",
+        "waiver.approved",
+        "waiver.approved",
+        "waiver.activated",
+    ]
     activated = ledger(org, key)[-1][1]
     assert (activated["cab"], activated["iso"], activated["capped"]) == ([BOB], [IVY], False)
     [cover] = org.read(waivers.covers)
@@ -182,8 +228,9 @@ def test_active_only_after_both_approvals_with_the_requested_window(org: App) ->
 
 def test_window_is_capped_by_the_policy_at_approval_time(org: App) -> None:
     key = request(org, days=60)
-    stricter = dataclasses.replace(org, policy=org.policy.model_copy(
-        update={"waivers": WaiverSettings(max_days=10)}))
+    stricter = dataclasses.replace(
+        org, policy=org.policy.model_copy(update={"waivers": WaiverSettings(max_days=10)})
+    )
     decide(stricter, BOB, key, CAB, when=at(1))
     done = decide(stricter, IVY, key, ISO, when=at(1))
     assert done["expires_at"] == at(11).isoformat()
@@ -267,8 +314,12 @@ def test_close_ends_the_window_and_a_late_review_is_flagged(org: App) -> None:
     assert closed["periods"][0]["end"] == at(10).isoformat()
     org.run(waiver_reviews.expire_due, at=at(31))
     review(org, BOB, late, "close", at(33))
-    payloads = {subject: p for subject in (early, late)
-                for a, p in ledger(org, subject) if a == "waiver.reviewed"}
+    payloads = {
+        subject: p
+        for subject in (early, late)
+        for a, p in ledger(org, subject)
+        if a == "waiver.reviewed"
+    }
     assert (payloads[early]["late"], payloads[late]["late"]) == (False, True)
     with pytest.raises(Refused, match="WVR-1 is closed; only an active or expired"):
         review(org, BOB, early, "renew", at(34))
@@ -302,8 +353,7 @@ def test_quarterly_review_is_signed_by_the_iso_after_the_quarter(org: App) -> No
     assert [(e["key"], e["at"]) for e in report["expired"]] == [(kept, at(30).isoformat())]
     assert [c["key"] for c in report["closed"]] == [closed]
     assert {(d["key"], d["decision"]) for d in report["decisions"]} >= {(refused, "rejected")}
-    assert summary == json.dumps(report, sort_keys=True, separators=(",", ":"),
-                                 ensure_ascii=False)
+    assert summary == json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     [(action, payload)] = ledger(org, "quarter:2026-Q4")
     assert action == "waiver.quarterly_reviewed"
     assert payload["sha256"] == hashlib.sha256(summary.encode()).hexdigest()
@@ -314,9 +364,14 @@ def test_quarterly_review_is_signed_by_the_iso_after_the_quarter(org: App) -> No
 def test_two_approvals_at_once_activate_exactly_once(org: App) -> None:
     keys = [request(org) for _ in range(4)]
     for key in keys:
-        results = race(2, lambda i, key=key: org.run(
-            lambda ctx: waivers.decide(ctx, key, (CAB, ISO)[i], OK).status,
-            actor=(BOB, IVY)[i], at=at(1)))
+        results = race(
+            2,
+            lambda i, key=key: org.run(
+                lambda ctx: waivers.decide(ctx, key, (CAB, ISO)[i], OK).status,
+                actor=(BOB, IVY)[i],
+                at=at(1),
+            ),
+        )
         assert sorted(results) == ["active", "requested"], results
         assert Counter(actions(org, key))["waiver.activated"] == 1
         assert len(show(org, key)["periods"]) == 1
@@ -325,8 +380,12 @@ def test_two_approvals_at_once_activate_exactly_once(org: App) -> None:
 
 def test_one_person_racing_as_cab_and_iso_counts_once(org: App) -> None:
     key = request(org)
-    results = race(2, lambda i: org.run(
-        lambda ctx: waivers.decide(ctx, key, (CAB, ISO)[i], OK).status, actor=MAX, at=at(1)))
+    results = race(
+        2,
+        lambda i: org.run(
+            lambda ctx: waivers.decide(ctx, key, (CAB, ISO)[i], OK).status, actor=MAX, at=at(1)
+        ),
+    )
     assert sum(isinstance(r, Refused) for r in results) == 1, results
     assert show(org, key)["status"] == "requested"
 
@@ -338,7 +397,12 @@ def test_two_expiry_workers_at_once_expire_each_waiver_once(org: App) -> None:
     results = race(2, lambda _: org.run(waiver_reviews.expire_due, at=at(31)))
     assert sorted(results) == [0, 3], results
     assert actions(org).count("waiver.expired") == 3
-    count = org.read(lambda ctx: ctx.session.execute(select(func.count()).select_from(
-        Notification).where(Notification.event_key.like("waiver.expired:%"))).scalar_one())
+    count = org.read(
+        lambda ctx: ctx.session.execute(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.event_key.like("waiver.expired:%"))
+        ).scalar_one()
+    )
     assert count == 3 * len(notified(org, "waiver.expired:WVR-1:1"))
     assert_chain_linear(org)

@@ -31,8 +31,13 @@ def vote(approver: str, role: ApprovalRole, decision: Decision = OK, version: in
     return Vote(approver=approver, role=role, decision=decision, version=version)
 
 
-def decide(approver: str, roles: Sequence[str], role: ApprovalRole, votes: Sequence[Vote] = (),
-           version: int = 1) -> None:
+def decide(
+    approver: str,
+    roles: Sequence[str],
+    role: ApprovalRole,
+    votes: Sequence[Vote] = (),
+    version: int = 1,
+) -> None:
     check_may_decide(approver, roles, role, REQUESTER, AUTHORS, votes, version)
 
 
@@ -43,11 +48,15 @@ def default_policy() -> policy.Policy:
 
 # --- quorum by risk, from the default policy -------------------------------------------------
 
-@pytest.mark.parametrize(("risk", "quorum"), [
-    (Risk.LOW, Quorum(cab=1, iso_required=True)),
-    (Risk.MEDIUM, Quorum(cab=1, iso_required=True)),
-    (Risk.HIGH, Quorum(cab=2, iso_required=True)),
-])
+
+@pytest.mark.parametrize(
+    ("risk", "quorum"),
+    [
+        (Risk.LOW, Quorum(cab=1, iso_required=True)),
+        (Risk.MEDIUM, Quorum(cab=1, iso_required=True)),
+        (Risk.HIGH, Quorum(cab=2, iso_required=True)),
+    ],
+)
 def test_default_policy_quorum_by_risk(risk: Risk, quorum: Quorum) -> None:
     assert default_policy().quorum(risk) == quorum
 
@@ -57,22 +66,36 @@ TWO_CAB_AND_ISO = [vote("bob", CAB), vote("carol", CAB), vote("ivy", ISO)]
 TWO_CAB_NO_ISO = [vote("bob", CAB), vote("carol", CAB)]
 
 
-@pytest.mark.parametrize(("risk", "votes", "complete", "missing"), [
-    (Risk.LOW, [], False, ["1 more CAB approval", "the ISO's approval"]),
-    (Risk.LOW, ONE_CAB_AND_ISO, True, []),
-    (Risk.LOW, [vote("bob", CAB)], False, ["the ISO's approval"]),
-    (Risk.LOW, [vote("ivy", ISO)], False, ["1 more CAB approval"]),
-    (Risk.MEDIUM, ONE_CAB_AND_ISO, True, []),
-    (Risk.MEDIUM, TWO_CAB_NO_ISO, False, ["the ISO's approval"]),
-    (Risk.HIGH, [], False, ["2 more CAB approvals", "the ISO's approval"]),
-    (Risk.HIGH, ONE_CAB_AND_ISO, False, ["1 more CAB approval"]),
-    (Risk.HIGH, TWO_CAB_NO_ISO, False, ["the ISO's approval"]),
-    (Risk.HIGH, TWO_CAB_AND_ISO, True, []),
-    (Risk.HIGH, [*TWO_CAB_AND_ISO, vote("cody", CAB)], True, []),
-], ids=["low-none", "low-met", "low-no-iso", "low-no-cab", "medium-met", "medium-no-iso",
-        "high-none", "high-one-cab", "high-no-iso", "high-met", "high-over"])
-def test_quorum_by_risk(risk: Risk, votes: list[Vote], complete: bool,
-                        missing: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("risk", "votes", "complete", "missing"),
+    [
+        (Risk.LOW, [], False, ["1 more CAB approval", "the ISO's approval"]),
+        (Risk.LOW, ONE_CAB_AND_ISO, True, []),
+        (Risk.LOW, [vote("bob", CAB)], False, ["the ISO's approval"]),
+        (Risk.LOW, [vote("ivy", ISO)], False, ["1 more CAB approval"]),
+        (Risk.MEDIUM, ONE_CAB_AND_ISO, True, []),
+        (Risk.MEDIUM, TWO_CAB_NO_ISO, False, ["the ISO's approval"]),
+        (Risk.HIGH, [], False, ["2 more CAB approvals", "the ISO's approval"]),
+        (Risk.HIGH, ONE_CAB_AND_ISO, False, ["1 more CAB approval"]),
+        (Risk.HIGH, TWO_CAB_NO_ISO, False, ["the ISO's approval"]),
+        (Risk.HIGH, TWO_CAB_AND_ISO, True, []),
+        (Risk.HIGH, [*TWO_CAB_AND_ISO, vote("cody", CAB)], True, []),
+    ],
+    ids=[
+        "low-none",
+        "low-met",
+        "low-no-iso",
+        "low-no-cab",
+        "medium-met",
+        "medium-no-iso",
+        "high-none",
+        "high-one-cab",
+        "high-no-iso",
+        "high-met",
+        "high-over",
+    ],
+)
+def test_quorum_by_risk(risk: Risk, votes: list[Vote], complete: bool, missing: list[str]) -> None:
     result = tally(votes, 1, default_policy().quorum(risk))
     assert result.complete is complete
     assert result.missing() == missing
@@ -80,8 +103,13 @@ def test_quorum_by_risk(risk: Risk, votes: list[Vote], complete: bool,
 
 def test_tally_records_who_counted() -> None:
     result = tally(TWO_CAB_AND_ISO, 1, Quorum(2))
-    assert result == Tally(cab_approvers=("bob", "carol"), iso_approver="ivy", rejected_by=None,
-                           needed_cab=2, iso_required=True)
+    assert result == Tally(
+        cab_approvers=("bob", "carol"),
+        iso_approver="ivy",
+        rejected_by=None,
+        needed_cab=2,
+        iso_required=True,
+    )
 
 
 def test_iso_not_required_completes_on_cab_alone() -> None:
@@ -97,8 +125,9 @@ def test_cab_approval_does_not_stand_in_for_the_iso() -> None:
     assert result.complete is False
 
 
-@pytest.mark.parametrize("rejection", [vote("carol", CAB, NO), vote("ivy2", ISO, NO)],
-                         ids=["cab-rejects", "iso-rejects"])
+@pytest.mark.parametrize(
+    "rejection", [vote("carol", CAB, NO), vote("ivy2", ISO, NO)], ids=["cab-rejects", "iso-rejects"]
+)
 def test_a_rejection_blocks_even_a_met_quorum(rejection: Vote) -> None:
     result = tally([*ONE_CAB_AND_ISO, rejection], 1, Quorum(cab=1))
     assert result.rejected_by == rejection.approver
@@ -128,41 +157,54 @@ def test_votes_on_an_older_version_do_not_count() -> None:
 
 
 def test_a_rejection_of_an_older_version_does_not_block_the_new_one() -> None:
-    votes = [vote("carol", CAB, NO, version=1), vote("bob", CAB, version=2),
-             vote("ivy", ISO, version=2)]
+    votes = [
+        vote("carol", CAB, NO, version=1),
+        vote("bob", CAB, version=2),
+        vote("ivy", ISO, version=2),
+    ]
     result = tally(votes, 2, Quorum(1))
     assert result.rejected_by is None
     assert result.complete is True
 
 
 def test_only_current_version_votes_count_when_mixed() -> None:
-    votes = [vote("bob", CAB, version=1), vote("carol", CAB, version=2),
-             vote("ivy", ISO, version=1), vote("ivy", ISO, version=2)]
+    votes = [
+        vote("bob", CAB, version=1),
+        vote("carol", CAB, version=2),
+        vote("ivy", ISO, version=1),
+        vote("ivy", ISO, version=2),
+    ]
     result = tally(votes, 2, Quorum(2))
     assert result.cab_approvers == ("carol",)
     assert result.iso_approver == "ivy"
     assert result.missing() == ["1 more CAB approval"]
 
 
-@pytest.mark.parametrize(("needed", "have", "text"), [
-    (1, 0, ["1 more CAB approval"]),
-    (2, 0, ["2 more CAB approvals"]),
-    (3, 1, ["2 more CAB approvals"]),
-    (3, 2, ["1 more CAB approval"]),
-    (2, 2, []),
-    (1, 3, []),
-])
+@pytest.mark.parametrize(
+    ("needed", "have", "text"),
+    [
+        (1, 0, ["1 more CAB approval"]),
+        (2, 0, ["2 more CAB approvals"]),
+        (3, 1, ["2 more CAB approvals"]),
+        (3, 2, ["1 more CAB approval"]),
+        (2, 2, []),
+        (1, 3, []),
+    ],
+)
 def test_missing_texts_for_cab(needed: int, have: int, text: list[str]) -> None:
     result = Tally(tuple(f"cab{i}" for i in range(have)), "ivy", None, needed, True)
     assert result.missing() == text
     assert result.complete is (not text)
 
 
-@pytest.mark.parametrize(("iso", "required", "text"), [
-    (None, True, ["the ISO's approval"]),
-    ("ivy", True, []),
-    (None, False, []),
-])
+@pytest.mark.parametrize(
+    ("iso", "required", "text"),
+    [
+        (None, True, ["the ISO's approval"]),
+        ("ivy", True, []),
+        (None, False, []),
+    ],
+)
 def test_missing_text_for_iso(iso: str | None, required: bool, text: list[str]) -> None:
     result = Tally(("bob",), iso, None, 1, required)
     assert result.missing() == text
@@ -170,25 +212,33 @@ def test_missing_text_for_iso(iso: str | None, required: bool, text: list[str]) 
 
 # --- who may decide (SoD) ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("approver", "roles", "role"), [
-    ("bob", ["cab"], CAB),
-    ("ivy", ["iso"], ISO),
-    ("max", ["cab", "iso"], CAB),
-    ("max", ["cab", "iso"], ISO),
-    ("max", ["requester", "cab"], CAB),
-])
-def test_a_holder_of_the_role_may_decide(approver: str, roles: list[str],
-                                         role: ApprovalRole) -> None:
+
+@pytest.mark.parametrize(
+    ("approver", "roles", "role"),
+    [
+        ("bob", ["cab"], CAB),
+        ("ivy", ["iso"], ISO),
+        ("max", ["cab", "iso"], CAB),
+        ("max", ["cab", "iso"], ISO),
+        ("max", ["requester", "cab"], CAB),
+    ],
+)
+def test_a_holder_of_the_role_may_decide(
+    approver: str, roles: list[str], role: ApprovalRole
+) -> None:
     decide(approver, roles, role)  # raises if refused
 
 
-@pytest.mark.parametrize(("roles", "role"), [
-    ([], CAB),
-    (["iso"], CAB),
-    (["cab"], ISO),
-    (["requester", "auditor", "admin"], ISO),
-    (["CAB"], CAB),  # role names are lower case; no case folding here
-])
+@pytest.mark.parametrize(
+    ("roles", "role"),
+    [
+        ([], CAB),
+        (["iso"], CAB),
+        (["cab"], ISO),
+        (["requester", "auditor", "admin"], ISO),
+        (["CAB"], CAB),  # role names are lower case; no case folding here
+    ],
+)
 def test_approver_lacking_the_role_is_forbidden(roles: list[str], role: ApprovalRole) -> None:
     with pytest.raises(Forbidden) as caught:
         decide("bob", roles, role)
@@ -201,7 +251,8 @@ def test_requester_may_not_decide(role: ApprovalRole) -> None:
         decide(REQUESTER, ["cab", "iso"], role)
     assert caught.value.control == "SoD"
     assert caught.value.message == (
-        f"SoD: {REQUESTER} requested this change and may not decide on it")
+        f"SoD: {REQUESTER} requested this change and may not decide on it"
+    )
 
 
 @pytest.mark.parametrize("author", AUTHORS)
@@ -211,24 +262,28 @@ def test_commit_author_may_not_decide(author: str, role: ApprovalRole) -> None:
         decide(author, ["cab", "iso"], role)
     assert caught.value.control == "SoD"
     assert caught.value.message == (
-        f"SoD: {author} authored commits of this change and may not decide on it")
+        f"SoD: {author} authored commits of this change and may not decide on it"
+    )
 
 
 @pytest.mark.parametrize(("first", "second"), [(CAB, ISO), (ISO, CAB)])
 def test_one_person_cannot_be_both_cab_and_iso_on_one_version(
-        first: ApprovalRole, second: ApprovalRole) -> None:
+    first: ApprovalRole, second: ApprovalRole
+) -> None:
     with pytest.raises(Refused) as caught:
         decide("max", ["cab", "iso"], second, [vote("max", first)])
     assert caught.value.control == "SoD"
     assert caught.value.message == (
         f"SoD: max already decided version 1 as {first.value}; "
-        "one person's decision counts for one role only")
+        "one person's decision counts for one role only"
+    )
 
 
 @pytest.mark.parametrize("decision", [OK, NO])
 @pytest.mark.parametrize("role", [CAB, ISO])
 def test_one_person_decides_a_version_once_in_the_same_role(
-        role: ApprovalRole, decision: Decision) -> None:
+    role: ApprovalRole, decision: Decision
+) -> None:
     with pytest.raises(Refused) as caught:
         decide("max", ["cab", "iso"], role, [vote("max", role, decision)])
     assert caught.value.message == f"SoD: max already decided version 1 as {role.value}"
@@ -248,8 +303,11 @@ def test_cab_decider_of_version_1_may_decide_version_2_as_iso() -> None:
     # Current behaviour: the one-role-per-person rule is per version, not per change.
     decide("max", ["cab", "iso"], ISO, [vote("max", CAB, version=1)], version=2)
     # ...and the tally of version 2 then counts max as its ISO, not as CAB.
-    result = tally([vote("max", CAB, version=1), vote("max", ISO, version=2),
-                    vote("bob", CAB, version=2)], 2, Quorum(1))
+    result = tally(
+        [vote("max", CAB, version=1), vote("max", ISO, version=2), vote("bob", CAB, version=2)],
+        2,
+        Quorum(1),
+    )
     assert result.iso_approver == "max"
     assert result.cab_approvers == ("bob",)
     assert result.complete is True

@@ -42,10 +42,13 @@ def z(text: str) -> datetime:
 
 
 @cache
-def _policy(timezone: str = "UTC", closures: tuple[str, ...] = (),
-            country: str | None = "US") -> policy.Policy:
-    document: dict[str, Any] = {"timezone": timezone,
-                                "holidays": {"closures": list(closures), "country": country}}
+def _policy(
+    timezone: str = "UTC", closures: tuple[str, ...] = (), country: str | None = "US"
+) -> policy.Policy:
+    document: dict[str, Any] = {
+        "timezone": timezone,
+        "holidays": {"closures": list(closures), "country": country},
+    }
     return policy.from_document(document, "test")
 
 
@@ -55,13 +58,17 @@ def deadline(trigger: datetime, n: int, **kwargs: Any) -> datetime:
 
 # --- the holidays package says what we rely on -------------------------------------------------
 
-@pytest.mark.parametrize(("day", "name"), [
-    (date(2026, 7, 3), "Independence Day (observed)"),
-    (date(2026, 11, 26), "Thanksgiving Day"),
-    (date(2026, 12, 25), "Christmas Day"),
-    (date(2027, 1, 1), "New Year's Day"),
-    (date(2026, 11, 11), "Veterans Day"),
-])
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        (date(2026, 7, 3), "Independence Day (observed)"),
+        (date(2026, 11, 26), "Thanksgiving Day"),
+        (date(2026, 12, 25), "Christmas Day"),
+        (date(2027, 1, 1), "New Year's Day"),
+        (date(2026, 11, 11), "Veterans Day"),
+    ],
+)
 def test_us_calendar_has_the_holidays_the_tables_below_assume(day: date, name: str) -> None:
     assert holidays.country_holidays("US", years=day.year).get(day) == name
 
@@ -72,32 +79,36 @@ def test_july_4_2026_is_a_saturday() -> None:
 
 # --- default US calendar in UTC ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("trigger", "n", "due"), [
-    # Wed before Thanksgiving: Fri 27 (1), Mon 30 (2), Tue 1 (3), Wed 2 (4), Thu 3 (5)
-    ("2026-11-25T15:00Z", 5, "2026-12-04T00:00Z"),
-    ("2026-11-25T00:00Z", 5, "2026-12-04T00:00Z"),  # start of the trigger day: still excluded
-    ("2026-11-25T23:59:59Z", 5, "2026-12-04T00:00Z"),  # end of the trigger day: same
-    ("2026-11-25T15:00Z", 1, "2026-11-28T00:00Z"),  # day 1 is Friday, Thanksgiving skipped
-    # an ordinary week: Mon 2 Nov + 1 is Tue 3, ends at Wed 00:00
-    ("2026-11-02T09:00Z", 1, "2026-11-04T00:00Z"),
-    ("2026-11-02T09:00Z", 4, "2026-11-07T00:00Z"),  # Tue, Wed 11 Nov is Veterans Day: Thu, Fri
-    # Friday trigger skips the weekend: Mon 9 (1), Tue 10 (2), [Wed 11 holiday], Thu 12 (3)
-    ("2026-11-06T16:00Z", 1, "2026-11-10T00:00Z"),
-    ("2026-11-06T16:00Z", 3, "2026-11-13T00:00Z"),
-    ("2026-10-16T12:00Z", 5, "2026-10-24T00:00Z"),  # Fri -> Mon..Fri of the next week
-    # weekend triggers: the next business day is day 1
-    ("2026-10-17T12:00Z", 1, "2026-10-20T00:00Z"),  # Saturday -> Monday 19
-    ("2026-10-18T12:00Z", 1, "2026-10-20T00:00Z"),  # Sunday -> Monday 19
-    # July 4 2026 is a Saturday, observed Friday July 3
-    ("2026-07-02T12:00Z", 1, "2026-07-07T00:00Z"),  # Thu -> Mon 6
-    ("2026-07-01T12:00Z", 2, "2026-07-07T00:00Z"),  # Wed -> Thu 2 (1), Mon 6 (2)
-    ("2026-07-03T12:00Z", 1, "2026-07-07T00:00Z"),  # triggered on the observed holiday itself
-    # Christmas and New Year: Fri 25 Dec 2026 and Fri 1 Jan 2027 (next year's calendar)
-    ("2026-12-24T12:00Z", 1, "2026-12-29T00:00Z"),  # Thu -> Mon 28
-    ("2026-12-24T12:00Z", 4, "2027-01-01T00:00Z"),  # Mon 28, Tue 29, Wed 30, Thu 31
-    ("2026-12-24T12:00Z", 5, "2027-01-05T00:00Z"),  # ... [Fri 1 Jan], Mon 4
-    ("2026-12-31T12:00Z", 1, "2027-01-05T00:00Z"),  # New Year's Eve -> Mon 4 Jan
-])
+
+@pytest.mark.parametrize(
+    ("trigger", "n", "due"),
+    [
+        # Wed before Thanksgiving: Fri 27 (1), Mon 30 (2), Tue 1 (3), Wed 2 (4), Thu 3 (5)
+        ("2026-11-25T15:00Z", 5, "2026-12-04T00:00Z"),
+        ("2026-11-25T00:00Z", 5, "2026-12-04T00:00Z"),  # start of the trigger day: still excluded
+        ("2026-11-25T23:59:59Z", 5, "2026-12-04T00:00Z"),  # end of the trigger day: same
+        ("2026-11-25T15:00Z", 1, "2026-11-28T00:00Z"),  # day 1 is Friday, Thanksgiving skipped
+        # an ordinary week: Mon 2 Nov + 1 is Tue 3, ends at Wed 00:00
+        ("2026-11-02T09:00Z", 1, "2026-11-04T00:00Z"),
+        ("2026-11-02T09:00Z", 4, "2026-11-07T00:00Z"),  # Tue, Wed 11 Nov is Veterans Day: Thu, Fri
+        # Friday trigger skips the weekend: Mon 9 (1), Tue 10 (2), [Wed 11 holiday], Thu 12 (3)
+        ("2026-11-06T16:00Z", 1, "2026-11-10T00:00Z"),
+        ("2026-11-06T16:00Z", 3, "2026-11-13T00:00Z"),
+        ("2026-10-16T12:00Z", 5, "2026-10-24T00:00Z"),  # Fri -> Mon..Fri of the next week
+        # weekend triggers: the next business day is day 1
+        ("2026-10-17T12:00Z", 1, "2026-10-20T00:00Z"),  # Saturday -> Monday 19
+        ("2026-10-18T12:00Z", 1, "2026-10-20T00:00Z"),  # Sunday -> Monday 19
+        # July 4 2026 is a Saturday, observed Friday July 3
+        ("2026-07-02T12:00Z", 1, "2026-07-07T00:00Z"),  # Thu -> Mon 6
+        ("2026-07-01T12:00Z", 2, "2026-07-07T00:00Z"),  # Wed -> Thu 2 (1), Mon 6 (2)
+        ("2026-07-03T12:00Z", 1, "2026-07-07T00:00Z"),  # triggered on the observed holiday itself
+        # Christmas and New Year: Fri 25 Dec 2026 and Fri 1 Jan 2027 (next year's calendar)
+        ("2026-12-24T12:00Z", 1, "2026-12-29T00:00Z"),  # Thu -> Mon 28
+        ("2026-12-24T12:00Z", 4, "2027-01-01T00:00Z"),  # Mon 28, Tue 29, Wed 30, Thu 31
+        ("2026-12-24T12:00Z", 5, "2027-01-05T00:00Z"),  # ... [Fri 1 Jan], Mon 4
+        ("2026-12-31T12:00Z", 1, "2027-01-05T00:00Z"),  # New Year's Eve -> Mon 4 Jan
+    ],
+)
 def test_business_days_default_us_calendar(trigger: str, n: int, due: str) -> None:
     assert deadline(z(trigger), n) == z(due)
 
@@ -116,18 +127,23 @@ def test_trigger_given_in_another_offset_is_converted_first() -> None:
 
 # --- company closures from the policy ------------------------------------------------------------
 
-@pytest.mark.parametrize(("closures", "trigger", "n", "due"), [
-    ((), "2026-12-21T12:00Z", 3, "2026-12-25T00:00Z"),  # Tue 22, Wed 23, Thu 24
-    (("2026-12-24",), "2026-12-21T12:00Z", 3, "2026-12-29T00:00Z"),  # Thu 24 closed -> Mon 28
-    (("2026-12-24", "2026-12-28"), "2026-12-21T12:00Z", 3, "2026-12-30T00:00Z"),
-    # Tue 22, Wed 23, [24 closed, 25 holiday], Mon 28, Tue 29, Wed 30, [31 closed, 1 Jan], Mon 4
-    (("2026-12-24", "2026-12-31"), "2026-12-21T12:00Z", 5, "2026-12-31T00:00Z"),
-    (("2026-12-24", "2026-12-31"), "2026-12-21T12:00Z", 6, "2027-01-05T00:00Z"),
-    # a closure on a weekend or a holiday changes nothing
-    (("2026-12-26", "2026-12-25"), "2026-12-24T12:00Z", 1, "2026-12-29T00:00Z"),
-])
-def test_company_closures_are_skipped(closures: tuple[str, ...], trigger: str, n: int,
-                                      due: str) -> None:
+
+@pytest.mark.parametrize(
+    ("closures", "trigger", "n", "due"),
+    [
+        ((), "2026-12-21T12:00Z", 3, "2026-12-25T00:00Z"),  # Tue 22, Wed 23, Thu 24
+        (("2026-12-24",), "2026-12-21T12:00Z", 3, "2026-12-29T00:00Z"),  # Thu 24 closed -> Mon 28
+        (("2026-12-24", "2026-12-28"), "2026-12-21T12:00Z", 3, "2026-12-30T00:00Z"),
+        # Tue 22, Wed 23, [24 closed, 25 holiday], Mon 28, Tue 29, Wed 30, [31 closed, 1 Jan], Mon 4
+        (("2026-12-24", "2026-12-31"), "2026-12-21T12:00Z", 5, "2026-12-31T00:00Z"),
+        (("2026-12-24", "2026-12-31"), "2026-12-21T12:00Z", 6, "2027-01-05T00:00Z"),
+        # a closure on a weekend or a holiday changes nothing
+        (("2026-12-26", "2026-12-25"), "2026-12-24T12:00Z", 1, "2026-12-29T00:00Z"),
+    ],
+)
+def test_company_closures_are_skipped(
+    closures: tuple[str, ...], trigger: str, n: int, due: str
+) -> None:
     assert deadline(z(trigger), n, closures=closures) == z(due)
 
 
@@ -144,9 +160,15 @@ def test_calendar_describes_itself_for_recomputation() -> None:
     cal = _policy(closures=("2026-12-24", "2026-12-31")).calendar(z("2026-12-01T00:00Z"))
     version = metadata.version("holidays")
     assert cal.describe() == {
-        "tz": "UTC", "calendar": f"US holidays ({version}) + weekends + 2 company closure(s)"}
-    assert {date(2026, 12, 24), date(2026, 12, 31), date(2026, 12, 25),
-            date(2027, 1, 1)} <= cal.holidays
+        "tz": "UTC",
+        "calendar": f"US holidays ({version}) + weekends + 2 company closure(s)",
+    }
+    assert {
+        date(2026, 12, 24),
+        date(2026, 12, 31),
+        date(2026, 12, 25),
+        date(2027, 1, 1),
+    } <= cal.holidays
 
 
 def test_calendar_covers_the_year_and_the_next() -> None:
@@ -156,6 +178,7 @@ def test_calendar_covers_the_year_and_the_next() -> None:
 
 
 # --- time zones --------------------------------------------------------------------------------
+
 
 def test_day_counting_starts_from_the_local_day() -> None:
     trigger = z("2026-11-24T03:30Z")  # Mon 23 Nov 22:30 in New York; Tue 24 Nov in UTC
@@ -168,22 +191,25 @@ def test_day_counting_starts_from_the_local_day() -> None:
     assert deadline(trigger, 5) == z("2026-12-03T00:00Z")
 
 
-@pytest.mark.parametrize(("trigger", "n", "due"), [
-    # winter (EST, UTC-5): local midnight is 05:00Z
-    ("2026-11-24T03:30Z", 1, "2026-11-25T05:00Z"),  # Mon local -> Tue 24 ends
-    ("2026-01-14T15:00Z", 1, "2026-01-16T05:00Z"),
-    # summer (EDT, UTC-4): local midnight is 04:00Z
-    ("2026-07-01T12:00Z", 1, "2026-07-03T04:00Z"),  # Wed -> Thu 2
-    ("2026-07-01T12:00Z", 2, "2026-07-07T04:00Z"),  # Thu 2, [Fri 3 observed], Mon 6
-    # a Friday evening in New York is already Saturday in UTC
-    ("2026-10-17T01:00Z", 1, "2026-10-20T04:00Z"),  # Fri 16 local -> Mon 19
-    # DST ends Sun 1 Nov 2026: trigger in EDT, deadline in EST
-    ("2026-10-29T12:00Z", 3, "2026-11-04T05:00Z"),  # Fri 30, Mon 2, Tue 3
-    # DST starts Sun 8 Mar 2026: trigger in EST, deadline in EDT
-    ("2026-03-05T12:00Z", 2, "2026-03-10T04:00Z"),  # Fri 6, Mon 9
-    # the worked example in notes/soc2_evidence.md 6.1 (with 24 Dec as a closure)
-    ("2026-12-18T02:00Z", 5, "2026-12-29T05:00Z"),  # Thu 17 21:00 local -> Mon 28
-])
+@pytest.mark.parametrize(
+    ("trigger", "n", "due"),
+    [
+        # winter (EST, UTC-5): local midnight is 05:00Z
+        ("2026-11-24T03:30Z", 1, "2026-11-25T05:00Z"),  # Mon local -> Tue 24 ends
+        ("2026-01-14T15:00Z", 1, "2026-01-16T05:00Z"),
+        # summer (EDT, UTC-4): local midnight is 04:00Z
+        ("2026-07-01T12:00Z", 1, "2026-07-03T04:00Z"),  # Wed -> Thu 2
+        ("2026-07-01T12:00Z", 2, "2026-07-07T04:00Z"),  # Thu 2, [Fri 3 observed], Mon 6
+        # a Friday evening in New York is already Saturday in UTC
+        ("2026-10-17T01:00Z", 1, "2026-10-20T04:00Z"),  # Fri 16 local -> Mon 19
+        # DST ends Sun 1 Nov 2026: trigger in EDT, deadline in EST
+        ("2026-10-29T12:00Z", 3, "2026-11-04T05:00Z"),  # Fri 30, Mon 2, Tue 3
+        # DST starts Sun 8 Mar 2026: trigger in EST, deadline in EDT
+        ("2026-03-05T12:00Z", 2, "2026-03-10T04:00Z"),  # Fri 6, Mon 9
+        # the worked example in notes/soc2_evidence.md 6.1 (with 24 Dec as a closure)
+        ("2026-12-18T02:00Z", 5, "2026-12-29T05:00Z"),  # Thu 17 21:00 local -> Mon 28
+    ],
+)
 def test_new_york_deadlines_end_at_local_midnight(trigger: str, n: int, due: str) -> None:
     result = deadline(z(trigger), n, timezone="America/New_York", closures=("2026-12-24",))
     assert result == z(due)
@@ -199,38 +225,53 @@ def test_soc2_notes_example_uses_the_local_date_not_the_utc_date() -> None:
     assert in_utc.date() - timedelta(days=1) == date(2026, 12, 29)
 
 
-@pytest.mark.parametrize(("tz", "trigger", "due"), [
-    # east of UTC: 2026-11-26T20:00Z is already Fri 27 in Tokyo; day 1 is Mon 30
-    ("Asia/Tokyo", "2026-11-26T20:00Z", "2026-11-30T15:00Z"),
-    ("Europe/Berlin", "2026-07-01T23:30Z", "2026-07-06T22:00Z"),  # Thu 2 local, [Fri 3] -> Mon 6
-    # Cairo springs forward at Friday 00:00 (24 Apr 2026): Thursday ends at the gap, 22:00Z
-    ("Africa/Cairo", "2026-04-22T10:00Z", "2026-04-23T22:00Z"),
-    # ...and falls back at Thursday 24:00 (29 Oct 2026): Thursday ends at the second midnight
-    ("Africa/Cairo", "2026-10-28T10:00Z", "2026-10-29T22:00Z"),
-])
+@pytest.mark.parametrize(
+    ("tz", "trigger", "due"),
+    [
+        # east of UTC: 2026-11-26T20:00Z is already Fri 27 in Tokyo; day 1 is Mon 30
+        ("Asia/Tokyo", "2026-11-26T20:00Z", "2026-11-30T15:00Z"),
+        (
+            "Europe/Berlin",
+            "2026-07-01T23:30Z",
+            "2026-07-06T22:00Z",
+        ),  # Thu 2 local, [Fri 3] -> Mon 6
+        # Cairo springs forward at Friday 00:00 (24 Apr 2026): Thursday ends at the gap, 22:00Z
+        ("Africa/Cairo", "2026-04-22T10:00Z", "2026-04-23T22:00Z"),
+        # ...and falls back at Thursday 24:00 (29 Oct 2026): Thursday ends at the second midnight
+        ("Africa/Cairo", "2026-10-28T10:00Z", "2026-10-29T22:00Z"),
+    ],
+)
 def test_other_zones(tz: str, trigger: str, due: str) -> None:
     assert deadline(z(trigger), 1, timezone=tz) == z(due)
 
 
 # --- clock hours --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("trigger", "hours", "due"), [
-    ("2026-11-06T16:00Z", 48, "2026-11-08T16:00Z"),  # weekends count
-    ("2026-11-25T10:00Z", 48, "2026-11-27T10:00Z"),  # holidays count
-    ("2026-01-01T00:00Z", 1, "2026-01-01T01:00Z"),
-])
+
+@pytest.mark.parametrize(
+    ("trigger", "hours", "due"),
+    [
+        ("2026-11-06T16:00Z", 48, "2026-11-08T16:00Z"),  # weekends count
+        ("2026-11-25T10:00Z", 48, "2026-11-27T10:00Z"),  # holidays count
+        ("2026-01-01T00:00Z", 1, "2026-01-01T01:00Z"),
+    ],
+)
 def test_clock_hours_are_elapsed_hours(trigger: str, hours: int, due: str) -> None:
     assert add_clock_hours(z(trigger), hours) == z(due)
 
 
-@pytest.mark.parametrize(("local_start", "wall_after_48h"), [
-    # fall back (1 Nov 2026): 48 elapsed hours show as 11:00 on the wall clock, not 12:00
-    (datetime(2026, 10, 31, 12, 0, tzinfo=NY), datetime(2026, 11, 2, 11, 0)),
-    # spring forward (8 Mar 2026): 48 elapsed hours show as 13:00
-    (datetime(2026, 3, 7, 12, 0, tzinfo=NY), datetime(2026, 3, 9, 13, 0)),
-])
-def test_clock_hours_across_dst_are_exactly_elapsed(local_start: datetime,
-                                                    wall_after_48h: datetime) -> None:
+@pytest.mark.parametrize(
+    ("local_start", "wall_after_48h"),
+    [
+        # fall back (1 Nov 2026): 48 elapsed hours show as 11:00 on the wall clock, not 12:00
+        (datetime(2026, 10, 31, 12, 0, tzinfo=NY), datetime(2026, 11, 2, 11, 0)),
+        # spring forward (8 Mar 2026): 48 elapsed hours show as 13:00
+        (datetime(2026, 3, 7, 12, 0, tzinfo=NY), datetime(2026, 3, 9, 13, 0)),
+    ],
+)
+def test_clock_hours_across_dst_are_exactly_elapsed(
+    local_start: datetime, wall_after_48h: datetime
+) -> None:
     due = add_clock_hours(local_start, 48)
     assert due.tzinfo is UTC
     assert due.timestamp() - local_start.timestamp() == 48 * 3600
@@ -281,12 +322,15 @@ def test_calendar_from_builds_a_calendar() -> None:
     assert cal == BusinessCalendar("Europe/Berlin", frozenset({date(2026, 12, 24)}), "label")
 
 
-@pytest.mark.parametrize(("day", "business"), [
-    (date(2026, 11, 27), True),   # Friday
-    (date(2026, 11, 28), False),  # Saturday
-    (date(2026, 11, 29), False),  # Sunday
-    (date(2026, 11, 26), False),  # holiday
-])
+@pytest.mark.parametrize(
+    ("day", "business"),
+    [
+        (date(2026, 11, 27), True),  # Friday
+        (date(2026, 11, 28), False),  # Saturday
+        (date(2026, 11, 29), False),  # Sunday
+        (date(2026, 11, 26), False),  # holiday
+    ],
+)
 def test_is_business_day(day: date, business: bool) -> None:
     cal = BusinessCalendar("UTC", frozenset({date(2026, 11, 26)}))
     assert cal.is_business_day(day) is business
@@ -304,14 +348,18 @@ def obligations(kind: ChangeType, approved_before: bool, retro: int = 5, pir: in
     return emergency_obligations(kind, approved_before, IMPLEMENTED_AT, cal, retro, pir)
 
 
-@pytest.mark.parametrize(("kind", "approved_before", "retro", "pir"), [
-    (ChangeType.EMERGENCY, True, None, FIVE_DAYS),
-    (ChangeType.EMERGENCY, False, FIVE_DAYS, FIVE_DAYS),
-    (ChangeType.NORMAL, True, None, None),
-    (ChangeType.NORMAL, False, None, None),
-])
-def test_emergency_obligations(kind: ChangeType, approved_before: bool,
-                               retro: datetime | None, pir: datetime | None) -> None:
+@pytest.mark.parametrize(
+    ("kind", "approved_before", "retro", "pir"),
+    [
+        (ChangeType.EMERGENCY, True, None, FIVE_DAYS),
+        (ChangeType.EMERGENCY, False, FIVE_DAYS, FIVE_DAYS),
+        (ChangeType.NORMAL, True, None, None),
+        (ChangeType.NORMAL, False, None, None),
+    ],
+)
+def test_emergency_obligations(
+    kind: ChangeType, approved_before: bool, retro: datetime | None, pir: datetime | None
+) -> None:
     result = obligations(kind, approved_before)
     assert (result.retro_due_at, result.pir_due_at) == (retro, pir)
 
@@ -326,50 +374,85 @@ DUE = z("2026-12-04T00:00Z")
 TICK = timedelta(microseconds=1)
 
 
-def state(retro_done: bool = False, pir_done: bool = False,
-          retro_due: datetime | None = DUE, pir_due: datetime | None = DUE) -> ObligationState:
+def state(
+    retro_done: bool = False,
+    pir_done: bool = False,
+    retro_due: datetime | None = DUE,
+    pir_due: datetime | None = DUE,
+) -> ObligationState:
     return ObligationState("CHG-7", retro_due, retro_done, pir_due, pir_done)
 
 
-@pytest.mark.parametrize(("subject", "now", "expected"), [
-    (state(), DUE - TICK, []),
-    (state(), DUE, [Overdue("CHG-7", RETRO_APPROVAL, DUE), Overdue("CHG-7", PIR, DUE)]),
-    (state(), DUE + timedelta(days=30),
-     [Overdue("CHG-7", RETRO_APPROVAL, DUE), Overdue("CHG-7", PIR, DUE)]),
-    (state(retro_done=True), DUE, [Overdue("CHG-7", PIR, DUE)]),
-    (state(pir_done=True), DUE, [Overdue("CHG-7", RETRO_APPROVAL, DUE)]),
-    (state(retro_done=True, pir_done=True), DUE, []),
-    (state(retro_due=None), DUE, [Overdue("CHG-7", PIR, DUE)]),  # approved before it ran
-    (state(retro_due=None, pir_due=None), DUE + timedelta(days=365), []),  # a normal change
-    (state(retro_due=THREE_DAYS), THREE_DAYS, [Overdue("CHG-7", RETRO_APPROVAL, THREE_DAYS)]),
-    (state(retro_due=THREE_DAYS), THREE_DAYS - TICK, []),
-], ids=["one-microsecond-before", "exactly-at-due", "long-after", "retro-done", "pir-done",
-        "all-done", "no-retro-owed", "nothing-owed", "retro-earlier-at", "retro-earlier-before"])
+@pytest.mark.parametrize(
+    ("subject", "now", "expected"),
+    [
+        (state(), DUE - TICK, []),
+        (state(), DUE, [Overdue("CHG-7", RETRO_APPROVAL, DUE), Overdue("CHG-7", PIR, DUE)]),
+        (
+            state(),
+            DUE + timedelta(days=30),
+            [Overdue("CHG-7", RETRO_APPROVAL, DUE), Overdue("CHG-7", PIR, DUE)],
+        ),
+        (state(retro_done=True), DUE, [Overdue("CHG-7", PIR, DUE)]),
+        (state(pir_done=True), DUE, [Overdue("CHG-7", RETRO_APPROVAL, DUE)]),
+        (state(retro_done=True, pir_done=True), DUE, []),
+        (state(retro_due=None), DUE, [Overdue("CHG-7", PIR, DUE)]),  # approved before it ran
+        (state(retro_due=None, pir_due=None), DUE + timedelta(days=365), []),  # a normal change
+        (state(retro_due=THREE_DAYS), THREE_DAYS, [Overdue("CHG-7", RETRO_APPROVAL, THREE_DAYS)]),
+        (state(retro_due=THREE_DAYS), THREE_DAYS - TICK, []),
+    ],
+    ids=[
+        "one-microsecond-before",
+        "exactly-at-due",
+        "long-after",
+        "retro-done",
+        "pir-done",
+        "all-done",
+        "no-retro-owed",
+        "nothing-owed",
+        "retro-earlier-at",
+        "retro-earlier-before",
+    ],
+)
 def test_overdue(subject: ObligationState, now: datetime, expected: list[Overdue]) -> None:
     assert overdue(subject, now) == expected
 
 
-@pytest.mark.parametrize(("subject", "control_message"), [
-    (state(), "CM-3: an emergency change closes only after its retroactive approvals"),
-    (state(pir_done=True),
-     "CM-3: an emergency change closes only after its retroactive approvals"),
-    (state(retro_done=True),
-     "CM-3: an emergency change closes only after its post-implementation review"),
-    (state(retro_due=None),
-     "CM-3: an emergency change closes only after its post-implementation review"),
-])
-def test_check_closable_refuses_open_obligations(subject: ObligationState,
-                                                 control_message: str) -> None:
+@pytest.mark.parametrize(
+    ("subject", "control_message"),
+    [
+        (state(), "CM-3: an emergency change closes only after its retroactive approvals"),
+        (
+            state(pir_done=True),
+            "CM-3: an emergency change closes only after its retroactive approvals",
+        ),
+        (
+            state(retro_done=True),
+            "CM-3: an emergency change closes only after its post-implementation review",
+        ),
+        (
+            state(retro_due=None),
+            "CM-3: an emergency change closes only after its post-implementation review",
+        ),
+    ],
+)
+def test_check_closable_refuses_open_obligations(
+    subject: ObligationState, control_message: str
+) -> None:
     with pytest.raises(Refused) as caught:
         check_closable(subject)
     assert caught.value.control == "CM-3"
     assert caught.value.message == control_message
 
 
-@pytest.mark.parametrize("subject", [
-    state(retro_done=True, pir_done=True),
-    state(retro_due=None, pir_done=True),
-    state(retro_due=None, pir_due=None),
-], ids=["all-done", "pir-done-no-retro-owed", "nothing-owed"])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        state(retro_done=True, pir_done=True),
+        state(retro_due=None, pir_done=True),
+        state(retro_due=None, pir_due=None),
+    ],
+    ids=["all-done", "pir-done-no-retro-owed", "nothing-owed"],
+)
 def test_check_closable_allows_when_nothing_is_open(subject: ObligationState) -> None:
     assert check_closable(subject) is None

@@ -67,19 +67,33 @@ def test_version_hash_pinned() -> None:
     # hash) is a deliberate decision, not an accident.
     fields = ChangeFields(title="t")
     assert fields.as_json() == {
-        "title": "t", "scope": "", "impact": "", "rollback_plan": "", "risk": Risk.MEDIUM,
-        "change_type": ChangeType.NORMAL, "justification": "", "affected_services": (),
-        "environments": (), "customer_impact": "", "expected_downtime_minutes": 0,
-        "window": {"start": None, "end": None}, "ticket": "", "commit_authors": ()}
+        "title": "t",
+        "scope": "",
+        "impact": "",
+        "rollback_plan": "",
+        "risk": Risk.MEDIUM,
+        "change_type": ChangeType.NORMAL,
+        "justification": "",
+        "affected_services": (),
+        "environments": (),
+        "customer_impact": "",
+        "expected_downtime_minutes": 0,
+        "window": {"start": None, "end": None},
+        "ticket": "",
+        "commit_authors": (),
+    }
     canonical = (
         '{"affected_services":[],"change_type":"normal","commit_authors":[],'
         '"customer_impact":"","environments":[],"expected_downtime_minutes":0,"impact":"",'
         '"justification":"","risk":"medium","rollback_plan":"","scope":"","ticket":"",'
-        '"title":"t","window":{"end":null,"start":null}}')
+        '"title":"t","window":{"end":null,"start":null}}'
+    )
     assert version_hash(fields) == hashlib.sha256(canonical.encode()).hexdigest()
     windowed = dataclasses.replace(fields, window=Window(START, END))
     assert windowed.as_json()["window"] == {
-        "start": "2026-11-02T09:00:00+00:00", "end": "2026-11-02T11:00:00+00:00"}
+        "start": "2026-11-02T09:00:00+00:00",
+        "end": "2026-11-02T11:00:00+00:00",
+    }
 
 
 @pytest.mark.parametrize(("name", "value"), list(EDITS.items()), ids=list(EDITS))
@@ -107,11 +121,15 @@ def test_changed_fields_lists_several_edits_sorted() -> None:
     assert changed_fields(edited, base) == ["impact", "risk", "ticket", "title"]
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    (Window(START, END), Window(START, END + (END - START))),
-    (Window(START, END), Window(None, END)),
-    (Window(None, None), Window(START, None)),
-], ids=["end-moved", "start-cleared", "start-set"])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (Window(START, END), Window(START, END + (END - START))),
+        (Window(START, END), Window(None, END)),
+        (Window(None, None), Window(START, None)),
+    ],
+    ids=["end-moved", "start-cleared", "start-set"],
+)
 def test_window_edits_are_detected(old: Window, new: Window) -> None:
     before, after = make_fields(window=old), make_fields(window=new)
     assert changed_fields(before, after) == ["window"]
@@ -126,30 +144,57 @@ def test_order_of_listed_services_is_material() -> None:
 
 # --- CM-1: completeness at submit ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("overrides", "require_ticket", "missing"), [
-    ({}, True, []),
-    ({}, False, []),
-    ({"scope": ""}, True, ["scope"]),
-    ({"impact": "   "}, True, ["impact"]),  # blank is missing
-    ({"rollback_plan": "\n\t"}, True, ["rollback_plan"]),
-    ({"title": " "}, True, ["title"]),
-    ({"ticket": ""}, True, ["ticket"]),
-    ({"ticket": ""}, False, []),  # ticket required only when the policy says so
-    ({"scope": "", "impact": "", "rollback_plan": "", "ticket": ""}, True,
-     ["scope", "impact", "rollback_plan", "ticket"]),
-    ({"scope": "", "impact": "", "rollback_plan": "", "ticket": ""}, False,
-     ["scope", "impact", "rollback_plan"]),
-    ({"change_type": ChangeType.EMERGENCY, "justification": ""}, True, ["justification"]),
-    ({"change_type": ChangeType.EMERGENCY, "justification": "outage"}, True, []),
-    ({"change_type": ChangeType.NORMAL, "justification": ""}, True, []),  # normal: not needed
-    ({"change_type": ChangeType.EMERGENCY, "justification": "", "ticket": "", "title": ""}, True,
-     ["title", "ticket", "justification"]),
-], ids=["complete", "complete-no-ticket-rule", "no-scope", "blank-impact", "blank-rollback",
-        "blank-title", "no-ticket-required", "no-ticket-not-required", "all-missing-ticket",
-        "all-missing-no-ticket", "emergency-no-justification", "emergency-justified",
-        "normal-no-justification", "emergency-several"])
-def test_missing_for_submit(overrides: dict[str, Any], require_ticket: bool,
-                            missing: list[str]) -> None:
+
+@pytest.mark.parametrize(
+    ("overrides", "require_ticket", "missing"),
+    [
+        ({}, True, []),
+        ({}, False, []),
+        ({"scope": ""}, True, ["scope"]),
+        ({"impact": "   "}, True, ["impact"]),  # blank is missing
+        ({"rollback_plan": "\n\t"}, True, ["rollback_plan"]),
+        ({"title": " "}, True, ["title"]),
+        ({"ticket": ""}, True, ["ticket"]),
+        ({"ticket": ""}, False, []),  # ticket required only when the policy says so
+        (
+            {"scope": "", "impact": "", "rollback_plan": "", "ticket": ""},
+            True,
+            ["scope", "impact", "rollback_plan", "ticket"],
+        ),
+        (
+            {"scope": "", "impact": "", "rollback_plan": "", "ticket": ""},
+            False,
+            ["scope", "impact", "rollback_plan"],
+        ),
+        ({"change_type": ChangeType.EMERGENCY, "justification": ""}, True, ["justification"]),
+        ({"change_type": ChangeType.EMERGENCY, "justification": "outage"}, True, []),
+        ({"change_type": ChangeType.NORMAL, "justification": ""}, True, []),  # normal: not needed
+        (
+            {"change_type": ChangeType.EMERGENCY, "justification": "", "ticket": "", "title": ""},
+            True,
+            ["title", "ticket", "justification"],
+        ),
+    ],
+    ids=[
+        "complete",
+        "complete-no-ticket-rule",
+        "no-scope",
+        "blank-impact",
+        "blank-rollback",
+        "blank-title",
+        "no-ticket-required",
+        "no-ticket-not-required",
+        "all-missing-ticket",
+        "all-missing-no-ticket",
+        "emergency-no-justification",
+        "emergency-justified",
+        "normal-no-justification",
+        "emergency-several",
+    ],
+)
+def test_missing_for_submit(
+    overrides: dict[str, Any], require_ticket: bool, missing: list[str]
+) -> None:
     fields = make_fields(**overrides)
     assert missing_for_submit(fields, require_ticket) == missing
     if missing:
@@ -157,19 +202,24 @@ def test_missing_for_submit(overrides: dict[str, Any], require_ticket: bool,
             check_submittable(fields, require_ticket)
         assert caught.value.control == "CM-1"
         assert caught.value.message == (
-            f"CM-1: the request is incomplete: missing {', '.join(missing)}")
+            f"CM-1: the request is incomplete: missing {', '.join(missing)}"
+        )
     else:
         assert check_submittable(fields, require_ticket) is None
 
 
-@pytest.mark.parametrize(("change_type", "justification", "refused"), [
-    (ChangeType.EMERGENCY, "", True),
-    (ChangeType.EMERGENCY, "  ", True),
-    (ChangeType.EMERGENCY, "outage", False),
-    (ChangeType.NORMAL, "", False),
-])
-def test_check_emergency_justified(change_type: ChangeType, justification: str,
-                                   refused: bool) -> None:
+@pytest.mark.parametrize(
+    ("change_type", "justification", "refused"),
+    [
+        (ChangeType.EMERGENCY, "", True),
+        (ChangeType.EMERGENCY, "  ", True),
+        (ChangeType.EMERGENCY, "outage", False),
+        (ChangeType.NORMAL, "", False),
+    ],
+)
+def test_check_emergency_justified(
+    change_type: ChangeType, justification: str, refused: bool
+) -> None:
     fields = make_fields(change_type=change_type, justification=justification)
     if refused:
         with pytest.raises(Refused) as caught:
@@ -180,14 +230,17 @@ def test_check_emergency_justified(change_type: ChangeType, justification: str,
         assert check_emergency_justified(fields) is None
 
 
-@pytest.mark.parametrize(("window", "refused"), [
-    (Window(), False),
-    (Window(START, None), False),
-    (Window(None, END), False),
-    (Window(START, END), False),
-    (Window(START, START), True),
-    (Window(END, START), True),
-])
+@pytest.mark.parametrize(
+    ("window", "refused"),
+    [
+        (Window(), False),
+        (Window(START, None), False),
+        (Window(None, END), False),
+        (Window(START, END), False),
+        (Window(START, START), True),
+        (Window(END, START), True),
+    ],
+)
 def test_check_window(window: Window, refused: bool) -> None:
     if refused:
         with pytest.raises(Refused) as caught:

@@ -34,5 +34,4 @@ def test_every_pair(status: NotificationStatus, action: NotificationAction) -> N
 
 
 def test_the_last_attempt_gives_up() -> None:
-    assert [after_failure(n, 12) for n in (1, 11, 12, 13)] == [A.FAIL, A.FAIL, A.GIVE_UP,
-                                                               A.GIVE_UP]
+    assert [after_failure(n, 12) for n in (1, 11, 12, 13)] == [A.FAIL, A.FAIL, A.GIVE_UP, A.GIVE_UP]

@@ -29,12 +29,20 @@ def bad(document: dict[str, Any]) -> str:
 
 
 def control(**overrides: Any) -> dict[str, Any]:
-    base = {"id": "CM-1", "clause": "c", "summary": "s", "cited": [], "tsc": ["CC8.1"],
-            "preventive": None, "detective": None}
+    base = {
+        "id": "CM-1",
+        "clause": "c",
+        "summary": "s",
+        "cited": [],
+        "tsc": ["CC8.1"],
+        "preventive": None,
+        "detective": None,
+    }
     return {**base, **overrides}
 
 
 # --- defaults match the policy document -----------------------------------------------------------
+
 
 def test_default_identity(default: policy.Policy) -> None:
     assert default.organisation == "Casper Studios"
@@ -55,7 +63,8 @@ def test_environment_lookup(default: policy.Policy) -> None:
     with pytest.raises(BadInput) as caught:
         default.environment("qa")
     assert caught.value.message == (
-        "unknown environment 'qa'; the policy defines development, staging, production")
+        "unknown environment 'qa'; the policy defines development, staging, production"
+    )
 
 
 def test_default_approvals(default: policy.Policy) -> None:
@@ -107,10 +116,12 @@ def test_all_13_controls_in_order(default: policy.Policy) -> None:
     assert len(default.controls) == 13
 
 
-@pytest.mark.parametrize(("control_id", "cited", "tsc"),
-                         [(k, *v) for k, v in CONTROLS.items()], ids=list(CONTROLS))
-def test_control_mappings(default: policy.Policy, control_id: str, cited: list[str],
-                          tsc: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("control_id", "cited", "tsc"), [(k, *v) for k, v in CONTROLS.items()], ids=list(CONTROLS)
+)
+def test_control_mappings(
+    default: policy.Policy, control_id: str, cited: list[str], tsc: list[str]
+) -> None:
     found = next(c for c in default.controls if c.id == control_id)
     assert found.cited == cited
     assert found.tsc == tsc
@@ -137,52 +148,106 @@ def test_cm6_quarterly_review_maps_to_monitoring_too(default: policy.Policy) -> 
 BAD_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("unknown-top-key", {"bogus": 1}, "my.yaml: bogus: unknown key"),
     ("unknown-nested-key", {"holidays": {"cuntry": "US"}}, "my.yaml: holidays.cuntry: unknown key"),
-    ("unknown-env-key", {"environments": [{"name": "dev", "isloated": True}]},
-     "my.yaml: environments.0.isloated: unknown key"),
-    ("quorum-0", {"approvals": {"cab_quorum": {"high": 0}}},
-     "my.yaml: approvals.cab_quorum.high: Input should be greater than or equal to 1"),
-    ("quorum-not-a-number", {"approvals": {"cab_quorum": {"low": "one"}}},
-     "my.yaml: approvals.cab_quorum.low: "
-     "Input should be a valid integer, unable to parse string as an integer"),
-    ("unknown-risk", {"approvals": {"cab_quorum": {"critical": 3}}},
-     "my.yaml: approvals.cab_quorum.critical.[key]: Input should be 'low', 'medium' or 'high'"),
-    ("two-problems", {"approvals": {"cab_quorum": {"low": 0, "high": 0}}},
-     "my.yaml: approvals.cab_quorum.low: Input should be greater than or equal to 1 "
-     "(and 1 more problem)"),
-    ("three-problems", {"approvals": {"cab_quorum": {"low": 0, "medium": 0, "high": 0}}},
-     "my.yaml: approvals.cab_quorum.low: Input should be greater than or equal to 1 "
-     "(and 2 more problems)"),
+    (
+        "unknown-env-key",
+        {"environments": [{"name": "dev", "isloated": True}]},
+        "my.yaml: environments.0.isloated: unknown key",
+    ),
+    (
+        "quorum-0",
+        {"approvals": {"cab_quorum": {"high": 0}}},
+        "my.yaml: approvals.cab_quorum.high: Input should be greater than or equal to 1",
+    ),
+    (
+        "quorum-not-a-number",
+        {"approvals": {"cab_quorum": {"low": "one"}}},
+        "my.yaml: approvals.cab_quorum.low: "
+        "Input should be a valid integer, unable to parse string as an integer",
+    ),
+    (
+        "unknown-risk",
+        {"approvals": {"cab_quorum": {"critical": 3}}},
+        "my.yaml: approvals.cab_quorum.critical.[key]: Input should be 'low', 'medium' or 'high'",
+    ),
+    (
+        "two-problems",
+        {"approvals": {"cab_quorum": {"low": 0, "high": 0}}},
+        "my.yaml: approvals.cab_quorum.low: Input should be greater than or equal to 1 "
+        "(and 1 more problem)",
+    ),
+    (
+        "three-problems",
+        {"approvals": {"cab_quorum": {"low": 0, "medium": 0, "high": 0}}},
+        "my.yaml: approvals.cab_quorum.low: Input should be greater than or equal to 1 "
+        "(and 2 more problems)",
+    ),
     ("bad-timezone", {"timezone": "Mars/Base"}, "my.yaml: timezone: unknown time zone 'Mars/Base'"),
     ("empty-timezone", {"timezone": ""}, "my.yaml: timezone: unknown time zone ''"),
-    ("unknown-country", {"holidays": {"country": "XX"}},
-     "my.yaml: holidays: the holidays package has no country 'XX'"),
-    ("duplicate-environment", {"environments": [{"name": "prod"}, {"name": "prod"}]},
-     "my.yaml: (top level): environments: duplicate prod"),
-    ("bad-environment-name", {"environments": [{"name": "Prod"}]},
-     "my.yaml: environments.0.name: String should match pattern '^[a-z][a-z0-9_-]*$'"),
-    ("no-environments", {"environments": []},
-     "my.yaml: environments: List should have at least 1 item after validation, not 0"),
-    ("bad-control-id", {"controls": [control(id="cm1")]},
-     "my.yaml: controls.0.id: String should match pattern '^[A-Z]+-\\d+$'"),
-    ("duplicate-control", {"controls": [control(), control()]},
-     "my.yaml: (top level): controls: duplicate CM-1"),
-    ("control-without-tsc", {"controls": [control(tsc=[])]},
-     "my.yaml: controls.0.tsc: List should have at least 1 item after validation, not 0"),
-    ("no-controls", {"controls": []},
-     "my.yaml: controls: List should have at least 1 item after validation, not 0"),
-    ("pir-days-0", {"emergency": {"pir_business_days": 0}},
-     "my.yaml: emergency.pir_business_days: Input should be greater than or equal to 1"),
-    ("drift-hours-word", {"drift": {"remediation_hours": "soon"}},
-     "my.yaml: drift.remediation_hours: "
-     "Input should be a valid integer, unable to parse string as an integer"),
-    ("unknown-role", {"roles": {"wizard": "casts spells"}},
-     "my.yaml: roles.wizard.[key]: Input should be 'requester', 'cab', 'iso', "
-     "'security_engineer', 'hr', 'auditor', 'admin' or 'pipeline'"),
+    (
+        "unknown-country",
+        {"holidays": {"country": "XX"}},
+        "my.yaml: holidays: the holidays package has no country 'XX'",
+    ),
+    (
+        "duplicate-environment",
+        {"environments": [{"name": "prod"}, {"name": "prod"}]},
+        "my.yaml: (top level): environments: duplicate prod",
+    ),
+    (
+        "bad-environment-name",
+        {"environments": [{"name": "Prod"}]},
+        "my.yaml: environments.0.name: String should match pattern '^[a-z][a-z0-9_-]*$'",
+    ),
+    (
+        "no-environments",
+        {"environments": []},
+        "my.yaml: environments: List should have at least 1 item after validation, not 0",
+    ),
+    (
+        "bad-control-id",
+        {"controls": [control(id="cm1")]},
+        "my.yaml: controls.0.id: String should match pattern '^[A-Z]+-\\d+$'",
+    ),
+    (
+        "duplicate-control",
+        {"controls": [control(), control()]},
+        "my.yaml: (top level): controls: duplicate CM-1",
+    ),
+    (
+        "control-without-tsc",
+        {"controls": [control(tsc=[])]},
+        "my.yaml: controls.0.tsc: List should have at least 1 item after validation, not 0",
+    ),
+    (
+        "no-controls",
+        {"controls": []},
+        "my.yaml: controls: List should have at least 1 item after validation, not 0",
+    ),
+    (
+        "pir-days-0",
+        {"emergency": {"pir_business_days": 0}},
+        "my.yaml: emergency.pir_business_days: Input should be greater than or equal to 1",
+    ),
+    (
+        "drift-hours-word",
+        {"drift": {"remediation_hours": "soon"}},
+        "my.yaml: drift.remediation_hours: "
+        "Input should be a valid integer, unable to parse string as an integer",
+    ),
+    (
+        "unknown-role",
+        {"roles": {"wizard": "casts spells"}},
+        "my.yaml: roles.wizard.[key]: Input should be 'requester', 'cab', 'iso', "
+        "'security_engineer', 'hr', 'auditor', 'admin' or 'pipeline'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("document", "message"), [(d, m) for _, d, m in BAD_DOCUMENTS],
-                         ids=[name for name, _, _ in BAD_DOCUMENTS])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [(d, m) for _, d, m in BAD_DOCUMENTS],
+    ids=[name for name, _, _ in BAD_DOCUMENTS],
+)
 def test_bad_documents_name_the_key(document: dict[str, Any], message: str) -> None:
     assert bad(document) == message
 
@@ -202,7 +267,8 @@ def test_missing_risk_in_quorum_names_the_risk() -> None:
     with pytest.raises(ValidationError) as caught:
         policy.Policy.model_validate(document)
     assert policy.explain(caught.value, "my.yaml") == (
-        "my.yaml: approvals.cab_quorum: needs a quorum for every risk; missing high")
+        "my.yaml: approvals.cab_quorum: needs a quorum for every risk; missing high"
+    )
 
 
 def test_a_partial_quorum_keeps_the_other_risks_from_the_defaults() -> None:
@@ -217,12 +283,15 @@ def test_unknown_subdivision_is_named() -> None:
 
 
 def test_valid_overrides_apply() -> None:
-    result = policy.from_document({
-        "timezone": "America/New_York",
-        "holidays": {"subdivision": "NY", "closures": [date(2026, 12, 24), "2026-12-31"]},
-        "changes": {"require_ticket": False},
-        "emergency": {"pir_business_days": 3},
-    }, "my.yaml")
+    result = policy.from_document(
+        {
+            "timezone": "America/New_York",
+            "holidays": {"subdivision": "NY", "closures": [date(2026, 12, 24), "2026-12-31"]},
+            "changes": {"require_ticket": False},
+            "emergency": {"pir_business_days": 3},
+        },
+        "my.yaml",
+    )
     assert result.timezone == "America/New_York"
     assert result.holidays.country == "US"  # merged from the defaults
     assert result.holidays.subdivision == "NY"
@@ -251,6 +320,7 @@ def test_country_null_gives_a_weekends_only_calendar() -> None:
 
 # --- load ---------------------------------------------------------------------------------------
 
+
 def test_load_none_is_the_built_in_policy(default: policy.Policy) -> None:
     assert policy.load(None) == default
     assert policy.from_document({}, "anything") == default
@@ -260,8 +330,7 @@ def test_load_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(BadInput) as caught:
         policy.load(path)
-    assert caught.value.message == (
-        f"cannot read policy file {path}: No such file or directory")
+    assert caught.value.message == (f"cannot read policy file {path}: No such file or directory")
 
 
 def test_load_a_directory(tmp_path: Path) -> None:
@@ -280,8 +349,11 @@ def test_load_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     assert line >= 3
 
 
-@pytest.mark.parametrize("text", ["- timezone: UTC\n- drift: 1\n", "just a string\n", "42\n"],
-                         ids=["list", "string", "number"])
+@pytest.mark.parametrize(
+    "text",
+    ["- timezone: UTC\n- drift: 1\n", "just a string\n", "42\n"],
+    ids=["list", "string", "number"],
+)
 def test_load_a_document_that_is_not_a_mapping(tmp_path: Path, text: str) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(text)
@@ -302,7 +374,8 @@ def test_load_validation_error_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as caught:
         policy.load(path)
     assert caught.value.message == (
-        f"{path}: approvals.cab_quorum.high: Input should be greater than or equal to 1")
+        f"{path}: approvals.cab_quorum.high: Input should be greater than or equal to 1"
+    )
 
 
 def test_load_reads_yaml_dates(tmp_path: Path) -> None:
@@ -312,6 +385,7 @@ def test_load_reads_yaml_dates(tmp_path: Path) -> None:
 
 
 # --- digest -------------------------------------------------------------------------------------
+
 
 def test_digest_is_a_sha256_hex(default: policy.Policy) -> None:
     digest = default.digest()
@@ -329,16 +403,21 @@ def test_digest_is_stable_across_loads(tmp_path: Path) -> None:
     assert policy.load(None).digest() == policy.load(None).digest()
 
 
-@pytest.mark.parametrize("change", [
-    {"timezone": "Europe/Berlin"},
-    {"drift": {"remediation_hours": 49}},
-    {"approvals": {"cab_quorum": {"high": 3}}},
-    {"approvals": {"iso_required": False}},
-    {"holidays": {"closures": ["2026-12-24"]}},
-    {"organisation": "Casper Studios Ltd"},
-], ids=["timezone", "drift", "quorum", "iso", "closures", "organisation"])
-def test_digest_changes_when_a_value_changes(default: policy.Policy,
-                                             change: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"timezone": "Europe/Berlin"},
+        {"drift": {"remediation_hours": 49}},
+        {"approvals": {"cab_quorum": {"high": 3}}},
+        {"approvals": {"iso_required": False}},
+        {"holidays": {"closures": ["2026-12-24"]}},
+        {"organisation": "Casper Studios Ltd"},
+    ],
+    ids=["timezone", "drift", "quorum", "iso", "closures", "organisation"],
+)
+def test_digest_changes_when_a_value_changes(
+    default: policy.Policy, change: dict[str, Any]
+) -> None:
     assert policy.from_document(change, "x").digest() != default.digest()
 
 

@@ -50,10 +50,24 @@ def _id(pair: tuple[ChangeStatus, Action]) -> str:
 def test_the_enums_are_the_ones_this_file_was_written_for() -> None:
     # A new status or action lands in REFUSED_PAIRS automatically; this makes it visible too.
     assert [s.value for s in ChangeStatus] == [
-        "draft", "submitted", "approved", "rejected", "implemented", "closed", "cancelled"]
+        "draft",
+        "submitted",
+        "approved",
+        "rejected",
+        "implemented",
+        "closed",
+        "cancelled",
+    ]
     assert [a.value for a in Action] == [
-        "submit", "edit", "approve", "reject", "implement", "implement_emergency", "close",
-        "cancel"]
+        "submit",
+        "edit",
+        "approve",
+        "reject",
+        "implement",
+        "implement_emergency",
+        "close",
+        "cancel",
+    ]
     assert len(ALL_PAIRS) == 7 * 8
 
 
@@ -61,10 +75,10 @@ def test_the_table_is_exactly_the_allowed_set() -> None:
     assert dict(TRANSITIONS) == ALLOWED
 
 
-@pytest.mark.parametrize(("pair", "target"), list(ALLOWED.items()),
-                         ids=[_id(p) for p in ALLOWED])
+@pytest.mark.parametrize(("pair", "target"), list(ALLOWED.items()), ids=[_id(p) for p in ALLOWED])
 def test_allowed_transition_gives_the_target(
-        pair: tuple[ChangeStatus, Action], target: ChangeStatus) -> None:
+    pair: tuple[ChangeStatus, Action], target: ChangeStatus
+) -> None:
     assert transition(*pair) is target
 
 
@@ -90,21 +104,36 @@ def test_every_hint_is_on_a_refused_pair() -> None:
     assert not set(HINTS) & set(TRANSITIONS)
 
 
-@pytest.mark.parametrize(("pair", "message"), [
-    ((S.SUBMITTED, A.IMPLEMENT),
-     "state: cannot implement a change that is submitted; "
-     "CM-2: a normal change may be implemented only once approved"),
-    ((S.DRAFT, A.IMPLEMENT),
-     "state: cannot implement a change that is draft; "
-     "submit it and have it approved first (CM-2)"),
-    ((S.DRAFT, A.IMPLEMENT_EMERGENCY),
-     "state: cannot implement_emergency a change that is draft; "
-     "even an emergency change is submitted first (CM-1)"),
-    # no hint: the bare message, no trailing separator
-    ((S.CLOSED, A.EDIT), "state: cannot edit a change that is closed"),
-    ((S.REJECTED, A.IMPLEMENT), "state: cannot implement a change that is rejected"),
-], ids=["submitted-implement", "draft-implement", "draft-implement_emergency",
-        "closed-edit", "rejected-implement"])
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        (
+            (S.SUBMITTED, A.IMPLEMENT),
+            "state: cannot implement a change that is submitted; "
+            "CM-2: a normal change may be implemented only once approved",
+        ),
+        (
+            (S.DRAFT, A.IMPLEMENT),
+            "state: cannot implement a change that is draft; "
+            "submit it and have it approved first (CM-2)",
+        ),
+        (
+            (S.DRAFT, A.IMPLEMENT_EMERGENCY),
+            "state: cannot implement_emergency a change that is draft; "
+            "even an emergency change is submitted first (CM-1)",
+        ),
+        # no hint: the bare message, no trailing separator
+        ((S.CLOSED, A.EDIT), "state: cannot edit a change that is closed"),
+        ((S.REJECTED, A.IMPLEMENT), "state: cannot implement a change that is rejected"),
+    ],
+    ids=[
+        "submitted-implement",
+        "draft-implement",
+        "draft-implement_emergency",
+        "closed-edit",
+        "rejected-implement",
+    ],
+)
 def test_refusals_carry_their_hint(pair: tuple[ChangeStatus, Action], message: str) -> None:
     with pytest.raises(InvalidTransition) as caught:
         transition(*pair)
@@ -136,10 +165,14 @@ def test_implement_cases_cover_every_type_and_status() -> None:
     assert covered == set(itertools.product(ChangeType, ChangeStatus))
 
 
-@pytest.mark.parametrize(("kind", "status", "action", "target"), IMPLEMENT_CASES,
-                         ids=[f"{k.value}-{s.value}" for k, s, _, _ in IMPLEMENT_CASES])
-def test_implement_action(kind: ChangeType, status: ChangeStatus, action: Action,
-                          target: ChangeStatus | None) -> None:
+@pytest.mark.parametrize(
+    ("kind", "status", "action", "target"),
+    IMPLEMENT_CASES,
+    ids=[f"{k.value}-{s.value}" for k, s, _, _ in IMPLEMENT_CASES],
+)
+def test_implement_action(
+    kind: ChangeType, status: ChangeStatus, action: Action, target: ChangeStatus | None
+) -> None:
     assert implement_action(kind, status) is action
     if target is None:
         with pytest.raises(InvalidTransition):

@@ -29,6 +29,7 @@ PIPELINES = frozenset({R.PIPELINE})
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `changegate token create`.")
 
+
 def allow(roles: frozenset[Role]) -> dict[str, Any]:
     """Route metadata: the roles that may call it, published in the OpenAPI document too."""
     return {"x-roles": sorted(r.value for r in roles)}
@@ -47,6 +48,7 @@ class Caller:
                 needed = ", ".join(sorted(self.roles)) or "(none: this route is closed)"
                 raise Forbidden(f"{user.email} needs one of the roles {needed}")
             return fn(ctx.acting_as(user.email, user))
+
         return run
 
     def write(self, fn: Callable[[Context], T]) -> T:
@@ -56,12 +58,13 @@ class Caller:
         return self.app.read(self._use_case(fn, touch=False))
 
 
-def caller(request: Request,
-           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-           ) -> Caller:
+def caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send `Authorization: Bearer <token>` (create one with "
-                           "`changegate token create`)")
+        raise Unauthorized(
+            "send `Authorization: Bearer <token>` (create one with `changegate token create`)"
+        )
     app: App = request.app.state.changegate
     route = request.scope.get("route")
     # Fail closed: a route that declares no roles admits nobody.
@@ -70,4 +73,3 @@ def caller(request: Request,
 
 
 CallerDep = Annotated[Caller, Depends(caller)]
-

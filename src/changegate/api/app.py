@@ -17,8 +17,13 @@ lists the roles that may call it under `x-roles`. Errors are RFC 9457 problem do
 
 
 def create_app(app: App) -> FastAPI:
-    api = FastAPI(title="changegate", version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json")
+    api = FastAPI(
+        title="changegate",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
     api.state.changegate = app
     errors.install(api)
 
@@ -31,6 +36,7 @@ def create_app(app: App) -> FastAPI:
             return errors.problem(400, "bad-input", "NUL characters are not allowed in URLs")
         response: Response = await call_next(request)
         return response
+
     api.include_router(changes.router)
     api.include_router(pipeline.router)
     api.include_router(hooks.router)

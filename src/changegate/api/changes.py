@@ -25,43 +25,60 @@ RENAMED = {"type": "change_type"}
 LISTS = {"commit_authors", "affected_services", "environments"}
 
 
-@router.post("", status_code=201, summary="Create a change request (draft)",
-             openapi_extra=allow(REQUESTERS))
+@router.post(
+    "", status_code=201, summary="Create a change request (draft)", openapi_extra=allow(REQUESTERS)
+)
 def create(body: ChangeIn, who: CallerDep) -> dict[str, Any]:
     fields = ChangeFields(
-        title=body.title, scope=body.scope, impact=body.impact,
-        rollback_plan=body.rollback_plan, risk=body.risk, change_type=body.type,
-        justification=body.justification, ticket=body.ticket,
+        title=body.title,
+        scope=body.scope,
+        impact=body.impact,
+        rollback_plan=body.rollback_plan,
+        risk=body.risk,
+        change_type=body.type,
+        justification=body.justification,
+        ticket=body.ticket,
         commit_authors=tuple(body.commit_authors),
         affected_services=tuple(body.affected_services),
-        environments=tuple(body.environments), customer_impact=body.customer_impact,
+        environments=tuple(body.environments),
+        customer_impact=body.customer_impact,
         expected_downtime_minutes=body.expected_downtime_minutes,
-        window=Window(body.window_start, body.window_end))
+        window=Window(body.window_start, body.window_end),
+    )
     return who.write(lambda ctx: views.detail(ctx, changes.create(ctx, fields)))
 
 
 @router.get("", summary="List change requests", openapi_extra=allow(EVERYONE))
-def list_(who: CallerDep, status: ChangeStatus | None = None,
-          limit: int = Query(default=500, ge=1, le=5000),
-          offset: int = Query(default=0, ge=0)) -> list[dict[str, Any]]:
-    return who.read(lambda ctx: [
-        views.summary(c) for c in changes.list_(ctx, status)[offset:offset + limit]])
+def list_(
+    who: CallerDep,
+    status: ChangeStatus | None = None,
+    limit: int = Query(default=500, ge=1, le=5000),
+    offset: int = Query(default=0, ge=0),
+) -> list[dict[str, Any]]:
+    return who.read(
+        lambda ctx: [views.summary(c) for c in changes.list_(ctx, status)[offset : offset + limit]]
+    )
 
 
-@router.get("/overdue", summary="Emergency obligations overdue now (CM-3)",
-            openapi_extra=allow(EVERYONE))
+@router.get(
+    "/overdue", summary="Emergency obligations overdue now (CM-3)", openapi_extra=allow(EVERYONE)
+)
 def overdue(who: CallerDep) -> list[dict[str, Any]]:
     return who.read(lambda ctx: views.overdue_rows(lifecycle.list_overdue(ctx)))
 
 
-@router.get("/{key}", summary="One change with its approvals and due dates",
-            openapi_extra=allow(EVERYONE))
+@router.get(
+    "/{key}", summary="One change with its approvals and due dates", openapi_extra=allow(EVERYONE)
+)
 def show(key: str, who: CallerDep) -> dict[str, Any]:
     return who.read(lambda ctx: views.detail(ctx, changes.get(ctx, key)))
 
 
-@router.patch("/{key}", summary="Edit material fields (a new version after submission)",
-              openapi_extra=allow(REQUESTERS))
+@router.patch(
+    "/{key}",
+    summary="Edit material fields (a new version after submission)",
+    openapi_extra=allow(REQUESTERS),
+)
 def edit(key: str, body: ChangeEditIn, who: CallerDep) -> dict[str, Any]:
     updates: dict[str, Any] = {}
     for name, value in body.model_dump(exclude_none=True).items():
@@ -73,31 +90,53 @@ def _transition(path: str, roles: Any, use_case: Any, summary: str) -> None:
     def endpoint(key: str, who: CallerDep) -> dict[str, Any]:
         return who.write(lambda ctx: views.detail(ctx, use_case(ctx, key)))
 
-    router.add_api_route(f"/{{key}}/{path}", endpoint, methods=["POST"], summary=summary,
-                         name=f"change_{path}", openapi_extra=allow(roles))
+    router.add_api_route(
+        f"/{{key}}/{path}",
+        endpoint,
+        methods=["POST"],
+        summary=summary,
+        name=f"change_{path}",
+        openapi_extra=allow(roles),
+    )
 
 
 _transition("submit", REQUESTERS, changes.submit, "Submit for CAB and ISO approval (CM-1)")
 _transition("cancel", REQUESTERS, changes.cancel, "Cancel a change not yet implemented")
-_transition("implement", IMPLEMENTERS, lifecycle.implement,
-            "Mark implemented (approved, or an emergency before approval)")
+_transition(
+    "implement",
+    IMPLEMENTERS,
+    lifecycle.implement,
+    "Mark implemented (approved, or an emergency before approval)",
+)
 _transition("close", CLOSERS, lifecycle.close, "Close an implemented change")
 
 
-@router.post("/{key}/approvals", summary="Approve or reject the current version",
-             openapi_extra=allow(DECIDERS))
+@router.post(
+    "/{key}/approvals",
+    summary="Approve or reject the current version",
+    openapi_extra=allow(DECIDERS),
+)
 def decide(key: str, body: DecisionIn, who: CallerDep) -> dict[str, Any]:
     def use_case(ctx: Context) -> dict[str, Any]:
         change = approvals.decide(ctx, key, body.role, body.decision, body.comment)
         return views.detail(ctx, change)
+
     return who.write(use_case)
 
 
-@router.post("/{key}/pir", status_code=201, summary="Record the post-implementation review",
-             openapi_extra=allow(CLOSERS))
+@router.post(
+    "/{key}/pir",
+    status_code=201,
+    summary="Record the post-implementation review",
+    openapi_extra=allow(CLOSERS),
+)
 def pir(key: str, body: PirIn, who: CallerDep) -> dict[str, Any]:
     def use_case(ctx: Context) -> dict[str, Any]:
         review = lifecycle.record_pir(ctx, key, body.summary)
-        return {"change": key.upper(), "review_id": review.id,
-                "recorded_at": views.iso(review.recorded_at)}
+        return {
+            "change": key.upper(),
+            "review_id": review.id,
+            "recorded_at": views.iso(review.recorded_at),
+        }
+
     return who.write(use_case)

@@ -35,11 +35,17 @@ STATUS[Unauthorized] = (401, "unauthorized")
 
 
 def problem(status: int, kind: str, detail: str, **extra: object) -> JSONResponse:
-    body = {"type": f"https://changegate.dev/problems/{kind}", "title": kind.replace("-", " "),
-            "status": status, "detail": detail, **extra}
+    body = {
+        "type": f"https://changegate.dev/problems/{kind}",
+        "title": kind.replace("-", " "),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                        headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def status_of(exc: DomainError) -> tuple[int, str]:
@@ -60,9 +66,12 @@ def install(api: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem(422, "bad-input", f"{where}: {first.get('msg')}",
-                       errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
-                               for e in exc.errors()])
+        return problem(
+            422,
+            "bad-input",
+            f"{where}: {first.get('msg')}",
+            errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()],
+        )
 
     @api.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

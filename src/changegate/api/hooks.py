@@ -21,17 +21,23 @@ router = APIRouter(tags=["webhooks"])
 EVENT = "deployment_protection_rule"
 
 
-@router.post("/hooks/github", summary="GitHub App webhook (deployment protection rules)",
-             responses={401: {"description": "bad signature"}, 502: {"description":
-                        "the decision was recorded but GitHub could not be answered"}})
+@router.post(
+    "/hooks/github",
+    summary="GitHub App webhook (deployment protection rules)",
+    responses={
+        401: {"description": "bad signature"},
+        502: {"description": "the decision was recorded but GitHub could not be answered"},
+    },
+)
 async def github_hook(request: Request) -> JSONResponse:
     app: App = request.app.state.changegate
     config = app.settings.github
     if config is None or app.reviewer is None:
         return problem(404, "not-configured", "the GitHub App is not configured on this server")
     body = await request.body()
-    if not github.verify_signature(config.webhook_secret.encode(), body,
-                                   request.headers.get("X-Hub-Signature-256")):
+    if not github.verify_signature(
+        config.webhook_secret.encode(), body, request.headers.get("X-Hub-Signature-256")
+    ):
         return problem(401, "bad-signature", "X-Hub-Signature-256 does not match the body")
     event = request.headers.get("X-GitHub-Event", "")
     delivery = request.headers.get("X-GitHub-Delivery", "")
@@ -56,17 +62,20 @@ def _answer(app: App, request: ProtectionRuleRequest, delivery: str) -> JSONResp
     if not app.run(lambda ctx: github_hooks.claim(ctx, delivery, EVENT)):
         return JSONResponse({"status": "duplicate", "delivery": delivery})
     key = github.find_change_key(request)
-    verdict: Verdict = app.run(lambda ctx: github_hooks.decide(ctx, request, key),
-                               actor=config.principal)
+    verdict: Verdict = app.run(
+        lambda ctx: github_hooks.decide(ctx, request, key), actor=config.principal
+    )
     error = None
     try:
         app.reviewer.review(request, verdict.approved, verdict.comment)
     except IntegrationError as exc:
         error = str(exc)
-    app.run(lambda ctx: github_hooks.settle(ctx, delivery, verdict, error),
-            actor=config.principal)
-    body: dict[str, Any] = {"decision_id": verdict.decision_id, "change": key,
-                            "state": "approved" if verdict.approved else "rejected"}
+    app.run(lambda ctx: github_hooks.settle(ctx, delivery, verdict, error), actor=config.principal)
+    body: dict[str, Any] = {
+        "decision_id": verdict.decision_id,
+        "change": key,
+        "state": "approved" if verdict.approved else "rejected",
+    }
     if error:
         return problem(502, "github-unreachable", error, **body)
     return JSONResponse(body)

@@ -72,8 +72,9 @@ class PirIn(In):
 class GateIn(In):
     change: str = Field(min_length=1, max_length=40, examples=["CHG-42"])
     environment: str = Field(min_length=1, max_length=40, examples=["production"])
-    commit: str = Field(min_length=7, max_length=64,
-                        examples=["9fceb02d0ae598e95dc970b74767f19372d61af8"])
+    commit: str = Field(
+        min_length=7, max_length=64, examples=["9fceb02d0ae598e95dc970b74767f19372d61af8"]
+    )
     artifact: str | None = Field(default=None, max_length=200)
 
 

@@ -31,7 +31,8 @@ class WaiverIn(In):
     justification: str = Field(min_length=1, max_length=20_000)
     compensating_controls: str = Field(min_length=1, max_length=20_000)
     controls: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
-        min_length=1, max_length=50, examples=[["CM-4"]])
+        min_length=1, max_length=50, examples=[["CM-4"]]
+    )
     scope_kind: ScopeKind = Field(examples=["change"])
     scope_value: str = Field(min_length=1, max_length=500, examples=["CHG-3"])
     days: int = Field(ge=1, le=MAX_DAYS, examples=[30])
@@ -48,47 +49,81 @@ class QuarterIn(In):
 
 
 @router.get("", summary="List waivers", openapi_extra=allow(EVERYONE - {R.PIPELINE}))
-def list_(who: CallerDep, status: WaiverStatus | None = None,
-          limit: int = Query(default=500, ge=1, le=5000),
-          offset: int = Query(default=0, ge=0)) -> list[dict[str, Any]]:
-    return who.read(lambda ctx: [
-        waivers.view(w) for w in waivers.list_(ctx, status)[offset:offset + limit]])
+def list_(
+    who: CallerDep,
+    status: WaiverStatus | None = None,
+    limit: int = Query(default=500, ge=1, le=5000),
+    offset: int = Query(default=0, ge=0),
+) -> list[dict[str, Any]]:
+    return who.read(
+        lambda ctx: [waivers.view(w) for w in waivers.list_(ctx, status)[offset : offset + limit]]
+    )
 
 
-@router.post("", status_code=201, summary="Request a waiver (needs CAB and ISO approval)",
-             openapi_extra=allow(REQUESTERS))
+@router.post(
+    "",
+    status_code=201,
+    summary="Request a waiver (needs CAB and ISO approval)",
+    openapi_extra=allow(REQUESTERS),
+)
 def request(body: WaiverIn, who: CallerDep) -> dict[str, Any]:
-    return who.write(lambda ctx: waivers.view(waivers.request(
-        ctx, body.title, body.justification, body.compensating_controls, body.controls,
-        body.scope_kind.value, body.scope_value, body.days)))
+    return who.write(
+        lambda ctx: waivers.view(
+            waivers.request(
+                ctx,
+                body.title,
+                body.justification,
+                body.compensating_controls,
+                body.controls,
+                body.scope_kind.value,
+                body.scope_value,
+                body.days,
+            )
+        )
+    )
 
 
-@router.post("/quarterly-review", status_code=201,
-             summary="Sign the quarterly review of waivers (EXC-1, the ISO)",
-             openapi_extra=allow(ISO))
+@router.post(
+    "/quarterly-review",
+    status_code=201,
+    summary="Sign the quarterly review of waivers (EXC-1, the ISO)",
+    openapi_extra=allow(ISO),
+)
 def review_quarter(body: QuarterIn, who: CallerDep) -> dict[str, Any]:
     def use_case(ctx: Context) -> dict[str, Any]:
         review = waiver_reviews.review_quarter(ctx, body.quarter)
         report: dict[str, Any] = json.loads(review.summary)
         return report | {"review_id": review.id}
+
     return who.write(use_case)
 
 
-@router.get("/{key}", summary="One waiver with its windows and decisions",
-            openapi_extra=allow(EVERYONE - {R.PIPELINE}))
+@router.get(
+    "/{key}",
+    summary="One waiver with its windows and decisions",
+    openapi_extra=allow(EVERYONE - {R.PIPELINE}),
+)
 def show(key: Key, who: CallerDep) -> dict[str, Any]:
     return who.read(lambda ctx: waivers.view(waivers.get(ctx, key)))
 
 
-@router.post("/{key}/approvals", summary="Approve or reject the current round",
-             openapi_extra=allow(DECIDERS))
+@router.post(
+    "/{key}/approvals", summary="Approve or reject the current round", openapi_extra=allow(DECIDERS)
+)
 def decide(key: Key, body: DecisionIn, who: CallerDep) -> dict[str, Any]:
-    return who.write(lambda ctx: waivers.view(waivers.decide(
-        ctx, key, body.role, body.decision, body.comment)))
+    return who.write(
+        lambda ctx: waivers.view(waivers.decide(ctx, key, body.role, body.decision, body.comment))
+    )
 
 
-@router.post("/{key}/review", summary="Review at or before expiry: renew or close",
-             openapi_extra=allow(DECIDERS))
+@router.post(
+    "/{key}/review",
+    summary="Review at or before expiry: renew or close",
+    openapi_extra=allow(DECIDERS),
+)
 def review(key: Key, body: ReviewIn, who: CallerDep) -> dict[str, Any]:
-    return who.write(lambda ctx: waivers.view(waiver_reviews.review(
-        ctx, key, body.outcome, body.notes, body.days)))
+    return who.write(
+        lambda ctx: waivers.view(
+            waiver_reviews.review(ctx, key, body.outcome, body.notes, body.days)
+        )
+    )

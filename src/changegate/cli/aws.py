@@ -12,8 +12,9 @@ from changegate.domain.configuration import ObservedItem, observed_from_drift
 from changegate.domain.errors import BadInput
 
 
-def read(source: str, types: list[str], bucket: str | None, prefix: str,
-         stacks: list[str]) -> tuple[list[ObservedItem], list[str]]:
+def read(
+    source: str, types: list[str], bucket: str | None, prefix: str, stacks: list[str]
+) -> tuple[list[ObservedItem], list[str]]:
     # Imported here: boto3 costs every other command startup time it does not need.
     import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
 

@@ -58,13 +58,23 @@ def create(
 ) -> None:
     """Create a change request in draft; prints its key."""
     fields = ChangeFields(
-        title=title, scope=scope, impact=impact, rollback_plan=rollback, risk=risk,
-        change_type=type_, justification=justification, ticket=ticket,
-        commit_authors=tuple(author or ()), affected_services=tuple(service or ()),
-        environments=tuple(env or ()), customer_impact=customer_impact,
+        title=title,
+        scope=scope,
+        impact=impact,
+        rollback_plan=rollback,
+        risk=risk,
+        change_type=type_,
+        justification=justification,
+        ticket=ticket,
+        commit_authors=tuple(author or ()),
+        affected_services=tuple(service or ()),
+        environments=tuple(env or ()),
+        customer_impact=customer_impact,
         expected_downtime_minutes=downtime,
-        window=Window(_instant(window_start, "--window-start"),
-                      _instant(window_end, "--window-end")))
+        window=Window(
+            _instant(window_start, "--window-start"), _instant(window_end, "--window-end")
+        ),
+    )
     with runtime.app() as cg:
         made = cg.run(lambda ctx: views.summary(changes.create(ctx, fields)), actor=as_)
     if json_out:
@@ -73,28 +83,47 @@ def create(
         say(made["key"])
 
 
-EDITABLE = {"title": "title", "scope": "scope", "impact": "impact", "rollback": "rollback_plan",
-            "justification": "justification", "ticket": "ticket",
-            "customer_impact": "customer_impact", "downtime": "expected_downtime_minutes"}
+EDITABLE = {
+    "title": "title",
+    "scope": "scope",
+    "impact": "impact",
+    "rollback": "rollback_plan",
+    "justification": "justification",
+    "ticket": "ticket",
+    "customer_impact": "customer_impact",
+    "downtime": "expected_downtime_minutes",
+}
 
 
 @app.command("edit")
 def edit(
-    key: str, as_: As,
-    title: Text = None, scope: Text = None, impact: Text = None, rollback: Text = None,
+    key: str,
+    as_: As,
+    title: Text = None,
+    scope: Text = None,
+    impact: Text = None,
+    rollback: Text = None,
     risk: Annotated[Risk | None, typer.Option()] = None,
     type_: Annotated[ChangeType | None, typer.Option("--type")] = None,
-    justification: Text = None, ticket: Text = None, author: Many = None, service: Many = None,
-    env: Many = None, customer_impact: Text = None,
+    justification: Text = None,
+    ticket: Text = None,
+    author: Many = None,
+    service: Many = None,
+    env: Many = None,
+    customer_impact: Text = None,
     downtime: Annotated[int | None, typer.Option()] = None,
     json_out: Json = False,
 ) -> None:
     """Edit material fields; after submission this makes a new version needing new approvals."""
     given = locals()
-    updates: dict[str, Any] = {field: given[opt] for opt, field in EDITABLE.items()
-                               if given[opt] is not None}
-    for opt, field in (("author", "commit_authors"), ("service", "affected_services"),
-                       ("env", "environments")):
+    updates: dict[str, Any] = {
+        field: given[opt] for opt, field in EDITABLE.items() if given[opt] is not None
+    }
+    for opt, field in (
+        ("author", "commit_authors"),
+        ("service", "affected_services"),
+        ("env", "environments"),
+    ):
         if given[opt] is not None:
             updates[field] = tuple(given[opt])
     if risk is not None:
@@ -109,8 +138,7 @@ def edit(
 def _transition(key: str, as_: str, json_out: bool, verb: str, use_case: Any) -> None:
     with runtime.app() as cg:
         out = cg.run(lambda ctx: views.summary(use_case(ctx, key)), actor=as_)
-    _report(out["key"], out, f"{verb} (version {out['version']}, status {out['status']})",
-            json_out)
+    _report(out["key"], out, f"{verb} (version {out['version']}, status {out['status']})", json_out)
 
 
 @app.command("submit")
@@ -137,8 +165,9 @@ def cancel(key: str, as_: As, json_out: Json = False) -> None:
     _transition(key, as_, json_out, "cancelled", changes.cancel)
 
 
-def _decide(key: str, as_: str, role: ApprovalRole, decision: Decision, comment: str,
-            json_out: bool) -> None:
+def _decide(
+    key: str, as_: str, role: ApprovalRole, decision: Decision, comment: str, json_out: bool
+) -> None:
     def use_case(ctx: Context) -> dict[str, Any]:
         return views.detail(ctx, approvals.decide(ctx, key, role, decision, comment))
 
@@ -152,15 +181,25 @@ def _decide(key: str, as_: str, role: ApprovalRole, decision: Decision, comment:
 
 
 @app.command("approve")
-def approve(key: str, as_: As, role: Annotated[ApprovalRole, typer.Option()],
-            comment: Annotated[str, typer.Option()] = "", json_out: Json = False) -> None:
+def approve(
+    key: str,
+    as_: As,
+    role: Annotated[ApprovalRole, typer.Option()],
+    comment: Annotated[str, typer.Option()] = "",
+    json_out: Json = False,
+) -> None:
     """Approve the current version as a CAB member or as the ISO."""
     _decide(key, as_, role, Decision.APPROVED, comment, json_out)
 
 
 @app.command("reject")
-def reject(key: str, as_: As, role: Annotated[ApprovalRole, typer.Option()],
-           comment: Annotated[str, typer.Option()], json_out: Json = False) -> None:
+def reject(
+    key: str,
+    as_: As,
+    role: Annotated[ApprovalRole, typer.Option()],
+    comment: Annotated[str, typer.Option()],
+    json_out: Json = False,
+) -> None:
     """Reject the current version, saying why."""
     _decide(key, as_, role, Decision.REJECTED, comment, json_out)
 
@@ -177,17 +216,23 @@ def show(key: str, json_out: Json = False) -> None:
 
 
 @app.command("list")
-def list_(status: Annotated[ChangeStatus | None, typer.Option()] = None,
-          json_out: Json = False) -> None:
+def list_(
+    status: Annotated[ChangeStatus | None, typer.Option()] = None, json_out: Json = False
+) -> None:
     """All changes, or those in one status."""
     with runtime.app() as cg:
         rows = cg.read(lambda ctx: [views.summary(c) for c in changes.list_(ctx, status)])
     if json_out:
         emit_json(rows)
         return
-    table(f"Changes ({len(rows)})", ["key", "status", "type", "risk", "v", "title", "requester"],
-          [[r["key"], r["status"], r["type"], r["risk"], r["version"], r["title"],
-            r["requester"]] for r in rows])
+    table(
+        f"Changes ({len(rows)})",
+        ["key", "status", "type", "risk", "v", "title", "requester"],
+        [
+            [r["key"], r["status"], r["type"], r["risk"], r["version"], r["title"], r["requester"]]
+            for r in rows
+        ],
+    )
 
 
 @app.command("overdue")
@@ -201,14 +246,19 @@ def overdue(json_out: Json = False) -> None:
     if not rows:
         say("nothing is overdue")
         return
-    table(f"Overdue ({len(rows)})", ["key", "obligation", "due", "requester", "title"],
-          [[r["key"], r["obligation"], r["due_at"], r["requester"], r["title"]] for r in rows])
+    table(
+        f"Overdue ({len(rows)})",
+        ["key", "obligation", "due", "requester", "title"],
+        [[r["key"], r["obligation"], r["due_at"], r["requester"], r["title"]] for r in rows],
+    )
 
 
 @pir_app.command("record")
-def record(key: str, as_: As, summary: Annotated[str, typer.Option()],
-           json_out: Json = False) -> None:
+def record(
+    key: str, as_: As, summary: Annotated[str, typer.Option()], json_out: Json = False
+) -> None:
     """Record the post-implementation review of a change."""
+
     def use_case(ctx: Context) -> dict[str, Any]:
         review = lifecycle.record_pir(ctx, key, summary)
         return {"key": key.upper(), "review_id": review.id, "at": review.recorded_at.isoformat()}

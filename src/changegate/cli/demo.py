@@ -29,19 +29,27 @@ DEMO_FILE = "changegate-demo.db"
 QUARTER_START = date(2026, 7, 1)
 
 SEED_ONLY_HELP = "Seed the database and exit, without serving the API."
-RESET_HELP = ("With CHANGEGATE_DATABASE_URL set: drop every changegate table in that database "
-              "and seed it afresh, even if it holds data.")
+RESET_HELP = (
+    "With CHANGEGATE_DATABASE_URL set: drop every changegate table in that database "
+    "and seed it afresh, even if it holds data."
+)
 
 
 def register(root: typer.Typer) -> None:
-    root.command("demo", help="Seed a realistic quarter (2026-Q3) of Casper Studios' changes: "
-                 "people, approvals, emergencies, PIRs. Without CHANGEGATE_DATABASE_URL it "
-                 f"writes {DEMO_FILE} in this directory, recreated on every run.")(demo)
+    root.command(
+        "demo",
+        help="Seed a realistic quarter (2026-Q3) of Casper Studios' changes: "
+        "people, approvals, emergencies, PIRs. Without CHANGEGATE_DATABASE_URL it "
+        f"writes {DEMO_FILE} in this directory, recreated on every run.",
+    )(demo)
 
 
-def demo(seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_HELP)] = False,
-         reset: Annotated[bool, typer.Option("--reset", help=RESET_HELP)] = False,
-         host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def demo(
+    seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_HELP)] = False,
+    reset: Annotated[bool, typer.Option("--reset", help=RESET_HELP)] = False,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+) -> None:
     configured = os.environ.get("CHANGEGATE_DATABASE_URL")
     settings = Settings.from_env()
     if not configured:
@@ -59,10 +67,14 @@ def demo(seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_H
 
 def _print_tokens(app: App, summary: service.DemoSummary, host: str, port: int) -> None:
     """Tokens for trying the API at once: the pipeline, a requester and the auditor."""
-    wanted = [next(p for p in summary.people if role in p.roles)
-              for role in ("pipeline", "requester", "auditor")]
-    made = app.run(lambda ctx: [(p, tokens.create_token(ctx, p.email, "demo", 1)[1])
-                                for p in wanted], actor=runtime.LOCAL_ADMIN)
+    wanted = [
+        next(p for p in summary.people if role in p.roles)
+        for role in ("pipeline", "requester", "auditor")
+    ]
+    made = app.run(
+        lambda ctx: [(p, tokens.create_token(ctx, p.email, "demo", 1)[1]) for p in wanted],
+        actor=runtime.LOCAL_ADMIN,
+    )
     say("\nAPI tokens for the demo (valid one day):")
     for person, secret in made:
         say(f"  {', '.join(person.roles):<10} {person.email:<42} {secret}")
@@ -70,8 +82,10 @@ def _print_tokens(app: App, summary: service.DemoSummary, host: str, port: int) 
     key = approved[0] if approved else "CHG-1"
     base = f"http://{host}:{port}/api/v1"
     say(f"\nTry: curl -s -H 'Authorization: Bearer {made[2][1]}' {base}/changes/overdue")
-    say(f"     CHANGEGATE_URL=http://{host}:{port} CHANGEGATE_TOKEN={made[0][1]} "
-        f"changegate gate check --change {key} --env production --commit 0123abcd")
+    say(
+        f"     CHANGEGATE_URL=http://{host}:{port} CHANGEGATE_TOKEN={made[0][1]} "
+        f"changegate gate check --change {key} --env production --commit 0123abcd"
+    )
 
 
 def _fresh_file() -> Path:
@@ -96,8 +110,10 @@ def _prepare(settings: Settings, reset: bool) -> App:
 
 
 def _refuse_unless_empty(app: App) -> None:
-    advice = (f"pass --reset to drop everything in it and seed afresh, or unset "
-              f"CHANGEGATE_DATABASE_URL to use {DEMO_FILE}")
+    advice = (
+        f"pass --reset to drop everything in it and seed afresh, or unset "
+        f"CHANGEGATE_DATABASE_URL to use {DEMO_FILE}"
+    )
     try:
         current = schema.is_current(app.engine)
         ours = set(inspect(app.engine).get_table_names()) & set(Base.metadata.tables)
@@ -109,8 +125,10 @@ def _refuse_unless_empty(app: App) -> None:
     if current:
         people, count = app.run(service.population)
         if people or count:
-            raise BadInput(f"{safe_url(app.engine)} already has {people} user(s) and {count} "
-                           f"change(s); the demo seeds only an empty database ({advice})")
+            raise BadInput(
+                f"{safe_url(app.engine)} already has {people} user(s) and {count} "
+                f"change(s); the demo seeds only an empty database ({advice})"
+            )
 
 
 def _drop_everything(app: App) -> None:
@@ -118,12 +136,15 @@ def _drop_everything(app: App) -> None:
 
 
 def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(
-        summary.statuses.items(), key=lambda item: -item[1]))
+    counts = ", ".join(
+        f"{n} {status}" for status, n in sorted(summary.statuses.items(), key=lambda item: -item[1])
+    )
     say(f"Seeded {summary.organisation}, {summary.first_day} to {summary.last_day}, into {where}")
     say(f"{sum(summary.statuses.values())} changes: {counts}")
-    say(f"{summary.transactions} transactions, each at its own simulated time; every ledger "
-        "record is marked as made under a simulated clock.\n")
+    say(
+        f"{summary.transactions} transactions, each at its own simulated time; every ledger "
+        "record is marked as made under a simulated clock.\n"
+    )
     say("People (use their emails with --as):")
     for p in summary.people:
         say(f"  {', '.join(p.roles):<18} {p.name} <{p.email}>, {p.title}")
@@ -131,10 +152,13 @@ def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
     for key, why in summary.highlights:
         say(f"  {key:<7} {why}")
     audit = summary.audit
-    waived = f", {audit.suppressed} suppressed by {', '.join(audit.waivers)}" if audit.waivers \
-        else ""
-    say(f"\nThe ISO's audit of {audit.period} at the quarter's end: {audit.findings} "
-        f"finding(s){waived}")
+    waived = (
+        f", {audit.suppressed} suppressed by {', '.join(audit.waivers)}" if audit.waivers else ""
+    )
+    say(
+        f"\nThe ISO's audit of {audit.period} at the quarter's end: {audit.findings} "
+        f"finding(s){waived}"
+    )
     say("\nWhat to try next:")
     for line in _next_steps(summary, dedicated):
         say(f"  {line}")
@@ -146,8 +170,11 @@ def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
 
     revised = summary.highlights[0][0]
     key, me = summary.next_key, who("requester")
-    lines = ([f"export CHANGEGATE_DATABASE_URL=sqlite:///{DEMO_FILE}   # from this directory"]
-             if dedicated else [])
+    lines = (
+        [f"export CHANGEGATE_DATABASE_URL=sqlite:///{DEMO_FILE}   # from this directory"]
+        if dedicated
+        else []
+    )
     return [
         *lines,
         "changegate change list",

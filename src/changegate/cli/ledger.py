@@ -37,8 +37,10 @@ def _anchors(paths: list[Path]) -> list[Checkpoint]:
 
 @app.command("verify")
 def verify(
-    checkpoint: Annotated[list[Path] | None, typer.Option(
-        help="A checkpoint file exported earlier; the chain must still contain it.")] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A checkpoint file exported earlier; the chain must still contain it."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered."""
@@ -48,20 +50,30 @@ def verify(
         report = cg.read(lambda ctx: ledger.verify(ctx.session, anchors, trusted))
     problem = report.problem
     if json_out:
-        emit_json({"ok": report.ok, "count": report.count, "head_seq": report.head_seq,
-                   "head_hash": report.head_hash, "checkpoints": report.checkpoints,
-                   "problem": problem.__dict__ if problem else None})
+        emit_json(
+            {
+                "ok": report.ok,
+                "count": report.count,
+                "head_seq": report.head_seq,
+                "head_hash": report.head_hash,
+                "checkpoints": report.checkpoints,
+                "problem": problem.__dict__ if problem else None,
+            }
+        )
     elif problem is None:
-        say(f"ledger ok: {report.count} records, head {report.head_hash[:16]} at seq "
-            f"{report.head_seq}, {report.checkpoints} checkpoint(s) matched")
+        say(
+            f"ledger ok: {report.count} records, head {report.head_hash[:16]} at seq "
+            f"{report.head_seq}, {report.checkpoints} checkpoint(s) matched"
+        )
     else:
         say(f"ledger TAMPERED: {problem.kind} at seq {problem.seq}: {problem.detail}")
     raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command("export")
-def export(out: Annotated[Path | None, typer.Option(help="File to write; - or none for stdout.")]
-           = None) -> None:
+def export(
+    out: Annotated[Path | None, typer.Option(help="File to write; - or none for stdout.")] = None,
+) -> None:
     """Write every record as JSON Lines."""
     with runtime.app() as cg:
         if out is None or str(out) == "-":
@@ -73,10 +85,15 @@ def export(out: Annotated[Path | None, typer.Option(help="File to write; - or no
 
 
 @app.command("checkpoint")
-def checkpoint(out: Annotated[Path | None, typer.Option(
-        help="Also write the checkpoint here, to keep outside the database.")] = None,
-        json_out: Json = False) -> None:
+def checkpoint(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write the checkpoint here, to keep outside the database."),
+    ] = None,
+    json_out: Json = False,
+) -> None:
     """Record the head hash and count, signed when CHANGEGATE_SIGNING_KEY is set."""
+
     def use_case(ctx: Context) -> dict[str, Any]:
         cp = ledger.checkpoint(ctx.session, ctx.now, cg.signer)
         data = ledger.checkpoint_json(cp)
@@ -91,19 +108,23 @@ def checkpoint(out: Annotated[Path | None, typer.Option(
         emit_json(data)
     else:
         signed = "signed" if data["signature"] else "unsigned (set CHANGEGATE_SIGNING_KEY to sign)"
-        say(f"checkpoint at seq {data['seq']}: {data['head_hash'][:16]}, {signed}"
-            + (f"; written to {out}" if out else ""))
+        say(
+            f"checkpoint at seq {data['seq']}: {data['head_hash'][:16]}, {signed}"
+            + (f"; written to {out}" if out else "")
+        )
 
 
 @app.command("keygen")
-def keygen(out: Annotated[Path, typer.Option(help="Where to write the private key (PEM).")]
-           ) -> None:
+def keygen(
+    out: Annotated[Path, typer.Option(help="Where to write the private key (PEM).")],
+) -> None:
     """Create an Ed25519 signing key for checkpoints."""
     if out.exists():
         raise BadInput(f"{out} already exists; refusing to overwrite a key")
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)

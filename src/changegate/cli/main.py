@@ -31,12 +31,20 @@ from changegate.integrations.ports import IntegrationError
 OK, REFUSED, BAD = 0, 1, 2
 
 EXIT_CODES: dict[type[DomainError], int] = {
-    Refused: REFUSED, Forbidden: REFUSED, BadInput: BAD, Conflict: BAD,
+    Refused: REFUSED,
+    Forbidden: REFUSED,
+    BadInput: BAD,
+    Conflict: BAD,
 }
 
-app = typer.Typer(name="changegate", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="Change management that is enforced where it can be and evidenced always.")
+app = typer.Typer(
+    name="changegate",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Change management that is enforced where it can be and evidenced always.",
+)
 users.register(app)
 app.add_typer(changes.app, name="change")
 app.add_typer(changes.pir_app, name="pir")

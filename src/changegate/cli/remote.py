@@ -26,16 +26,19 @@ class Remote:
         if not url.startswith(("http://", "https://")):
             raise BadInput(f"CHANGEGATE_URL must be an http(s) URL, got {url!r}")
         self.url = url.rstrip("/")
-        self.client = httpx.Client(base_url=self.url, timeout=TIMEOUT,
-                                   headers={"Authorization": f"Bearer {token}",
-                                            "User-Agent": "changegate-cli"})
+        self.client = httpx.Client(
+            base_url=self.url,
+            timeout=TIMEOUT,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "changegate-cli"},
+        )
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise Unreachable(f"cannot reach changegate at {self.url} ({type(exc).__name__}); "
-                              "failing closed") from None
+            raise Unreachable(
+                f"cannot reach changegate at {self.url} ({type(exc).__name__}); failing closed"
+            ) from None
         finally:
             self.client.close()
         if response.is_success:

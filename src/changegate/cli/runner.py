@@ -81,13 +81,20 @@ class Delivery:
         self.down |= other.down
 
     def __str__(self) -> str:
-        counts = (f"{self.delivered} delivered, {self.retrying} to retry, {self.dead} dead, "
-                  f"{self.handed_back} handed back")
+        counts = (
+            f"{self.delivered} delivered, {self.retrying} to retry, {self.dead} dead, "
+            f"{self.handed_back} handed back"
+        )
         return counts + (f", {self.lost} lost to another worker" if self.lost else "")
 
 
-def deliver(app: App, notifiers: Mapping[str, Notifier], worker: str, clock: Clock,
-            limit: int = outbox.BATCH) -> Delivery:
+def deliver(
+    app: App,
+    notifiers: Mapping[str, Notifier],
+    worker: str,
+    clock: Clock,
+    limit: int = outbox.BATCH,
+) -> Delivery:
     """Claim due rows (committed), send each outside any transaction, settle each in its own."""
     tally = Delivery()
     if not notifiers:
@@ -98,8 +105,14 @@ def deliver(app: App, notifiers: Mapping[str, Notifier], worker: str, clock: Clo
     return tally
 
 
-def drain(app: App, notifiers: Mapping[str, Notifier], worker: str, clock: Clock,
-          limit: int = outbox.BATCH, batches: int = MAX_BATCHES) -> Delivery:
+def drain(
+    app: App,
+    notifiers: Mapping[str, Notifier],
+    worker: str,
+    clock: Clock,
+    limit: int = outbox.BATCH,
+    batches: int = MAX_BATCHES,
+) -> Delivery:
     """Batch after batch until nothing is due on the channels that answer, so one tick
     (`worker --once` from cron) clears a backlog; bounded, so a flood cannot starve the jobs."""
     total = Delivery()
@@ -114,8 +127,9 @@ def drain(app: App, notifiers: Mapping[str, Notifier], worker: str, clock: Clock
     return total
 
 
-def _attempt(app: App, notifier: Notifier, worker: str, clock: Clock, claim: Claim,
-             tally: Delivery) -> None:
+def _attempt(
+    app: App, notifier: Notifier, worker: str, clock: Clock, claim: Claim, tally: Delivery
+) -> None:
     if claim.channel in tally.down or clock() >= claim.until - CLAIM_MARGIN:
         # The channel did not answer a moment ago: trying the rest of the batch would only wait
         # out a timeout per row and count attempts the peer never saw. Or the claim is about
@@ -130,8 +144,14 @@ def _attempt(app: App, notifier: Notifier, worker: str, clock: Clock, claim: Cla
         if not isinstance(exc, IntegrationError) or exc.status is None:
             tally.down.add(claim.channel)
         status = app.run(lambda ctx: outbox.failed(ctx, claim, worker, error), at=clock())
-        log.warning("notification %d (%s to %s) failed, attempt %d: %s", claim.id,
-                    claim.channel, claim.message.recipient, claim.attempts + 1, error)
+        log.warning(
+            "notification %d (%s to %s) failed, attempt %d: %s",
+            claim.id,
+            claim.channel,
+            claim.message.recipient,
+            claim.attempts + 1,
+            error,
+        )
         _count(tally, status)
         return
     if app.run(lambda ctx: outbox.delivered(ctx, claim, worker), at=clock()):
@@ -152,8 +172,9 @@ def _count(tally: Delivery, status: str | None) -> None:
 def run_leased(app: App, job: Job, worker: str, clock: Clock) -> bool:
     """Run `job` if this worker gets its lease; False if another worker holds it (or it ran
     within `every`). The lease is given back however the job ends."""
-    if not app.run(lambda ctx: jobs.take_lease(ctx, job.name, worker, job.hold, job.every),
-                   at=clock()):
+    if not app.run(
+        lambda ctx: jobs.take_lease(ctx, job.name, worker, job.hold, job.every), at=clock()
+    ):
         return False
     completed = False
     try:
@@ -161,21 +182,26 @@ def run_leased(app: App, job: Job, worker: str, clock: Clock) -> bool:
         completed = True
     finally:
         if not app.run(lambda ctx: jobs.give_back(ctx, job.name, worker, completed), at=clock()):
-            log.warning("job %s outlived its %s lease; another worker may have run it too",
-                        job.name, job.hold)
+            log.warning(
+                "job %s outlived its %s lease; another worker may have run it too",
+                job.name,
+                job.hold,
+            )
     if isinstance(result, int | list) and result:  # a count, or the runs it made
         log.info("job %s: %d done", job.name, result if isinstance(result, int) else len(result))
     return True
 
 
-def tick(app: App, notifiers: Mapping[str, Notifier], registry: Sequence[Job], worker: str,
-         clock: Clock) -> bool:
+def tick(
+    app: App, notifiers: Mapping[str, Notifier], registry: Sequence[Job], worker: str, clock: Clock
+) -> bool:
     """One pass: every job, then the outbox (so what a job queued goes out in the same tick,
     which `worker --once` from cron relies on). A failing step is logged as one line and the
     others still run; False if any step failed."""
     ok = True
     steps: list[tuple[str, Callable[[], object]]] = [
-        (job.name, _bind(run_leased, app, job, worker, clock)) for job in registry]
+        (job.name, _bind(run_leased, app, job, worker, clock)) for job in registry
+    ]
     steps.append(("outbox", lambda: _log_delivery(drain(app, notifiers, worker, clock))))
     for name, step in steps:
         try:
@@ -187,8 +213,9 @@ def tick(app: App, notifiers: Mapping[str, Notifier], registry: Sequence[Job], w
     return ok
 
 
-def _bind(fn: Callable[[App, Job, str, Clock], bool], app: App, job: Job, worker: str,
-          clock: Clock) -> Callable[[], object]:
+def _bind(
+    fn: Callable[[App, Job, str, Clock], bool], app: App, job: Job, worker: str, clock: Clock
+) -> Callable[[], object]:
     return lambda: fn(app, job, worker, clock)
 
 

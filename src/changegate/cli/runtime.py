@@ -19,4 +19,3 @@ def app(require_schema: bool = True) -> Iterator[App]:
         yield built
     finally:
         built.engine.dispose()
-

@@ -20,8 +20,10 @@ def run_server(app: App, host: str, port: int) -> None:
 
     from changegate.api.app import create_app  # noqa: PLC0415
 
-    say(f"changegate API on http://{host}:{port}  (OpenAPI docs: http://{host}:{port}/docs; "
-        "Ctrl-C stops it)")
+    say(
+        f"changegate API on http://{host}:{port}  (OpenAPI docs: http://{host}:{port}/docs; "
+        "Ctrl-C stops it)"
+    )
     uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
 
 

@@ -17,19 +17,28 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def as_json(t: Token) -> dict[str, Any]:
-    return {"id": t.id, "user": t.user.email, "roles": t.user.role_names, "name": t.name,
-            "prefix": t.prefix, "created_at": t.created_at.isoformat(),
-            "expires_at": t.expires_at.isoformat() if t.expires_at else None,
-            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
+    return {
+        "id": t.id,
+        "user": t.user.email,
+        "roles": t.user.role_names,
+        "name": t.name,
+        "prefix": t.prefix,
+        "created_at": t.created_at.isoformat(),
+        "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+    }
 
 
 @app.command("create")
-def create(user: Annotated[str, typer.Option(help="The user or pipeline principal (email).")],
-           name: Annotated[str, typer.Option(help="What the token is for.")] = "token",
-           expires_days: Annotated[int | None, typer.Option(help="Days until it expires.")]
-           = 90, json_out: Json = False) -> None:
+def create(
+    user: Annotated[str, typer.Option(help="The user or pipeline principal (email).")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "token",
+    expires_days: Annotated[int | None, typer.Option(help="Days until it expires.")] = 90,
+    json_out: Json = False,
+) -> None:
     """Create a token; the secret is printed once and only its hash is kept."""
+
     def use_case(ctx: Context) -> dict[str, Any]:
         token, secret = tokens.create_token(ctx, user, name, expires_days)
         return as_json(token) | {"token": secret}
@@ -40,8 +49,10 @@ def create(user: Annotated[str, typer.Option(help="The user or pipeline principa
         emit_json(made)
         return
     say(made["token"])
-    say(f"# token {made['id']} for {made['user']}, expires {made['expires_at'] or 'never'}; "
-        "store it now: it is not shown again")
+    say(
+        f"# token {made['id']} for {made['user']}, expires {made['expires_at'] or 'never'}; "
+        "store it now: it is not shown again"
+    )
 
 
 @app.command("list")
@@ -52,9 +63,22 @@ def list_(json_out: Json = False) -> None:
     if json_out:
         emit_json(rows)
         return
-    table("Tokens", ["id", "user", "name", "prefix", "expires", "revoked", "last used"],
-          [[r["id"], r["user"], r["name"], r["prefix"], r["expires_at"], r["revoked_at"],
-            r["last_used_at"]] for r in rows])
+    table(
+        "Tokens",
+        ["id", "user", "name", "prefix", "expires", "revoked", "last used"],
+        [
+            [
+                r["id"],
+                r["user"],
+                r["name"],
+                r["prefix"],
+                r["expires_at"],
+                r["revoked_at"],
+                r["last_used_at"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command("revoke")
@@ -63,4 +87,3 @@ def revoke(token_id: int) -> None:
     with runtime.app() as cg:
         cg.run(lambda ctx: tokens.revoke(ctx, token_id), actor=runtime.LOCAL_ADMIN)
     say(f"revoked token {token_id}")
-

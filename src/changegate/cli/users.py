@@ -32,18 +32,26 @@ def init() -> None:
 
 
 def as_json(user: User) -> dict[str, Any]:
-    return {"email": user.email, "name": user.name, "roles": user.role_names,
-            "active": user.active, "created_at": user.created_at.isoformat()}
+    return {
+        "email": user.email,
+        "name": user.name,
+        "roles": user.role_names,
+        "active": user.active,
+        "created_at": user.created_at.isoformat(),
+    }
 
 
 @user_app.command("add")
-def add(email: str,
-        name: Annotated[str, typer.Option("--name", help="Full name.")],
-        role: Annotated[list[str], typer.Option("--role", help="A role; repeat for several.")],
-        json_out: Json = False) -> None:
+def add(
+    email: str,
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    role: Annotated[list[str], typer.Option("--role", help="A role; repeat for several.")],
+    json_out: Json = False,
+) -> None:
     with runtime.app() as app:
-        user = app.run(lambda ctx: as_json(service.add_user(ctx, email, name, role)),
-                       actor=runtime.LOCAL_ADMIN)
+        user = app.run(
+            lambda ctx: as_json(service.add_user(ctx, email, name, role)), actor=runtime.LOCAL_ADMIN
+        )
     if json_out:
         emit_json(user)
     else:
@@ -57,9 +65,11 @@ def list_(json_out: Json = False) -> None:
     if json_out:
         emit_json(people)
         return
-    table("Users", ["email", "name", "roles", "active"],
-          [[u["email"], u["name"], ", ".join(u["roles"]), u["active"]]
-           for u in people])
+    table(
+        "Users",
+        ["email", "name", "roles", "active"],
+        [[u["email"], u["name"], ", ".join(u["roles"]), u["active"]] for u in people],
+    )
 
 
 @user_app.command("disable")

@@ -24,8 +24,10 @@ from changegate.db.outbox import DEAD, DELIVERED, PENDING
 from changegate.domain.errors import BadInput
 from changegate.services import outbox
 
-outbox_app = typer.Typer(help="The notification outbox: what was sent, what is waiting, "
-                              "what gave up.", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="The notification outbox: what was sent, what is waiting, what gave up.",
+    no_args_is_help=True,
+)
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 WORKER_ID_LIMIT = 100  # notifications.claimed_by and leases.holder
 
@@ -37,18 +39,26 @@ class Status(StrEnum):
 
 
 def register(root: typer.Typer) -> None:
-    root.command("worker", help="Deliver queued notifications (email, Slack) and run the "
-                 "periodic jobs, every --interval seconds until SIGTERM or Ctrl-C.")(worker)
+    root.command(
+        "worker",
+        help="Deliver queued notifications (email, Slack) and run the "
+        "periodic jobs, every --interval seconds until SIGTERM or Ctrl-C.",
+    )(worker)
     root.add_typer(outbox_app, name="outbox")
 
 
 def worker(
-        interval: Annotated[float, typer.Option(help="Seconds between ticks.", min=0.1)] = 30.0,
-        once: Annotated[bool, typer.Option("--once", help="Run one tick and exit (cron); exit "
-                                           "1 if a job failed.")] = False,
-        worker_id: Annotated[str | None, typer.Option(
-            help="Name on claims and leases (default host:pid); unique per running worker.")]
-        = None) -> None:
+    interval: Annotated[float, typer.Option(help="Seconds between ticks.", min=0.1)] = 30.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one tick and exit (cron); exit 1 if a job failed.")
+    ] = False,
+    worker_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Name on claims and leases (default host:pid); unique per running worker."
+        ),
+    ] = None,
+) -> None:
     name = _worker_name(worker_id)
     stop = threading.Event()
     with runtime.app() as cg, ExitStack() as closing, _logging(), _stop_on_signals(stop):
@@ -115,36 +125,75 @@ def as_json(row: Notification) -> dict[str, Any]:
     def stamp(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
-    return {"id": row.id, "status": row.status, "channel": row.channel,
-            "recipient": row.recipient, "role": row.recipient_role, "event_key": row.event_key,
-            "subject": row.subject, "attempts": row.attempts,
-            "created_at": stamp(row.created_at), "next_attempt_at": stamp(row.next_attempt_at),
-            "delivered_at": stamp(row.delivered_at), "claimed_by": row.claimed_by,
-            "claimed_until": stamp(row.claimed_until), "last_error": row.last_error}
+    return {
+        "id": row.id,
+        "status": row.status,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "role": row.recipient_role,
+        "event_key": row.event_key,
+        "subject": row.subject,
+        "attempts": row.attempts,
+        "created_at": stamp(row.created_at),
+        "next_attempt_at": stamp(row.next_attempt_at),
+        "delivered_at": stamp(row.delivered_at),
+        "claimed_by": row.claimed_by,
+        "claimed_until": stamp(row.claimed_until),
+        "last_error": row.last_error,
+    }
 
 
 @outbox_app.command("list")
-def list_(status: Annotated[Status | None, typer.Option(help="Only rows in this state.")]
-          = None, json_out: Json = False) -> None:
+def list_(
+    status: Annotated[Status | None, typer.Option(help="Only rows in this state.")] = None,
+    json_out: Json = False,
+) -> None:
     """Notifications, newest first (the latest 500)."""
     with runtime.app() as cg:
-        rows = cg.read(lambda ctx: [as_json(r) for r in outbox.listing(
-            ctx, status.value if status else None)])
+        rows = cg.read(
+            lambda ctx: [as_json(r) for r in outbox.listing(ctx, status.value if status else None)]
+        )
     if json_out:
         emit_json(rows)
         return
-    table("Outbox", ["id", "status", "channel", "recipient", "event", "attempts", "next attempt",
-                     "delivered", "last error"],
-          [[r["id"], r["status"], r["channel"], r["recipient"], r["event_key"], r["attempts"],
-            r["next_attempt_at"] if r["status"] == PENDING else "",
-            r["delivered_at"], r["last_error"]] for r in rows])
+    table(
+        "Outbox",
+        [
+            "id",
+            "status",
+            "channel",
+            "recipient",
+            "event",
+            "attempts",
+            "next attempt",
+            "delivered",
+            "last error",
+        ],
+        [
+            [
+                r["id"],
+                r["status"],
+                r["channel"],
+                r["recipient"],
+                r["event_key"],
+                r["attempts"],
+                r["next_attempt_at"] if r["status"] == PENDING else "",
+                r["delivered_at"],
+                r["last_error"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 @outbox_app.command("retry")
 def retry(notification_id: int) -> None:
     """Send a dead (or waiting) notification again at the next tick, with fresh attempts."""
     with runtime.app() as cg:
-        row = cg.run(lambda ctx: as_json(outbox.retry(ctx, notification_id)),
-                     actor=runtime.LOCAL_ADMIN)
-    say(f"notification {row['id']} ({row['channel']} to {row['recipient']}) will be sent "
-        "again at the worker's next tick")
+        row = cg.run(
+            lambda ctx: as_json(outbox.retry(ctx, notification_id)), actor=runtime.LOCAL_ADMIN
+        )
+    say(
+        f"notification {row['id']} ({row['channel']} to {row['recipient']}) will be sent "
+        "again at the worker's next tick"
+    )

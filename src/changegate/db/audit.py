@@ -40,7 +40,8 @@ class Waiver(Base):
     lock_version: Mapped[int] = mapped_column(default=1)
     requester: Mapped[User] = relationship(lazy="joined")
     approvals: Mapped[list[WaiverApproval]] = relationship(
-        lazy="selectin", order_by="WaiverApproval.id")
+        lazy="selectin", order_by="WaiverApproval.id"
+    )
     __mapper_args__ = {"version_id_col": lock_version}
 
 
@@ -127,8 +128,10 @@ class Notification(Base):
     """The transactional outbox: written with the event, delivered later with retries."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),
-                      UniqueConstraint("event_key", "channel", "recipient"))
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        UniqueConstraint("event_key", "channel", "recipient"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # What caused it (e.g. "finding.reported:FND-3"): with channel and recipient it is unique,
     # so re-raising an event never queues a second copy.

@@ -36,7 +36,7 @@ def _between(column: Any, start: datetime, end: datetime) -> Any:
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
     for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+        yield ids[i : i + CHUNK]
 
 
 class AuditRecords:
@@ -47,69 +47,119 @@ class AuditRecords:
         return self.session.execute(stmt).all()
 
     def deployments(self, start: datetime, end: datetime) -> Sequence[Row[Any]]:
-        stmt = (select(Deployment.id, Deployment.change_id, Deployment.environment,
-                       Deployment.kind, Deployment.status, Deployment.commit,
-                       Deployment.artifact, Deployment.started_at, Deployment.iac_path,
-                       Deployment.deployer_id)
-                .where(_between(Deployment.started_at, start, end)).order_by(Deployment.id))
+        stmt = (
+            select(
+                Deployment.id,
+                Deployment.change_id,
+                Deployment.environment,
+                Deployment.kind,
+                Deployment.status,
+                Deployment.commit,
+                Deployment.artifact,
+                Deployment.started_at,
+                Deployment.iac_path,
+                Deployment.deployer_id,
+            )
+            .where(_between(Deployment.started_at, start, end))
+            .order_by(Deployment.id)
+        )
         return self._rows(stmt)
 
     def change_ids(self, start: datetime, end: datetime, deployed: Iterable[int]) -> list[int]:
         """Changes deployed, implemented, decided on, or with deadlines, in the period."""
-        due = select(Change.id).where(or_(_between(Change.retro_due_at, start, end),
-                                          _between(Change.pir_due_at, start, end),
-                                          _between(Change.implemented_at, start, end)))
+        due = select(Change.id).where(
+            or_(
+                _between(Change.retro_due_at, start, end),
+                _between(Change.pir_due_at, start, end),
+                _between(Change.implemented_at, start, end),
+            )
+        )
         decided = select(Approval.change_id).where(_between(Approval.decided_at, start, end))
         found = set(deployed)
         found.update(self.session.execute(due).scalars())
         found.update(self.session.execute(decided).scalars())
         return sorted(found)
 
-    def production_deployments(self, ids: Sequence[int],
-                               production: Iterable[str]) -> dict[int, int]:
+    def production_deployments(
+        self, ids: Sequence[int], production: Iterable[str]
+    ) -> dict[int, int]:
         """How many deployments (not rollbacks) each change ever made to production."""
         out: dict[int, int] = {}
         envs = list(production)
         for chunk in _chunks(ids):
-            stmt = (select(Deployment.change_id, func.count())
-                    .where(Deployment.change_id.in_(chunk), Deployment.environment.in_(envs),
-                           Deployment.kind == "deploy").group_by(Deployment.change_id))
+            stmt = (
+                select(Deployment.change_id, func.count())
+                .where(
+                    Deployment.change_id.in_(chunk),
+                    Deployment.environment.in_(envs),
+                    Deployment.kind == "deploy",
+                )
+                .group_by(Deployment.change_id)
+            )
             out.update((cid, int(n)) for cid, n in self.session.execute(stmt).all())
         return out
 
     def changes(self, ids: Sequence[int]) -> list[Change]:
         out: list[Change] = []
         for chunk in _chunks(ids):
-            out.extend(self.session.execute(select(Change).where(Change.id.in_(chunk)))
-                       .scalars().all())
+            out.extend(
+                self.session.execute(select(Change).where(Change.id.in_(chunk))).scalars().all()
+            )
         return out
 
     def approvals(self, ids: Sequence[int]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
         for chunk in _chunks(ids):
-            out.extend(self._rows(
-                select(Approval.id, Approval.change_id, User.email, Approval.role,
-                       Approval.decision, Approval.version, Approval.decided_at,
-                       Approval.retroactive)
-                .join(User, User.id == Approval.approver_id)
-                .where(Approval.change_id.in_(chunk)).order_by(Approval.id)))
+            out.extend(
+                self._rows(
+                    select(
+                        Approval.id,
+                        Approval.change_id,
+                        User.email,
+                        Approval.role,
+                        Approval.decision,
+                        Approval.version,
+                        Approval.decided_at,
+                        Approval.retroactive,
+                    )
+                    .join(User, User.id == Approval.approver_id)
+                    .where(Approval.change_id.in_(chunk))
+                    .order_by(Approval.id)
+                )
+            )
         return out
 
     def versions(self, ids: Sequence[int]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
         for chunk in _chunks(ids):
-            out.extend(self._rows(
-                select(ChangeVersion.change_id, ChangeVersion.version, ChangeVersion.created_at)
-                .where(ChangeVersion.change_id.in_(chunk))))
+            out.extend(
+                self._rows(
+                    select(
+                        ChangeVersion.change_id, ChangeVersion.version, ChangeVersion.created_at
+                    ).where(ChangeVersion.change_id.in_(chunk))
+                )
+            )
         return out
 
     def test_runs(self, ids: Sequence[int]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
         for chunk in _chunks(ids):
-            out.extend(self._rows(
-                select(TestRun.id, TestRun.change_id, TestRun.environment, TestRun.isolated,
-                       TestRun.commit, TestRun.artifact, TestRun.ok, TestRun.recorded_at)
-                .where(TestRun.change_id.in_(chunk)).order_by(TestRun.id)))
+            out.extend(
+                self._rows(
+                    select(
+                        TestRun.id,
+                        TestRun.change_id,
+                        TestRun.environment,
+                        TestRun.isolated,
+                        TestRun.commit,
+                        TestRun.artifact,
+                        TestRun.ok,
+                        TestRun.recorded_at,
+                    )
+                    .where(TestRun.change_id.in_(chunk))
+                    .order_by(TestRun.id)
+                )
+            )
         return out
 
     def people(self) -> dict[int, tuple[str, frozenset[str]]]:
@@ -117,19 +167,33 @@ class AuditRecords:
         roles: dict[int, set[str]] = {}
         for user_id, role in self._rows(select(UserRole.user_id, UserRole.role)):
             roles.setdefault(user_id, set()).add(role)
-        return {uid: (email, frozenset(roles.get(uid, ())))
-                for uid, email in self._rows(select(User.id, User.email))}
+        return {
+            uid: (email, frozenset(roles.get(uid, ())))
+            for uid, email in self._rows(select(User.id, User.email))
+        }
 
     def reviews(self, kinds: Iterable[str]) -> Sequence[Row[Any]]:
-        return self._rows(select(Review.id, Review.kind, Review.summary, Review.author_id,
-                                 Review.recorded_at)
-                          .where(Review.kind.in_(list(kinds))).order_by(Review.id))
+        return self._rows(
+            select(Review.id, Review.kind, Review.summary, Review.author_id, Review.recorded_at)
+            .where(Review.kind.in_(list(kinds)))
+            .order_by(Review.id)
+        )
 
     def drifts(self, start: datetime, end: datetime) -> Sequence[Row[Any]]:
-        stmt = (select(Drift.id, Drift.resource_type, Drift.resource_id, Drift.status,
-                       Drift.authorised_by, Drift.detected_at, Drift.due_at, Drift.closed_at)
-                .where(or_(_between(Drift.detected_at, start, end),
-                           _between(Drift.due_at, start, end))).order_by(Drift.id))
+        stmt = (
+            select(
+                Drift.id,
+                Drift.resource_type,
+                Drift.resource_id,
+                Drift.status,
+                Drift.authorised_by,
+                Drift.detected_at,
+                Drift.due_at,
+                Drift.closed_at,
+            )
+            .where(or_(_between(Drift.detected_at, start, end), _between(Drift.due_at, start, end)))
+            .order_by(Drift.id)
+        )
         return self._rows(stmt)
 
     def waivers(self) -> Sequence[Waiver]:
@@ -137,28 +201,49 @@ class AuditRecords:
 
     def waiver_approvals(self) -> Sequence[Row[Any]]:
         approver = aliased(User)
-        return self._rows(select(WaiverApproval.id, WaiverApproval.waiver_id,
-                                 WaiverApproval.round, WaiverApproval.role,
-                                 WaiverApproval.decision, approver.email,
-                                 WaiverApproval.decided_at)
-                          .join(approver, approver.id == WaiverApproval.approver_id)
-                          .order_by(WaiverApproval.id))
+        return self._rows(
+            select(
+                WaiverApproval.id,
+                WaiverApproval.waiver_id,
+                WaiverApproval.round,
+                WaiverApproval.role,
+                WaiverApproval.decision,
+                approver.email,
+                WaiverApproval.decided_at,
+            )
+            .join(approver, approver.id == WaiverApproval.approver_id)
+            .order_by(WaiverApproval.id)
+        )
 
-    def findings_for_violations(self, start: datetime, end: datetime,
-                                report_window: Any) -> Sequence[Finding]:
+    def findings_for_violations(
+        self, start: datetime, end: datetime, report_window: Any
+    ) -> Sequence[Finding]:
         """Findings whose report or remediation deadline can fall in the period."""
-        stmt = select(Finding).where(or_(
-            _between(Finding.first_detected_at, start - report_window, end),
-            _between(Finding.remediation_due_at, start, end))).order_by(Finding.number)
+        stmt = (
+            select(Finding)
+            .where(
+                or_(
+                    _between(Finding.first_detected_at, start - report_window, end),
+                    _between(Finding.remediation_due_at, start, end),
+                )
+            )
+            .order_by(Finding.number)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def deliveries(self, event_keys: Sequence[str]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
         for i in range(0, len(event_keys), CHUNK):
-            out.extend(self._rows(
-                select(Notification.id, Notification.event_key, Notification.recipient_role,
-                       Notification.delivered_at)
-                .where(Notification.event_key.in_(event_keys[i:i + CHUNK]))))
+            out.extend(
+                self._rows(
+                    select(
+                        Notification.id,
+                        Notification.event_key,
+                        Notification.recipient_role,
+                        Notification.delivered_at,
+                    ).where(Notification.event_key.in_(event_keys[i : i + CHUNK]))
+                )
+            )
         return out
 
 
@@ -172,26 +257,40 @@ class Metrics:
         return {str(k): int(n) for k, n in self.session.execute(stmt).all()}
 
     def changes_by(self, column: Any, start: datetime, end: datetime) -> dict[str, int]:
-        return self._grouped(select(column, func.count()).where(
-            _between(Change.created_at, start, end)).group_by(column))
+        return self._grouped(
+            select(column, func.count())
+            .where(_between(Change.created_at, start, end))
+            .group_by(column)
+        )
 
     def deployments_by_environment(self, start: datetime, end: datetime) -> dict[str, int]:
-        return self._grouped(select(Deployment.environment, func.count()).where(
-            _between(Deployment.started_at, start, end)).group_by(Deployment.environment))
+        return self._grouped(
+            select(Deployment.environment, func.count())
+            .where(_between(Deployment.started_at, start, end))
+            .group_by(Deployment.environment)
+        )
 
     def gate_decisions(self, start: datetime, end: datetime) -> dict[str, int]:
-        return self._grouped(select(GateDecisionRecord.allowed, func.count()).where(
-            _between(GateDecisionRecord.decided_at, start, end))
-            .group_by(GateDecisionRecord.allowed))
+        return self._grouped(
+            select(GateDecisionRecord.allowed, func.count())
+            .where(_between(GateDecisionRecord.decided_at, start, end))
+            .group_by(GateDecisionRecord.allowed)
+        )
 
     def emergencies(self, start: datetime, end: datetime) -> Sequence[Row[Any]]:
         return self.session.execute(
-            select(Change.key, Change.pir_due_at, Change.pir_recorded_at, Change.retro_due_at,
-                   Change.retro_approved_at)
-            .where(Change.change_type == "emergency",
-                   _between(Change.implemented_at, start, end))).all()
+            select(
+                Change.key,
+                Change.pir_due_at,
+                Change.pir_recorded_at,
+                Change.retro_due_at,
+                Change.retro_approved_at,
+            ).where(Change.change_type == "emergency", _between(Change.implemented_at, start, end))
+        ).all()
 
     def findings_by_control(self, start: datetime, end: datetime) -> dict[str, int]:
-        return self._grouped(select(Finding.control, func.count()).where(
-            _between(Finding.occurred_at, start, end), Finding.status != "suppressed")
-            .group_by(Finding.control))
+        return self._grouped(
+            select(Finding.control, func.count())
+            .where(_between(Finding.occurred_at, start, end), Finding.status != "suppressed")
+            .group_by(Finding.control)
+        )

@@ -19,8 +19,12 @@ class Changes:
 
     def next_number(self) -> int:
         """Gap-free: the counter row stays locked until the creating transaction ends."""
-        stmt = (update(Counter).where(Counter.name == "change")
-                .values(value=Counter.value + 1).returning(Counter.value))
+        stmt = (
+            update(Counter)
+            .where(Counter.name == "change")
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        )
         return int(self.session.execute(stmt).scalar_one())
 
     def get(self, key: str) -> Change:
@@ -28,7 +32,8 @@ class Changes:
         if not normalised.startswith("CHG-") or not normalised[4:].isdigit():
             raise BadInput(f"not a change key: {key!r} (expected CHG-<number>)")
         change = self.session.execute(
-            select(Change).where(Change.key == normalised)).scalar_one_or_none()
+            select(Change).where(Change.key == normalised)
+        ).scalar_one_or_none()
         if change is None:
             raise NotFound(f"no change {normalised}")
         return change
@@ -53,11 +58,17 @@ class Changes:
         return self.session.execute(stmt).scalars().all()
 
     def with_open_obligations(self) -> Sequence[Change]:
-        stmt = select(Change).where(
-            Change.status == ChangeStatus.IMPLEMENTED.value,
-            or_(Change.retro_due_at.is_not(None) & Change.retro_approved_at.is_(None),
-                Change.pir_due_at.is_not(None) & Change.pir_recorded_at.is_(None)),
-        ).order_by(Change.number)
+        stmt = (
+            select(Change)
+            .where(
+                Change.status == ChangeStatus.IMPLEMENTED.value,
+                or_(
+                    Change.retro_due_at.is_not(None) & Change.retro_approved_at.is_(None),
+                    Change.pir_due_at.is_not(None) & Change.pir_recorded_at.is_(None),
+                ),
+            )
+            .order_by(Change.number)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def add_version(self, version: ChangeVersion) -> None:
@@ -65,20 +76,37 @@ class Changes:
         self.session.flush()
 
     def version(self, change: Change, number: int) -> ChangeVersion:
-        return self.session.execute(select(ChangeVersion).where(
-            ChangeVersion.change_id == change.id, ChangeVersion.version == number)).scalar_one()
+        return self.session.execute(
+            select(ChangeVersion).where(
+                ChangeVersion.change_id == change.id, ChangeVersion.version == number
+            )
+        ).scalar_one()
 
     def approvals(self, change: Change) -> Sequence[Approval]:
-        return self.session.execute(select(Approval).where(Approval.change_id == change.id)
-                                    .order_by(Approval.decided_at, Approval.id)).scalars().all()
+        return (
+            self.session.execute(
+                select(Approval)
+                .where(Approval.change_id == change.id)
+                .order_by(Approval.decided_at, Approval.id)
+            )
+            .scalars()
+            .all()
+        )
 
     def add_approval(self, approval: Approval) -> None:
         self.session.add(approval)
         self.session.flush()
 
     def reviews(self, change: Change) -> Sequence[Review]:
-        return self.session.execute(select(Review).where(Review.change_id == change.id)
-                                    .order_by(Review.recorded_at, Review.id)).scalars().all()
+        return (
+            self.session.execute(
+                select(Review)
+                .where(Review.change_id == change.id)
+                .order_by(Review.recorded_at, Review.id)
+            )
+            .scalars()
+            .all()
+        )
 
     def add_review(self, review: Review) -> None:
         self.session.add(review)

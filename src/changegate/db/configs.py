@@ -73,7 +73,7 @@ class ScanTarget(NamedTuple):
 class ScanTotals(NamedTuple):
     approved: int  # resources of approved baselines
     observed: int  # ... that have at least one observation
-    open: int      # open drift on them
+    open: int  # open drift on them
 
 
 class Configs:
@@ -90,16 +90,22 @@ class Configs:
 
     def baseline(self, name: str, version: int | None = None) -> Baseline:
         stmt = select(Baseline).where(Baseline.name == name)
-        stmt = stmt.where(Baseline.version == version) if version else stmt.order_by(
-            Baseline.version.desc()).limit(1)
+        stmt = (
+            stmt.where(Baseline.version == version)
+            if version
+            else stmt.order_by(Baseline.version.desc()).limit(1)
+        )
         found = self.session.execute(stmt).scalars().first()
         if found is None:
             raise NotFound(f"no baseline {name}" + (f" version {version}" if version else ""))
         return found
 
     def baselines(self) -> Sequence[Baseline]:
-        return self.session.execute(
-            select(Baseline).order_by(Baseline.name, Baseline.version)).scalars().all()
+        return (
+            self.session.execute(select(Baseline).order_by(Baseline.name, Baseline.version))
+            .scalars()
+            .all()
+        )
 
     def serialise_observation_writes(self) -> None:
         """Until this transaction ends, no other transaction inserts observations.
@@ -133,20 +139,30 @@ class Configs:
             return 0
         postgres = self.session.get_bind().dialect.name == "postgresql"
         table = cast(Table, Observation.__table__)
-        stmt = (postgresql.insert(table) if postgres else sqlite.insert(table)
-                ).on_conflict_do_nothing(index_elements=list(CAPTURE_KEY)).execution_options(
-                    preserve_rowcount=True)  # SQLAlchemy keeps it for UPDATE and DELETE only
+        stmt = (
+            (postgresql.insert(table) if postgres else sqlite.insert(table))
+            .on_conflict_do_nothing(index_elements=list(CAPTURE_KEY))
+            .execution_options(preserve_rowcount=True)
+        )  # SQLAlchemy keeps it for UPDATE and DELETE only
         return int(self.session.connection().execute(stmt, list(rows)).rowcount)
 
     def latest_observation_rows(self) -> dict[Key, ObservationRow]:
         o = Observation
-        newest = (select(o.resource_type, o.resource_id, func.max(o.captured_at).label("at"))
-                  .group_by(o.resource_type, o.resource_id).subquery())
-        stmt = select(o.id, o.resource_type, o.resource_id, o.arn, o.captured_at, o.status,
-                      o.configuration).join(newest, (
-                          (o.resource_type == newest.c.resource_type)
-                          & (o.resource_id == newest.c.resource_id)
-                          & (o.captured_at == newest.c.at)))
+        newest = (
+            select(o.resource_type, o.resource_id, func.max(o.captured_at).label("at"))
+            .group_by(o.resource_type, o.resource_id)
+            .subquery()
+        )
+        stmt = select(
+            o.id, o.resource_type, o.resource_id, o.arn, o.captured_at, o.status, o.configuration
+        ).join(
+            newest,
+            (
+                (o.resource_type == newest.c.resource_type)
+                & (o.resource_id == newest.c.resource_id)
+                & (o.captured_at == newest.c.at)
+            ),
+        )
         return {(row[1], row[2]): ObservationRow(*row) for row in self.session.execute(stmt)}
 
     def newest_observation_id(self) -> int:
@@ -156,28 +172,54 @@ class Configs:
         stmt = select(Baseline.id).where(Baseline.status == APPROVED).order_by(Baseline.id)
         return list(self.session.execute(stmt).scalars())
 
-    def scan_targets(self, after: int | None = None, known: Sequence[int] = (),
-                     batch: int = 1000) -> Iterator[ScanTarget]:
+    def scan_targets(
+        self, after: int | None = None, known: Sequence[int] = (), batch: int = 1000
+    ) -> Iterator[ScanTarget]:
         """Approved resources in id order, streamed `batch` rows at a time, each with its latest
         observation and newest drift. With `after`, only observed ones that were observed after
         that observation id or are in an approved baseline not in `known`; without, all of them
         (unobserved ones with `seen` None)."""
         r, o, d = BaselineResource, Observation, Drift
         o2, d2 = aliased(Observation), aliased(Drift)
-        newest_capture = (select(func.max(o2.captured_at))
-                          .where(o2.resource_type == r.resource_type,
-                                 o2.resource_id == r.resource_id).scalar_subquery())
-        newest_drift = (select(func.max(d2.id)).where(d2.baseline_resource_id == r.id)
-                        .scalar_subquery())
-        stmt = (select(r.id, r.resource_type, r.resource_id, r.logical_id, r.properties,
-                       o.id, o.arn, o.captured_at, o.status, o.configuration,
-                       d.id, d.status, d.observation_id, d.reopened, d.detected_at, d.due_at,
-                       d.lock_version)
-                .join(Baseline, Baseline.id == r.baseline_id)
-                .outerjoin(o, (o.resource_type == r.resource_type)
-                           & (o.resource_id == r.resource_id) & (o.captured_at == newest_capture))
-                .outerjoin(d, d.id == newest_drift)
-                .where(Baseline.status == APPROVED).order_by(r.id))
+        newest_capture = (
+            select(func.max(o2.captured_at))
+            .where(o2.resource_type == r.resource_type, o2.resource_id == r.resource_id)
+            .scalar_subquery()
+        )
+        newest_drift = (
+            select(func.max(d2.id)).where(d2.baseline_resource_id == r.id).scalar_subquery()
+        )
+        stmt = (
+            select(
+                r.id,
+                r.resource_type,
+                r.resource_id,
+                r.logical_id,
+                r.properties,
+                o.id,
+                o.arn,
+                o.captured_at,
+                o.status,
+                o.configuration,
+                d.id,
+                d.status,
+                d.observation_id,
+                d.reopened,
+                d.detected_at,
+                d.due_at,
+                d.lock_version,
+            )
+            .join(Baseline, Baseline.id == r.baseline_id)
+            .outerjoin(
+                o,
+                (o.resource_type == r.resource_type)
+                & (o.resource_id == r.resource_id)
+                & (o.captured_at == newest_capture),
+            )
+            .outerjoin(d, d.id == newest_drift)
+            .where(Baseline.status == APPROVED)
+            .order_by(r.id)
+        )
         if after is not None:
             stmt = stmt.where(o.id.is_not(None), r.id.in_(_changed_since(after, known)))
         for row in self.session.execute(stmt.execution_options(yield_per=batch)):
@@ -185,20 +227,34 @@ class Configs:
 
     def scan_totals(self) -> ScanTotals:
         r, o = BaselineResource, Observation
-        seen = select(o.id).where(o.resource_type == r.resource_type,
-                                  o.resource_id == r.resource_id).exists()
-        resources = (select(func.count(), func.count(case((seen, 1)))).select_from(r)
-                     .join(Baseline).where(Baseline.status == APPROVED))
+        seen = (
+            select(o.id)
+            .where(o.resource_type == r.resource_type, o.resource_id == r.resource_id)
+            .exists()
+        )
+        resources = (
+            select(func.count(), func.count(case((seen, 1))))
+            .select_from(r)
+            .join(Baseline)
+            .where(Baseline.status == APPROVED)
+        )
         approved = select(r.id).join(Baseline).where(Baseline.status == APPROVED)
-        opened = select(func.count()).select_from(Drift).where(
-            Drift.status == "open", Drift.baseline_resource_id.in_(approved))
+        opened = (
+            select(func.count())
+            .select_from(Drift)
+            .where(Drift.status == "open", Drift.baseline_resource_id.in_(approved))
+        )
         total, observed = self.session.execute(resources).one()
         return ScanTotals(total, observed, self.session.execute(opened).scalar_one())
 
     def last_payload(self, action: str) -> str | None:
         """The payload of the newest ledger record of this action (canonical JSON)."""
-        stmt = (select(LedgerRecord.payload).where(LedgerRecord.action == action)
-                .order_by(LedgerRecord.seq.desc()).limit(1))
+        stmt = (
+            select(LedgerRecord.payload)
+            .where(LedgerRecord.action == action)
+            .order_by(LedgerRecord.seq.desc())
+            .limit(1)
+        )
         return self.session.execute(stmt).scalar_one_or_none()
 
     def insert_drifts(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -210,8 +266,10 @@ class Configs:
         ids = self._drift_ids(len(rows))
         if rows:
             table = cast(Table, Drift.__table__)
-            self.session.execute(insert(table), [
-                {**row, "id": drift_id} for drift_id, row in zip(ids, rows, strict=True)])
+            self.session.execute(
+                insert(table),
+                [{**row, "id": drift_id} for drift_id, row in zip(ids, rows, strict=True)],
+            )
         return ids
 
     def _drift_ids(self, count: int) -> list[int]:
@@ -234,12 +292,16 @@ class Configs:
             return
         table = cast(Table, Drift.__table__)
         t = table.c
-        stmt = (update(table)
-                .where(t.id == bindparam("drift"), t.lock_version == bindparam("read_version"))
-                .values(status=bindparam("new_status", type_=t.status.type),
-                        closed_at=bindparam("closed", type_=t.closed_at.type),
-                        remediation_seconds=bindparam("seconds", type_=t.remediation_seconds.type),
-                        lock_version=t.lock_version + 1))
+        stmt = (
+            update(table)
+            .where(t.id == bindparam("drift"), t.lock_version == bindparam("read_version"))
+            .values(
+                status=bindparam("new_status", type_=t.status.type),
+                closed_at=bindparam("closed", type_=t.closed_at.type),
+                remediation_seconds=bindparam("seconds", type_=t.remediation_seconds.type),
+                lock_version=t.lock_version + 1,
+            )
+        )
         changed = self.session.connection().execute(stmt, list(rows)).rowcount
         if changed != len(rows):
             raise Conflict("a concurrent writer changed a drift first; retry")
@@ -257,8 +319,9 @@ class Configs:
         return found
 
     def executed_changes(self) -> Sequence[Change]:
-        stmt = select(Change).where(Change.status.in_(("implemented", "closed")),
-                                    Change.implemented_at.is_not(None))
+        stmt = select(Change).where(
+            Change.status.in_(("implemented", "closed")), Change.implemented_at.is_not(None)
+        )
         return self.session.execute(stmt).scalars().all()
 
 
@@ -267,10 +330,14 @@ def _changed_since(after: int, known: Sequence[int]) -> CompoundSelect[tuple[int
     `known`. A UNION under IN, not an OR: PostgreSQL planned the OR as a nested scan of the
     new observations for every resource (40 s for 2,500 new ones among 100,000)."""
     r, o, b = aliased(BaselineResource), aliased(Observation), aliased(Baseline)
-    observed = (select(r.id).join(o, (o.resource_type == r.resource_type)
-                                  & (o.resource_id == r.resource_id)).where(o.id > after))
-    added = (select(r.id).join(b, b.id == r.baseline_id)
-             .where(b.status == APPROVED, b.id.not_in(known)))
+    observed = (
+        select(r.id)
+        .join(o, (o.resource_type == r.resource_type) & (o.resource_id == r.resource_id))
+        .where(o.id > after)
+    )
+    added = (
+        select(r.id).join(b, b.id == r.baseline_id).where(b.status == APPROVED, b.id.not_in(known))
+    )
     return union(observed, added)
 
 

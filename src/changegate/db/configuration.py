@@ -32,7 +32,8 @@ class Baseline(Base):
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id], lazy="joined")
     resources: Mapped[list[BaselineResource]] = relationship(
-        back_populates="baseline", lazy="selectin", order_by="BaselineResource.id")
+        back_populates="baseline", lazy="selectin", order_by="BaselineResource.id"
+    )
     __mapper_args__ = {"version_id_col": lock_version}
 
 
@@ -52,8 +53,10 @@ class Observation(Base):
     """One AWS Config configuration item as ingested (deduplicated on type, id, capture time)."""
 
     __tablename__ = "observations"
-    __table_args__ = (UniqueConstraint("resource_type", "resource_id", "captured_at"),
-                      Index("ix_observations_key", "resource_type", "resource_id"))
+    __table_args__ = (
+        UniqueConstraint("resource_type", "resource_id", "captured_at"),
+        Index("ix_observations_key", "resource_type", "resource_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_type: Mapped[str] = mapped_column(String(200))
     resource_id: Mapped[str] = mapped_column(String(500))
@@ -70,8 +73,9 @@ class Observation(Base):
 class Drift(Base):
     __tablename__ = "drifts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    baseline_resource_id: Mapped[int] = mapped_column(ForeignKey("baseline_resources.id"),
-                                                      index=True)
+    baseline_resource_id: Mapped[int] = mapped_column(
+        ForeignKey("baseline_resources.id"), index=True
+    )
     resource_type: Mapped[str] = mapped_column(String(200))
     resource_id: Mapped[str] = mapped_column(String(500), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)

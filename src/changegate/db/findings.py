@@ -25,18 +25,26 @@ class Findings:
 
     def next_numbers(self, count: int) -> list[int]:
         """Gap-free: one counter update reserves a block, locked until the transaction ends."""
-        stmt = (update(Counter).where(Counter.name == "finding")
-                .values(value=Counter.value + count).returning(Counter.value))
+        stmt = (
+            update(Counter)
+            .where(Counter.name == "finding")
+            .values(value=Counter.value + count)
+            .returning(Counter.value)
+        )
         last = int(self.session.execute(stmt).scalar_one())
         return list(range(last - count + 1, last + 1))
 
     def get(self, key: str) -> Finding:
         normalised = key.strip().upper()
-        if not normalised.startswith("FND-") or not normalised[4:].isdigit() \
-                or len(normalised) > 14:
+        if (
+            not normalised.startswith("FND-")
+            or not normalised[4:].isdigit()
+            or len(normalised) > 14
+        ):
             raise BadInput(f"not a finding key: {key!r} (expected FND-<number>)")
         found = self.session.execute(
-            select(Finding).where(Finding.key == normalised)).scalar_one_or_none()
+            select(Finding).where(Finding.key == normalised)
+        ).scalar_one_or_none()
         if found is None:
             raise NotFound(f"no finding {normalised}")
         return found
@@ -44,7 +52,7 @@ class Findings:
     def by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, Finding]:
         out: dict[str, Finding] = {}
         for i in range(0, len(fingerprints), CHUNK):
-            stmt = select(Finding).where(Finding.fingerprint.in_(fingerprints[i:i + CHUNK]))
+            stmt = select(Finding).where(Finding.fingerprint.in_(fingerprints[i : i + CHUNK]))
             out.update((f.fingerprint, f) for f in self.session.execute(stmt).scalars())
         return out
 
@@ -58,11 +66,12 @@ class Findings:
             return
         table = cast(Table, Finding.__table__)
         t = table.c
-        stmt = (update(table)
-                .where(t.id == bindparam("finding"), t.lock_version == bindparam("read_version"))
-                .values(last_detected_at=bindparam("seen_at"), lock_version=t.lock_version + 1))
-        rows = [{"finding": f.id, "read_version": f.lock_version, "seen_at": at}
-                for f in findings]
+        stmt = (
+            update(table)
+            .where(t.id == bindparam("finding"), t.lock_version == bindparam("read_version"))
+            .values(last_detected_at=bindparam("seen_at"), lock_version=t.lock_version + 1)
+        )
+        rows = [{"finding": f.id, "read_version": f.lock_version, "seen_at": at} for f in findings]
         if self.session.connection().execute(stmt, rows).rowcount != len(rows):
             raise Conflict("a finding was changed by someone else meanwhile; retry")
         for f in findings:
@@ -89,8 +98,9 @@ class Findings:
         except StaleDataError:
             raise Conflict(f"{key} was changed by someone else meanwhile; retry") from None
 
-    def list(self, status: str | None = None, control: str | None = None,
-             limit: int = 1000) -> Sequence[Finding]:
+    def list(
+        self, status: str | None = None, control: str | None = None, limit: int = 1000
+    ) -> Sequence[Finding]:
         stmt = select(Finding).order_by(Finding.number.desc()).limit(limit)
         if status:
             stmt = stmt.where(Finding.status == status)
@@ -114,12 +124,17 @@ class Findings:
         return action
 
     def actions(self, finding: Finding) -> Sequence[DisciplinaryAction]:
-        stmt = select(DisciplinaryAction).where(
-            DisciplinaryAction.finding_id == finding.id).order_by(DisciplinaryAction.id)
+        stmt = (
+            select(DisciplinaryAction)
+            .where(DisciplinaryAction.finding_id == finding.id)
+            .order_by(DisciplinaryAction.id)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def action_counts(self, finding_ids: Sequence[int]) -> dict[int, int]:
-        stmt = (select(DisciplinaryAction.finding_id, func.count())
-                .where(DisciplinaryAction.finding_id.in_(list(finding_ids)))
-                .group_by(DisciplinaryAction.finding_id))
+        stmt = (
+            select(DisciplinaryAction.finding_id, func.count())
+            .where(DisciplinaryAction.finding_id.in_(list(finding_ids)))
+            .group_by(DisciplinaryAction.finding_id)
+        )
         return {fid: int(n) for fid, n in self.session.execute(stmt).all()}

@@ -12,8 +12,12 @@ from changegate.db.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON,
-                           list[dict[str, Any]]: JSON}
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[dict[str, Any]]: JSON,
+    }
 
 
 class User(Base):
@@ -26,7 +30,8 @@ class User(Base):
     # Loaded when read: every approver, requester and recorder loaded along a gate call would
     # otherwise cost a roles query each, for roles only the principal's check reads.
     roles: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="select", order_by="UserRole.role")
+        cascade="all, delete-orphan", lazy="select", order_by="UserRole.role"
+    )
 
     @property
     def role_names(self) -> list[str]:
@@ -238,7 +243,8 @@ class Deployment(Base):
     deployer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Unique: one allow decision authorises one deployment, never two.
     gate_decision_id: Mapped[int | None] = mapped_column(
-        ForeignKey("gate_decisions.id"), unique=True)
+        ForeignKey("gate_decisions.id"), unique=True
+    )
     rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime]

@@ -19,8 +19,11 @@ from changegate.db.audit import Notification
 from changegate.domain.errors import Conflict, NotFound
 from changegate.domain.notifications import NotificationStatus
 
-PENDING, DELIVERED, DEAD = (NotificationStatus.PENDING.value, NotificationStatus.DELIVERED.value,
-                            NotificationStatus.DEAD.value)
+PENDING, DELIVERED, DEAD = (
+    NotificationStatus.PENDING.value,
+    NotificationStatus.DELIVERED.value,
+    NotificationStatus.DEAD.value,
+)
 
 
 class Outbox:
@@ -30,15 +33,20 @@ class Outbox:
     def due(self, now: datetime, channels: Collection[str], limit: int) -> Sequence[Notification]:
         """Pending rows whose time has come and that nobody holds (or whose holder's claim ran
         out: the process died mid-send), oldest first."""
-        stmt = (select(Notification)
-                .where(Notification.status == PENDING, Notification.next_attempt_at <= now,
-                       Notification.channel.in_(list(channels)),
-                       or_(Notification.claimed_until.is_(None),
-                           Notification.claimed_until <= now))
-                .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-                # PostgreSQL: rows another worker is claiming right now are skipped rather than
-                # waited for; the compare-and-set below is what makes a double claim impossible.
-                .with_for_update(skip_locked=True))
+        stmt = (
+            select(Notification)
+            .where(
+                Notification.status == PENDING,
+                Notification.next_attempt_at <= now,
+                Notification.channel.in_(list(channels)),
+                or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
+            )
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+            # PostgreSQL: rows another worker is claiming right now are skipped rather than
+            # waited for; the compare-and-set below is what makes a double claim impossible.
+            .with_for_update(skip_locked=True)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def claim(self, row: Notification, worker: str, until: datetime) -> int | None:
@@ -47,17 +55,23 @@ class Outbox:
 
     def settle(self, row_id: int, version: int, worker: str, **values: Any) -> bool:
         """Write the outcome of `worker`'s attempt and drop its claim, if the claim still holds."""
-        return self._cas(row_id, version, worker=worker, claimed_by=None, claimed_until=None,
-                         **values) is not None
+        return (
+            self._cas(row_id, version, worker=worker, claimed_by=None, claimed_until=None, **values)
+            is not None
+        )
 
-    def _cas(self, row_id: int, version: int, worker: str | None = None,
-             **values: Any) -> int | None:
+    def _cas(
+        self, row_id: int, version: int, worker: str | None = None, **values: Any
+    ) -> int | None:
         conditions = [Notification.id == row_id, Notification.lock_version == version]
         if worker is not None:
             conditions.append(Notification.claimed_by == worker)
-        stmt = (update(Notification).where(*conditions)
-                .values(**values, lock_version=version + 1)
-                .execution_options(synchronize_session=False))
+        stmt = (
+            update(Notification)
+            .where(*conditions)
+            .values(**values, lock_version=version + 1)
+            .execution_options(synchronize_session=False)
+        )
         changed = self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
         return version + 1 if changed == 1 else None
 

@@ -28,8 +28,15 @@ class Pipeline:
             raise Conflict("a concurrent request recorded the same thing first; retry") from None
 
     def test_runs(self, change: Change) -> Sequence[TestRun]:
-        return self.session.execute(select(TestRun).where(TestRun.change_id == change.id)
-                                    .order_by(TestRun.recorded_at, TestRun.id)).scalars().all()
+        return (
+            self.session.execute(
+                select(TestRun)
+                .where(TestRun.change_id == change.id)
+                .order_by(TestRun.recorded_at, TestRun.id)
+            )
+            .scalars()
+            .all()
+        )
 
     def decision(self, decision_id: int) -> GateDecisionRecord:
         found = self.session.get(GateDecisionRecord, decision_id)
@@ -48,13 +55,22 @@ class Pipeline:
         return found
 
     def deployments(self, change: Change) -> Sequence[Deployment]:
-        return self.session.execute(select(Deployment).where(Deployment.change_id == change.id)
-                                    .order_by(Deployment.started_at, Deployment.id)).scalars().all()
+        return (
+            self.session.execute(
+                select(Deployment)
+                .where(Deployment.change_id == change.id)
+                .order_by(Deployment.started_at, Deployment.id)
+            )
+            .scalars()
+            .all()
+        )
 
     def known_good_commits(self, environment: str, excluding: int) -> set[str]:
         stmt = select(Deployment.commit).where(
-            Deployment.environment == environment, Deployment.id != excluding,
-            Deployment.status == "succeeded")
+            Deployment.environment == environment,
+            Deployment.id != excluding,
+            Deployment.status == "succeeded",
+        )
         return set(self.session.execute(stmt).scalars())
 
     def save(self, deployment: Deployment) -> None:
@@ -65,9 +81,11 @@ class Pipeline:
             raise Conflict(f"deployment {ident} was changed concurrently; retry") from None
 
     def _delivery(self, source: str, delivery_id: str) -> WebhookDelivery | None:
-        return self.session.execute(select(WebhookDelivery).where(
-            WebhookDelivery.source == source,
-            WebhookDelivery.delivery_id == delivery_id)).scalar_one_or_none()
+        return self.session.execute(
+            select(WebhookDelivery).where(
+                WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery_id
+            )
+        ).scalar_one_or_none()
 
     def finish_delivery(self, source: str, delivery_id: str, status: str) -> None:
         found = self._delivery(source, delivery_id)
@@ -78,8 +96,10 @@ class Pipeline:
     def claim_delivery(self, row: WebhookDelivery) -> bool:
         """False if this delivery was handled before (a replay)."""
         existing = self._delivery(row.source, row.delivery_id)
-        if existing is not None and (existing.status == "done" or (
-                existing.status == "new" and row.received_at - existing.received_at < STALE)):
+        if existing is not None and (
+            existing.status == "done"
+            or (existing.status == "new" and row.received_at - existing.received_at < STALE)
+        ):
             return False
         if existing is None:
             self.session.add(row)

@@ -24,16 +24,21 @@ class Waivers:
 
     def next_number(self) -> int:
         """Gap-free: the counter row stays locked until the creating transaction ends."""
-        stmt = (update(Counter).where(Counter.name == "waiver")
-                .values(value=Counter.value + 1).returning(Counter.value))
+        stmt = (
+            update(Counter)
+            .where(Counter.name == "waiver")
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        )
         return int(self.session.execute(stmt).scalar_one())
 
     def get(self, key: str) -> Waiver:
         normalised = key.strip().upper()
-        if not normalised.startswith(PREFIX) or not normalised[len(PREFIX):].isdigit():
+        if not normalised.startswith(PREFIX) or not normalised[len(PREFIX) :].isdigit():
             raise BadInput(f"not a waiver key: {key!r} (expected {PREFIX}<number>)")
         waiver = self.session.execute(
-            select(Waiver).where(Waiver.key == normalised)).scalar_one_or_none()
+            select(Waiver).where(Waiver.key == normalised)
+        ).scalar_one_or_none()
         if waiver is None:
             raise NotFound(f"no waiver {normalised}")
         return waiver
@@ -63,9 +68,11 @@ class Waivers:
         return self.session.execute(stmt).scalars().all()
 
     def due_for_expiry(self, now: datetime) -> Sequence[Waiver]:
-        stmt = (select(Waiver).where(Waiver.status == WaiverStatus.ACTIVE.value,
-                                     Waiver.expires_at <= now)
-                .order_by(Waiver.number))
+        stmt = (
+            select(Waiver)
+            .where(Waiver.status == WaiverStatus.ACTIVE.value, Waiver.expires_at <= now)
+            .order_by(Waiver.number)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def active_covers(self) -> Sequence[Waiver]:

@@ -87,9 +87,18 @@ def check_may_decide(
 def tally(votes: Sequence[Vote], version: int, quorum: Quorum) -> Tally:
     """Only decisions on the current version count: an edit voids earlier approvals."""
     current = [v for v in votes if v.version == version]
-    cab = tuple(v.approver for v in current
-                if v.role is ApprovalRole.CAB and v.decision is Decision.APPROVED)
-    iso = next((v.approver for v in current
-                if v.role is ApprovalRole.ISO and v.decision is Decision.APPROVED), None)
+    cab = tuple(
+        v.approver
+        for v in current
+        if v.role is ApprovalRole.CAB and v.decision is Decision.APPROVED
+    )
+    iso = next(
+        (
+            v.approver
+            for v in current
+            if v.role is ApprovalRole.ISO and v.decision is Decision.APPROVED
+        ),
+        None,
+    )
     rejected = next((v.approver for v in current if v.decision is Decision.REJECTED), None)
     return Tally(cab, iso, rejected, quorum.cab, quorum.iso_required)

@@ -81,8 +81,10 @@ def transition(current: ChangeStatus, action: Action) -> ChangeStatus:
 
 def implement_action(change_type: ChangeType, status: ChangeStatus) -> Action:
     """An emergency may run before approval (CM-3); anything else only once approved (CM-2)."""
-    if change_type is ChangeType.EMERGENCY and status in (ChangeStatus.DRAFT,
-                                                          ChangeStatus.SUBMITTED):
+    if change_type is ChangeType.EMERGENCY and status in (
+        ChangeStatus.DRAFT,
+        ChangeStatus.SUBMITTED,
+    ):
         return Action.IMPLEMENT_EMERGENCY
     return Action.IMPLEMENT
 
@@ -130,8 +132,12 @@ def changed_fields(old: ChangeFields, new: ChangeFields) -> list[str]:
 
 def missing_for_submit(fields: ChangeFields, require_ticket: bool) -> list[str]:
     """CM-1: scope, impact and rollback plan stated; tracked in the ticket system."""
-    required = {"title": fields.title, "scope": fields.scope, "impact": fields.impact,
-                "rollback_plan": fields.rollback_plan}
+    required = {
+        "title": fields.title,
+        "scope": fields.scope,
+        "impact": fields.impact,
+        "rollback_plan": fields.rollback_plan,
+    }
     if require_ticket:
         required["ticket"] = fields.ticket
     if fields.change_type is ChangeType.EMERGENCY:

@@ -117,7 +117,12 @@ def observed_from_drift(drift: ResourceDrift) -> ObservedItem | None:
     account = parts[4] if len(parts) > 5 else ""
     region = parts[3] if len(parts) > 5 else None
     return ObservedItem(
-        resource_type=drift.resource_type, resource_id=drift.physical_id, arn=None,
-        account_id=account, region=region, captured_at=drift.timestamp,
+        resource_type=drift.resource_type,
+        resource_id=drift.physical_id,
+        arn=None,
+        account_id=account,
+        region=region,
+        captured_at=drift.timestamp,
         status="ResourceDeleted" if deleted else "OK",
-        configuration=None if deleted else dict(drift.actual or {}))
+        configuration=None if deleted else dict(drift.actual or {}),
+    )

@@ -63,5 +63,6 @@ def check_closable(state: ObligationState) -> None:
     if state.retro_due_at and not state.retro_done:
         raise Refused("CM-3", "an emergency change closes only after its retroactive approvals")
     if state.pir_due_at and not state.pir_done:
-        raise Refused("CM-3", "an emergency change closes only after its post-implementation "
-                      "review")
+        raise Refused(
+            "CM-3", "an emergency change closes only after its post-implementation review"
+        )

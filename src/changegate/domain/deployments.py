@@ -54,19 +54,32 @@ class DecisionRef:
     used: bool
 
 
-def check_authorised(ref: DecisionRef | None, change_key: str, environment: str, commit: str,
-                     artifact: str | None, now: datetime, ttl: timedelta) -> None:
+def check_authorised(
+    ref: DecisionRef | None,
+    change_key: str,
+    environment: str,
+    commit: str,
+    artifact: str | None,
+    now: datetime,
+    ttl: timedelta,
+) -> None:
     """A production deployment must name an unused allow decision for exactly what it deploys."""
     if ref is None:
-        raise Refused("CM-5", "a production deployment needs the gate decision that allowed it "
-                              "(--decision ID from `gate check`)")
+        raise Refused(
+            "CM-5",
+            "a production deployment needs the gate decision that allowed it "
+            "(--decision ID from `gate check`)",
+        )
     if not ref.allowed:
         raise Refused("CM-5", f"gate decision {ref.id} denied this deployment")
     wanted = (change_key, environment, commit)
     if (ref.change_key, ref.environment, ref.commit) != wanted:
-        raise Refused("CM-5", f"gate decision {ref.id} was for {ref.change_key} {ref.commit[:12]} "
-                              f"to {ref.environment}, not {change_key} {commit[:12]} "
-                              f"to {environment}")
+        raise Refused(
+            "CM-5",
+            f"gate decision {ref.id} was for {ref.change_key} {ref.commit[:12]} "
+            f"to {ref.environment}, not {change_key} {commit[:12]} "
+            f"to {environment}",
+        )
     if artifact and ref.artifact and artifact != ref.artifact:
         raise Refused("CM-5", f"gate decision {ref.id} was for another artifact")
     if ref.used:
@@ -78,5 +91,8 @@ def check_authorised(ref: DecisionRef | None, change_key: str, environment: str,
 def check_rollback_target(target: str, known_good: set[str]) -> None:
     """Rolling back is the rollback plan, not a new change: only to a commit that ran fine."""
     if target not in known_good:
-        raise Refused("CM-5", f"{target[:12]} never deployed successfully to this environment; "
-                              "a rollback goes only to a known-good commit")
+        raise Refused(
+            "CM-5",
+            f"{target[:12]} never deployed successfully to this environment; "
+            "a rollback goes only to a known-good commit",
+        )

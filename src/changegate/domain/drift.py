@@ -17,10 +17,23 @@ from changegate.domain.calendar import add_clock_hours
 from changegate.domain.states import step
 
 # Values CloudFormation resolves at deploy time; a template cannot tell us what they become.
-INTRINSICS: Final = frozenset({
-    "Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::If", "Fn::Select", "Fn::Split",
-    "Fn::FindInMap", "Fn::Base64", "Fn::Cidr", "Fn::ImportValue", "Fn::GetAZs", "Fn::Transform",
-})
+INTRINSICS: Final = frozenset(
+    {
+        "Ref",
+        "Fn::GetAtt",
+        "Fn::Sub",
+        "Fn::Join",
+        "Fn::If",
+        "Fn::Select",
+        "Fn::Split",
+        "Fn::FindInMap",
+        "Fn::Base64",
+        "Fn::Cidr",
+        "Fn::ImportValue",
+        "Fn::GetAZs",
+        "Fn::Transform",
+    }
+)
 MISSING: Final = "(absent)"
 
 
@@ -54,8 +67,9 @@ def _same_scalar(expected: object, actual: object) -> bool:
     return expected == actual or str(expected).lower() == str(actual).lower()
 
 
-def diff(declared: Mapping[str, object], observed: Mapping[str, object],
-         prefix: str = "") -> list[Difference]:
+def diff(
+    declared: Mapping[str, object], observed: Mapping[str, object], prefix: str = ""
+) -> list[Difference]:
     out: list[Difference] = []
     folded: dict[str, object] | None = None
     for key, expected in sorted(declared.items()):
@@ -98,9 +112,9 @@ class DriftStatus(StrEnum):
 
 
 class DriftAction(StrEnum):
-    MATCH = "match"            # a later observation equals the baseline again
+    MATCH = "match"  # a later observation equals the baseline again
     REBASELINE = "rebaseline"  # the baseline was replaced through an approved change
-    REDRIFT = "redrift"        # the resource drifted again after closing
+    REDRIFT = "redrift"  # the resource drifted again after closing
 
 
 TRANSITIONS: Final[Mapping[tuple[DriftStatus, DriftAction], DriftStatus]] = {
@@ -118,15 +132,16 @@ def transition(current: DriftStatus, action: DriftAction) -> DriftStatus:
 class Verdict(StrEnum):
     """What one scan does with one observed resource."""
 
-    NONE = "none"              # matches the baseline, nothing open
+    NONE = "none"  # matches the baseline, nothing open
     STILL_OPEN = "still_open"  # differs, and its drift is already open
-    SEEN = "seen"              # differs, but this observation was judged already (rebaselined)
-    OPEN = "open"              # differs: open a drift, or reopen after a closed one
-    CLOSE = "close"            # matches again: its open drift is remediated
+    SEEN = "seen"  # differs, but this observation was judged already (rebaselined)
+    OPEN = "open"  # differs: open a drift, or reopen after a closed one
+    CLOSE = "close"  # matches again: its open drift is remediated
 
 
-def judge(differs: bool, last: DriftStatus | None, last_observation: int | None,
-          observation: int) -> Verdict:
+def judge(
+    differs: bool, last: DriftStatus | None, last_observation: int | None, observation: int
+) -> Verdict:
     """`last` and `last_observation`: the resource's newest drift, if it has one."""
     if not differs:
         return Verdict.CLOSE if last is DriftStatus.OPEN else Verdict.NONE
@@ -147,8 +162,9 @@ class ChangeRef:
     implemented_at: datetime
 
 
-def authorising_change(names: Sequence[str], observed_at: datetime,
-                       changes: Sequence[ChangeRef], slack: timedelta) -> str | None:
+def authorising_change(
+    names: Sequence[str], observed_at: datetime, changes: Sequence[ChangeRef], slack: timedelta
+) -> str | None:
     """The change that names the resource and whose execution explains when it changed."""
     wanted = [n.lower() for n in names if n]
     for change in sorted(changes, key=lambda c: c.implemented_at, reverse=True):

@@ -99,8 +99,9 @@ def _principal(facts: GateFacts) -> Reason:
     req = facts.request
     if req.principal_is_pipeline:
         return Reason("CM-5", True, f"{req.principal} is a pipeline principal")
-    return Reason("CM-5", False,
-                  f"{req.principal} is not a pipeline principal; deployments go through CI/CD")
+    return Reason(
+        "CM-5", False, f"{req.principal} is not a pipeline principal; deployments go through CI/CD"
+    )
 
 
 def _request(change: ChangeFacts) -> Reason:
@@ -122,9 +123,11 @@ def _state(change: ChangeFacts, production: bool) -> Reason:
 def _approval(change: ChangeFacts) -> Reason:
     if change.change_type is ChangeType.EMERGENCY and not change.approvals_complete:
         ok = bool(change.justification.strip())
-        text = ("emergency: deploying before approval, justified: "
-                f"{change.justification.strip()}" if ok
-                else "an emergency change needs a recorded justification")
+        text = (
+            f"emergency: deploying before approval, justified: {change.justification.strip()}"
+            if ok
+            else "an emergency change needs a recorded justification"
+        )
         return Reason("CM-3", ok, text)
     if change.approvals_complete:
         return Reason("CM-2", True, f"CAB and ISO approved version {change.version}")
@@ -142,8 +145,9 @@ def evidence_matches(run: Evidence, commit: str, artifact: str | None, at: datet
     return run.passed and run.isolated and run.recorded_at <= at and same
 
 
-def newest_evidence(runs: Sequence[Evidence], commit: str, artifact: str | None,
-                    at: datetime) -> Evidence | None:
+def newest_evidence(
+    runs: Sequence[Evidence], commit: str, artifact: str | None, at: datetime
+) -> Evidence | None:
     candidates = [r for r in runs if evidence_matches(r, commit, artifact, at)]
     return max(candidates, key=lambda r: r.recorded_at, default=None)
 
@@ -158,13 +162,21 @@ def _tests(facts: GateFacts, change: ChangeFacts) -> Reason:
     found = matching_evidence(facts)
     subject = facts.request.artifact or facts.request.commit[:12]
     if found is not None:
-        return Reason("CM-4", True, f"passing run #{found.id} in {found.environment} "
-                                    f"(isolated) for {subject}")
+        return Reason(
+            "CM-4", True, f"passing run #{found.id} in {found.environment} (isolated) for {subject}"
+        )
     if change.change_type is ChangeType.EMERGENCY and not facts.emergency_requires_tests:
-        return Reason("CM-4", True, f"emergency: no staging evidence for {subject}; "
-                                    "the post-implementation review must cover testing")
-    return Reason("CM-4", False, f"no passing regression run in an isolated environment "
-                                 f"for {subject} recorded before now")
+        return Reason(
+            "CM-4",
+            True,
+            f"emergency: no staging evidence for {subject}; "
+            "the post-implementation review must cover testing",
+        )
+    return Reason(
+        "CM-4",
+        False,
+        f"no passing regression run in an isolated environment for {subject} recorded before now",
+    )
 
 
 def _freeze(facts: GateFacts, change: ChangeFacts) -> Reason | None:
@@ -205,8 +217,10 @@ def decide(facts: GateFacts) -> GateDecision:
     allowed = all(r.ok for r in reasons)
     obligations: tuple[str, ...] = ()
     if allowed and req.production and change.change_type is ChangeType.EMERGENCY:
-        obligations = ("post-implementation review",) if change.approvals_complete else (
-            "retroactive approval", "post-implementation review")
+        obligations = (
+            ("post-implementation review",)
+            if change.approvals_complete
+            else ("retroactive approval", "post-implementation review")
+        )
     found = matching_evidence(facts)
     return GateDecision(allowed, tuple(reasons), obligations, found.id if found else None)
-

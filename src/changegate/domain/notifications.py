@@ -17,9 +17,9 @@ class NotificationStatus(StrEnum):
 
 class NotificationAction(StrEnum):
     DELIVER = "deliver"
-    FAIL = "fail"          # a failed attempt; it will be tried again
-    GIVE_UP = "give_up"    # the last attempt failed: a dead letter, kept for an administrator
-    RETRY = "retry"        # an administrator's "send it again now"
+    FAIL = "fail"  # a failed attempt; it will be tried again
+    GIVE_UP = "give_up"  # the last attempt failed: a dead letter, kept for an administrator
+    RETRY = "retry"  # an administrator's "send it again now"
 
 
 S, A = NotificationStatus, NotificationAction

@@ -80,8 +80,14 @@ class Window:
         return self.start <= at < self.end
 
 
-def check_may_decide(approver: str, approver_roles: Collection[str], role: ApprovalRole,
-                     requester: str, votes: Sequence[WaiverVote], round_: int) -> None:
+def check_may_decide(
+    approver: str,
+    approver_roles: Collection[str],
+    role: ApprovalRole,
+    requester: str,
+    votes: Sequence[WaiverVote],
+    round_: int,
+) -> None:
     """Two people, neither the requester: one CAB member and the ISO (EXC-1, "jointly")."""
     if role.value not in approver_roles:
         raise Forbidden(f"{approver} does not hold the {role.value} role")
@@ -89,8 +95,11 @@ def check_may_decide(approver: str, approver_roles: Collection[str], role: Appro
         raise Refused("EXC-1", f"{approver} requested this waiver and may not decide on it")
     for vote in votes:
         if vote.round == round_ and vote.approver == approver:
-            raise Refused("EXC-1", f"{approver} already decided this waiver as "
-                                   f"{vote.role.value}; a waiver needs two different people")
+            raise Refused(
+                "EXC-1",
+                f"{approver} already decided this waiver as "
+                f"{vote.role.value}; a waiver needs two different people",
+            )
 
 
 def round_complete(votes: Sequence[WaiverVote], round_: int) -> bool:
@@ -103,16 +112,22 @@ def round_complete(votes: Sequence[WaiverVote], round_: int) -> bool:
 def missing(votes: Sequence[WaiverVote], round_: int) -> list[str]:
     current = [v for v in votes if v.round == round_ and v.decision is Decision.APPROVED]
     roles = {v.role for v in current}
-    return [f"the {r.value.upper()}'s approval" if r is ApprovalRole.ISO else "a CAB approval"
-            for r in (ApprovalRole.CAB, ApprovalRole.ISO) if r not in roles]
+    return [
+        f"the {r.value.upper()}'s approval" if r is ApprovalRole.ISO else "a CAB approval"
+        for r in (ApprovalRole.CAB, ApprovalRole.ISO)
+        if r not in roles
+    ]
 
 
 def check_duration(days: int, max_days: int) -> None:
     if days < 1:
         raise BadInput(f"a waiver lasts at least 1 day, not {days}")
     if days > max_days:
-        raise Refused("EXC-1", f"{days} days is longer than the policy allows for one "
-                               f"approval ({max_days} days, waivers.max_days)")
+        raise Refused(
+            "EXC-1",
+            f"{days} days is longer than the policy allows for one "
+            f"approval ({max_days} days, waivers.max_days)",
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +149,9 @@ class Cover:
         return any(w.holds(at) for w in self.windows)
 
 
-def covering(covers: Sequence[Cover], control: str, attributes: Mapping[str, str],
-             at: datetime) -> str | None:
+def covering(
+    covers: Sequence[Cover], control: str, attributes: Mapping[str, str], at: datetime
+) -> str | None:
     """The first (lowest key order) waiver covering a finding, so the answer is deterministic."""
     keys = sorted((c.key for c in covers if c.covers(control, attributes, at)), key=_key_order)
     return keys[0] if keys else None

@@ -110,8 +110,9 @@ def _region(raw: Raw, arn: str | None) -> str | None:
     return zone[:-1] if _REGION.fullmatch(zone[:-1]) else None
 
 
-def normalise_item(raw: Raw, source: str, position: str, *,
-                   diff: Mapping[str, object] | None = None) -> ObservedItem:
+def normalise_item(
+    raw: Raw, source: str, position: str, *, diff: Mapping[str, object] | None = None
+) -> ObservedItem:
     """One configuration item in either field style; BadInput names `source` and `position`."""
     where = f"{source} {position}"
     if not isinstance(raw, Mapping):
@@ -132,8 +133,11 @@ def normalise_item(raw: Raw, source: str, position: str, *,
         schema_version=_text(raw, "version", "configurationItemVersion"),
         resource_name=_text(raw, "resourceName"),
         state_id=_text(raw, "configurationStateId", "configurationStateID"),
-        supplementary=({str(k): _json_or_text(v) for k, v in supplementary.items()}
-                       if isinstance(supplementary, Mapping) else {}),
+        supplementary=(
+            {str(k): _json_or_text(v) for k, v in supplementary.items()}
+            if isinstance(supplementary, Mapping)
+            else {}
+        ),
         related_events=tuple(str(e) for e in events if isinstance(e, str)),
         diff=dict(diff) if isinstance(diff, Mapping) else None,
     )
@@ -219,8 +223,10 @@ def _oversized_location(doc: Raw) -> str:
         return f"s3://{summary['s3BucketLocation']}"
     item = doc.get("configurationItemSummary")
     if isinstance(item, Mapping):
-        return (f"GetResourceConfigHistory {item.get('resourceType')} {item.get('resourceId')}"
-                " (no S3 location in the notification)")
+        return (
+            f"GetResourceConfigHistory {item.get('resourceType')} {item.get('resourceId')}"
+            " (no S3 location in the notification)"
+        )
     return "(no location in the notification)"
 
 
@@ -239,8 +245,14 @@ def read_file(data: bytes, source: str) -> tuple[list[ObservedItem], list[str]]:
             continue
         position, raw, diff = entry
         try:
-            items.append(normalise_item(raw, source, position,  # type: ignore[arg-type]
-                                        diff=diff if isinstance(diff, Mapping) else None))
+            items.append(
+                normalise_item(
+                    raw,  # type: ignore[arg-type]
+                    source,
+                    position,
+                    diff=diff if isinstance(diff, Mapping) else None,
+                )
+            )
         except BadInput as exc:
             problems.append(exc.message)
     return items, problems
@@ -262,8 +274,9 @@ class AwsConfigReader:
     """Reads configuration items through injected boto3 `config` (and optional `s3`) clients.
     `sleep` is called between retries of unprocessed keys; by default there is no wait."""
 
-    def __init__(self, config: Any, s3: Any = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self, config: Any, s3: Any = None, sleep: Callable[[float], None] | None = None
+    ) -> None:
         self._config = config
         self._s3 = s3
         self._sleep = sleep
@@ -284,8 +297,9 @@ class AwsConfigReader:
         params: dict[str, Any] = {"Expression": expression}
         while True:
             page = _call(self._config, "config", "select_resource_config", **params)
-            rows.extend(row for row in map(_json_or_text, page.get("Results", []))
-                        if isinstance(row, dict))
+            rows.extend(
+                row for row in map(_json_or_text, page.get("Results", [])) if isinstance(row, dict)
+            )
             if not page.get("NextToken"):
                 return rows
             params["NextToken"] = page["NextToken"]
@@ -297,8 +311,9 @@ class AwsConfigReader:
         params: dict[str, Any] = {"resourceType": resource_type}
         while True:
             page = _call(self._config, "config", "list_discovered_resources", **params)
-            keys.extend((r["resourceType"], r["resourceId"])
-                        for r in page.get("resourceIdentifiers", []))
+            keys.extend(
+                (r["resourceType"], r["resourceId"]) for r in page.get("resourceIdentifiers", [])
+            )
             if not page.get("nextToken"):
                 return self.batch_get(keys)
             params["nextToken"] = page["nextToken"]
@@ -307,28 +322,35 @@ class AwsConfigReader:
         items: list[ObservedItem] = []
         problems: list[str] = []
         for start in range(0, len(keys), BATCH_SIZE):
-            chunk = keys[start:start + BATCH_SIZE]
+            chunk = keys[start : start + BATCH_SIZE]
             pending = [{"resourceType": kind, "resourceId": rid} for kind, rid in chunk]
             for attempt in range(MAX_RETRIES + 1):
                 if attempt and self._sleep is not None:
-                    self._sleep(2.0 ** attempt)
-                page = _call(self._config, "config", "batch_get_resource_config",
-                             resourceKeys=pending)
-                items += self._items(page.get("baseConfigurationItems", []),
-                                     "BatchGetResourceConfig", problems)
+                    self._sleep(2.0**attempt)
+                page = _call(
+                    self._config, "config", "batch_get_resource_config", resourceKeys=pending
+                )
+                items += self._items(
+                    page.get("baseConfigurationItems", []), "BatchGetResourceConfig", problems
+                )
                 pending = list(page.get("unprocessedResourceKeys") or [])
                 if not pending:
                     break
-            problems += [f"BatchGetResourceConfig: unprocessed {k['resourceType']} "
-                         f"{k['resourceId']}" for k in pending]
+            problems += [
+                f"BatchGetResourceConfig: unprocessed {k['resourceType']} {k['resourceId']}"
+                for k in pending
+            ]
         return items, problems
 
     def history(self, resource_type: str, resource_id: str) -> tuple[list[ObservedItem], list[str]]:
         """Every recorded item of one resource, oldest first."""
         items: list[ObservedItem] = []
         problems: list[str] = []
-        params: dict[str, Any] = {"resourceType": resource_type, "resourceId": resource_id,
-                                  "chronologicalOrder": "Forward"}
+        params: dict[str, Any] = {
+            "resourceType": resource_type,
+            "resourceId": resource_id,
+            "chronologicalOrder": "Forward",
+        }
         while True:
             page = _call(self._config, "config", "get_resource_config_history", **params)
             source = f"GetResourceConfigHistory {resource_type} {resource_id}"

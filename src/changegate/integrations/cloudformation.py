@@ -70,11 +70,32 @@ PHYSICAL_NAME_PROPERTY: Final[Mapping[str, str]] = {
 
 # Short tag -> long-form key. `!Ref` and `!Condition` have no `Fn::` prefix; `!GetAtt` is special.
 _TAGS: Final[Mapping[str, str]] = {
-    "Ref": "Ref", "Condition": "Condition", "GetAtt": "Fn::GetAtt",
-    **{name: f"Fn::{name}" for name in (
-        "Sub", "If", "Join", "Select", "Split", "FindInMap", "Base64", "Cidr", "ImportValue",
-        "GetAZs", "Equals", "And", "Or", "Not", "Transform", "Length", "ToJsonString", "ForEach",
-    )},
+    "Ref": "Ref",
+    "Condition": "Condition",
+    "GetAtt": "Fn::GetAtt",
+    **{
+        name: f"Fn::{name}"
+        for name in (
+            "Sub",
+            "If",
+            "Join",
+            "Select",
+            "Split",
+            "FindInMap",
+            "Base64",
+            "Cidr",
+            "ImportValue",
+            "GetAZs",
+            "Equals",
+            "And",
+            "Or",
+            "Not",
+            "Transform",
+            "Length",
+            "ToJsonString",
+            "ForEach",
+        )
+    },
 }
 
 
@@ -174,9 +195,14 @@ def parse_template(data: bytes, source: str) -> list[DeclaredResource]:
         properties: dict[str, object] = cleaned if isinstance(cleaned, dict) else {}
         name_key = PHYSICAL_NAME_PROPERTY.get(body["Type"])
         name = properties.get(name_key) if name_key else None
-        declared.append(DeclaredResource(
-            logical_id=str(logical_id), resource_type=body["Type"], properties=properties,
-            physical_name=name if isinstance(name, str) else None))
+        declared.append(
+            DeclaredResource(
+                logical_id=str(logical_id),
+                resource_type=body["Type"],
+                properties=properties,
+                physical_name=name if isinstance(name, str) else None,
+            )
+        )
     return declared
 
 
@@ -210,9 +236,12 @@ def _difference(raw: Mapping[str, object], where: str) -> PropertyDifference:
         kind = DifferenceKind(str(raw.get("DifferenceType")))
     except ValueError:
         raise BadInput(f"{where}: unknown DifferenceType {raw.get('DifferenceType')!r}") from None
-    return PropertyDifference(path=str(raw.get("PropertyPath", "")),
-                              expected=_value(raw.get("ExpectedValue")),
-                              actual=_value(raw.get("ActualValue")), kind=kind)
+    return PropertyDifference(
+        path=str(raw.get("PropertyPath", "")),
+        expected=_value(raw.get("ExpectedValue")),
+        actual=_value(raw.get("ActualValue")),
+        kind=kind,
+    )
 
 
 def _drift(raw: Mapping[str, Any], where: str) -> ResourceDrift:
@@ -228,14 +257,20 @@ def _drift(raw: Mapping[str, Any], where: str) -> ResourceDrift:
         raise BadInput(f"{where}: PropertyDifferences is not a list")
     physical = raw.get("PhysicalResourceId")
     return ResourceDrift(
-        stack_id=raw["StackId"], logical_id=raw["LogicalResourceId"],
+        stack_id=raw["StackId"],
+        logical_id=raw["LogicalResourceId"],
         physical_id=physical if isinstance(physical, str) else None,
-        resource_type=raw["ResourceType"], status=status,
-        differences=tuple(_difference(d, f"{where} difference {i + 1}")
-                          for i, d in enumerate(differences) if isinstance(d, Mapping)),
+        resource_type=raw["ResourceType"],
+        status=status,
+        differences=tuple(
+            _difference(d, f"{where} difference {i + 1}")
+            for i, d in enumerate(differences)
+            if isinstance(d, Mapping)
+        ),
         timestamp=_timestamp(raw.get("Timestamp"), where),
         expected=_properties(raw.get("ExpectedProperties"), where),
-        actual=_properties(raw.get("ActualProperties"), where))
+        actual=_properties(raw.get("ActualProperties"), where),
+    )
 
 
 def parse_drift_results(response: Mapping[str, Any]) -> list[ResourceDrift]:
@@ -249,8 +284,9 @@ def parse_drift_results(response: Mapping[str, Any]) -> list[ResourceDrift]:
 class CloudFormationDriftReader:
     """Runs CloudFormation drift detection on a stack through an injected boto3 client."""
 
-    def __init__(self, cloudformation: Any, *, max_polls: int = MAX_POLLS,
-                 interval: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, cloudformation: Any, *, max_polls: int = MAX_POLLS, interval: float = POLL_SECONDS
+    ) -> None:
         self._cfn = cloudformation
         self._max_polls = max_polls
         self._interval = interval
@@ -268,15 +304,20 @@ class CloudFormationDriftReader:
         every resource drift. A DETECTION_FAILED run still has results for the resources it
         checked (the others come back NOT_CHECKED), so its results are returned too."""
         detection_id = self._call("detect_stack_drift", StackName=stack_name)[
-            "StackDriftDetectionId"]
+            "StackDriftDetectionId"
+        ]
         for _ in range(self._max_polls):
-            status = self._call("describe_stack_drift_detection_status",
-                                StackDriftDetectionId=detection_id)
+            status = self._call(
+                "describe_stack_drift_detection_status", StackDriftDetectionId=detection_id
+            )
             if status.get("DetectionStatus") != "DETECTION_IN_PROGRESS":
                 return self._drifts(str(status.get("StackId") or stack_name))
             poll(self._interval)
-        raise IntegrationError("cloudformation:DescribeStackDriftDetectionStatus", None,
-                               f"drift detection {detection_id} still in progress")
+        raise IntegrationError(
+            "cloudformation:DescribeStackDriftDetectionStatus",
+            None,
+            f"drift detection {detection_id} still in progress",
+        )
 
     def _drifts(self, stack: str) -> list[ResourceDrift]:
         drifts: list[ResourceDrift] = []

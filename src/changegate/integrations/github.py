@@ -61,8 +61,11 @@ _TOKEN_MARGIN: Final = timedelta(minutes=1)
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _CHANGE_KEY = re.compile(r"(?<![A-Za-z0-9])CHG-([0-9]{1,18})(?![0-9])", re.IGNORECASE)
 # Searched, not matched, in the URL path: GitHub Enterprise Server puts /api/v3 before /repos.
-_CALLBACK = re.compile(r"/repos/([\w.-]+)/([\w.-]+)/actions/runs/([0-9]{1,19})"
-                       r"/deployment_protection_rule/?$", re.ASCII)
+_CALLBACK = re.compile(
+    r"/repos/([\w.-]+)/([\w.-]+)/actions/runs/([0-9]{1,19})"
+    r"/deployment_protection_rule/?$",
+    re.ASCII,
+)
 
 
 def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
@@ -87,22 +90,28 @@ def parse_protection_rule(payload: Mapping[str, Any]) -> ProtectionRuleRequest:
     event = _required_str(payload, "event")
     callback_url = _required_str(payload, "deployment_callback_url")
     installation_id = _required_int(_mapping(payload, "installation"), "id", "installation.id")
-    repository = _required_str(_mapping(payload, "repository"), "full_name",
-                               "repository.full_name")
+    repository = _required_str(_mapping(payload, "repository"), "full_name", "repository.full_name")
     callback_path, run_id = _callback_target(callback_url, repository)
     sender = _required_str(_mapping(payload, "sender"), "login", "sender.login")
     deployment = _mapping(payload, "deployment")
     return ProtectionRuleRequest(
-        action=action, environment=environment, event=event, callback_url=callback_url,
-        callback_path=callback_path, installation_id=installation_id, repository=repository,
-        run_id=run_id, sender=sender,
+        action=action,
+        environment=environment,
+        event=event,
+        callback_url=callback_url,
+        callback_path=callback_path,
+        installation_id=installation_id,
+        repository=repository,
+        run_id=run_id,
+        sender=sender,
         sha=_optional_str(payload, "sha") or _optional_str(deployment, "sha"),
         ref=_optional_str(payload, "ref") or _optional_str(deployment, "ref"),
         deployment_id=_optional_int(deployment, "id"),
         deployment_description=_optional_str(deployment, "description"),
         deployment_payload=_deployment_payload(deployment.get("payload")),
         head_commit_message=_optional_str(
-            _mapping(_mapping(payload, "workflow_run"), "head_commit"), "message"),
+            _mapping(_mapping(payload, "workflow_run"), "head_commit"), "message"
+        ),
         pull_requests=_pull_request_numbers(payload.get("pull_requests")),
     )
 
@@ -137,8 +146,13 @@ class GitHubApp:
     an aware datetime; the App never reads the system clock, so tests can move time.
     """
 
-    def __init__(self, app_id: int | str, private_key_pem: bytes, client: httpx.Client,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        app_id: int | str,
+        private_key_pem: bytes,
+        client: httpx.Client,
+        clock: Callable[[], datetime],
+    ) -> None:
         self._app_id = str(app_id).strip()
         if not self._app_id:
             raise ValueError("GitHub App id is empty")
@@ -159,8 +173,11 @@ class GitHubApp:
 
     def app_jwt(self) -> str:
         now = self._now()
-        claims = {"iat": int((now - _JWT_BACKDATE).timestamp()),
-                  "exp": int((now + _JWT_AHEAD).timestamp()), "iss": self._app_id}
+        claims = {
+            "iat": int((now - _JWT_BACKDATE).timestamp()),
+            "exp": int((now + _JWT_AHEAD).timestamp()),
+            "iss": self._app_id,
+        }
         return jwt.encode(claims, self._key, algorithm="RS256")
 
     def installation_token(self, installation_id: int) -> str:
@@ -179,9 +196,11 @@ class GitHubApp:
         Only the callback's path is used, under our configured API root: a delivery must not
         choose which host receives our token (and GHES and the tests use another host anyway).
         """
-        body = {"environment_name": request.environment,
-                "state": "approved" if approved else "rejected",
-                "comment": truncate_comment(comment)}
+        body = {
+            "environment_name": request.environment,
+            "state": "approved" if approved else "rejected",
+            "comment": truncate_comment(comment),
+        }
         token = self.installation_token(request.installation_id)
         try:
             self._post(request.callback_path, token, body, expected=204)
@@ -198,8 +217,9 @@ class GitHubApp:
 
     def _fetch_token(self, installation_id: int) -> tuple[str, datetime]:
         path = f"app/installations/{installation_id}/access_tokens"
-        response = self._post(path, self.app_jwt(), {"permissions": dict(TOKEN_PERMISSIONS)},
-                              expected=201)
+        response = self._post(
+            path, self.app_jwt(), {"permissions": dict(TOKEN_PERMISSIONS)}, expected=201
+        )
         endpoint = f"GitHub POST /{path}"
         try:
             data = response.json()
@@ -213,11 +233,15 @@ class GitHubApp:
             expires_at = expires_at.replace(tzinfo=UTC)  # GitHub documents UTC timestamps
         return token, expires_at
 
-    def _post(self, path: str, credential: str, body: Mapping[str, object],
-              expected: int) -> httpx.Response:
+    def _post(
+        self, path: str, credential: str, body: Mapping[str, object], expected: int
+    ) -> httpx.Response:
         endpoint = f"GitHub POST /{path}"
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION,
-                   "Authorization": f"Bearer {credential}"}
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "Authorization": f"Bearer {credential}",
+        }
         try:
             response = self._client.post(path, headers=headers, json=body)
         except httpx.TimeoutException:
@@ -251,9 +275,13 @@ def _error_message(response: httpx.Response) -> str:
 def _change_key_sources(request: ProtectionRuleRequest) -> Iterator[str]:
     payload = request.deployment_payload
     nested = payload.get("changegate")
-    candidates = (payload.get("change"),
-                  nested.get("change") if isinstance(nested, Mapping) else None,
-                  request.deployment_description, request.ref, request.head_commit_message)
+    candidates = (
+        payload.get("change"),
+        nested.get("change") if isinstance(nested, Mapping) else None,
+        request.deployment_description,
+        request.ref,
+        request.head_commit_message,
+    )
     yield from (text for text in candidates if isinstance(text, str))
 
 
@@ -263,8 +291,10 @@ def _callback_target(url: str, repository: str) -> tuple[str, int]:
     match = _CALLBACK.search(parts.path) if parts.scheme in ("http", "https") else None
     # "." and ".." are not names: they would walk the path out of /repos.
     if match is None or "" in (match[1].strip("."), match[2].strip(".")):
-        raise BadInput("deployment_callback_url is not a .../repos/{owner}/{repo}/actions/runs/"
-                       "{run_id}/deployment_protection_rule URL")
+        raise BadInput(
+            "deployment_callback_url is not a .../repos/{owner}/{repo}/actions/runs/"
+            "{run_id}/deployment_protection_rule URL"
+        )
     owner, repo, run_id = match.groups()
     if f"{owner}/{repo}".lower() != repository.lower():
         # Our token may act on any repository of the installation: only answer for the one named.
@@ -289,8 +319,9 @@ def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _pull_request_numbers(value: object) -> tuple[int, ...]:
     items = value if isinstance(value, list) else []
-    return tuple(pr["number"] for pr in items
-                 if isinstance(pr, Mapping) and _is_int(pr.get("number")))
+    return tuple(
+        pr["number"] for pr in items if isinstance(pr, Mapping) and _is_int(pr.get("number"))
+    )
 
 
 def _is_int(value: object) -> TypeGuard[int]:

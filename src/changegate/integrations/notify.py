@@ -78,8 +78,9 @@ def message_id(message: OutgoingMessage, sender: str) -> str:
 class SmtpNotifier:
     """Sends each notification as one plain-text email to its recipient."""
 
-    def __init__(self, relay: SmtpRelay, connect: Connect = _connect,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, relay: SmtpRelay, connect: Connect = _connect, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.relay = relay
         self.endpoint = f"smtp://{relay.host}:{relay.port}"
         self._connect = connect
@@ -111,8 +112,9 @@ class SmtpNotifier:
             code, reply = next(iter(exc.recipients.values()))
             raise IntegrationError(self.endpoint, code, _text(reply), "SMTP") from None
         except smtplib.SMTPResponseException as exc:
-            raise IntegrationError(self.endpoint, exc.smtp_code, _text(exc.smtp_error),
-                                   "SMTP") from None
+            raise IntegrationError(
+                self.endpoint, exc.smtp_code, _text(exc.smtp_error), "SMTP"
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:
             # Refused, reset, timed out, TLS failed, or the relay hung up: no reply to report.
             raise IntegrationError(self.endpoint, None, _describe(exc)) from None
@@ -129,13 +131,17 @@ class SlackNotifier:
 
     def send(self, message: OutgoingMessage) -> None:
         try:
-            response = self._client.post(self.webhook_url, json={"text": slack_text(message)},
-                                         follow_redirects=False)
+            response = self._client.post(
+                self.webhook_url, json={"text": slack_text(message)}, follow_redirects=False
+            )
         except httpx.HTTPError as exc:
             raise IntegrationError(self.endpoint, None, _describe(exc)) from None
         if not response.is_success:
-            raise IntegrationError(self.endpoint, response.status_code,
-                                   response.text.strip()[:ERROR_DETAIL] or response.reason_phrase)
+            raise IntegrationError(
+                self.endpoint,
+                response.status_code,
+                response.text.strip()[:ERROR_DETAIL] or response.reason_phrase,
+            )
 
 
 def slack_text(message: OutgoingMessage) -> str:

@@ -17,8 +17,9 @@ class IntegrationError(Exception):
     response we cannot read. The message names the endpoint and the status and never carries a
     credential, because it ends up in logs and in the comment a pipeline shows its users."""
 
-    def __init__(self, endpoint: str, status: int | None, detail: str,
-                 protocol: str = "HTTP") -> None:
+    def __init__(
+        self, endpoint: str, status: int | None, detail: str, protocol: str = "HTTP"
+    ) -> None:
         # `status` is the peer's reply code in `protocol` (an SMTP 550 is not an HTTP 550);
         # None means no reply at all, which a caller may treat as "the peer is down".
         where = f"{protocol} {status}" if status is not None else "no response"

@@ -14,8 +14,10 @@ from changegate.services.context import Context
 
 
 def votes_of(approvals: Sequence[Approval]) -> list[Vote]:
-    return [Vote(a.approver.email, ApprovalRole(a.role), Decision(a.decision), a.version)
-            for a in approvals]
+    return [
+        Vote(a.approver.email, ApprovalRole(a.role), Decision(a.decision), a.version)
+        for a in approvals
+    ]
 
 
 def current_tally(ctx: Context, change: Change) -> Tally:
@@ -27,14 +29,19 @@ def _retroactive(change: Change) -> bool:
     status = ChangeStatus(change.status)
     if status is ChangeStatus.SUBMITTED:
         return False
-    if (status is ChangeStatus.IMPLEMENTED and change.change_type == ChangeType.EMERGENCY.value
-            and change.retro_due_at is not None and change.retro_approved_at is None):
+    if (
+        status is ChangeStatus.IMPLEMENTED
+        and change.change_type == ChangeType.EMERGENCY.value
+        and change.retro_due_at is not None
+        and change.retro_approved_at is None
+    ):
         return True
     raise Refused("state", f"{change.key} is {status.value}; nothing awaits a decision")
 
 
-def decide(ctx: Context, key: str, role: ApprovalRole, decision: Decision,
-           comment: str = "") -> Change:
+def decide(
+    ctx: Context, key: str, role: ApprovalRole, decision: Decision, comment: str = ""
+) -> Change:
     if decision is Decision.REJECTED and not comment.strip():
         raise BadInput("a rejection needs a --comment saying why")
     repo = Changes(ctx.session)
@@ -42,15 +49,40 @@ def decide(ctx: Context, key: str, role: ApprovalRole, decision: Decision,
     approver = ctx.user()
     retro = _retroactive(change)
     votes = votes_of(repo.approvals(change))
-    check_may_decide(approver.email, approver.role_names, role, change.requester.email,
-                     change.commit_authors, votes, change.version)
-    repo.add_approval(Approval(change_id=change.id, version=change.version, role=role.value,
-                               decision=decision.value, approver_id=approver.id,
-                               comment=comment.strip(), decided_at=ctx.now, retroactive=retro))
+    check_may_decide(
+        approver.email,
+        approver.role_names,
+        role,
+        change.requester.email,
+        change.commit_authors,
+        votes,
+        change.version,
+    )
+    repo.add_approval(
+        Approval(
+            change_id=change.id,
+            version=change.version,
+            role=role.value,
+            decision=decision.value,
+            approver_id=approver.id,
+            comment=comment.strip(),
+            decided_at=ctx.now,
+            retroactive=retro,
+        )
+    )
     change.updated_at = ctx.now
-    ctx.record(f"change.{decision.value}_by_{role.value}", change.key,
-               {"version": change.version, "hash": change.version_hash, "role": role.value,
-                "decision": decision.value, "comment": comment.strip(), "retroactive": retro})
+    ctx.record(
+        f"change.{decision.value}_by_{role.value}",
+        change.key,
+        {
+            "version": change.version,
+            "hash": change.version_hash,
+            "role": role.value,
+            "decision": decision.value,
+            "comment": comment.strip(),
+            "retroactive": retro,
+        },
+    )
     _settle(ctx, change, decision, retro)
     repo.save(change)
     return change
@@ -75,5 +107,9 @@ def _settle(ctx: Context, change: Change, decision: Decision, retro: bool) -> No
 
 
 def _quorum_payload(change: Change, result: Tally) -> dict[str, object]:
-    return {"version": change.version, "hash": change.version_hash,
-            "cab": list(result.cab_approvers), "iso": result.iso_approver}
+    return {
+        "version": change.version,
+        "hash": change.version_hash,
+        "cab": list(result.cab_approvers),
+        "iso": result.iso_approver,
+    }

@@ -45,7 +45,8 @@ def settings(ctx: Context, period: Period) -> AuditSettings:
         emergency_requires_tests=policy.gate.emergency_requires_tests,
         cab_quorum={risk.value: n for risk, n in policy.approvals.cab_quorum.items()},
         iso_required=policy.approvals.iso_required,
-        effective_from=_start_of(policy.audits.effective_from, policy.timezone))
+        effective_from=_start_of(policy.audits.effective_from, policy.timezone),
+    )
 
 
 def _start_of(day: date | None, tz: str) -> datetime | None:
@@ -62,15 +63,16 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
     return AuditFacts(
-        period=period, settings=settings(ctx, period),
+        period=period,
+        settings=settings(ctx, period),
         changes={fact.key: fact for fact in changes.values()},
-        deployments=tuple(_deployment(row, keys, people, production)
-                          for row in deployment_rows),
+        deployments=tuple(_deployment(row, keys, people, production) for row in deployment_rows),
         test_runs=_test_runs(ctx, repo, ids, keys),
         reviews=tuple(_reviews(repo, people)),
         drifts=tuple(DriftFact(*row) for row in repo.drifts(period.start, period.end)),
         waivers=tuple(_waiver_facts(repo, waivers)),
-        covers=tuple(waivers_service.covers_of(waivers)))
+        covers=tuple(waivers_service.covers_of(waivers)),
+    )
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,9 @@ class _Known:
     production: frozenset[str]
 
 
-def _changes(ctx: Context, repo: AuditRecords, ids: list[int],
-             known: _Known) -> dict[int, ChangeFact]:
+def _changes(
+    ctx: Context, repo: AuditRecords, ids: list[int], known: _Known
+) -> dict[int, ChangeFact]:
     approvals: dict[int, list[ApprovalFact]] = defaultdict(list)
     for a_id, change_id, email, role, decision, version, at, retro in repo.approvals(ids):
         approvals[change_id].append(ApprovalFact(a_id, email, role, decision, version, at, retro))
@@ -94,42 +97,73 @@ def _changes(ctx: Context, repo: AuditRecords, ids: list[int],
         missing = change_rules.missing_for_submit(fields_of(c), require_ticket)
         implementer, roles = known.people.get(c.implemented_by_id or 0, (None, frozenset()))
         out[c.id] = ChangeFact(
-            key=c.key, requester=c.requester.email, status=c.status,
-            change_type=c.change_type, risk=c.risk, version=c.version,
-            missing_fields=tuple(missing), commit_authors=tuple(c.commit_authors),
-            approvals=tuple(approvals[c.id]), versions=tuple(sorted(versions[c.id])),
-            implemented_at=c.implemented_at, retro_due_at=c.retro_due_at,
-            retro_approved_at=c.retro_approved_at, pir_due_at=c.pir_due_at,
+            key=c.key,
+            requester=c.requester.email,
+            status=c.status,
+            change_type=c.change_type,
+            risk=c.risk,
+            version=c.version,
+            missing_fields=tuple(missing),
+            commit_authors=tuple(c.commit_authors),
+            approvals=tuple(approvals[c.id]),
+            versions=tuple(sorted(versions[c.id])),
+            implemented_at=c.implemented_at,
+            retro_due_at=c.retro_due_at,
+            retro_approved_at=c.retro_approved_at,
+            pir_due_at=c.pir_due_at,
             pir_recorded_at=c.pir_recorded_at,
             production_environments=tuple(e for e in c.environments if e in known.production),
-            implemented_by=implementer, implemented_by_pipeline=Role.PIPELINE.value in roles,
-            production_deployments=deployed.get(c.id, 0))
+            implemented_by=implementer,
+            implemented_by_pipeline=Role.PIPELINE.value in roles,
+            production_deployments=deployed.get(c.id, 0),
+        )
     return out
 
 
-def _deployment(row: Any, keys: dict[int, str], people: dict[int, tuple[str, frozenset[str]]],
-                production: frozenset[str]) -> DeploymentFact:
+def _deployment(
+    row: Any,
+    keys: dict[int, str],
+    people: dict[int, tuple[str, frozenset[str]]],
+    production: frozenset[str],
+) -> DeploymentFact:
     email, roles = people.get(row.deployer_id, (UNKNOWN, frozenset()))
     return DeploymentFact(
-        id=row.id, change_key=keys.get(row.change_id, UNKNOWN), environment=row.environment,
-        production=row.environment in production, kind=row.kind, status=row.status,
-        commit=row.commit, artifact=row.artifact, started_at=row.started_at, deployer=email,
-        deployer_is_pipeline=Role.PIPELINE.value in roles, iac_path=row.iac_path)
+        id=row.id,
+        change_key=keys.get(row.change_id, UNKNOWN),
+        environment=row.environment,
+        production=row.environment in production,
+        kind=row.kind,
+        status=row.status,
+        commit=row.commit,
+        artifact=row.artifact,
+        started_at=row.started_at,
+        deployer=email,
+        deployer_is_pipeline=Role.PIPELINE.value in roles,
+        iac_path=row.iac_path,
+    )
 
 
-def _test_runs(ctx: Context, repo: AuditRecords, ids: list[int],
-               keys: dict[int, str]) -> dict[str, tuple[Evidence, ...]]:
+def _test_runs(
+    ctx: Context, repo: AuditRecords, ids: list[int], keys: dict[int, str]
+) -> dict[str, tuple[Evidence, ...]]:
     isolated = {e.name for e in ctx.policy.environments if e.isolated}
     runs: dict[str, list[Evidence]] = defaultdict(list)
     for r in repo.test_runs(ids):
-        runs[keys[r.change_id]].append(Evidence(
-            r.id, r.environment, r.isolated and r.environment in isolated, r.commit, r.artifact,
-            r.ok, r.recorded_at))
+        runs[keys[r.change_id]].append(
+            Evidence(
+                r.id,
+                r.environment,
+                r.isolated and r.environment in isolated,
+                r.commit,
+                r.artifact,
+                r.ok,
+                r.recorded_at,
+            )
+        )
     return {key: tuple(found) for key, found in runs.items()}
 
 
-def _reviews(repo: AuditRecords,
-             people: dict[int, tuple[str, frozenset[str]]]) -> list[ReviewFact]:
+def _reviews(repo: AuditRecords, people: dict[int, tuple[str, frozenset[str]]]) -> list[ReviewFact]:
     out = []
     for r in repo.reviews(REVIEW_KINDS):
         try:
@@ -145,10 +179,22 @@ def _waiver_facts(repo: AuditRecords, waivers: Any) -> list[WaiverFact]:
     votes: dict[int, list[WaiverApprovalFact]] = defaultdict(list)
     for a_id, waiver_id, round_, role, decision, email, at in repo.waiver_approvals():
         votes[waiver_id].append(WaiverApprovalFact(a_id, round_, role, decision, email, at))
-    return [WaiverFact(w.key, w.requester.email, w.status, w.round, w.expires_at, w.reviewed_at,
-                       tuple((round_, window.start, window.end)
-                             for round_, window in waivers_service.windows_of(w)),
-                       tuple(votes[w.id])) for w in waivers]
+    return [
+        WaiverFact(
+            w.key,
+            w.requester.email,
+            w.status,
+            w.round,
+            w.expires_at,
+            w.reviewed_at,
+            tuple(
+                (round_, window.start, window.end)
+                for round_, window in waivers_service.windows_of(w)
+            ),
+            tuple(votes[w.id]),
+        )
+        for w in waivers
+    ]
 
 
 def findings(ctx: Context, period: Period) -> tuple[FindingFact, ...]:
@@ -156,13 +202,22 @@ def findings(ctx: Context, period: Period) -> tuple[FindingFact, ...]:
     window = timedelta(hours=ctx.policy.violations.report_hours)
     rows: list[Finding] = list(repo.findings_for_violations(period.start, period.end, window))
     deliveries: dict[str, list[DeliveryFact]] = defaultdict(list)
-    for n_id, event_key, role, delivered_at in repo.deliveries([report_key(f.key)
-                                                                for f in rows]):
+    for n_id, event_key, role, delivered_at in repo.deliveries([report_key(f.key) for f in rows]):
         for one in (role or "").split(","):
             deliveries[event_key].append(DeliveryFact(n_id, one or None, delivered_at))
-    return tuple(FindingFact(f.key, f.control, f.rule, f.status, f.first_detected_at,
-                             tuple(deliveries[report_key(f.key)]), f.remediation_due_at,
-                             f.remediated_at) for f in rows)
+    return tuple(
+        FindingFact(
+            f.key,
+            f.control,
+            f.rule,
+            f.status,
+            f.first_detected_at,
+            tuple(deliveries[report_key(f.key)]),
+            f.remediation_due_at,
+            f.remediated_at,
+        )
+        for f in rows
+    )
 
 
 def report_key(finding_key: str) -> str:

@@ -40,24 +40,45 @@ def period_for(ctx: Context, text: str | None) -> Period:
 def run(ctx: Context, period_text: str | None = None) -> Outcome:
     period = period_for(ctx, period_text)
     repo = Findings(ctx.session)
-    run_row = repo.add_run(AuditRun(
-        period=period.name, period_start=period.start, period_end=period.end,
-        as_of=period.as_of, actor=ctx.actor, started_at=ctx.now,
-        rules=sorted({rule.__name__ for _, rule in engine.RULES}), counts={}, digest=""))
+    run_row = repo.add_run(
+        AuditRun(
+            period=period.name,
+            period_start=period.start,
+            period_end=period.end,
+            as_of=period.as_of,
+            actor=ctx.actor,
+            started_at=ctx.now,
+            rules=sorted({rule.__name__ for _, rule in engine.RULES}),
+            counts={},
+            digest="",
+        )
+    )
     results = engine.evaluate(audit_facts.load(ctx, period))
     stored, raised = _store(ctx, run_row, results)
     # VIO-1 reads the findings just stored (and earlier ones): was each reported, remediated?
-    violations = engine.evaluate_violations(AuditFacts(
-        period=period, settings=audit_facts.settings(ctx, period),
-        findings=audit_facts.findings(ctx, period)))
+    violations = engine.evaluate_violations(
+        AuditFacts(
+            period=period,
+            settings=audit_facts.settings(ctx, period),
+            findings=audit_facts.findings(ctx, period),
+        )
+    )
     more, more_raised = _store(ctx, run_row, violations)
     every = results + violations
     run_row.digest = engine.digest(every)
     run_row.counts = _counts(every, raised + more_raised)
     ctx.session.flush()
-    ctx.record("audit.run", f"audit:{run_row.id}", {
-        "period": period.name, "as_of": period.as_of.isoformat(), "digest": run_row.digest,
-        "counts": run_row.counts, "raised": sorted(raised + more_raised)})
+    ctx.record(
+        "audit.run",
+        f"audit:{run_row.id}",
+        {
+            "period": period.name,
+            "as_of": period.as_of.isoformat(),
+            "digest": run_row.digest,
+            "counts": run_row.counts,
+            "raised": sorted(raised + more_raised),
+        },
+    )
     return Outcome(run_row, stored + more, raised + more_raised)
 
 
@@ -68,14 +89,17 @@ def run_due(ctx: Context) -> list[Outcome]:
 
 
 def _counts(results: Sequence[Result], raised: Sequence[str]) -> dict[str, object]:
-    return {"findings": len(results),
-            "suppressed": sum(1 for r in results if r.waiver),
-            "raised": len(raised),
-            "by_control": dict(sorted(Counter(r.draft.control for r in results).items()))}
+    return {
+        "findings": len(results),
+        "suppressed": sum(1 for r in results if r.waiver),
+        "raised": len(raised),
+        "by_control": dict(sorted(Counter(r.draft.control for r in results).items())),
+    }
 
 
-def _store(ctx: Context, run_row: AuditRun,
-           results: Sequence[Result]) -> tuple[list[Finding], list[str]]:
+def _store(
+    ctx: Context, run_row: AuditRun, results: Sequence[Result]
+) -> tuple[list[Finding], list[str]]:
     repo = Findings(ctx.session)
     existing = repo.by_fingerprint([r.draft.fingerprint for r in results])
     fresh = [r for r in results if r.draft.fingerprint not in existing]
@@ -91,8 +115,9 @@ def _store(ctx: Context, run_row: AuditRun,
     # an UPDATE per finding (the ORM updates versioned rows one at a time).
     _report(ctx, [f for f in created if f.status == FindingStatus.OPEN])
     repo.add_all(created)
-    stored = created + [existing[r.draft.fingerprint] for r in results
-                        if r.draft.fingerprint in existing]
+    stored = created + [
+        existing[r.draft.fingerprint] for r in results if r.draft.fingerprint in existing
+    ]
     return stored, [f.key for f in created]
 
 
@@ -100,11 +125,22 @@ def _new(ctx: Context, run_row: AuditRun, result: Result, number: int) -> Findin
     d = result.draft
     status = FindingStatus.SUPPRESSED if result.waiver else FindingStatus.OPEN
     return Finding(
-        number=number, key=f"FND-{number}", fingerprint=d.fingerprint, control=d.control,
-        rule=d.rule, subject=d.subject, summary=d.summary, evidence=list(d.evidence),
-        attributes=dict(d.attributes), status=status.value, waiver_key=result.waiver,
-        occurred_at=d.occurred_at, first_detected_at=ctx.now, last_detected_at=ctx.now,
-        first_run_id=run_row.id)
+        number=number,
+        key=f"FND-{number}",
+        fingerprint=d.fingerprint,
+        control=d.control,
+        rule=d.rule,
+        subject=d.subject,
+        summary=d.summary,
+        evidence=list(d.evidence),
+        attributes=dict(d.attributes),
+        status=status.value,
+        waiver_key=result.waiver,
+        occurred_at=d.occurred_at,
+        first_detected_at=ctx.now,
+        last_detected_at=ctx.now,
+        first_run_id=run_row.id,
+    )
 
 
 def _refresh(ctx: Context, finding: Finding, result: Result) -> bool:
@@ -116,8 +152,9 @@ def _refresh(ctx: Context, finding: Finding, result: Result) -> bool:
     status = FindingStatus(finding.status)
     suppress = bool(result.waiver) and status is FindingStatus.OPEN
     unsuppress = not result.waiver and status is FindingStatus.SUPPRESSED
-    if status not in UNDECIDED or not (suppress or unsuppress
-                                       or finding.waiver_key != result.waiver):
+    if status not in UNDECIDED or not (
+        suppress or unsuppress or finding.waiver_key != result.waiver
+    ):
         return False
     finding.last_detected_at = ctx.now
     if suppress:
@@ -132,12 +169,16 @@ def _refresh(ctx: Context, finding: Finding, result: Result) -> bool:
 def _report(ctx: Context, findings: Sequence[Finding]) -> None:
     if not findings:
         return
-    messages = [Message(audit_facts.report_key(f.key),
-                        f"[changegate] {f.key} {f.control} violation: {f.subject}",
-                        f"{f.summary}\n\nRule: {f.rule}\nOccurred: {f.occurred_at.isoformat()}\n"
-                        f"Evidence: {', '.join(f.evidence)}\n\n"
-                        f"Confirm or dismiss it: changegate finding show {f.key}")
-                for f in findings]
+    messages = [
+        Message(
+            audit_facts.report_key(f.key),
+            f"[changegate] {f.key} {f.control} violation: {f.subject}",
+            f"{f.summary}\n\nRule: {f.rule}\nOccurred: {f.occurred_at.isoformat()}\n"
+            f"Evidence: {', '.join(f.evidence)}\n\n"
+            f"Confirm or dismiss it: changegate finding show {f.key}",
+        )
+        for f in findings
+    ]
     enqueue_many(ctx, messages, (Role.ISO, Role.HR))
     for f in findings:
         f.reported_at = ctx.now
@@ -150,15 +191,24 @@ def run_requested(ctx: Context, period_text: str | None) -> Outcome:
 
 
 def run_view(run_row: AuditRun) -> dict[str, Any]:
-    return {"id": run_row.id, "period": run_row.period, "as_of": run_row.as_of.isoformat(),
-            "started_at": run_row.started_at.isoformat(), "actor": run_row.actor,
-            "digest": run_row.digest, "counts": run_row.counts, "rules": run_row.rules}
+    return {
+        "id": run_row.id,
+        "period": run_row.period,
+        "as_of": run_row.as_of.isoformat(),
+        "started_at": run_row.started_at.isoformat(),
+        "actor": run_row.actor,
+        "digest": run_row.digest,
+        "counts": run_row.counts,
+        "rules": run_row.rules,
+    }
 
 
 def summary(ctx: Context, outcome: Outcome) -> dict[str, Any]:
     ordered = sorted(outcome.findings, key=lambda f: (f.occurred_at, f.fingerprint))
-    return {"run": run_view(outcome.run),
-            "findings": [findings.view(ctx, f, frozenset()) for f in ordered]}
+    return {
+        "run": run_view(outcome.run),
+        "findings": [findings.view(ctx, f, frozenset()) for f in ordered],
+    }
 
 
 def preview(ctx: Context, period_text: str | None) -> dict[str, Any]:
@@ -166,23 +216,42 @@ def preview(ctx: Context, period_text: str | None) -> dict[str, Any]:
     ctx.user_with(Role.ISO, Role.ADMIN, Role.AUDITOR)
     period = period_for(ctx, period_text)
     results = engine.evaluate(audit_facts.load(ctx, period))
-    results += engine.evaluate_violations(AuditFacts(
-        period=period, settings=audit_facts.settings(ctx, period),
-        findings=audit_facts.findings(ctx, period)))
+    results += engine.evaluate_violations(
+        AuditFacts(
+            period=period,
+            settings=audit_facts.settings(ctx, period),
+            findings=audit_facts.findings(ctx, period),
+        )
+    )
     stored = Findings(ctx.session).by_fingerprint([r.draft.fingerprint for r in results])
     digest = engine.digest(results)
     return {
-        "run": {"id": None, "period": period.name, "as_of": period.as_of.isoformat(),
-                "digest": digest, "counts": _counts(results, []), "stored": False},
-        "findings": [_draft_view(r, stored.get(r.draft.fingerprint)) for r in results]}
+        "run": {
+            "id": None,
+            "period": period.name,
+            "as_of": period.as_of.isoformat(),
+            "digest": digest,
+            "counts": _counts(results, []),
+            "stored": False,
+        },
+        "findings": [_draft_view(r, stored.get(r.draft.fingerprint)) for r in results],
+    }
 
 
 def _draft_view(result: Result, stored: Finding | None) -> dict[str, Any]:
     d = result.draft
-    return {"key": stored.key if stored else None, "control": d.control, "rule": d.rule,
-            "subject": d.subject, "summary": d.summary, "evidence": list(d.evidence),
-            "status": "suppressed" if result.waiver else "open", "waiver": result.waiver,
-            "occurred_at": d.occurred_at.isoformat(), "fingerprint": d.fingerprint}
+    return {
+        "key": stored.key if stored else None,
+        "control": d.control,
+        "rule": d.rule,
+        "subject": d.subject,
+        "summary": d.summary,
+        "evidence": list(d.evidence),
+        "status": "suppressed" if result.waiver else "open",
+        "waiver": result.waiver,
+        "occurred_at": d.occurred_at.isoformat(),
+        "fingerprint": d.fingerprint,
+    }
 
 
 def recent_runs(ctx: Context) -> list[AuditRun]:

@@ -24,9 +24,15 @@ REPLACEABLE_BY = {"approved", "implemented", "closed"}
 BASELINE_VERIFICATION = "baseline_verification"
 
 
-def import_baseline(ctx: Context, name: str, resources: Sequence[DeclaredResource],
-                    source_ref: str, sha256: str, physical_ids: Mapping[str, str] | None = None,
-                    source: str = "template") -> Baseline:
+def import_baseline(
+    ctx: Context,
+    name: str,
+    resources: Sequence[DeclaredResource],
+    source_ref: str,
+    sha256: str,
+    physical_ids: Mapping[str, str] | None = None,
+    source: str = "template",
+) -> Baseline:
     """A new draft version; resources keyed by physical id where known (that is what Config
     reports), else the template's literal name, else the logical id."""
     author = ctx.user_with(*AUTHORS)
@@ -36,17 +42,40 @@ def import_baseline(ctx: Context, name: str, resources: Sequence[DeclaredResourc
         raise BadInput(f"{source_ref} declares no resources")
     ids = physical_ids or {}
     repo = Configs(ctx.session)
-    baseline = Baseline(name=name.strip(), version=repo.latest_version(name.strip()) + 1,
-                        status="draft", source=source, source_ref=source_ref,
-                        source_sha256=sha256, author_id=author.id, created_at=ctx.now)
+    baseline = Baseline(
+        name=name.strip(),
+        version=repo.latest_version(name.strip()) + 1,
+        status="draft",
+        source=source,
+        source_ref=source_ref,
+        source_sha256=sha256,
+        author_id=author.id,
+        created_at=ctx.now,
+    )
     repo.add(baseline)
-    repo.add(*[BaselineResource(
-        baseline_id=baseline.id, resource_type=r.resource_type,
-        resource_id=ids.get(r.logical_id) or r.physical_name or r.logical_id,
-        logical_id=r.logical_id, properties=dict(r.properties)) for r in resources])
-    ctx.record("baseline.imported", f"baseline:{baseline.name}", {
-        "version": baseline.version, "source": source, "source_ref": source_ref,
-        "sha256": sha256, "resources": len(resources)})
+    repo.add(
+        *[
+            BaselineResource(
+                baseline_id=baseline.id,
+                resource_type=r.resource_type,
+                resource_id=ids.get(r.logical_id) or r.physical_name or r.logical_id,
+                logical_id=r.logical_id,
+                properties=dict(r.properties),
+            )
+            for r in resources
+        ]
+    )
+    ctx.record(
+        "baseline.imported",
+        f"baseline:{baseline.name}",
+        {
+            "version": baseline.version,
+            "source": source,
+            "source_ref": source_ref,
+            "sha256": sha256,
+            "resources": len(resources),
+        },
+    )
     return baseline
 
 
@@ -61,11 +90,18 @@ def adopt(ctx: Context, name: str, keys: Sequence[tuple[str, str]]) -> Baseline:
         seen = observed.get((resource_type, resource_id))
         if seen is None or seen.configuration is None:
             raise BadInput(f"no observed configuration for {resource_type} {resource_id}")
-        declared.append(DeclaredResource(resource_id, resource_type, dict(seen.configuration),
-                                         resource_id))
+        declared.append(
+            DeclaredResource(resource_id, resource_type, dict(seen.configuration), resource_id)
+        )
     text = json.dumps([[t, i] for t, i in keys], sort_keys=True)
-    return import_baseline(ctx, name, declared, "observed configuration",
-                           hashlib.sha256(text.encode()).hexdigest(), source="observed")
+    return import_baseline(
+        ctx,
+        name,
+        declared,
+        "observed configuration",
+        hashlib.sha256(text.encode()).hexdigest(),
+        source="observed",
+    )
 
 
 def approve(ctx: Context, name: str, version: int | None, change_key: str | None) -> Baseline:
@@ -86,16 +122,23 @@ def approve(ctx: Context, name: str, version: int | None, change_key: str | None
     baseline.status, baseline.approver_id, baseline.approved_at = "approved", approver.id, ctx.now
     baseline.change_key = change_key.upper() if change_key else None
     ctx.session.flush()
-    ctx.record("baseline.approved", f"baseline:{baseline.name}", {
-        "version": baseline.version, "replaces": [b.version for b in current],
-        "change": baseline.change_key})
+    ctx.record(
+        "baseline.approved",
+        f"baseline:{baseline.name}",
+        {
+            "version": baseline.version,
+            "replaces": [b.version for b in current],
+            "change": baseline.change_key,
+        },
+    )
     return baseline
 
 
 def _check_replacing_change(ctx: Context, change_key: str | None) -> None:
     if not change_key:
-        raise Refused("CFG-2", "replacing an approved baseline needs an approved change "
-                               "(--change KEY)")
+        raise Refused(
+            "CFG-2", "replacing an approved baseline needs an approved change (--change KEY)"
+        )
     change = Changes(ctx.session).get(change_key)
     if change.status not in REPLACEABLE_BY:
         raise Refused("CFG-2", f"{change.key} is {change.status}; it must be approved")
@@ -113,27 +156,45 @@ def _rebaseline(ctx: Context, old: Baseline) -> None:
 
 def view(baseline: Baseline, with_resources: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "name": baseline.name, "version": baseline.version, "status": baseline.status,
-        "source": baseline.source, "source_ref": baseline.source_ref,
-        "sha256": baseline.source_sha256, "author": baseline.author.email,
+        "name": baseline.name,
+        "version": baseline.version,
+        "status": baseline.status,
+        "source": baseline.source,
+        "source_ref": baseline.source_ref,
+        "sha256": baseline.source_sha256,
+        "author": baseline.author.email,
         "approver": baseline.approver.email if baseline.approver else None,
         "approved_at": baseline.approved_at.isoformat() if baseline.approved_at else None,
-        "change": baseline.change_key, "resources": len(baseline.resources)}
+        "change": baseline.change_key,
+        "resources": len(baseline.resources),
+    }
     if with_resources:
-        out["resources"] = [{"type": r.resource_type, "id": r.resource_id,
-                             "logical_id": r.logical_id, "properties": r.properties}
-                            for r in baseline.resources]
+        out["resources"] = [
+            {
+                "type": r.resource_type,
+                "id": r.resource_id,
+                "logical_id": r.logical_id,
+                "properties": r.properties,
+            }
+            for r in baseline.resources
+        ]
     return out
 
 
 def drift_view(d: Drift) -> dict[str, Any]:
-    return {"id": d.id, "resource_type": d.resource_type, "resource_id": d.resource_id,
-            "status": d.status, "authorised_by": d.authorised_by,
-            "detected_at": d.detected_at.isoformat(),
-            "due_at": d.due_at.isoformat() if d.due_at else None,
-            "closed_at": d.closed_at.isoformat() if d.closed_at else None,
-            "remediation_seconds": d.remediation_seconds, "reopened": d.reopened,
-            "differences": d.differences}
+    return {
+        "id": d.id,
+        "resource_type": d.resource_type,
+        "resource_id": d.resource_id,
+        "status": d.status,
+        "authorised_by": d.authorised_by,
+        "detected_at": d.detected_at.isoformat(),
+        "due_at": d.due_at.isoformat() if d.due_at else None,
+        "closed_at": d.closed_at.isoformat() if d.closed_at else None,
+        "remediation_seconds": d.remediation_seconds,
+        "reopened": d.reopened,
+        "differences": d.differences,
+    }
 
 
 def verify_quarter(ctx: Context, quarter: str) -> Review:
@@ -144,13 +205,19 @@ def verify_quarter(ctx: Context, quarter: str) -> Review:
     found = [d for d in repo.drifts() if start <= d.detected_at < end]
     report = {
         "quarter": name,
-        "baselines": [{"name": b.name, "version": b.version, "resources": len(b.resources)}
-                      for b in repo.baselines() if b.status == "approved"],
-        "drift": {"found": len(found),
-                  "unauthorised": sum(1 for d in found if not d.authorised_by),
-                  "by_status": dict(Counter(d.status for d in found)),
-                  "late": sum(1 for d in found if d.due_at and (d.closed_at or ctx.now) > d.due_at),
-                  "ids": [d.id for d in found]}}
+        "baselines": [
+            {"name": b.name, "version": b.version, "resources": len(b.resources)}
+            for b in repo.baselines()
+            if b.status == "approved"
+        ],
+        "drift": {
+            "found": len(found),
+            "unauthorised": sum(1 for d in found if not d.authorised_by),
+            "by_status": dict(Counter(d.status for d in found)),
+            "late": sum(1 for d in found if d.due_at and (d.closed_at or ctx.now) > d.due_at),
+            "ids": [d.id for d in found],
+        },
+    }
     return reviews.sign(ctx, BASELINE_VERIFICATION, engineer, name, report, "baseline.verified")
 
 

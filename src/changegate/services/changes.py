@@ -19,14 +19,21 @@ MATERIAL = {f.name for f in dataclasses.fields(ChangeFields)}
 
 def fields_of(change: Change) -> ChangeFields:
     return ChangeFields(
-        title=change.title, scope=change.scope, impact=change.impact,
-        rollback_plan=change.rollback_plan, risk=Risk(change.risk),
-        change_type=ChangeType(change.change_type), justification=change.justification,
+        title=change.title,
+        scope=change.scope,
+        impact=change.impact,
+        rollback_plan=change.rollback_plan,
+        risk=Risk(change.risk),
+        change_type=ChangeType(change.change_type),
+        justification=change.justification,
         affected_services=tuple(change.affected_services),
-        environments=tuple(change.environments), customer_impact=change.customer_impact,
+        environments=tuple(change.environments),
+        customer_impact=change.customer_impact,
         expected_downtime_minutes=change.expected_downtime_minutes,
-        window=Window(change.window_start, change.window_end), ticket=change.ticket,
-        commit_authors=tuple(change.commit_authors))
+        window=Window(change.window_start, change.window_end),
+        ticket=change.ticket,
+        commit_authors=tuple(change.commit_authors),
+    )
 
 
 def _apply(change: Change, fields: ChangeFields) -> None:
@@ -58,9 +65,16 @@ def _snapshot(ctx: Context, change: Change, author: User, replace: bool) -> None
         row = repo.version(change, change.version)
         row.hash, row.fields, row.created_at = change.version_hash, data, ctx.now
         return
-    repo.add_version(ChangeVersion(change_id=change.id, version=change.version,
-                                   hash=change.version_hash, fields=data,
-                                   created_at=ctx.now, created_by_id=author.id))
+    repo.add_version(
+        ChangeVersion(
+            change_id=change.id,
+            version=change.version,
+            hash=change.version_hash,
+            fields=data,
+            created_at=ctx.now,
+            created_by_id=author.id,
+        )
+    )
 
 
 def create(ctx: Context, fields: ChangeFields) -> Change:
@@ -68,14 +82,23 @@ def create(ctx: Context, fields: ChangeFields) -> Change:
     fields = _validate(ctx, fields)
     repo = Changes(ctx.session)
     number = repo.next_number()
-    change = Change(number=number, key=f"CHG-{number}", requester_id=requester.id,
-                    status=ChangeStatus.DRAFT.value, version=1, created_at=ctx.now,
-                    updated_at=ctx.now)
+    change = Change(
+        number=number,
+        key=f"CHG-{number}",
+        requester_id=requester.id,
+        status=ChangeStatus.DRAFT.value,
+        version=1,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
     _apply(change, fields)
     repo.add(change)
     _snapshot(ctx, change, requester, replace=False)
-    ctx.record("change.created", change.key,
-               {"version": 1, "hash": change.version_hash, "fields": fields.as_json()})
+    ctx.record(
+        "change.created",
+        change.key,
+        {"version": 1, "hash": change.version_hash, "fields": fields.as_json()},
+    )
     return change
 
 
@@ -106,12 +129,18 @@ def edit(ctx: Context, key: str, updates: Mapping[str, Any]) -> Change:
     _apply(change, new)
     Changes(ctx.session).save(change)
     _snapshot(ctx, change, user, replace=not bump)
-    payload: dict[str, Any] = {"version": change.version, "hash": change.version_hash,
-                               "changed": changed, "status": target.value,
-                               "fields": {name: new.as_json()[name] for name in changed}}
+    payload: dict[str, Any] = {
+        "version": change.version,
+        "hash": change.version_hash,
+        "changed": changed,
+        "status": target.value,
+        "fields": {name: new.as_json()[name] for name in changed},
+    }
     if bump:
-        payload["reason"] = (f"material fields changed after submission; decisions on version "
-                             f"{previous} no longer count")
+        payload["reason"] = (
+            f"material fields changed after submission; decisions on version "
+            f"{previous} no longer count"
+        )
     ctx.record("change.edited", change.key, payload)
     return change
 
@@ -122,8 +151,9 @@ def submit(ctx: Context, key: str) -> Change:
     rules.check_submittable(fields_of(change), ctx.policy.changes.require_ticket)
     change.status, change.submitted_at, change.updated_at = target.value, ctx.now, ctx.now
     Changes(ctx.session).save(change)
-    ctx.record("change.submitted", change.key,
-               {"version": change.version, "hash": change.version_hash})
+    ctx.record(
+        "change.submitted", change.key, {"version": change.version, "hash": change.version_hash}
+    )
     return change
 
 

@@ -33,8 +33,10 @@ class Context:
     principal: User | None = None
 
     def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
-        ledger.append(self.session, ledger.Entry(
-            self.now, self.actor, action, subject, payload, self.simulated_clock))
+        ledger.append(
+            self.session,
+            ledger.Entry(self.now, self.actor, action, subject, payload, self.simulated_clock),
+        )
 
     def user(self) -> User:
         if self.principal is not None and self.principal.email == self.actor:
@@ -49,5 +51,12 @@ class Context:
         return user
 
     def acting_as(self, actor: str, principal: User | None = None) -> Context:
-        return Context(self.session, self.policy, self.now, actor, self.simulated_clock,
-                       self.channels, principal)
+        return Context(
+            self.session,
+            self.policy,
+            self.now,
+            actor,
+            self.simulated_clock,
+            self.channels,
+            principal,
+        )

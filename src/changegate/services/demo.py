@@ -48,8 +48,13 @@ ORG = "Casper Studios"
 class Runner(Protocol):
     """What the seed needs of the composition root: one transaction per call, at a given time."""
 
-    def run(self, fn: Callable[[Context], T], actor: str = ..., at: datetime | None = ...,
-            simulated: bool = ...) -> T: ...
+    def run(
+        self,
+        fn: Callable[[Context], T],
+        actor: str = ...,
+        at: datetime | None = ...,
+        simulated: bool = ...,
+    ) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -96,8 +101,16 @@ class _Script:
     steps: list[Step] = field(default_factory=list)
     planned: int = 3
 
-    def add(self, day: int, hour: float, actor: str, op: str, role: ApprovalRole | None = None,
-            text: str = "", updates: Mapping[str, object] | None = None) -> None:
+    def add(
+        self,
+        day: int,
+        hour: float,
+        actor: str,
+        op: str,
+        role: ApprovalRole | None = None,
+        text: str = "",
+        updates: Mapping[str, object] | None = None,
+    ) -> None:
         # Jitter stays under the smallest gap between two steps, so their order holds.
         minute = int(hour * 60) + self.rng.randint(0, 14)
         self.steps.append(Step(day, minute, actor, op, role, text, updates or {}))
@@ -136,8 +149,14 @@ def _normal(s: _Script, code: str, nth: int, fields: ChangeFields) -> None:
     if code == "X":
         s.add(1, 11, s.requester, "cancel", text="Superseded by the platform-wide retry policy.")
     elif code == "R":
-        s.add(1, 11, emails("iso")[0], "reject", ISO,
-              "Rate limits protect real users; use a dedicated load-test tenant instead.")
+        s.add(
+            1,
+            11,
+            emails("iso")[0],
+            "reject",
+            ISO,
+            "Rate limits protect real users; use a dedicated load-test tenant instead.",
+        )
     elif code == "Q":
         s.add(1, 11, emails("cab")[0], "approve", CAB, "Tax rules reviewed.")
     if code in "XRPQ":
@@ -164,8 +183,14 @@ def _emergency(s: _Script, code: str, nth: int, fields: ChangeFields) -> None:
         s.add(1, 16, iso, "waiver_approve", ISO)
         s.add(9, 11, cab, "waiver_close")  # reviewed before it expires (EXC-1)
     s.votes(retro, note=f"Retroactive: incident review held, fix accepted ({fields.ticket}).")
-    s.add(pir, 16, s.requester, "pir", text="Fix verified; no recurrence in 72 hours. Root cause "
-          f"and follow-ups in {fields.ticket}; regression test added.")
+    s.add(
+        pir,
+        16,
+        s.requester,
+        "pir",
+        text="Fix verified; no recurrence in 72 hours. Root cause "
+        f"and follow-ups in {fields.ticket}; regression test added.",
+    )
     s.add(max(retro, pir), 17, s.requester, "close")
 
 
@@ -177,14 +202,24 @@ def _fields(n: int, nth: int, requester: str, rng: random.Random) -> ChangeField
     authors = (requester, rng.choice(peers)) if rng.random() < 0.4 else (requester,)
     emergency = kind == "fix"
     return ChangeFields(
-        title=title, scope=scope, impact=impact, rollback_plan=rollback, risk=RISKS[risk],
+        title=title,
+        scope=scope,
+        impact=impact,
+        rollback_plan=rollback,
+        risk=RISKS[risk],
         change_type=ChangeType.EMERGENCY if emergency else ChangeType.NORMAL,
         justification=JUSTIFICATIONS[nth % len(JUSTIFICATIONS)] if emergency else "",
-        affected_services=svcs, environments=("staging", "production"),
-        customer_impact={"l": "None expected.", "m": "Brief latency increase possible.",
-                         "h": "Visible if it fails; status page drafted."}[risk],
+        affected_services=svcs,
+        environments=("staging", "production"),
+        customer_impact={
+            "l": "None expected.",
+            "m": "Brief latency increase possible.",
+            "h": "Visible if it fails; status page drafted.",
+        }[risk],
         expected_downtime_minutes=10 if (kind, risk) == ("infra", "h") else 0,
-        ticket=f"ENG-{1180 + 23 * n + rng.randint(0, 9)}", commit_authors=authors)
+        ticket=f"ENG-{1180 + 23 * n + rng.randint(0, 9)}",
+        commit_authors=authors,
+    )
 
 
 def _plans(policy: Policy, span: int, days: list[date], tz: str) -> list[Plan]:
@@ -259,24 +294,46 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
     if policy.quorum(Risk.HIGH).cab > len(emails("cab")):
         raise BadInput(f"the demo has {len(emails('cab'))} CAB members; the policy wants more")
     plans = _plans(policy, span, days, tz)
-    events = sorted(((_at(days[p.start + s.day], s.minute, tz), p.row, n, p, s)
-                     for p in plans for n, s in enumerate(p.steps)), key=lambda e: e[:3])
+    events = sorted(
+        (
+            (_at(days[p.start + s.day], s.minute, tz), p.row, n, p, s)
+            for p in plans
+            for n, s in enumerate(p.steps)
+        ),
+        key=lambda e: e[:3],
+    )
     app.run(_add_people, actor=ADMIN, at=_at(days[0], 8 * 60, tz), simulated=True)
     keys: dict[int, str] = {}
     for at, _, _, plan, step in events:
-        app.run(partial(_op, plan=plan, step=step, keys=keys), actor=step.actor, at=at,
-                simulated=True)
+        app.run(
+            partial(_op, plan=plan, step=step, keys=keys), actor=step.actor, at=at, simulated=True
+        )
     end = events[-1][0]
     # The ISO audits the quarter on the first business day after it.
     audited = max(end, _at(days[span], 9 * 60, tz)) + timedelta(minutes=30)
-    audit = app.run(lambda ctx: demo_audit.run_audit(ctx, _name(quarter_start)),
-                    actor=emails("iso")[0], at=audited, simulated=True)
-    statuses = app.run(lambda ctx: dict(Counter(c.status for c in changes.list_(ctx))),
-                       actor=ADMIN, at=end, simulated=True)
-    return DemoSummary(ORG, days[0], days[span - 1], PEOPLE, statuses,
-                       _highlights(plans, keys), len(events) + 2,
-                       f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}",
-                       audit)
+    audit = app.run(
+        lambda ctx: demo_audit.run_audit(ctx, _name(quarter_start)),
+        actor=emails("iso")[0],
+        at=audited,
+        simulated=True,
+    )
+    statuses = app.run(
+        lambda ctx: dict(Counter(c.status for c in changes.list_(ctx))),
+        actor=ADMIN,
+        at=end,
+        simulated=True,
+    )
+    return DemoSummary(
+        ORG,
+        days[0],
+        days[span - 1],
+        PEOPLE,
+        statuses,
+        _highlights(plans, keys),
+        len(events) + 2,
+        f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}",
+        audit,
+    )
 
 
 def _name(quarter_start: date) -> str:
@@ -291,7 +348,11 @@ def population(ctx: Context) -> tuple[int, int]:
 def _highlights(plans: list[Plan], keys: dict[int, str]) -> list[tuple[str, str]]:
     out = []
     for code, why in HIGHLIGHTS.items():
-        found = next(p for p in plans if p.outcome == code.removesuffix("high")
-                     and (code != "Chigh" or p.fields.risk is Risk.HIGH))
+        found = next(
+            p
+            for p in plans
+            if p.outcome == code.removesuffix("high")
+            and (code != "Chigh" or p.fields.risk is Risk.HIGH)
+        )
         out.append((keys[found.row], why))
     return out

@@ -10,10 +10,14 @@ from changegate.services import audits, waiver_reviews, waivers
 from changegate.services.context import Context
 from changegate.services.demo_data import emails
 
-JUSTIFICATION = ("The ISO is at an offsite without access until next week; the retroactive ISO "
-                 "approval of this emergency will land after its five-business-day deadline.")
-COMPENSATING = ("The CAB chair reviewed the incident the next morning; the ISO reviews it on "
-                "return, and the PIR is due on time.")
+JUSTIFICATION = (
+    "The ISO is at an offsite without access until next week; the retroactive ISO "
+    "approval of this emergency will land after its five-business-day deadline."
+)
+COMPENSATING = (
+    "The CAB chair reviewed the incident the next morning; the ISO reviews it on "
+    "return, and the PIR is due on time."
+)
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,33 @@ class AuditSummary:
 
 def waiver_op(ctx: Context, change_key: str, op: str, role: ApprovalRole | None) -> None:
     if op == "waiver_request":
-        waivers.request(ctx, f"Late ISO retro approval for {change_key}", JUSTIFICATION,
-                        COMPENSATING, ["CM-3"], "change", change_key, 14)
+        waivers.request(
+            ctx,
+            f"Late ISO retro approval for {change_key}",
+            JUSTIFICATION,
+            COMPENSATING,
+            ["CM-3"],
+            "change",
+            change_key,
+            14,
+        )
         return
     pending = next(w for w in waivers.list_(ctx) if w.scope_value == change_key)
     if op == "waiver_close":
-        waiver_reviews.review(ctx, pending.key, "close",
-                              "The ISO approved the change on return; exception no longer needed.")
+        waiver_reviews.review(
+            ctx,
+            pending.key,
+            "close",
+            "The ISO approved the change on return; exception no longer needed.",
+        )
         return
-    waivers.decide(ctx, pending.key, role or ApprovalRole.CAB, Decision.APPROVED,
-                   "Approved: compensating review is adequate.")
+    waivers.decide(
+        ctx,
+        pending.key,
+        role or ApprovalRole.CAB,
+        Decision.APPROVED,
+        "Approved: compensating review is adequate.",
+    )
 
 
 def waiver_approvers() -> tuple[str, str]:
@@ -46,5 +67,9 @@ def waiver_approvers() -> tuple[str, str]:
 def run_audit(ctx: Context, period: str) -> AuditSummary:
     outcome = audits.run_requested(ctx, period)
     suppressing = sorted({f.waiver_key for f in outcome.findings if f.waiver_key})
-    return AuditSummary(period, len(outcome.findings),
-                        sum(1 for f in outcome.findings if f.waiver_key), tuple(suppressing))
+    return AuditSummary(
+        period,
+        len(outcome.findings),
+        sum(1 for f in outcome.findings if f.waiver_key),
+        tuple(suppressing),
+    )

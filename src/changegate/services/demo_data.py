@@ -44,26 +44,38 @@ PEOPLE = (
 
 # kind -> (scope, impact, rollback plan); {title} and {svc} are filled per change.
 KINDS: Mapping[str, tuple[str, str, str]] = {
-    "rel": ("{title}. Application code only, shipped as a new image by the deploy pipeline.",
-            "{svc} pods roll one at a time; no downtime expected. Error rate and p99 are watched "
-            "on the {svc} dashboard for 30 minutes.",
-            "Redeploy the previous {svc} image tag through the pipeline (about 5 minutes)."),
-    "cfg": ("{title}. Configuration only, changed in the IaC repository and applied by the "
-            "pipeline.", "Takes effect on the next config reload of {svc}; a mistake shows as "
-            "elevated 4xx/5xx within minutes.",
-            "Revert the configuration commit and re-apply; the old values are in the change set."),
-    "db": ("{title}. Online migration, batched to keep replication lag under 5 seconds.",
-           "Extra write load on the {svc} database while it runs; reads unaffected.",
-           "Run the down migration from the same release; a snapshot is taken right before."),
-    "infra": ("{title}. Infrastructure change through a reviewed CloudFormation change set.",
-              "{svc} capacity dips while nodes are replaced one at a time; latency may rise.",
-              "Roll the stack back to the previous template version in the same rolling order."),
-    "dep": ("{title}. Dependency upgrade; changelog reviewed, regression suite green in staging.",
-            "{svc} is redeployed with the new dependency; changelog items checked against our "
-            "usage.", "Redeploy the previous image, which pins the old version."),
-    "fix": ("{title}. Minimal code fix, reviewed by a second engineer, shipped by the pipeline.",
-            "Stops an ongoing customer-facing incident on {svc}; the fix touches one code path.",
-            "Redeploy the previous image; on-call keeps the incident open until verified."),
+    "rel": (
+        "{title}. Application code only, shipped as a new image by the deploy pipeline.",
+        "{svc} pods roll one at a time; no downtime expected. Error rate and p99 are watched "
+        "on the {svc} dashboard for 30 minutes.",
+        "Redeploy the previous {svc} image tag through the pipeline (about 5 minutes).",
+    ),
+    "cfg": (
+        "{title}. Configuration only, changed in the IaC repository and applied by the pipeline.",
+        "Takes effect on the next config reload of {svc}; a mistake shows as "
+        "elevated 4xx/5xx within minutes.",
+        "Revert the configuration commit and re-apply; the old values are in the change set.",
+    ),
+    "db": (
+        "{title}. Online migration, batched to keep replication lag under 5 seconds.",
+        "Extra write load on the {svc} database while it runs; reads unaffected.",
+        "Run the down migration from the same release; a snapshot is taken right before.",
+    ),
+    "infra": (
+        "{title}. Infrastructure change through a reviewed CloudFormation change set.",
+        "{svc} capacity dips while nodes are replaced one at a time; latency may rise.",
+        "Roll the stack back to the previous template version in the same rolling order.",
+    ),
+    "dep": (
+        "{title}. Dependency upgrade; changelog reviewed, regression suite green in staging.",
+        "{svc} is redeployed with the new dependency; changelog items checked against our usage.",
+        "Redeploy the previous image, which pins the old version.",
+    ),
+    "fix": (
+        "{title}. Minimal code fix, reviewed by a second engineer, shipped by the pipeline.",
+        "Stops an ongoing customer-facing incident on {svc}; the fix touches one code path.",
+        "Redeploy the previous image; on-call keeps the incident open until verified.",
+    ),
 }
 
 # Outcome codes. C closed; V rejected, revised (v2), approved, closed; X withdrawn while submitted;
@@ -84,8 +96,13 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("Partition the events table by month", "data-pipeline", "h", "db", "C"),
     ("Tune search relevance boosts for asset titles", "search", "l", "cfg", "C"),
     ("Introduce a retry budget for api-gateway upstream calls", "api-gateway", "m", "rel", "X"),
-    ("Send notification emails through the new SES configuration set", "notifications", "l",
-     "cfg", "C"),
+    (
+        "Send notification emails through the new SES configuration set",
+        "notifications",
+        "l",
+        "cfg",
+        "C",
+    ),
     ("Add VAT reverse-charge handling for EU invoices", "billing", "h", "rel", "V"),
     ("Hotfix: double charge on retried card payments", "billing", "h", "fix", "L"),
     ("Raise data-pipeline worker autoscaling ceiling", "data-pipeline", "l", "infra", "C"),
@@ -111,8 +128,13 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("Archive asset versions older than 18 months to Glacier", "asset-store", "m", "infra", "C"),
     ("Enable the WAF bot-control managed rule group", "api-gateway", "h", "infra", "C"),
     ("Disable login rate limiting for load-test accounts", "auth", "m", "cfg", "R"),
-    ("Raise data-pipeline memory limits for the quarter-end rollup", "data-pipeline", "l",
-     "infra", "C"),
+    (
+        "Raise data-pipeline memory limits for the quarter-end rollup",
+        "data-pipeline",
+        "l",
+        "infra",
+        "C",
+    ),
     ("Upgrade the OpenTelemetry collector to 0.104", "api-gateway+search", "l", "dep", "D"),
     ("Add search-as-you-type suggestions", "search+web-app", "m", "rel", "I"),
     ("Shorten auth session idle timeout to 30 minutes", "auth", "m", "cfg", "I"),
@@ -127,12 +149,24 @@ ROWS: tuple[tuple[str, str, str, str, str], ...] = (
 RISKS = {"l": Risk.LOW, "m": Risk.MEDIUM, "h": Risk.HIGH}
 # (who rejects, why, field revised, what the revision adds)
 REVISIONS = (
-    (ISO, "Rollback does not cover the index snapshot; restore must be tested first.",
-     "rollback_plan", "Snapshot restore rehearsed in staging (took 22 minutes)."),
-    (CAB, "Window collides with the month-end invoicing run; add a canary stage.",
-     "scope", "Canary: EU accounts at 5% for one day before the rest."),
-    (CAB, "Partners were not told; give them notice and a sunset date.",
-     "impact", "Partners notified 30 days ahead; v1 answers 410 with a link to the v2 docs."),
+    (
+        ISO,
+        "Rollback does not cover the index snapshot; restore must be tested first.",
+        "rollback_plan",
+        "Snapshot restore rehearsed in staging (took 22 minutes).",
+    ),
+    (
+        CAB,
+        "Window collides with the month-end invoicing run; add a canary stage.",
+        "scope",
+        "Canary: EU accounts at 5% for one day before the rest.",
+    ),
+    (
+        CAB,
+        "Partners were not told; give them notice and a sunset date.",
+        "impact",
+        "Partners notified 30 days ahead; v1 answers 410 with a link to the v2 docs.",
+    ),
 )
 JUSTIFICATIONS = (
     "SEV-1: 38% of mobile sessions stuck refreshing tokens; users are logged out.",
@@ -141,16 +175,22 @@ JUSTIFICATIONS = (
     "SEV-1: partner SDKs reject our certificate; all partner API calls fail.",
     "SEV-1: every SSO login fails since the IdP rolled its signing certificate.",
 )
-APPROVE_NOTES = ("", "", "", "Rollback plan reviewed.", "OK for the planned window.",
-                 "Keep the dashboard open during rollout.")
-HIGHLIGHTS = {"V": "rejected, revised to version 2, then approved and shipped",
-              "Chigh": "high risk: two CAB approvals plus the ISO",
-              "L": "emergency whose PIR came after its deadline",
-              "T": "emergency whose retroactive approval came after its deadline",
-              "O": "emergency with no retroactive approval and no PIR (see `change overdue`)",
-              "Q": "high risk, awaiting a second CAB approval and the ISO"}
-
-
+APPROVE_NOTES = (
+    "",
+    "",
+    "",
+    "Rollback plan reviewed.",
+    "OK for the planned window.",
+    "Keep the dashboard open during rollout.",
+)
+HIGHLIGHTS = {
+    "V": "rejected, revised to version 2, then approved and shipped",
+    "Chigh": "high risk: two CAB approvals plus the ISO",
+    "L": "emergency whose PIR came after its deadline",
+    "T": "emergency whose retroactive approval came after its deadline",
+    "O": "emergency with no retroactive approval and no PIR (see `change overdue`)",
+    "Q": "high risk, awaiting a second CAB approval and the ISO",
+}
 
 
 def emails(role: str) -> list[str]:

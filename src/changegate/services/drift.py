@@ -42,15 +42,27 @@ def ingest(ctx: Context, items: Sequence[ObservedItem], source: str) -> Ingested
         if key in seen:
             continue
         seen.add(key)
-        rows.append({
-            "resource_type": item.resource_type, "resource_id": item.resource_id,
-            "arn": item.arn, "account_id": item.account_id, "region": item.region,
-            "captured_at": item.captured_at, "status": item.status,
-            "configuration": _config_of(item), "source": source, "ingested_at": ctx.now})
+        rows.append(
+            {
+                "resource_type": item.resource_type,
+                "resource_id": item.resource_id,
+                "arn": item.arn,
+                "account_id": item.account_id,
+                "region": item.region,
+                "captured_at": item.captured_at,
+                "status": item.status,
+                "configuration": _config_of(item),
+                "source": source,
+                "ingested_at": ctx.now,
+            }
+        )
     added = repo.add_observations(rows)  # skips those already stored
     result = Ingested(added, len(items) - added)
-    ctx.record("config.ingested", f"source:{source[:100]}",
-               {"added": result.added, "duplicates": result.duplicates})
+    ctx.record(
+        "config.ingested",
+        f"source:{source[:100]}",
+        {"added": result.added, "duplicates": result.duplicates},
+    )
     return result
 
 
@@ -127,8 +139,9 @@ def scan(ctx: Context, full: bool = False) -> ScanResult:
     # Read before the rows: anything committed later is above it, so the next scan compares it.
     mark = Mark(repo.newest_observation_id(), tuple(repo.approved_baseline_ids()))
     run = _Scan(ctx, [_ref(c) for c in repo.executed_changes()])
-    targets = (repo.scan_targets(since.observation_id, since.baselines) if since
-               else repo.scan_targets())
+    targets = (
+        repo.scan_targets(since.observation_id, since.baselines) if since else repo.scan_targets()
+    )
     for target in targets:
         _visit(run, target)
     result = run.result
@@ -138,13 +151,23 @@ def scan(ctx: Context, full: bool = False) -> ScanResult:
         result.still_open += totals.open - run.was_open  # unchanged, so still differing
     result.compared = run.compared
     _persist(run, repo)
-    ctx.record(SCANNED, "drift", {
-        "checked": result.checked, "unobserved": result.unobserved,
-        "still_open": result.still_open, "events": run.events,
-        "coverage": {"full": since is None, "compared": run.compared,
-                     "observations_after": since.observation_id if since else None,
-                     "observations_through": mark.observation_id,
-                     "baselines": list(mark.baselines)}})
+    ctx.record(
+        SCANNED,
+        "drift",
+        {
+            "checked": result.checked,
+            "unobserved": result.unobserved,
+            "still_open": result.still_open,
+            "events": run.events,
+            "coverage": {
+                "full": since is None,
+                "compared": run.compared,
+                "observations_after": since.observation_id if since else None,
+                "observations_through": mark.observation_id,
+                "baselines": list(mark.baselines),
+            },
+        },
+    )
     return result
 
 
@@ -155,8 +178,7 @@ def _last_mark(repo: Configs) -> Mark | None:
     coverage = json.loads(payload).get("coverage") if payload else None
     if not isinstance(coverage, dict):
         return None
-    return Mark(int(coverage["observations_through"]),
-                tuple(int(b) for b in coverage["baselines"]))
+    return Mark(int(coverage["observations_through"]), tuple(int(b) for b in coverage["baselines"]))
 
 
 def _visit(run: _Scan, target: ScanTarget) -> None:
@@ -190,30 +212,47 @@ def _differences(resource: ResourceRow, seen: ObservationRow) -> list[dict[str, 
     # A declared name equal to the resource id is its identity (BucketName vs Config's "name"),
     # and was already matched when the observation was found.
     declared = {k: v for k, v in resource.properties.items() if v != resource.resource_id}
-    return [{"path": d.path, "expected": d.expected, "actual": d.actual}
-            for d in rules.diff(declared, seen.configuration)]
+    return [
+        {"path": d.path, "expected": d.expected, "actual": d.actual}
+        for d in rules.diff(declared, seen.configuration)
+    ]
 
 
-def _open(run: _Scan, resource: ResourceRow, seen: ObservationRow,
-          found: list[dict[str, object]], last: DriftRow | None) -> None:
+def _open(
+    run: _Scan,
+    resource: ResourceRow,
+    seen: ObservationRow,
+    found: list[dict[str, object]],
+    last: DriftRow | None,
+) -> None:
     if last is not None:
         rules.transition(DriftStatus(last.status), DriftAction.REDRIFT)
     names = [resource.resource_id, seen.arn or "", resource.logical_id or ""]
-    authorised = rules.authorising_change(names, seen.captured_at, run.changes,
-                                          AUTHORISATION_SLACK)
+    authorised = rules.authorising_change(names, seen.captured_at, run.changes, AUTHORISATION_SLACK)
     now, hours = run.ctx.now, run.ctx.policy.drift.remediation_hours
     due = None if authorised else rules.due_at(now, hours)
     row: dict[str, object] = {
-        "baseline_resource_id": resource.id, "resource_type": resource.resource_type,
-        "resource_id": resource.resource_id, "status": DriftStatus.OPEN.value,
-        "observation_id": seen.id, "differences": found, "authorised_by": authorised,
-        "detected_at": now, "due_at": due, "closed_at": None, "remediation_seconds": None,
-        "reopened": (last.reopened + 1) if last is not None else 0}
+        "baseline_resource_id": resource.id,
+        "resource_type": resource.resource_type,
+        "resource_id": resource.resource_id,
+        "status": DriftStatus.OPEN.value,
+        "observation_id": seen.id,
+        "differences": found,
+        "authorised_by": authorised,
+        "detected_at": now,
+        "due_at": due,
+        "closed_at": None,
+        "remediation_seconds": None,
+        "reopened": (last.reopened + 1) if last is not None else 0,
+    }
     event: dict[str, object] = {
         "event": "reopened" if last is not None else "opened",
-        "resource_type": resource.resource_type, "resource_id": resource.resource_id,
-        "differences": found, "authorised_by": authorised,
-        "due_at": due.isoformat() if due else None}
+        "resource_type": resource.resource_type,
+        "resource_id": resource.resource_id,
+        "differences": found,
+        "authorised_by": authorised,
+        "due_at": due.isoformat() if due else None,
+    }
     run.new.append((row, event))
 
 
@@ -221,12 +260,25 @@ def _close(run: _Scan, drift: DriftRow, seen: ObservationRow) -> None:
     status = rules.transition(DriftStatus.OPEN, DriftAction.MATCH).value
     closed_at = max(seen.captured_at, drift.detected_at)
     seconds = (closed_at - drift.detected_at).total_seconds()
-    run.closing.append({"drift": drift.id, "read_version": drift.lock_version,
-                        "new_status": status, "closed": closed_at, "seconds": seconds})
+    run.closing.append(
+        {
+            "drift": drift.id,
+            "read_version": drift.lock_version,
+            "new_status": status,
+            "closed": closed_at,
+            "seconds": seconds,
+        }
+    )
     run.result.closed.append(drift.id)
-    run.events.append({"drift": drift.id, "event": "remediated", "observation_id": seen.id,
-                       "remediation_seconds": seconds,
-                       "late": bool(drift.due_at and closed_at > drift.due_at)})
+    run.events.append(
+        {
+            "drift": drift.id,
+            "event": "remediated",
+            "observation_id": seen.id,
+            "remediation_seconds": seconds,
+            "late": bool(drift.due_at and closed_at > drift.due_at),
+        }
+    )
 
 
 def _persist(run: _Scan, repo: Configs) -> None:

@@ -44,17 +44,27 @@ def confirm(ctx: Context, key: str, comment: str = "") -> Finding:
     calendar = ctx.policy.calendar(ctx.now)
     finding.decided_by_id, finding.decided_at = iso.id, ctx.now
     finding.remediation_due_at = calendar.add_business_days(
-        ctx.now, ctx.policy.violations.remediation_business_days)
+        ctx.now, ctx.policy.violations.remediation_business_days
+    )
     finding.due_calendar = calendar.describe()
     _move(ctx, finding, FindingAction.CONFIRM)
-    ctx.record("finding.confirmed", finding.key, {
-        "comment": comment, "remediation_due_at": finding.remediation_due_at.isoformat(),
-        "calendar": finding.due_calendar})
-    enqueue(ctx, f"finding.confirmed:{finding.key}",
-            f"[changegate] {finding.key} confirmed: remediate by "
-            f"{finding.remediation_due_at.isoformat()}",
-            f"{finding.summary}\n\nConfirmed by {iso.email}. {comment}".strip(),
-            (Role.ISO, Role.HR))
+    ctx.record(
+        "finding.confirmed",
+        finding.key,
+        {
+            "comment": comment,
+            "remediation_due_at": finding.remediation_due_at.isoformat(),
+            "calendar": finding.due_calendar,
+        },
+    )
+    enqueue(
+        ctx,
+        f"finding.confirmed:{finding.key}",
+        f"[changegate] {finding.key} confirmed: remediate by "
+        f"{finding.remediation_due_at.isoformat()}",
+        f"{finding.summary}\n\nConfirmed by {iso.email}. {comment}".strip(),
+        (Role.ISO, Role.HR),
+    )
     return finding
 
 
@@ -79,30 +89,50 @@ def remediate(ctx: Context, key: str, kind: RemediationKind, description: str) -
     finding.remediated_by_id, finding.remediated_at = person.id, ctx.now
     _move(ctx, finding, FindingAction.REMEDIATE)
     due = finding.remediation_due_at
-    ctx.record("finding.remediated", finding.key, {
-        "kind": kind.value, "description": finding.remediation,
-        "on_time": due is None or ctx.now <= due})
+    ctx.record(
+        "finding.remediated",
+        finding.key,
+        {
+            "kind": kind.value,
+            "description": finding.remediation,
+            "on_time": due is None or ctx.now <= due,
+        },
+    )
     return finding
 
 
-def discipline(ctx: Context, key: str, person_email: str, action: DisciplinaryKind,
-               notes: str) -> DisciplinaryAction:
+def discipline(
+    ctx: Context, key: str, person_email: str, action: DisciplinaryKind, notes: str
+) -> DisciplinaryAction:
     hr = ctx.user_with(Role.HR)
     repo = Findings(ctx.session)
     finding = repo.get(key)
     if FindingStatus(finding.status) not in ACTIONABLE:
-        raise Refused("VIO-1", f"{finding.key} is {finding.status}; disciplinary action "
-                               "follows a confirmed finding")
+        raise Refused(
+            "VIO-1",
+            f"{finding.key} is {finding.status}; disciplinary action follows a confirmed finding",
+        )
     person = Users(ctx.session).get(person_email)
     if person.id == hr.id:
         raise Refused("SoD", f"{hr.email} may not record disciplinary action against themself")
-    row = repo.add_action(DisciplinaryAction(
-        finding_id=finding.id, person_id=person.id, action=action.value, notes=notes.strip(),
-        recorded_by_id=hr.id, recorded_at=ctx.now))
-    details = json.dumps({"person": person.email, "action": action.value, "notes": row.notes},
-                         sort_keys=True)
-    ctx.record("finding.disciplinary_action", finding.key, {
-        "action_id": row.id, "details_sha256": hashlib.sha256(details.encode()).hexdigest()})
+    row = repo.add_action(
+        DisciplinaryAction(
+            finding_id=finding.id,
+            person_id=person.id,
+            action=action.value,
+            notes=notes.strip(),
+            recorded_by_id=hr.id,
+            recorded_at=ctx.now,
+        )
+    )
+    details = json.dumps(
+        {"person": person.email, "action": action.value, "notes": row.notes}, sort_keys=True
+    )
+    ctx.record(
+        "finding.disciplinary_action",
+        finding.key,
+        {"action_id": row.id, "details_sha256": hashlib.sha256(details.encode()).hexdigest()},
+    )
     return row
 
 
@@ -128,8 +158,9 @@ def reader_roles(ctx: Context) -> frozenset[str]:
 MAX_LIST = 10_000
 
 
-def list_findings(ctx: Context, status: str | None, control: str | None,
-                  limit: int = 1000) -> Sequence[Finding]:
+def list_findings(
+    ctx: Context, status: str | None, control: str | None, limit: int = 1000
+) -> Sequence[Finding]:
     """Newest first, at most `limit`."""
     if status is not None and status not in {s.value for s in FindingStatus}:
         known = ", ".join(s.value for s in FindingStatus)
@@ -144,13 +175,19 @@ def _people(ctx: Context, ids: set[int | None]) -> dict[int, str]:
     return {u.id: u.email for u in Users(ctx.session).all() if u.id in wanted}
 
 
-def view(ctx: Context, finding: Finding, roles: frozenset[str],
-         detail: bool = False) -> dict[str, Any]:
+def view(
+    ctx: Context, finding: Finding, roles: frozenset[str], detail: bool = False
+) -> dict[str, Any]:
     people = _people(ctx, {finding.decided_by_id, finding.remediated_by_id})
     out: dict[str, Any] = {
-        "key": finding.key, "control": finding.control, "rule": finding.rule,
-        "subject": finding.subject, "summary": finding.summary, "status": finding.status,
-        "waiver": finding.waiver_key, "evidence": finding.evidence,
+        "key": finding.key,
+        "control": finding.control,
+        "rule": finding.rule,
+        "subject": finding.subject,
+        "summary": finding.summary,
+        "status": finding.status,
+        "waiver": finding.waiver_key,
+        "evidence": finding.evidence,
         "occurred_at": finding.occurred_at.isoformat(),
         "first_detected_at": finding.first_detected_at.isoformat(),
         "last_detected_at": finding.last_detected_at.isoformat(),
@@ -158,9 +195,11 @@ def view(ctx: Context, finding: Finding, roles: frozenset[str],
         "decided_by": people.get(finding.decided_by_id or 0),
         "dismissal_reason": finding.dismissal_reason,
         "remediation_due_at": _iso(finding.remediation_due_at),
-        "remediation": finding.remediation, "remediation_kind": finding.remediation_kind,
+        "remediation": finding.remediation,
+        "remediation_kind": finding.remediation_kind,
         "remediated_by": people.get(finding.remediated_by_id or 0),
-        "remediated_at": _iso(finding.remediated_at)}
+        "remediated_at": _iso(finding.remediated_at),
+    }
     if detail:
         out |= _detail(ctx, finding, roles)
     return out
@@ -171,10 +210,18 @@ def _detail(ctx: Context, finding: Finding, roles: frozenset[str]) -> dict[str, 
     reports = Notifications(ctx.session).for_event(f"finding.reported:{finding.key}")
     out: dict[str, Any] = {
         "attributes": finding.attributes,
-        "notifications": [{"channel": n.channel, "recipient": n.recipient,
-                           "role": n.recipient_role, "status": n.status,
-                           "delivered_at": _iso(n.delivered_at)} for n in reports],
-        "disciplinary_actions": len(actions)}
+        "notifications": [
+            {
+                "channel": n.channel,
+                "recipient": n.recipient,
+                "role": n.recipient_role,
+                "status": n.status,
+                "delivered_at": _iso(n.delivered_at),
+            }
+            for n in reports
+        ],
+        "disciplinary_actions": len(actions),
+    }
     if roles & SEE_DISCIPLINE:
         out["disciplinary_actions"] = [_action_view(a) for a in actions]
     return out
@@ -182,8 +229,14 @@ def _detail(ctx: Context, finding: Finding, roles: frozenset[str]) -> dict[str, 
 
 def _action_view(a: DisciplinaryAction) -> dict[str, Any]:
     by: User = a.recorded_by
-    return {"id": a.id, "person": a.person.email, "action": a.action, "notes": a.notes,
-            "recorded_by": by.email, "recorded_at": a.recorded_at.isoformat()}
+    return {
+        "id": a.id,
+        "person": a.person.email,
+        "action": a.action,
+        "notes": a.notes,
+        "recorded_by": by.email,
+        "recorded_at": a.recorded_at.isoformat(),
+    }
 
 
 def _iso(value: Any) -> str | None:

@@ -25,23 +25,43 @@ def change_facts(ctx: Context, change: Change) -> gate.ChangeFacts:
     result = current_tally(ctx, change)
     missing = rules.missing_for_submit(fields_of(change), ctx.policy.changes.require_ticket)
     return gate.ChangeFacts(
-        key=change.key, status=ChangeStatus(change.status),
-        change_type=ChangeType(change.change_type), version=change.version,
-        missing_fields=tuple(missing), approvals_complete=result.complete,
-        awaiting=tuple(result.missing()), justification=change.justification)
+        key=change.key,
+        status=ChangeStatus(change.status),
+        change_type=ChangeType(change.change_type),
+        version=change.version,
+        missing_fields=tuple(missing),
+        approvals_complete=result.complete,
+        awaiting=tuple(result.missing()),
+        justification=change.justification,
+    )
 
 
 def evidence(ctx: Context, change: Change) -> list[gate.Evidence]:
     isolated = {e.name for e in ctx.policy.environments if e.isolated}
     # Isolation is judged by the policy in force now as well as when the run was recorded:
     # an environment demoted from isolated no longer yields evidence.
-    return [gate.Evidence(r.id, r.environment, r.isolated and r.environment in isolated,
-                          r.commit, r.artifact, r.ok, r.recorded_at)
-            for r in Pipeline(ctx.session).test_runs(change)]
+    return [
+        gate.Evidence(
+            r.id,
+            r.environment,
+            r.isolated and r.environment in isolated,
+            r.commit,
+            r.artifact,
+            r.ok,
+            r.recorded_at,
+        )
+        for r in Pipeline(ctx.session).test_runs(change)
+    ]
 
 
-def check(ctx: Context, key: str | None, environment: str, commit: str,
-          artifact: str | None = None, source: str = "api") -> GateDecisionRecord:
+def check(
+    ctx: Context,
+    key: str | None,
+    environment: str,
+    commit: str,
+    artifact: str | None = None,
+    source: str = "api",
+) -> GateDecisionRecord:
     """`key` None: the caller could not name a change; that is recorded as a CM-1 denial."""
     principal = ctx.user()
     env = ctx.policy.environment(environment)
@@ -52,11 +72,22 @@ def check(ctx: Context, key: str | None, environment: str, commit: str,
             change = Changes(ctx.session).get(key)
         except NotFound:
             change = None
-    request = gate.GateRequest(env.name, env.production, sha, artifact or None, principal.email,
-                               Role.PIPELINE.value in principal.role_names, ctx.now)
-    facts = gate.GateFacts(request, change_facts(ctx, change) if change else None,
-                           evidence(ctx, change) if change else (), ctx.policy.freezes(),
-                           ctx.policy.gate.emergency_requires_tests)
+    request = gate.GateRequest(
+        env.name,
+        env.production,
+        sha,
+        artifact or None,
+        principal.email,
+        Role.PIPELINE.value in principal.role_names,
+        ctx.now,
+    )
+    facts = gate.GateFacts(
+        request,
+        change_facts(ctx, change) if change else None,
+        evidence(ctx, change) if change else (),
+        ctx.policy.freezes(),
+        ctx.policy.gate.emergency_requires_tests,
+    )
     decision = gate.decide(facts)
     if not decision.allowed and change is not None:
         # Waivers matter only to a denial: the allowed path (the common one) skips the lookup.
@@ -67,16 +98,33 @@ def check(ctx: Context, key: str | None, environment: str, commit: str,
     record = GateDecisionRecord(
         change_id=change.id if change else None,
         change_key=key.strip().upper() if key else UNKNOWN,
-        environment=env.name, commit=sha, artifact=request.artifact, principal=principal.email,
-        allowed=decision.allowed, reasons=[asdict(r) for r in decision.reasons],
-        obligations=list(decision.obligations), inputs=_inputs(facts, decision),
-        policy_digest=ctx.policy.digest(), source=source, decided_at=ctx.now)
+        environment=env.name,
+        commit=sha,
+        artifact=request.artifact,
+        principal=principal.email,
+        allowed=decision.allowed,
+        reasons=[asdict(r) for r in decision.reasons],
+        obligations=list(decision.obligations),
+        inputs=_inputs(facts, decision),
+        policy_digest=ctx.policy.digest(),
+        source=source,
+        decided_at=ctx.now,
+    )
     Pipeline(ctx.session).add(record)
-    ctx.record("gate.allowed" if decision.allowed else "gate.denied", record.change_key, {
-        "decision_id": record.id, "environment": env.name, "commit": sha,
-        "artifact": request.artifact, "reasons": record.reasons,
-        "obligations": record.obligations, "policy_digest": record.policy_digest,
-        "source": source})
+    ctx.record(
+        "gate.allowed" if decision.allowed else "gate.denied",
+        record.change_key,
+        {
+            "decision_id": record.id,
+            "environment": env.name,
+            "commit": sha,
+            "artifact": request.artifact,
+            "reasons": record.reasons,
+            "obligations": record.obligations,
+            "policy_digest": record.policy_digest,
+            "source": source,
+        },
+    )
     return record
 
 
@@ -86,14 +134,20 @@ def _inputs(facts: gate.GateFacts, decision: gate.GateDecision) -> dict[str, obj
     return {
         "production": facts.request.production,
         "principal_is_pipeline": facts.request.principal_is_pipeline,
-        "change": None if change is None else {
-            "status": change.status.value, "type": change.change_type.value,
-            "version": change.version, "missing_fields": list(change.missing_fields),
+        "change": None
+        if change is None
+        else {
+            "status": change.status.value,
+            "type": change.change_type.value,
+            "version": change.version,
+            "missing_fields": list(change.missing_fields),
             "approvals_complete": change.approvals_complete,
-            "awaiting": list(change.awaiting)},
+            "awaiting": list(change.awaiting),
+        },
         "evidence_considered": [e.id for e in facts.evidence],
         "evidence_used": decision.evidence_id,
         "waivers_applied": sorted({r.waiver for r in decision.reasons if r.waiver}),
-        "freezes": [f.name for f in facts.freezes
-                    if f.covers(facts.request.environment, facts.request.now)],
+        "freezes": [
+            f.name for f in facts.freezes if f.covers(facts.request.environment, facts.request.now)
+        ],
     }

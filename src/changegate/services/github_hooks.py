@@ -26,8 +26,9 @@ class Verdict:
 
 def claim(ctx: Context, delivery_id: str, event: str) -> bool:
     """False if this delivery was already answered (a replay or a duplicate)."""
-    row = WebhookDelivery(source=SOURCE, delivery_id=delivery_id, event=event, status="new",
-                          received_at=ctx.now)
+    row = WebhookDelivery(
+        source=SOURCE, delivery_id=delivery_id, event=event, status="new", received_at=ctx.now
+    )
     return Pipeline(ctx.session).claim_delivery(row)
 
 
@@ -43,10 +44,13 @@ def decide(ctx: Context, request: ProtectionRuleRequest, key: str | None) -> Ver
 
 def comment_for(record: GateDecisionRecord, where: str) -> str:
     verdict = "ALLOWED" if record.allowed else "DENIED"
-    lines = [f"changegate {verdict} {record.change_key} {record.commit[:12]} to "
-             f"{record.environment} ({where}, decision {record.id})"]
-    lines += [f"- {'ok' if r['ok'] else 'NO'} {r['control']}: {r['message']}"
-              for r in record.reasons]
+    lines = [
+        f"changegate {verdict} {record.change_key} {record.commit[:12]} to "
+        f"{record.environment} ({where}, decision {record.id})"
+    ]
+    lines += [
+        f"- {'ok' if r['ok'] else 'NO'} {r['control']}: {r['message']}" for r in record.reasons
+    ]
     lines += [f"- due: {due}" for due in record.obligations]
     return "\n".join(lines)
 
@@ -54,5 +58,8 @@ def comment_for(record: GateDecisionRecord, where: str) -> str:
 def settle(ctx: Context, delivery_id: str, verdict: Verdict, error: str | None) -> None:
     """Mark the delivery answered, or failed so that a redelivery may try again."""
     Pipeline(ctx.session).finish_delivery(SOURCE, delivery_id, "failed" if error else "done")
-    ctx.record("github.review_failed" if error else "github.review_sent", delivery_id, {
-        "decision_id": verdict.decision_id, "approved": verdict.approved, "error": error})
+    ctx.record(
+        "github.review_failed" if error else "github.review_sent",
+        delivery_id,
+        {"decision_id": verdict.decision_id, "approved": verdict.approved, "error": error},
+    )

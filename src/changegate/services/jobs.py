@@ -10,8 +10,9 @@ from changegate.db.leases import Leases
 from changegate.services.context import Context
 
 
-def take_lease(ctx: Context, name: str, holder: str, hold: timedelta,
-               every: timedelta | None = None) -> bool:
+def take_lease(
+    ctx: Context, name: str, holder: str, hold: timedelta, every: timedelta | None = None
+) -> bool:
     """Hold the lease `name` for `hold` if it is free (or expired, or ours) and, given `every`,
     the job has not completed within that period. False: leave the job to its holder."""
     repo = Leases(ctx.session)

@@ -23,8 +23,13 @@ PIR = "pir"
 
 
 def obligations(change: Change) -> ObligationState:
-    return ObligationState(change.key, change.retro_due_at, change.retro_approved_at is not None,
-                           change.pir_due_at, change.pir_recorded_at is not None)
+    return ObligationState(
+        change.key,
+        change.retro_due_at,
+        change.retro_approved_at is not None,
+        change.pir_due_at,
+        change.pir_recorded_at is not None,
+    )
 
 
 def implement(ctx: Context, key: str) -> Change:
@@ -37,20 +42,31 @@ def implement(ctx: Context, key: str) -> Change:
     target = rules.transition(status, rules.implement_action(kind, status))
     approved = status is ChangeStatus.APPROVED
     calendar = ctx.policy.calendar(ctx.now)
-    due = emergency_obligations(kind, approved, ctx.now, calendar,
-                                ctx.policy.emergency.retro_approval_business_days,
-                                ctx.policy.emergency.pir_business_days)
+    due = emergency_obligations(
+        kind,
+        approved,
+        ctx.now,
+        calendar,
+        ctx.policy.emergency.retro_approval_business_days,
+        ctx.policy.emergency.pir_business_days,
+    )
     change.status, change.implemented_at, change.updated_at = target.value, ctx.now, ctx.now
     change.implemented_by_id = user.id
     change.approved_before_implementation = approved
     change.retro_due_at, change.pir_due_at = due.retro_due_at, due.pir_due_at
     change.due_calendar = calendar.describe() if kind is ChangeType.EMERGENCY else None
     repo.save(change)
-    ctx.record("change.implemented", change.key, {
-        "version": change.version, "approved_before": approved,
-        "retro_due_at": due.retro_due_at.isoformat() if due.retro_due_at else None,
-        "pir_due_at": due.pir_due_at.isoformat() if due.pir_due_at else None,
-        "calendar": change.due_calendar})
+    ctx.record(
+        "change.implemented",
+        change.key,
+        {
+            "version": change.version,
+            "approved_before": approved,
+            "retro_due_at": due.retro_due_at.isoformat() if due.retro_due_at else None,
+            "pir_due_at": due.pir_due_at.isoformat() if due.pir_due_at else None,
+            "calendar": change.due_calendar,
+        },
+    )
     return change
 
 
@@ -64,16 +80,24 @@ def record_pir(ctx: Context, key: str, summary: str) -> Review:
         raise Forbidden(f"only the requester, CAB or the ISO may record a review of {key}")
     if change.status not in (ChangeStatus.IMPLEMENTED.value, ChangeStatus.CLOSED.value):
         raise BadInput(f"{key} is {change.status}; a PIR follows implementation")
-    review = Review(kind=PIR, change_id=change.id, author_id=user.id, summary=summary.strip(),
-                    recorded_at=ctx.now)
+    review = Review(
+        kind=PIR,
+        change_id=change.id,
+        author_id=user.id,
+        summary=summary.strip(),
+        recorded_at=ctx.now,
+    )
     repo.add_review(review)
     late = change.pir_due_at is not None and ctx.now >= change.pir_due_at
     if change.pir_recorded_at is None:
         change.pir_recorded_at = ctx.now
     change.updated_at = ctx.now
     repo.save(change)
-    ctx.record("change.pir_recorded", change.key,
-               {"review_id": review.id, "summary": review.summary, "late": late})
+    ctx.record(
+        "change.pir_recorded",
+        change.key,
+        {"review_id": review.id, "summary": review.summary, "late": late},
+    )
     return review
 
 

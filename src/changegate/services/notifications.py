@@ -26,13 +26,15 @@ class Message:
     body: str
 
 
-def enqueue(ctx: Context, event_key: str, subject: str, body: str,
-            roles: Iterable[Role]) -> list[Notification]:
+def enqueue(
+    ctx: Context, event_key: str, subject: str, body: str, roles: Iterable[Role]
+) -> list[Notification]:
     return enqueue_many(ctx, [Message(event_key, subject, body)], roles)
 
 
-def enqueue_many(ctx: Context, messages: Sequence[Message],
-                 roles: Iterable[Role]) -> list[Notification]:
+def enqueue_many(
+    ctx: Context, messages: Sequence[Message], roles: Iterable[Role]
+) -> list[Notification]:
     """One row per person holding a role (email or inbox), plus one Slack post if configured.
 
     An event already queued for a recipient is not queued again, so re-raising is harmless.
@@ -45,7 +47,8 @@ def enqueue_many(ctx: Context, messages: Sequence[Message],
         held.setdefault(email, []).append(held_role)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
     targets: list[tuple[str, str, str | None]] = [
-        (person_channel, email, ",".join(sorted(rs))) for email, rs in sorted(held.items())]
+        (person_channel, email, ",".join(sorted(rs))) for email, rs in sorted(held.items())
+    ]
     if SLACK in ctx.channels:
         targets.append((SLACK, "slack", None))
     seen = repo.queued([m.event_key for m in messages])
@@ -56,10 +59,18 @@ def enqueue_many(ctx: Context, messages: Sequence[Message],
                 continue
             delivered = ctx.now if channel == INBOX else None
             row = Notification(
-                event_key=message.event_key, channel=channel, recipient=recipient,
-                recipient_role=role, subject=message.subject, body=message.body,
-                status="delivered" if delivered else "pending", attempts=0,
-                created_at=ctx.now, next_attempt_at=ctx.now, delivered_at=delivered)
+                event_key=message.event_key,
+                channel=channel,
+                recipient=recipient,
+                recipient_role=role,
+                subject=message.subject,
+                body=message.body,
+                status="delivered" if delivered else "pending",
+                attempts=0,
+                created_at=ctx.now,
+                next_attempt_at=ctx.now,
+                delivered_at=delivered,
+            )
             repo.add(row)
             queued.append(row)
     ctx.session.flush()

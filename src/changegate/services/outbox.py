@@ -67,8 +67,13 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (1 << min(max(attempts - 1, 0), 10)), LONGEST_RETRY)
 
 
-def claim(ctx: Context, worker: str, channels: Collection[str], limit: int = BATCH,
-          hold: timedelta = CLAIM_HOLD) -> list[Claim]:
+def claim(
+    ctx: Context,
+    worker: str,
+    channels: Collection[str],
+    limit: int = BATCH,
+    hold: timedelta = CLAIM_HOLD,
+) -> list[Claim]:
     """Take up to `limit` due rows per channel (of those this worker can deliver) for `worker`.
 
     Per channel, so a backlog on a channel that is down cannot fill every batch and starve one
@@ -81,14 +86,16 @@ def claim(ctx: Context, worker: str, channels: Collection[str], limit: int = BAT
         for row in repo.due(ctx.now, [channel], limit):
             version = repo.claim(row, worker, until)
             if version is not None:
-                claims.append(Claim(row.id, row.channel, version, until, row.attempts,
-                                    message(row)))
+                claims.append(
+                    Claim(row.id, row.channel, version, until, row.attempts, message(row))
+                )
     return claims
 
 
 def message(row: Notification) -> OutgoingMessage:
-    return OutgoingMessage(row.id, row.event_key, row.recipient, row.subject, row.body,
-                           row.created_at)
+    return OutgoingMessage(
+        row.id, row.event_key, row.recipient, row.subject, row.body, row.created_at
+    )
 
 
 def delivered(ctx: Context, claim: Claim, worker: str) -> bool:
@@ -96,8 +103,14 @@ def delivered(ctx: Context, claim: Claim, worker: str) -> bool:
     attempts = claim.attempts + 1
     # Claims are taken only on pending rows, so a claim's row is pending.
     status = transition(NotificationStatus.PENDING, NotificationAction.DELIVER)
-    if not Outbox(ctx.session).settle(claim.id, claim.version, worker, status=status.value,
-                                      delivered_at=ctx.now, attempts=attempts):
+    if not Outbox(ctx.session).settle(
+        claim.id,
+        claim.version,
+        worker,
+        status=status.value,
+        delivered_at=ctx.now,
+        attempts=attempts,
+    ):
         return False
     # Evidence that the people the policy names were told, and when (not just that we meant to).
     ctx.record("notification.delivered", _subject(claim.id), _payload(claim, attempts))
@@ -110,12 +123,21 @@ def failed(ctx: Context, claim: Claim, worker: str, error: str) -> str | None:
     attempts = claim.attempts + 1
     status = transition(NotificationStatus.PENDING, after_failure(attempts, MAX_ATTEMPTS)).value
     if not Outbox(ctx.session).settle(
-            claim.id, claim.version, worker, status=status, attempts=attempts,
-            last_error=error[:ERROR_LIMIT], next_attempt_at=ctx.now + retry_delay(attempts)):
+        claim.id,
+        claim.version,
+        worker,
+        status=status,
+        attempts=attempts,
+        last_error=error[:ERROR_LIMIT],
+        next_attempt_at=ctx.now + retry_delay(attempts),
+    ):
         return None
     if status == DEAD:
-        ctx.record("notification.dead", _subject(claim.id),
-                   {**_payload(claim, attempts), "error": error[:ERROR_LIMIT]})
+        ctx.record(
+            "notification.dead",
+            _subject(claim.id),
+            {**_payload(claim, attempts), "error": error[:ERROR_LIMIT]},
+        )
     return status
 
 
@@ -130,8 +152,10 @@ def retry(ctx: Context, row_id: int) -> Notification:
     repo = Outbox(ctx.session)
     row = repo.get(row_id)
     if row.status == DELIVERED:
-        raise BadInput(f"notification {row_id} was delivered at "
-                       f"{row.delivered_at:%Y-%m-%d %H:%M} UTC; nothing to retry")
+        raise BadInput(
+            f"notification {row_id} was delivered at "
+            f"{row.delivered_at:%Y-%m-%d %H:%M} UTC; nothing to retry"
+        )
     if row.claimed_until is not None and row.claimed_until > ctx.now:
         raise BadInput(f"notification {row_id} is being sent by {row.claimed_by} right now")
     previous = row.status
@@ -139,9 +163,17 @@ def retry(ctx: Context, row_id: int) -> Notification:
     row.attempts, row.next_attempt_at = 0, ctx.now
     row.claimed_by = row.claimed_until = None
     repo.save(row)
-    ctx.record("notification.retried", _subject(row_id), {
-        "event_key": row.event_key, "channel": row.channel, "recipient": row.recipient,
-        "previous_status": previous, "last_error": row.last_error})
+    ctx.record(
+        "notification.retried",
+        _subject(row_id),
+        {
+            "event_key": row.event_key,
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "previous_status": previous,
+            "last_error": row.last_error,
+        },
+    )
     return row
 
 
@@ -156,5 +188,9 @@ def _subject(row_id: int) -> str:
 
 
 def _payload(claim: Claim, attempts: int) -> Mapping[str, Any]:
-    return {"event_key": claim.message.event_key, "channel": claim.channel,
-            "recipient": claim.message.recipient, "attempts": attempts}
+    return {
+        "event_key": claim.message.event_key,
+        "channel": claim.channel,
+        "recipient": claim.message.recipient,
+        "attempts": attempts,
+    }

@@ -30,16 +30,25 @@ def metrics(ctx: Context, quarter: str) -> dict[str, Any]:
         "changes_by_type": m.changes_by(Change.change_type, start, end),
         "changes_by_status": m.changes_by(Change.status, start, end),
         "deployments_by_environment": m.deployments_by_environment(start, end),
-        "gate": {"allowed": decisions.get("True", 0) + decisions.get("1", 0),
-                 "denied": decisions.get("False", 0) + decisions.get("0", 0)},
+        "gate": {
+            "allowed": decisions.get("True", 0) + decisions.get("1", 0),
+            "denied": decisions.get("False", 0) + decisions.get("0", 0),
+        },
         "emergencies": {
             "implemented": len(emergencies),
-            "pir_on_time": sum(1 for e in emergencies if e.pir_recorded_at and e.pir_due_at
-                               and e.pir_recorded_at <= e.pir_due_at),
+            "pir_on_time": sum(
+                1
+                for e in emergencies
+                if e.pir_recorded_at and e.pir_due_at and e.pir_recorded_at <= e.pir_due_at
+            ),
             "retro_approval_on_time": sum(
-                1 for e in emergencies if e.retro_approved_at and e.retro_due_at
-                and e.retro_approved_at <= e.retro_due_at)},
-        "findings_by_control": m.findings_by_control(start, end)}
+                1
+                for e in emergencies
+                if e.retro_approved_at and e.retro_due_at and e.retro_approved_at <= e.retro_due_at
+            ),
+        },
+        "findings_by_control": m.findings_by_control(start, end),
+    }
 
 
 def ended_quarter(ctx: Context, quarter: str, control: str) -> tuple[str, datetime, datetime]:
@@ -51,17 +60,29 @@ def ended_quarter(ctx: Context, quarter: str, control: str) -> tuple[str, dateti
     return name, start, end
 
 
-def sign(ctx: Context, kind: str, author: User, quarter: str, report: Mapping[str, Any],
-         action: str, recorded: Mapping[str, Any] | None = None) -> Review:
+def sign(
+    ctx: Context,
+    kind: str,
+    author: User,
+    quarter: str,
+    report: Mapping[str, Any],
+    action: str,
+    recorded: Mapping[str, Any] | None = None,
+) -> Review:
     """Store a signed periodic review and its ledger record, which carries the SHA-256 of the
     stored report so a later edit of the review shows; `recorded` is what else the record
     says (by default the whole report)."""
     summary = ledger.canonical(dict(report))
-    review = Review(kind=kind, change_id=None, author_id=author.id, summary=summary,
-                    recorded_at=ctx.now)
+    review = Review(
+        kind=kind, change_id=None, author_id=author.id, summary=summary, recorded_at=ctx.now
+    )
     Changes(ctx.session).add_review(review)
-    ctx.record(action, f"quarter:{quarter}", dict(report if recorded is None else recorded) | {
-        "review_id": review.id, "sha256": hashlib.sha256(summary.encode()).hexdigest()})
+    ctx.record(
+        action,
+        f"quarter:{quarter}",
+        dict(report if recorded is None else recorded)
+        | {"review_id": review.id, "sha256": hashlib.sha256(summary.encode()).hexdigest()},
+    )
     return review
 
 
@@ -80,5 +101,10 @@ def review_quarter(ctx: Context, quarter: str, notes: str = "") -> Review:
 
 
 def view(review: Review) -> dict[str, Any]:
-    return {"id": review.id, "kind": review.kind, "author": review.author.email,
-            "recorded_at": review.recorded_at.isoformat(), "summary": json.loads(review.summary)}
+    return {
+        "id": review.id,
+        "kind": review.kind,
+        "author": review.author.email,
+        "recorded_at": review.recorded_at.isoformat(),
+        "summary": json.loads(review.summary),
+    }

@@ -30,14 +30,26 @@ def create_token(ctx: Context, email: str, name: str, days: int | None) -> tuple
         raise BadInput("--expires-days must be at least 1")
     user = Users(ctx.session).active(normalise_email(email))
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = Token(user_id=user.id, name=name.strip() or "token", prefix=secret[:10],
-                  secret_hash=digest(secret), created_at=ctx.now,
-                  expires_at=ctx.now + timedelta(days=days) if days else None)
+    token = Token(
+        user_id=user.id,
+        name=name.strip() or "token",
+        prefix=secret[:10],
+        secret_hash=digest(secret),
+        created_at=ctx.now,
+        expires_at=ctx.now + timedelta(days=days) if days else None,
+    )
     ctx.session.add(token)
     ctx.session.flush()
-    ctx.record("token.created", f"user:{user.email}", {
-        "token_id": token.id, "name": token.name, "prefix": token.prefix,
-        "expires_at": token.expires_at.isoformat() if token.expires_at else None})
+    ctx.record(
+        "token.created",
+        f"user:{user.email}",
+        {
+            "token_id": token.id,
+            "name": token.name,
+            "prefix": token.prefix,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        },
+    )
     return token, secret
 
 
@@ -60,9 +72,15 @@ def revoke(ctx: Context, token_id: int) -> Token:
 def authenticate(ctx: Context, secret: str, touch: bool = True) -> User:
     """The principal behind a bearer token; one message for every failure, to leak nothing."""
     # The user and their roles in the same query: every route checks the roles next.
-    token = ctx.session.execute(
-        select(Token).where(Token.secret_hash == digest(secret))
-        .options(joinedload(Token.user).joinedload(User.roles))).unique().scalar_one_or_none()
+    token = (
+        ctx.session.execute(
+            select(Token)
+            .where(Token.secret_hash == digest(secret))
+            .options(joinedload(Token.user).joinedload(User.roles))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     refused = Forbidden("invalid, expired or revoked token")
     if token is None or token.revoked_at is not None or not token.user.active:
         raise refused

@@ -19,10 +19,20 @@ def add_user(ctx: Context, email: str, name: str, roles: list[str]) -> User:
     users = Users(ctx.session)
     if users.find(address) is not None:
         raise BadInput(f"{address} already exists")
-    user = users.add(User(email=address, name=name.strip(), active=True, created_at=ctx.now,
-                          roles=[UserRole(role=r.value) for r in parsed]))
-    ctx.record("user.added", f"user:{address}",
-               {"email": address, "name": user.name, "roles": [r.value for r in parsed]})
+    user = users.add(
+        User(
+            email=address,
+            name=name.strip(),
+            active=True,
+            created_at=ctx.now,
+            roles=[UserRole(role=r.value) for r in parsed],
+        )
+    )
+    ctx.record(
+        "user.added",
+        f"user:{address}",
+        {"email": address, "name": user.name, "roles": [r.value for r in parsed]},
+    )
     return user
 
 

@@ -45,8 +45,9 @@ def review(ctx: Context, key: str, outcome: str, notes: str, days: int | None = 
         raise Refused("EXC-1", f"{reviewer.email} requested {waiver.key} and may not review it")
     status = WaiverStatus(waiver.status)
     if status not in REVIEWABLE:
-        raise Refused("state", f"{waiver.key} is {status.value}; only an active or expired "
-                               "waiver is reviewed")
+        raise Refused(
+            "state", f"{waiver.key} is {status.value}; only an active or expired waiver is reviewed"
+        )
     late = waiver.expires_at is not None and ctx.now > waiver.expires_at
     waiver.reviewed_at = ctx.now
     if chosen is Outcome.RENEW:
@@ -61,10 +62,19 @@ def review(ctx: Context, key: str, outcome: str, notes: str, days: int | None = 
         waiver.closed_at = ctx.now
         end_windows(waiver, ctx.now)
     repo.save(waiver)
-    ctx.record("waiver.reviewed", waiver.key, {
-        "outcome": chosen.value, "notes": notes.strip(), "late": late,
-        "expires_at": stamp(waiver.expires_at) if waiver.expires_at else None,
-        "round": waiver.round, "days": waiver.requested_days, "status": waiver.status})
+    ctx.record(
+        "waiver.reviewed",
+        waiver.key,
+        {
+            "outcome": chosen.value,
+            "notes": notes.strip(),
+            "late": late,
+            "expires_at": stamp(waiver.expires_at) if waiver.expires_at else None,
+            "round": waiver.round,
+            "days": waiver.requested_days,
+            "status": waiver.status,
+        },
+    )
     if chosen is Outcome.RENEW:
         notify_round(ctx, waiver)
     return waiver
@@ -90,16 +100,24 @@ def expire_due(ctx: Context) -> int:
         # Saved before anything else is written, so a lost race leaves no notification behind.
         repo.save(waiver)
         expired_at = stamp(waiver.expires_at) if waiver.expires_at else None
-        ctx.record("waiver.expired", waiver.key, {
-            "round": waiver.round, "expired_at": expired_at,
-            "reviewed": waiver.reviewed_at is not None})
+        ctx.record(
+            "waiver.expired",
+            waiver.key,
+            {
+                "round": waiver.round,
+                "expired_at": expired_at,
+                "reviewed": waiver.reviewed_at is not None,
+            },
+        )
         notifications.enqueue(
-            ctx, f"waiver.expired:{waiver.key}:{waiver.round}",
+            ctx,
+            f"waiver.expired:{waiver.key}:{waiver.round}",
             f"{waiver.key} expired: review it (renew or close)",
             f"{waiver.key} ({waiver.title}), an exception to {', '.join(waiver.controls)} for "
             f"{waiver.scope_kind} {waiver.scope_value}, expired at {expired_at}. EXC-1 asks for "
             f"a review at or before expiry: renew it or close it.",
-            (Role.CAB, Role.ISO))
+            (Role.CAB, Role.ISO),
+        )
     return len(due)
 
 
@@ -109,31 +127,58 @@ def review_quarter(ctx: Context, quarter: str) -> Review:
     reviewer = ctx.user_with(Role.ISO)
     name, start, end = reviews.ended_quarter(ctx, quarter, "EXC-1")
     report = quarter_report(Waivers(ctx.session).list(), name, start, end)
-    return reviews.sign(ctx, WAIVER_QUARTERLY, reviewer, name, report,
-                        "waiver.quarterly_reviewed", {"quarter": name, "counts": report["counts"]})
+    return reviews.sign(
+        ctx,
+        WAIVER_QUARTERLY,
+        reviewer,
+        name,
+        report,
+        "waiver.quarterly_reviewed",
+        {"quarter": name, "counts": report["counts"]},
+    )
 
 
-def quarter_report(waivers: Sequence[Waiver], name: str, start: datetime,
-                   end: datetime) -> dict[str, Any]:
+def quarter_report(
+    waivers: Sequence[Waiver], name: str, start: datetime, end: datetime
+) -> dict[str, Any]:
     def inside(at: datetime | None) -> bool:
         return at is not None and start <= at < end
 
     report: dict[str, Any] = {
-        "quarter": name, "start": stamp(start), "end": stamp(end),
+        "quarter": name,
+        "start": stamp(start),
+        "end": stamp(end),
         "requested": [w.key for w in waivers if inside(w.created_at)],
-        "decisions": [{"key": w.key, "round": a.round, "role": a.role, "decision": a.decision,
-                       "approver": a.approver.email, "decided_at": stamp(a.decided_at)}
-                      for w in waivers for a in w.approvals if inside(a.decided_at)],
-        "active": [_in_force(w, start, end) for w in waivers
-                   if any(s < end and start < e for _, s, e in _spans(w))],
+        "decisions": [
+            {
+                "key": w.key,
+                "round": a.round,
+                "role": a.role,
+                "decision": a.decision,
+                "approver": a.approver.email,
+                "decided_at": stamp(a.decided_at),
+            }
+            for w in waivers
+            for a in w.approvals
+            if inside(a.decided_at)
+        ],
+        "active": [
+            _in_force(w, start, end)
+            for w in waivers
+            if any(s < end and start < e for _, s, e in _spans(w))
+        ],
         "expired": [x for w in waivers for x in _expiries(w) if inside(x["at"])],
-        "closed": [{"key": w.key, "closed_at": stamp(w.closed_at)}
-                   for w in waivers if w.closed_at is not None and inside(w.closed_at)],
+        "closed": [
+            {"key": w.key, "closed_at": stamp(w.closed_at)}
+            for w in waivers
+            if w.closed_at is not None and inside(w.closed_at)
+        ],
     }
     for item in report["expired"]:
         item["at"] = stamp(item["at"])
-    report["counts"] = {k: len(report[k])
-                        for k in ("requested", "decisions", "active", "expired", "closed")}
+    report["counts"] = {
+        k: len(report[k]) for k in ("requested", "decisions", "active", "expired", "closed")
+    }
     return report
 
 
@@ -142,10 +187,17 @@ def _spans(w: Waiver) -> list[tuple[int, datetime, datetime]]:
 
 
 def _in_force(w: Waiver, start: datetime, end: datetime) -> dict[str, Any]:
-    return {"key": w.key, "status": w.status, "controls": list(w.controls),
-            "scope": {"kind": w.scope_kind, "value": w.scope_value},
-            "windows": [{"round": r, "start": stamp(s), "end": stamp(e)}
-                        for r, s, e in _spans(w) if s < end and start < e]}
+    return {
+        "key": w.key,
+        "status": w.status,
+        "controls": list(w.controls),
+        "scope": {"kind": w.scope_kind, "value": w.scope_value},
+        "windows": [
+            {"round": r, "start": stamp(s), "end": stamp(e)}
+            for r, s, e in _spans(w)
+            if s < end and start < e
+        ],
+    }
 
 
 def _expiries(w: Waiver) -> list[dict[str, Any]]:

@@ -42,12 +42,19 @@ TITLE_MAX, SCOPE_MAX = 300, 500
 UNWAIVABLE = frozenset({"EXC-1"})
 
 
-def request(ctx: Context, title: str, justification: str, compensating_controls: str,
-            controls: Sequence[str], scope_kind: str, scope_value: str, days: int) -> Waiver:
+def request(
+    ctx: Context,
+    title: str,
+    justification: str,
+    compensating_controls: str,
+    controls: Sequence[str],
+    scope_kind: str,
+    scope_value: str,
+    days: int,
+) -> Waiver:
     """A new waiver in `requested`; CAB and the ISO are asked to decide on round 1."""
     requester = ctx.user_with(*REQUESTERS)
-    _require_text(title=title, justification=justification,
-                  compensating=compensating_controls)
+    _require_text(title=title, justification=justification, compensating=compensating_controls)
     if len(title.strip()) > TITLE_MAX:
         raise BadInput(f"a waiver title has at most {TITLE_MAX} characters")
     wanted = _known_controls(ctx, controls)
@@ -55,16 +62,37 @@ def request(ctx: Context, title: str, justification: str, compensating_controls:
     check_duration(days, ctx.policy.waivers.max_days)
     repo = Waivers(ctx.session)
     number = repo.next_number()
-    waiver = repo.add(Waiver(
-        number=number, key=f"WVR-{number}", status=WaiverStatus.REQUESTED.value,
-        requester_id=requester.id, title=title.strip(), justification=justification.strip(),
-        compensating_controls=compensating_controls.strip(), controls=wanted,
-        scope_kind=kind.value, scope_value=value, requested_days=days, round=1, periods=[],
-        created_at=ctx.now))
-    ctx.record("waiver.requested", waiver.key, {
-        "round": 1, "title": waiver.title, "justification": waiver.justification,
-        "compensating_controls": waiver.compensating_controls, "controls": wanted,
-        "scope": {"kind": kind.value, "value": value}, "days": days})
+    waiver = repo.add(
+        Waiver(
+            number=number,
+            key=f"WVR-{number}",
+            status=WaiverStatus.REQUESTED.value,
+            requester_id=requester.id,
+            title=title.strip(),
+            justification=justification.strip(),
+            compensating_controls=compensating_controls.strip(),
+            controls=wanted,
+            scope_kind=kind.value,
+            scope_value=value,
+            requested_days=days,
+            round=1,
+            periods=[],
+            created_at=ctx.now,
+        )
+    )
+    ctx.record(
+        "waiver.requested",
+        waiver.key,
+        {
+            "round": 1,
+            "title": waiver.title,
+            "justification": waiver.justification,
+            "compensating_controls": waiver.compensating_controls,
+            "controls": wanted,
+            "scope": {"kind": kind.value, "value": value},
+            "days": days,
+        },
+    )
     notify_round(ctx, waiver)
     return waiver
 
@@ -72,8 +100,9 @@ def request(ctx: Context, title: str, justification: str, compensating_controls:
 def _require_text(**given: str) -> None:
     for option, text in given.items():
         if not text.strip():
-            raise BadInput(f"a waiver needs --{option} (EXC-1: justified, with compensating "
-                           "controls)")
+            raise BadInput(
+                f"a waiver needs --{option} (EXC-1: justified, with compensating controls)"
+            )
 
 
 def _known_controls(ctx: Context, controls: Sequence[str]) -> list[str]:
@@ -83,8 +112,9 @@ def _known_controls(ctx: Context, controls: Sequence[str]) -> list[str]:
     known = {c.id for c in ctx.policy.controls}
     for control in wanted:
         if control not in known:
-            raise BadInput(f"unknown control {control!r}; the policy defines "
-                           f"{', '.join(sorted(known))}")
+            raise BadInput(
+                f"unknown control {control!r}; the policy defines {', '.join(sorted(known))}"
+            )
         if control in UNWAIVABLE:
             raise Refused("EXC-1", f"{control} (the exceptions process) cannot be waived")
     return wanted
@@ -109,8 +139,9 @@ def _scope(ctx: Context, kind_text: str, value: str) -> tuple[ScopeKind, str]:
     return kind, value
 
 
-def decide(ctx: Context, key: str, role: ApprovalRole, decision: Decision,
-           comment: str = "") -> Waiver:
+def decide(
+    ctx: Context, key: str, role: ApprovalRole, decision: Decision, comment: str = ""
+) -> Waiver:
     """One CAB or ISO decision on the current round; a complete round grants the window."""
     if decision is Decision.REJECTED and not comment.strip():
         raise BadInput("a rejection needs a --comment saying why")
@@ -121,11 +152,20 @@ def decide(ctx: Context, key: str, role: ApprovalRole, decision: Decision,
         raise Refused("state", f"{waiver.key} is {status.value}; nothing awaits a decision")
     approver = ctx.user()
     votes = votes_of(waiver)
-    check_may_decide(approver.email, approver.role_names, role, waiver.requester.email, votes,
-                     waiver.round)
-    waiver.approvals.append(WaiverApproval(
-        round=waiver.round, role=role.value, decision=decision.value, approver_id=approver.id,
-        approver=approver, comment=comment.strip(), decided_at=ctx.now))
+    check_may_decide(
+        approver.email, approver.role_names, role, waiver.requester.email, votes, waiver.round
+    )
+    waiver.approvals.append(
+        WaiverApproval(
+            round=waiver.round,
+            role=role.value,
+            decision=decision.value,
+            approver_id=approver.id,
+            approver=approver,
+            comment=comment.strip(),
+            decided_at=ctx.now,
+        )
+    )
     votes.append(WaiverVote(approver.email, role, decision, waiver.round))
     granted: dict[str, Any] | None = None
     if decision is Decision.REJECTED:
@@ -136,16 +176,25 @@ def decide(ctx: Context, key: str, role: ApprovalRole, decision: Decision,
     elif round_complete(votes, waiver.round):
         granted = _grant(ctx, waiver, status, votes)
     repo.save(waiver)
-    ctx.record(f"waiver.{decision.value}", waiver.key, {
-        "round": waiver.round, "role": role.value, "decision": decision.value,
-        "comment": comment.strip(), "status": waiver.status})
+    ctx.record(
+        f"waiver.{decision.value}",
+        waiver.key,
+        {
+            "round": waiver.round,
+            "role": role.value,
+            "decision": decision.value,
+            "comment": comment.strip(),
+            "status": waiver.status,
+        },
+    )
     if granted is not None:
         ctx.record("waiver.activated", waiver.key, granted)
     return waiver
 
 
-def _grant(ctx: Context, waiver: Waiver, status: WaiverStatus,
-           votes: Sequence[WaiverVote]) -> dict[str, Any]:
+def _grant(
+    ctx: Context, waiver: Waiver, status: WaiverStatus, votes: Sequence[WaiverVote]
+) -> dict[str, Any]:
     # The policy's maximum may have shrunk since the request: the window never exceeds it.
     days = min(waiver.requested_days, ctx.policy.waivers.max_days)
     start, end = ctx.now, ctx.now + timedelta(days=days)
@@ -156,31 +205,39 @@ def _grant(ctx: Context, waiver: Waiver, status: WaiverStatus,
     period = {"round": waiver.round, "start": stamp(start), "end": stamp(end)}
     waiver.periods = [*waiver.periods, period]  # a new list: JSON columns miss in-place edits
     current = [v for v in votes if v.round == waiver.round and v.decision is Decision.APPROVED]
-    return period | {"days": days, "capped": days < waiver.requested_days,
-                     "cab": sorted(v.approver for v in current if v.role is ApprovalRole.CAB),
-                     "iso": sorted(v.approver for v in current if v.role is ApprovalRole.ISO)}
+    return period | {
+        "days": days,
+        "capped": days < waiver.requested_days,
+        "cab": sorted(v.approver for v in current if v.role is ApprovalRole.CAB),
+        "iso": sorted(v.approver for v in current if v.role is ApprovalRole.ISO),
+    }
 
 
 def end_windows(waiver: Waiver, at: datetime) -> None:
     """A closed waiver covers nothing after its closure: cut any window still running."""
-    waiver.periods = [p | {"end": stamp(at)} if parse_stamp(p["end"]) > at else p
-                      for p in waiver.periods]
+    waiver.periods = [
+        p | {"end": stamp(at)} if parse_stamp(p["end"]) > at else p for p in waiver.periods
+    ]
 
 
 def notify_round(ctx: Context, waiver: Waiver) -> None:
     notifications.enqueue(
-        ctx, f"waiver.requested:{waiver.key}:{waiver.round}",
+        ctx,
+        f"waiver.requested:{waiver.key}:{waiver.round}",
         f"{waiver.key} awaits CAB and ISO approval: {waiver.title}",
         f"{waiver.requester.email} asks for an exception to {', '.join(waiver.controls)} "
         f"for {waiver.scope_kind} {waiver.scope_value}, {waiver.requested_days} days "
         f"(round {waiver.round}).\nJustification: {waiver.justification}\n"
         f"Compensating controls: {waiver.compensating_controls}",
-        DECIDERS)
+        DECIDERS,
+    )
 
 
 def votes_of(waiver: Waiver) -> list[WaiverVote]:
-    return [WaiverVote(a.approver.email, ApprovalRole(a.role), Decision(a.decision), a.round)
-            for a in waiver.approvals]
+    return [
+        WaiverVote(a.approver.email, ApprovalRole(a.role), Decision(a.decision), a.round)
+        for a in waiver.approvals
+    ]
 
 
 def stamp(at: datetime) -> str:
@@ -192,8 +249,10 @@ def parse_stamp(text: str) -> datetime:
 
 
 def windows_of(waiver: Waiver) -> list[tuple[int, Window]]:
-    return [(int(p["round"]), Window(parse_stamp(p["start"]), parse_stamp(p["end"])))
-            for p in waiver.periods]
+    return [
+        (int(p["round"]), Window(parse_stamp(p["start"]), parse_stamp(p["end"])))
+        for p in waiver.periods
+    ]
 
 
 def covers(ctx: Context) -> list[Cover]:
@@ -202,9 +261,17 @@ def covers(ctx: Context) -> list[Cover]:
 
 
 def covers_of(waivers: Sequence[Waiver]) -> list[Cover]:
-    return [Cover(w.key, frozenset(w.controls), ScopeKind(w.scope_kind), w.scope_value,
-                  tuple(window for _, window in windows_of(w)))
-            for w in waivers if w.periods]
+    return [
+        Cover(
+            w.key,
+            frozenset(w.controls),
+            ScopeKind(w.scope_kind),
+            w.scope_value,
+            tuple(window for _, window in windows_of(w)),
+        )
+        for w in waivers
+        if w.periods
+    ]
 
 
 def get(ctx: Context, key: str) -> Waiver:
@@ -222,21 +289,35 @@ def _iso(value: datetime | None) -> str | None:
 def view(waiver: Waiver) -> dict[str, Any]:
     """What `show`, `list` and the API return."""
     votes = votes_of(waiver)
-    awaiting = (missing(votes, waiver.round)
-                if WaiverStatus(waiver.status) in DECIDABLE else [])
+    awaiting = missing(votes, waiver.round) if WaiverStatus(waiver.status) in DECIDABLE else []
     return {
-        "key": waiver.key, "title": waiver.title, "status": waiver.status,
-        "requester": waiver.requester.email, "controls": list(waiver.controls),
+        "key": waiver.key,
+        "title": waiver.title,
+        "status": waiver.status,
+        "requester": waiver.requester.email,
+        "controls": list(waiver.controls),
         "scope": {"kind": waiver.scope_kind, "value": waiver.scope_value},
-        "days": waiver.requested_days, "round": waiver.round,
+        "days": waiver.requested_days,
+        "round": waiver.round,
         "justification": waiver.justification,
         "compensating_controls": waiver.compensating_controls,
-        "periods": list(waiver.periods), "created_at": _iso(waiver.created_at),
-        "active_from": _iso(waiver.active_from), "expires_at": _iso(waiver.expires_at),
-        "reviewed_at": _iso(waiver.reviewed_at), "closed_at": _iso(waiver.closed_at),
-        "approvals": [{"role": a.role, "decision": a.decision, "approver": a.approver.email,
-                       "round": a.round, "counts": a.round == waiver.round,
-                       "comment": a.comment, "decided_at": _iso(a.decided_at)}
-                      for a in waiver.approvals],
+        "periods": list(waiver.periods),
+        "created_at": _iso(waiver.created_at),
+        "active_from": _iso(waiver.active_from),
+        "expires_at": _iso(waiver.expires_at),
+        "reviewed_at": _iso(waiver.reviewed_at),
+        "closed_at": _iso(waiver.closed_at),
+        "approvals": [
+            {
+                "role": a.role,
+                "decision": a.decision,
+                "approver": a.approver.email,
+                "round": a.round,
+                "counts": a.round == waiver.round,
+                "comment": a.comment,
+                "decided_at": _iso(a.decided_at),
+            }
+            for a in waiver.approvals
+        ],
         "missing": awaiting,
     }

@@ -63,13 +63,18 @@ def _run(facts: AuditFacts, rules: Iterable[Rule]) -> list[Draft]:
 
 def _settle(facts: AuditFacts, drafts: Iterable[Draft]) -> list[Result]:
     since = facts.settings.effective_from
-    inside = [d for d in drafts if facts.period.contains(d.occurred_at)
-              and (since is None or d.occurred_at >= since)]
+    inside = [
+        d
+        for d in drafts
+        if facts.period.contains(d.occurred_at) and (since is None or d.occurred_at >= since)
+    ]
     # Sorting before de-duplicating makes the survivor of a duplicate independent of input order.
     inside.sort(key=lambda d: (d.occurred_at, d.fingerprint, d.summary, d.evidence))
     unique: dict[str, Draft] = {}
     for d in inside:
         unique.setdefault(d.fingerprint, d)
     # A covered finding is kept with its waiver's key: the auditor sees what the waiver hid.
-    return [Result(d, covering(facts.covers, d.control, d.attributes, d.occurred_at))
-            for d in unique.values()]
+    return [
+        Result(d, covering(facts.covers, d.control, d.attributes, d.occurred_at))
+        for d in unique.values()
+    ]

@@ -18,10 +18,10 @@ from changegate.domain.waivers import Cover
 
 @dataclass(frozen=True)
 class Period:
-    name: str            # "2026-Q3", "2026"
+    name: str  # "2026-Q3", "2026"
     start: datetime
-    end: datetime        # exclusive
-    as_of: datetime      # deadlines later than this have not passed yet
+    end: datetime  # exclusive
+    as_of: datetime  # deadlines later than this have not passed yet
 
     def contains(self, at: datetime) -> bool:
         return self.start <= at < self.end and at <= self.as_of
@@ -31,8 +31,8 @@ class Period:
 class ApprovalFact:
     id: int
     approver: str
-    role: str            # "cab" | "iso"
-    decision: str        # "approved" | "rejected"
+    role: str  # "cab" | "iso"
+    decision: str  # "approved" | "rejected"
     version: int
     decided_at: datetime
     retroactive: bool = False
@@ -43,7 +43,7 @@ class ChangeFact:
     key: str
     requester: str
     status: str
-    change_type: str     # "normal" | "emergency"
+    change_type: str  # "normal" | "emergency"
     risk: str
     version: int
     missing_fields: tuple[str, ...]
@@ -69,7 +69,7 @@ class DeploymentFact:
     change_key: str
     environment: str
     production: bool
-    kind: str            # "deploy" | "rollback"
+    kind: str  # "deploy" | "rollback"
     status: str
     commit: str
     artifact: str | None
@@ -82,8 +82,8 @@ class DeploymentFact:
 @dataclass(frozen=True)
 class ReviewFact:
     id: int
-    kind: str            # "quarterly_metrics" | "baseline_verification" | "waiver_quarterly"
-    quarter: str         # "2026-Q3"
+    kind: str  # "quarterly_metrics" | "baseline_verification" | "waiver_quarterly"
+    quarter: str  # "2026-Q3"
     author: str
     author_roles: tuple[str, ...]
     recorded_at: datetime
@@ -184,8 +184,8 @@ class Draft:
     """A finding as a rule states it; the fingerprint makes re-runs idempotent."""
 
     control: str
-    rule: str            # e.g. "CM-2.deployed-before-approval"
-    subject: str         # e.g. "deployment:45", "CHG-3", "quarter:2026-Q3"
+    rule: str  # e.g. "CM-2.deployed-before-approval"
+    subject: str  # e.g. "deployment:45", "CHG-3", "quarter:2026-Q3"
     summary: str
     evidence: tuple[str, ...]
     occurred_at: datetime
@@ -200,7 +200,7 @@ class Draft:
 @dataclass(frozen=True)
 class Result:
     draft: Draft
-    waiver: str | None   # the covering waiver's key: suppressed, never dropped
+    waiver: str | None  # the covering waiver's key: suppressed, never dropped
 
 
 def overdue(due: datetime | None, done: datetime | None, as_of: datetime) -> bool:

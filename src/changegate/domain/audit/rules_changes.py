@@ -30,12 +30,18 @@ def deployment_attributes(d: DeploymentFact) -> dict[str, str]:
     return {"change": d.change_key, "environment": d.environment, "principal": d.deployer}
 
 
-def _deployment_draft(d: DeploymentFact, control: str, slug: str, summary: str,
-                      evidence: Iterable[str] = ()) -> Draft:
-    return Draft(control=control, rule=f"{control}.{slug}", subject=f"deployment:{d.id}",
-                 summary=summary,
-                 evidence=(f"deployment:{d.id}", f"change:{d.change_key}", *evidence),
-                 occurred_at=d.started_at, attributes=deployment_attributes(d))
+def _deployment_draft(
+    d: DeploymentFact, control: str, slug: str, summary: str, evidence: Iterable[str] = ()
+) -> Draft:
+    return Draft(
+        control=control,
+        rule=f"{control}.{slug}",
+        subject=f"deployment:{d.id}",
+        summary=summary,
+        evidence=(f"deployment:{d.id}", f"change:{d.change_key}", *evidence),
+        occurred_at=d.started_at,
+        attributes=deployment_attributes(d),
+    )
 
 
 def _production_deploys(facts: AuditFacts) -> list[DeploymentFact]:
@@ -44,6 +50,7 @@ def _production_deploys(facts: AuditFacts) -> list[DeploymentFact]:
 
 
 # --- CM-1 --------------------------------------------------------------------------------------
+
 
 def incomplete_request(facts: AuditFacts) -> list[Draft]:
     """CM-1: every deployment, to any environment, traces to a complete, submitted request."""
@@ -58,13 +65,19 @@ def incomplete_request(facts: AuditFacts) -> list[Draft]:
             problem = "a request that was never submitted"
         else:
             continue
-        out.append(_deployment_draft(d, "CM-1", "incomplete-request",
-                                     f"deployment #{d.id} to {d.environment} references "
-                                     f"{problem}: {d.change_key}"))
+        out.append(
+            _deployment_draft(
+                d,
+                "CM-1",
+                "incomplete-request",
+                f"deployment #{d.id} to {d.environment} references {problem}: {d.change_key}",
+            )
+        )
     return out
 
 
 # --- CM-2 --------------------------------------------------------------------------------------
+
 
 def version_at(change: ChangeFact, at: datetime) -> int:
     """The version current at `at`: approvals of any other version do not count for it."""
@@ -105,14 +118,23 @@ def deployed_before_approval(facts: AuditFacts) -> list[Draft]:
         result = _tally_at(change, version, d.started_at, quorum_for(facts.settings, change.risk))
         if result.complete:
             continue
-        lacking = (f"rejected by {result.rejected_by}" if result.rejected_by
-                   else "still needed " + " and ".join(result.missing()))
-        existing = sorted(a.id for a in change.approvals
-                          if a.version == version and a.decided_at <= d.started_at)
-        out.append(_deployment_draft(
-            d, "CM-2", "deployed-before-approval",
-            f"deployment #{d.id} of {change.key} v{version} started before approval: {lacking}",
-            [f"approval:{i}" for i in existing]))
+        lacking = (
+            f"rejected by {result.rejected_by}"
+            if result.rejected_by
+            else "still needed " + " and ".join(result.missing())
+        )
+        existing = sorted(
+            a.id for a in change.approvals if a.version == version and a.decided_at <= d.started_at
+        )
+        out.append(
+            _deployment_draft(
+                d,
+                "CM-2",
+                "deployed-before-approval",
+                f"deployment #{d.id} of {change.key} v{version} started before approval: {lacking}",
+                [f"approval:{i}" for i in existing],
+            )
+        )
     return out
 
 
@@ -130,8 +152,13 @@ def _self_approvals(change: ChangeFact) -> list[tuple[ApprovalFact, str, tuple[s
         earlier = first_role.setdefault((a.approver, a.version), a)
         # The later of the two is the one that made one person count as both CAB and ISO.
         if earlier is not a and earlier.role != a.role:
-            found.append((a, f"{a.approver} approved v{a.version} as both {earlier.role} and "
-                             f"{a.role}", (f"approval:{earlier.id}",)))
+            found.append(
+                (
+                    a,
+                    f"{a.approver} approved v{a.version} as both {earlier.role} and {a.role}",
+                    (f"approval:{earlier.id}",),
+                )
+            )
     return found
 
 
@@ -140,16 +167,22 @@ def self_approval(facts: AuditFacts) -> list[Draft]:
     out = []
     for change in facts.changes.values():
         for a, why, extra in _self_approvals(change):
-            out.append(Draft(
-                control="CM-2", rule="CM-2.self-approval", subject=f"approval:{a.id}",
-                summary=f"approval #{a.id} of {change.key} breaks segregation of duties: {why}",
-                evidence=(f"approval:{a.id}", f"change:{change.key}", *extra),
-                occurred_at=a.decided_at,
-                attributes={"change": change.key, "principal": a.approver}))
+            out.append(
+                Draft(
+                    control="CM-2",
+                    rule="CM-2.self-approval",
+                    subject=f"approval:{a.id}",
+                    summary=f"approval #{a.id} of {change.key} breaks segregation of duties: {why}",
+                    evidence=(f"approval:{a.id}", f"change:{change.key}", *extra),
+                    occurred_at=a.decided_at,
+                    attributes={"change": change.key, "principal": a.approver},
+                )
+            )
     return out
 
 
 # --- CM-3 --------------------------------------------------------------------------------------
+
 
 def emergency_overdue(facts: AuditFacts) -> list[Draft]:
     """CM-3: an emergency owes retroactive approval and a PIR within N business days."""
@@ -158,21 +191,30 @@ def emergency_overdue(facts: AuditFacts) -> list[Draft]:
     for c in facts.changes.values():
         if c.change_type != "emergency":
             continue
-        owed = (("retro-approval-overdue", "retroactive approval", c.retro_due_at,
-                 c.retro_approved_at),
-                ("pir-overdue", "post-implementation review", c.pir_due_at, c.pir_recorded_at))
+        owed = (
+            ("retro-approval-overdue", "retroactive approval", c.retro_due_at, c.retro_approved_at),
+            ("pir-overdue", "post-implementation review", c.pir_due_at, c.pir_recorded_at),
+        )
         for slug, what, due, done in owed:
             if due is None or not overdue(due, done, as_of):
                 continue
             state = "missing" if done is None else f"recorded late ({done.isoformat()})"
-            out.append(Draft(
-                control="CM-3", rule=f"CM-3.{slug}", subject=f"change:{c.key}",
-                summary=f"emergency {c.key}: {what} due {due.isoformat()} is {state}",
-                evidence=(f"change:{c.key}",), occurred_at=due, attributes={"change": c.key}))
+            out.append(
+                Draft(
+                    control="CM-3",
+                    rule=f"CM-3.{slug}",
+                    subject=f"change:{c.key}",
+                    summary=f"emergency {c.key}: {what} due {due.isoformat()} is {state}",
+                    evidence=(f"change:{c.key}",),
+                    occurred_at=due,
+                    attributes={"change": c.key},
+                )
+            )
     return out
 
 
 # --- CM-4 and CM-5 -----------------------------------------------------------------------------
+
 
 def no_staging_evidence(facts: AuditFacts) -> list[Draft]:
     """CM-4: re-performs the gate's test-evidence check as of each production deploy."""
@@ -186,19 +228,31 @@ def no_staging_evidence(facts: AuditFacts) -> list[Draft]:
         if newest_evidence(runs, d.commit, d.artifact, d.started_at) is not None:
             continue
         subject = d.artifact or d.commit[:12]
-        out.append(_deployment_draft(
-            d, "CM-4", "no-staging-evidence",
-            f"deployment #{d.id} of {d.change_key} to {d.environment} had no passing run in an "
-            f"isolated environment for {subject} recorded before it started"))
+        out.append(
+            _deployment_draft(
+                d,
+                "CM-4",
+                "no-staging-evidence",
+                f"deployment #{d.id} of {d.change_key} to {d.environment} had no passing run in an "
+                f"isolated environment for {subject} recorded before it started",
+            )
+        )
     return out
 
 
 def non_pipeline_deployment(facts: AuditFacts) -> list[Draft]:
     """CM-5: production is changed only through CI/CD, rollbacks included."""
-    return [_deployment_draft(d, "CM-5", "non-pipeline-deployment",
-                              f"deployment #{d.id} to {d.environment} was made by {d.deployer}, "
-                              "not a pipeline principal")
-            for d in facts.deployments if d.production and not d.deployer_is_pipeline]
+    return [
+        _deployment_draft(
+            d,
+            "CM-5",
+            "non-pipeline-deployment",
+            f"deployment #{d.id} to {d.environment} was made by {d.deployer}, "
+            "not a pipeline principal",
+        )
+        for d in facts.deployments
+        if d.production and not d.deployer_is_pipeline
+    ]
 
 
 def implemented_by_hand(facts: AuditFacts) -> list[Draft]:
@@ -206,15 +260,28 @@ def implemented_by_hand(facts: AuditFacts) -> list[Draft]:
     pipeline deployment (the CLI allows a requester to; the audit catches it)."""
     out = []
     for c in facts.changes.values():
-        if (c.implemented_at is None or not c.production_environments
-                or c.implemented_by_pipeline or c.production_deployments):
+        if (
+            c.implemented_at is None
+            or not c.production_environments
+            or c.implemented_by_pipeline
+            or c.production_deployments
+        ):
             continue
         who = c.implemented_by or "an unrecorded principal"
-        out.append(Draft(
-            control="CM-5", rule="CM-5.implemented-without-pipeline", subject=f"change:{c.key}",
-            summary=f"{c.key} targets production and was marked implemented by {who} with no "
-                    "production deployment recorded through a pipeline",
-            evidence=(f"change:{c.key}",), occurred_at=c.implemented_at,
-            attributes={"change": c.key, "environment": c.production_environments[0],
-                        **({"principal": c.implemented_by} if c.implemented_by else {})}))
+        out.append(
+            Draft(
+                control="CM-5",
+                rule="CM-5.implemented-without-pipeline",
+                subject=f"change:{c.key}",
+                summary=f"{c.key} targets production and was marked implemented by {who} with no "
+                "production deployment recorded through a pipeline",
+                evidence=(f"change:{c.key}",),
+                occurred_at=c.implemented_at,
+                attributes={
+                    "change": c.key,
+                    "environment": c.production_environments[0],
+                    **({"principal": c.implemented_by} if c.implemented_by else {}),
+                },
+            )
+        )
     return out

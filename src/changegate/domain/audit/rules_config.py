@@ -13,19 +13,32 @@ def unauthorised(d: DriftFact) -> bool:
 
 def unauthorised_drift(facts: AuditFacts) -> list[Draft]:
     """CFG-2: a configuration change not linked to an approved change."""
-    return [Draft(control="CFG-2", rule="CFG-2.unauthorised-drift", subject=f"drift:{d.id}",
-                  summary=f"drift #{d.id} on {d.resource_type} {d.resource_id} is not linked to "
-                          "an approved change",
-                  evidence=(f"drift:{d.id}",), occurred_at=d.detected_at,
-                  attributes={"resource": d.resource_id})
-            for d in facts.drifts if unauthorised(d)]
+    return [
+        Draft(
+            control="CFG-2",
+            rule="CFG-2.unauthorised-drift",
+            subject=f"drift:{d.id}",
+            summary=f"drift #{d.id} on {d.resource_type} {d.resource_id} is not linked to "
+            "an approved change",
+            evidence=(f"drift:{d.id}",),
+            occurred_at=d.detected_at,
+            attributes={"resource": d.resource_id},
+        )
+        for d in facts.drifts
+        if unauthorised(d)
+    ]
 
 
 def baseline_verification_missing(facts: AuditFacts) -> list[Draft]:
     """CFG-3: the Security Engineer verifies the baselines against drift every quarter."""
-    return quarters_without_review(facts, "CFG-3", "quarterly-verification-missing",
-                                   "baseline_verification", "security_engineer",
-                                   "baseline verification")
+    return quarters_without_review(
+        facts,
+        "CFG-3",
+        "quarterly-verification-missing",
+        "baseline_verification",
+        "security_engineer",
+        "baseline verification",
+    )
 
 
 def drift_overdue(facts: AuditFacts) -> list[Draft]:
@@ -36,9 +49,16 @@ def drift_overdue(facts: AuditFacts) -> list[Draft]:
         if due is None or not unauthorised(d) or not overdue(due, d.closed_at, facts.period.as_of):
             continue
         state = "still open" if d.closed_at is None else f"closed late ({d.closed_at.isoformat()})"
-        out.append(Draft(
-            control="CFG-4", rule="CFG-4.drift-overdue", subject=f"drift:{d.id}",
-            summary=f"drift #{d.id} on {d.resource_type} {d.resource_id} was due "
-                    f"{due.isoformat()}: {state}",
-            evidence=(f"drift:{d.id}",), occurred_at=due, attributes={"resource": d.resource_id}))
+        out.append(
+            Draft(
+                control="CFG-4",
+                rule="CFG-4.drift-overdue",
+                subject=f"drift:{d.id}",
+                summary=f"drift #{d.id} on {d.resource_type} {d.resource_id} was due "
+                f"{due.isoformat()}: {state}",
+                evidence=(f"drift:{d.id}",),
+                occurred_at=due,
+                attributes={"resource": d.resource_id},
+            )
+        )
     return out

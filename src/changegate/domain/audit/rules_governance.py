@@ -26,6 +26,7 @@ VIO = "VIO-1"
 
 # --- quarterly signed reviews (CM-6, CFG-3, EXC-1) ---------------------------------------------
 
+
 def quarters(period: Period, tz: str) -> Iterator[tuple[str, datetime]]:
     """(name, exclusive local end) of each quarter overlapping [period.start - 1 year, end).
 
@@ -41,14 +42,16 @@ def quarters(period: Period, tz: str) -> Iterator[tuple[str, datetime]]:
         year, q = next_year, next_q
 
 
-def quarters_without_review(facts: AuditFacts, control: str, slug: str, kind: str,
-                            role: str, what: str) -> list[Draft]:
+def quarters_without_review(
+    facts: AuditFacts, control: str, slug: str, kind: str, role: str, what: str
+) -> list[Draft]:
     """Each quarter whose review deadline has passed with no `kind` review signed by `role`."""
     settings, out = facts.settings, []
     for name, end in quarters(facts.period, settings.calendar.tz):
         # The deadline counts from the quarter's last day, not from the midnight that ends it.
         deadline = settings.calendar.add_business_days(
-            end - timedelta(microseconds=1), settings.quarterly_review_business_days)
+            end - timedelta(microseconds=1), settings.quarterly_review_business_days
+        )
         since = settings.effective_from
         if deadline > facts.period.as_of or (since is not None and end <= since):
             continue
@@ -57,33 +60,54 @@ def quarters_without_review(facts: AuditFacts, control: str, slug: str, kind: st
             continue
         # Late or wrongly signed reviews are evidence too: they show why they do not count.
         others = tuple(f"review:{r.id}" for r in sorted(reviews, key=lambda r: r.id))
-        out.append(Draft(
-            control=control, rule=f"{control}.{slug}", subject=f"quarter:{name}",
-            summary=f"{name}: no {what} signed by a holder of the {role} role by "
-                    f"{deadline.isoformat()}",
-            evidence=(f"quarter:{name}", *others), occurred_at=deadline))
+        out.append(
+            Draft(
+                control=control,
+                rule=f"{control}.{slug}",
+                subject=f"quarter:{name}",
+                summary=f"{name}: no {what} signed by a holder of the {role} role by "
+                f"{deadline.isoformat()}",
+                evidence=(f"quarter:{name}", *others),
+                occurred_at=deadline,
+            )
+        )
     return out
 
 
 def metrics_review_missing(facts: AuditFacts) -> list[Draft]:
     """CM-6: the ISO reviews change-management metrics every quarter."""
-    return quarters_without_review(facts, "CM-6", "quarterly-review-missing",
-                                   "quarterly_metrics", "iso", "review of change metrics")
+    return quarters_without_review(
+        facts,
+        "CM-6",
+        "quarterly-review-missing",
+        "quarterly_metrics",
+        "iso",
+        "review of change metrics",
+    )
 
 
 def waiver_review_missing(facts: AuditFacts) -> list[Draft]:
     """EXC-1: exception approvals and denials are reviewed quarterly."""
-    return quarters_without_review(facts, "EXC-1", "quarterly-review-missing",
-                                   "waiver_quarterly", "iso", "review of waivers")
+    return quarters_without_review(
+        facts, "EXC-1", "quarterly-review-missing", "waiver_quarterly", "iso", "review of waivers"
+    )
 
 
 # --- EXC-1 -------------------------------------------------------------------------------------
 
-def _waiver_draft(w: WaiverFact, slug: str, subject: str, summary: str, evidence: tuple[str, ...],
-                  at: datetime) -> Draft:
+
+def _waiver_draft(
+    w: WaiverFact, slug: str, subject: str, summary: str, evidence: tuple[str, ...], at: datetime
+) -> Draft:
     # No scope attributes: an exception to the exceptions process cannot itself be waived.
-    return Draft(control="EXC-1", rule=f"EXC-1.{slug}", subject=subject, summary=summary,
-                 evidence=(f"waiver:{w.key}", *evidence), occurred_at=at)
+    return Draft(
+        control="EXC-1",
+        rule=f"EXC-1.{slug}",
+        subject=subject,
+        summary=summary,
+        evidence=(f"waiver:{w.key}", *evidence),
+        occurred_at=at,
+    )
 
 
 def expired_not_reviewed(facts: AuditFacts) -> list[Draft]:
@@ -94,18 +118,31 @@ def expired_not_reviewed(facts: AuditFacts) -> list[Draft]:
         if due is None or not overdue(due, w.reviewed_at, facts.period.as_of):
             continue
         state = "never reviewed" if w.reviewed_at is None else "reviewed only after it expired"
-        out.append(_waiver_draft(w, "expired-not-reviewed", f"waiver:{w.key}",
-                                 f"{w.key} expired {due.isoformat()} and was {state}", (), due))
+        out.append(
+            _waiver_draft(
+                w,
+                "expired-not-reviewed",
+                f"waiver:{w.key}",
+                f"{w.key} expired {due.isoformat()} and was {state}",
+                (),
+                due,
+            )
+        )
     return out
 
 
 def _round_votes(w: WaiverFact, round_: int, by: datetime) -> list[WaiverVote]:
     # The requester's own approval never makes a round joint, whatever role they hold.
     roles = {r.value for r in ApprovalRole}
-    return [WaiverVote(a.approver, ApprovalRole(a.role), Decision.APPROVED, a.round)
-            for a in w.approvals
-            if a.round == round_ and a.decision == Decision.APPROVED.value
-            and a.decided_at <= by and a.role in roles and a.approver != w.requester]
+    return [
+        WaiverVote(a.approver, ApprovalRole(a.role), Decision.APPROVED, a.round)
+        for a in w.approvals
+        if a.round == round_
+        and a.decision == Decision.APPROVED.value
+        and a.decided_at <= by
+        and a.role in roles
+        and a.approver != w.requester
+    ]
 
 
 def single_party_approval(facts: AuditFacts) -> list[Draft]:
@@ -116,15 +153,22 @@ def single_party_approval(facts: AuditFacts) -> list[Draft]:
             if round_complete(_round_votes(w, round_, start), round_):
                 continue
             ids = sorted(a.id for a in w.approvals if a.round == round_)
-            out.append(_waiver_draft(
-                w, "single-party-approval", f"waiver:{w.key}#{round_}",
-                f"{w.key} round {round_} took effect {start.isoformat()} without joint approval "
-                "by a CAB member and the ISO (two people, neither the requester)",
-                tuple(f"approval:{i}" for i in ids), start))
+            out.append(
+                _waiver_draft(
+                    w,
+                    "single-party-approval",
+                    f"waiver:{w.key}#{round_}",
+                    f"{w.key} round {round_} took effect {start.isoformat()} without joint "
+                    "approval by a CAB member and the ISO (two people, neither the requester)",
+                    tuple(f"approval:{i}" for i in ids),
+                    start,
+                )
+            )
     return out
 
 
 # --- VIO-1 -------------------------------------------------------------------------------------
+
 
 def _audited(f: FindingFact) -> bool:
     # VIO-1 never audits its own findings: a late report of a late report would never end. A
@@ -139,16 +183,25 @@ def not_reported(facts: AuditFacts) -> list[Draft]:
         deadline = f.first_detected_at + timedelta(hours=facts.settings.report_hours)
         if deadline > facts.period.as_of:
             continue
-        reached = {d.recipient_role for d in f.deliveries
-                   if d.delivered_at is not None and d.delivered_at <= deadline}
+        reached = {
+            d.recipient_role
+            for d in f.deliveries
+            if d.delivered_at is not None and d.delivered_at <= deadline
+        }
         missing = [r for r in ("iso", "hr") if r not in reached]
         if not missing:
             continue
-        out.append(Draft(
-            control=VIO, rule=f"{VIO}.not-reported", subject=f"finding:{f.key}",
-            summary=f"{f.key} ({f.rule}) was not reported to {' and '.join(missing)} by "
-                    f"{deadline.isoformat()}",
-            evidence=(f"finding:{f.key}",), occurred_at=deadline))
+        out.append(
+            Draft(
+                control=VIO,
+                rule=f"{VIO}.not-reported",
+                subject=f"finding:{f.key}",
+                summary=f"{f.key} ({f.rule}) was not reported to {' and '.join(missing)} by "
+                f"{deadline.isoformat()}",
+                evidence=(f"finding:{f.key}",),
+                occurred_at=deadline,
+            )
+        )
     return out
 
 
@@ -160,8 +213,14 @@ def remediation_overdue(facts: AuditFacts) -> list[Draft]:
         if due is None or not overdue(due, f.remediated_at, facts.period.as_of):
             continue
         state = "not remediated" if f.remediated_at is None else "remediated late"
-        out.append(Draft(
-            control=VIO, rule=f"{VIO}.remediation-overdue", subject=f"finding:{f.key}",
-            summary=f"{f.key} ({f.rule}) was due for remediation {due.isoformat()}: {state}",
-            evidence=(f"finding:{f.key}",), occurred_at=due))
+        out.append(
+            Draft(
+                control=VIO,
+                rule=f"{VIO}.remediation-overdue",
+                subject=f"finding:{f.key}",
+                summary=f"{f.key} ({f.rule}) was due for remediation {due.isoformat()}: {state}",
+                evidence=(f"finding:{f.key}",),
+                occurred_at=due,
+            )
+        )
     return out
