@@ -20,8 +20,6 @@ from sqlalchemy.engine import make_url
 from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.config import Settings
-from changegate.db import audit as _audit  # noqa: F401  (its tables)
-from changegate.db import configuration as _configuration  # noqa: F401  (its tables)
 from changegate.db import schema
 from changegate.db.engine import build_engine
 from changegate.db.models import Base

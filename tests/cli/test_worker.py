@@ -22,12 +22,12 @@ from sqlalchemy import select
 from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.cli import runner
-from changegate.cli.runner import Job
 from changegate.config import Settings
-from changegate.db.audit import Lease
+from changegate.db.models import Lease
 from changegate.domain.users import Role
 from changegate.services import jobs, notifications, outbox
 from changegate.services.context import Context
+from changegate.services.jobs import Job
 from tests.builders import T0, add_people
 from tests.conftest import Result
 from tests.integrations.fake_notify import FakeRelay
@@ -326,7 +326,7 @@ def test_a_failing_job_is_one_log_line_and_the_others_still_run(
 
 
 def test_the_registry_names_the_seeded_leases() -> None:
-    assert [job.name for job in runner.registered_jobs()] == ["waiver-expiry", "audit"]
+    assert [job.name for job in jobs.registered_jobs()] == ["waiver-expiry", "audit"]
 
 
 # -- stopping -----------------------------------------------------------------------------------

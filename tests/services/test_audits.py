@@ -11,9 +11,20 @@ import pytest
 from sqlalchemy import func, select
 
 from changegate.bootstrap import App
-from changegate.db.audit import AuditRun, Finding, Notification
-from changegate.db.configuration import Baseline, BaselineResource, Drift, Observation
-from changegate.db.models import Approval, Change, Deployment, LedgerRecord, User
+from changegate.db.models import (
+    Approval,
+    AuditRun,
+    Baseline,
+    BaselineResource,
+    Change,
+    Deployment,
+    Drift,
+    Finding,
+    LedgerRecord,
+    Notification,
+    Observation,
+    User,
+)
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType
 from changegate.domain.errors import BadInput, Forbidden, InvalidTransition, Refused

@@ -19,8 +19,7 @@ from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.cli.runner import Delivery, deliver, drain
 from changegate.config import Settings
-from changegate.db.audit import Notification
-from changegate.db.models import LedgerRecord
+from changegate.db.models import LedgerRecord, Notification
 from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
 from changegate.integrations.notify import SlackNotifier, SmtpNotifier, SmtpRelay

@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from changegate.bootstrap import App
-from changegate.db.audit import Notification
-from changegate.db.models import LedgerRecord, Review
+from changegate.db.models import LedgerRecord, Notification, Review
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.errors import BadInput, Forbidden, NotFound, Refused
 from changegate.domain.waivers import Window

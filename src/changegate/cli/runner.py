@@ -4,9 +4,9 @@ This is an entry point: it owns the transactions (one per step, committed before
 sent) and reads the clock, once per step, through the `clock` it is given (App.now in
 production, a hand-moved one in tests).
 
-To add a periodic job, add a `Job` to `registered_jobs()`: its `run` gets one transaction
-(a Context) while this worker holds the lease row named `name`, so no two workers run it at
-once. The lease row is created on first use if no migration seeded it.
+The periodic jobs are registered next to the use cases (`services.jobs.registered_jobs`); each
+`run` gets one transaction (a Context) while this worker holds the lease row named `name`, so no
+two workers run it at once.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Final
 from changegate.bootstrap import App
 from changegate.db.outbox import DEAD
 from changegate.integrations.ports import IntegrationError, Notifier
-from changegate.services import audits, jobs, outbox, waiver_reviews
-from changegate.services.context import Context
+from changegate.services import jobs, outbox
+from changegate.services.jobs import Job
 from changegate.services.outbox import Claim
 
 log = logging.getLogger("changegate.worker")
@@ -29,32 +29,7 @@ Clock = Callable[[], datetime]
 # A row whose claim runs out sooner than this is handed back unsent: a send that outlived the
 # claim would race the worker that takes the row over.
 CLAIM_MARGIN: Final = timedelta(seconds=60)
-AUDIT_EVERY: Final = timedelta(hours=1)
 MAX_BATCHES: Final = 50
-
-
-@dataclass(frozen=True)
-class Job:
-    """A periodic job. `every`: at most this often across all workers (None: every tick).
-    `hold`: the lease's length, longer than the job can take: if it ran out mid-run another
-    worker could start the same job."""
-
-    name: str
-    run: Callable[[Context], object]
-    every: timedelta | None = None
-    hold: timedelta = timedelta(minutes=15)
-
-
-def registered_jobs() -> list[Job]:
-    """The periodic jobs every worker runs each tick, in this order, before the outbox."""
-    return [
-        # EXC-1: an active waiver past its end expires and CAB and the ISO are asked to review.
-        # Cheap (one indexed query when nothing is due), so every tick.
-        Job("waiver-expiry", waiver_reviews.expire_due),
-        # Re-performs every rule over this quarter and the last: hourly finds a violation the
-        # same working day without re-reading two quarters of records every 30 seconds.
-        Job("audit", audits.run_due, every=AUDIT_EVERY, hold=timedelta(hours=1)),
-    ]
 
 
 @dataclass

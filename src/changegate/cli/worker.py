@@ -19,10 +19,10 @@ import typer
 from changegate import bootstrap
 from changegate.cli import runner, runtime
 from changegate.cli.output import emit_json, say, table
-from changegate.db.audit import Notification
+from changegate.db.models import Notification
 from changegate.db.outbox import DEAD, DELIVERED, PENDING
 from changegate.domain.errors import BadInput
-from changegate.services import outbox
+from changegate.services import jobs, outbox
 
 outbox_app = typer.Typer(
     help="The notification outbox: what was sent, what is waiting, what gave up.",
@@ -63,10 +63,10 @@ def worker(
     stop = threading.Event()
     with runtime.app() as cg, ExitStack() as closing, _logging(), _stop_on_signals(stop):
         notifiers = bootstrap.notifiers(cg.settings, closing)
-        registry = runner.registered_jobs()
-        jobs = ", ".join([*(job.name for job in registry), "outbox"])
+        registry = jobs.registered_jobs()
+        names = ", ".join([*(job.name for job in registry), "outbox"])
         channels = ", ".join(notifiers) or "none: queued email and Slack rows wait"
-        runner.log.info("worker %s: jobs %s; channels %s", name, jobs, channels)
+        runner.log.info("worker %s: jobs %s; channels %s", name, names, channels)
         ok = True
         while not stop.is_set():
             ok = runner.tick(cg, notifiers, registry, name, cg.now)

@@ -13,18 +13,21 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from changegate.db.audit import Finding, Notification, Waiver, WaiverApproval
-from changegate.db.configuration import Drift
 from changegate.db.models import (
     Approval,
     Change,
     ChangeVersion,
     Deployment,
+    Drift,
+    Finding,
     GateDecisionRecord,
+    Notification,
     Review,
     TestRun,
     User,
     UserRole,
+    Waiver,
+    WaiverApproval,
 )
 
 CHUNK = 5000

@@ -21,8 +21,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from changegate.db.configuration import Baseline, BaselineResource, Drift, Observation
-from changegate.db.models import Change, LedgerRecord
+from changegate.db.models import (
+    Baseline,
+    BaselineResource,
+    Change,
+    Drift,
+    LedgerRecord,
+    Observation,
+)
 from changegate.domain.errors import Conflict, NotFound
 
 Key = tuple[str, str]

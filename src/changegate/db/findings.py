@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from changegate.db.audit import AuditRun, DisciplinaryAction, Finding
-from changegate.db.models import Counter
+from changegate.db.models import AuditRun, Counter, DisciplinaryAction, Finding
 from changegate.domain.errors import BadInput, Conflict, NotFound
 
 CHUNK = 5000

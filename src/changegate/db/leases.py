@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from changegate.db.audit import Lease
+from changegate.db.models import Lease
 
 
 class Leases:

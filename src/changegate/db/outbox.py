@@ -1,4 +1,4 @@
-"""Queries for delivering the notification outbox: due rows, claims, settling, listing.
+"""The notification outbox: queueing, due rows, claims, settling, listing.
 
 Every write names the `lock_version` it read (compare-and-set), so of two workers that saw the
 same due row only one claims it, and a worker whose claim expired and was taken over cannot
@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from changegate.db.audit import Notification
+from changegate.db.models import Notification
 from changegate.domain.errors import Conflict, NotFound
 from changegate.domain.notifications import NotificationStatus
 
@@ -93,4 +93,25 @@ class Outbox:
         stmt = select(Notification).order_by(Notification.id.desc()).limit(limit)
         if status is not None:
             stmt = stmt.where(Notification.status == status)
+        return self.session.execute(stmt).scalars().all()
+
+    def queued(self, event_keys: Sequence[str]) -> set[tuple[str, str, str]]:
+        """(event_key, channel, recipient) already in the outbox for these events."""
+        found: set[tuple[str, str, str]] = set()
+        for i in range(0, len(event_keys), 5000):
+            stmt = select(
+                Notification.event_key, Notification.channel, Notification.recipient
+            ).where(Notification.event_key.in_(event_keys[i : i + 5000]))
+            found.update((k, c, r) for k, c, r in self.session.execute(stmt).all())
+        return found
+
+    def add(self, notification: Notification) -> None:
+        self.session.add(notification)
+
+    def for_event(self, event_key: str) -> Sequence[Notification]:
+        stmt = (
+            select(Notification)
+            .where(Notification.event_key == event_key)
+            .order_by(Notification.id)
+        )
         return self.session.execute(stmt).scalars().all()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from changegate.db.models import User
+from changegate.db.models import User, UserRole
 from changegate.domain.errors import Forbidden, NotFound
 
 
@@ -37,3 +37,13 @@ class Users:
 
     def all(self) -> Sequence[User]:
         return self.session.execute(select(User).order_by(User.email)).scalars().all()
+
+    def holders(self, roles: Iterable[str]) -> Sequence[tuple[str, str]]:
+        """(email, role) of every active person holding one of the roles, in a stable order."""
+        stmt = (
+            select(User.email, UserRole.role)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role.in_(list(roles)), User.active.is_(True))
+            .order_by(UserRole.role, User.email)
+        )
+        return [(email, role) for email, role in self.session.execute(stmt).all()]

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from changegate.db.audit import Waiver
-from changegate.db.models import Counter
+from changegate.db.models import Counter, Waiver
 from changegate.domain.errors import BadInput, Conflict, NotFound
 from changegate.domain.waivers import WaiverStatus
 

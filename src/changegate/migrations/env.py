@@ -2,7 +2,6 @@
 
 from alembic import context
 
-from changegate.db import audit, configuration  # noqa: F401  (registers their tables)
 from changegate.db.models import Base
 
 connection = context.config.attributes["connection"]

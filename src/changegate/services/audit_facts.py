@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from changegate.db.audit import Finding
 from changegate.db.audit_records import AuditRecords
+from changegate.db.models import Finding
 from changegate.domain import changes as change_rules
 from changegate.domain.audit.facts import (
     ApprovalFact,

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from changegate.db.audit import AuditRun, Finding
 from changegate.db.findings import Findings
+from changegate.db.models import AuditRun, Finding
 from changegate.domain.audit import engine
 from changegate.domain.audit.facts import AuditFacts, Period, Result
 from changegate.domain.findings import UNDECIDED, FindingAction, FindingStatus, transition

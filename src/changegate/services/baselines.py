@@ -10,8 +10,7 @@ from typing import Any
 
 from changegate.db.changes import Changes
 from changegate.db.configs import Configs
-from changegate.db.configuration import Baseline, BaselineResource, Drift
-from changegate.db.models import Review
+from changegate.db.models import Baseline, BaselineResource, Drift, Review
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused

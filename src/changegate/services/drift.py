@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from changegate.db.configs import Configs, DriftRow, ObservationRow, ResourceRow, ScanTarget
-from changegate.db.configuration import Drift
-from changegate.db.models import Change
+from changegate.db.models import Change, Drift
 from changegate.domain import drift as rules
 from changegate.domain.configuration import ObservedItem
 from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus, Verdict

@@ -12,10 +12,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from changegate.db.audit import DisciplinaryAction, Finding
 from changegate.db.findings import Findings
-from changegate.db.models import User
-from changegate.db.notifications import Notifications
+from changegate.db.models import DisciplinaryAction, Finding, User
+from changegate.db.outbox import Outbox
 from changegate.db.users import Users
 from changegate.domain.errors import BadInput, Refused
 from changegate.domain.findings import (
@@ -207,7 +206,7 @@ def view(
 
 def _detail(ctx: Context, finding: Finding, roles: frozenset[str]) -> dict[str, Any]:
     actions = Findings(ctx.session).actions(finding)
-    reports = Notifications(ctx.session).for_event(f"finding.reported:{finding.key}")
+    reports = Outbox(ctx.session).for_event(f"finding.reported:{finding.key}")
     out: dict[str, Any] = {
         "attributes": finding.attributes,
         "notifications": [

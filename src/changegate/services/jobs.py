@@ -1,13 +1,47 @@
-"""Periodic jobs' leases: which worker may run a job now, and when it last completed."""
+"""Periodic jobs: what every worker runs, and the leases that keep two from running one job.
+
+To add a periodic job, add a `Job` to `registered_jobs()`. The lease row named after it is
+created on first use if no migration seeded it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Final
 
 from sqlalchemy.exc import IntegrityError
 
 from changegate.db.leases import Leases
+from changegate.services import audits, waiver_reviews
 from changegate.services.context import Context
+
+AUDIT_EVERY: Final = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job. `every`: at most this often across all workers (None: every tick).
+    `hold`: the lease's length, longer than the job can take: if it ran out mid-run another
+    worker could start the same job."""
+
+    name: str
+    run: Callable[[Context], object]
+    every: timedelta | None = None
+    hold: timedelta = timedelta(minutes=15)
+
+
+def registered_jobs() -> list[Job]:
+    """The periodic jobs every worker runs each tick, in this order, before the outbox."""
+    return [
+        # EXC-1: an active waiver past its end expires and CAB and the ISO are asked to review.
+        # Cheap (one indexed query when nothing is due), so every tick.
+        Job("waiver-expiry", waiver_reviews.expire_due),
+        # Re-performs every rule over this quarter and the last: hourly finds a violation the
+        # same working day without re-reading two quarters of records every 30 seconds.
+        Job("audit", audits.run_due, every=AUDIT_EVERY, hold=timedelta(hours=1)),
+    ]
 
 
 def take_lease(

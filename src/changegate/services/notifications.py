@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from changegate.db.audit import Notification
-from changegate.db.notifications import Notifications
+from changegate.db.models import Notification
+from changegate.db.outbox import Outbox
+from changegate.db.users import Users
 from changegate.domain.users import Role
 from changegate.services.context import Context
 
@@ -39,11 +40,11 @@ def enqueue_many(
 
     An event already queued for a recipient is not queued again, so re-raising is harmless.
     """
-    repo = Notifications(ctx.session)
+    repo = Outbox(ctx.session)
     # One message per person, however many of the roles they hold; the row names them all,
     # so "did the ISO and HR hear of it" (VIO-1) can be answered from it.
     held: dict[str, list[str]] = {}
-    for email, held_role in repo.holders(r.value for r in roles):
+    for email, held_role in Users(ctx.session).holders(r.value for r in roles):
         held.setdefault(email, []).append(held_role)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
     targets: list[tuple[str, str, str | None]] = [

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from changegate.db.audit import Notification
+from changegate.db.models import Notification
 from changegate.db.outbox import DEAD, DELIVERED, Outbox
 from changegate.domain.errors import BadInput
 from changegate.domain.notifications import (

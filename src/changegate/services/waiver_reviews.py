@@ -12,8 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from changegate.db.audit import Waiver
-from changegate.db.models import Review
+from changegate.db.models import Review, Waiver
 from changegate.db.waivers import Waivers
 from changegate.domain.errors import BadInput, Refused
 from changegate.domain.users import Role

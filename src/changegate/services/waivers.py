@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from changegate.db.audit import Waiver, WaiverApproval
 from changegate.db.changes import Changes
+from changegate.db.models import Waiver, WaiverApproval
 from changegate.db.waivers import Waivers
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.errors import BadInput, Refused

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from changegate.db.models import Base, User
+from changegate.db.models.core import Base, User
 
 
 class Baseline(Base):

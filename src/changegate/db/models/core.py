@@ -1,4 +1,4 @@
-"""Tables. The schema changes only through Alembic migrations (changegate/migrations)."""
+"""Core tables: people, change requests, approvals, the ledger, tokens, the pipeline's records."""
 
 from __future__ import annotations
 
