@@ -6,11 +6,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,13 +20,18 @@ from changegate.db import schema
 from changegate.db.engine import build_engine, session_factory
 from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
-from changegate.integrations import junit
-from changegate.integrations.github import GitHubApp
-from changegate.integrations.notify import SlackNotifier, SmtpNotifier, SmtpRelay
 from changegate.integrations.ports import DeploymentReviewer, Notifier
 from changegate.policy import Policy
 from changegate.services.context import SYSTEM, Context
 from changegate.services.notifications import EMAIL, SLACK
+from changegate.services.views import status as status_views
+from changegate.services.views.status import SchemaOut, StatusOut
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# Adapters and their clients (httpx, cryptography, the JUnit parser) are imported where they
+# are built: a command that does not use them does not pay for importing them.
 
 T = TypeVar("T")
 RETRIES = 8
@@ -103,6 +106,8 @@ class App:
 
 def read_report(data: bytes, source: str) -> TestReport:
     """Parse a JUnit XML report into the evidence the rules understand."""
+    from changegate.integrations import junit  # noqa: PLC0415
+
     return junit.parse(data, source)
 
 
@@ -114,6 +119,11 @@ def load_signer(settings: Settings) -> Ed25519PrivateKey | None:
     path = settings.signing_key_path
     if path is None:
         return None
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except OSError as exc:
@@ -128,6 +138,7 @@ def load_signer(settings: Settings) -> Ed25519PrivateKey | None:
 def build(settings: Settings, require_schema: bool = True) -> App:
     engine = build_engine(settings.database_url)
     if require_schema:
+        refuse_missing_file(engine)
         check_schema(engine)
     return App(
         settings,
@@ -152,6 +163,14 @@ def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
     Built on demand rather than in `build`: only the worker sends, and every other command
     would pay for an HTTP client (and its TLS context) it never uses.
     """
+    import httpx  # noqa: PLC0415
+
+    from changegate.integrations.notify import (  # noqa: PLC0415
+        SlackNotifier,
+        SmtpNotifier,
+        SmtpRelay,
+    )
+
     built: dict[str, Notifier] = {}
     if settings.smtp is not None:
         smtp = settings.smtp
@@ -173,6 +192,10 @@ def github_reviewer(settings: Settings) -> DeploymentReviewer | None:
     config = settings.github
     if config is None:
         return None
+    import httpx  # noqa: PLC0415
+
+    from changegate.integrations.github import GitHubApp  # noqa: PLC0415
+
     try:
         pem = config.private_key_path.read_bytes()
     except OSError as exc:
@@ -189,6 +212,22 @@ def github_reviewer(settings: Settings) -> DeploymentReviewer | None:
         return GitHubApp(config.app_id, pem, client, lambda: datetime.now(UTC))
     except ValueError as exc:
         raise BadInput(f"CHANGEGATE_GITHUB_PRIVATE_KEY: {exc}") from None
+
+
+def refuse_missing_file(engine: Engine) -> None:
+    """SQLite creates the file it is asked to open: a command that only reads (or a typo in
+    CHANGEGATE_DATABASE_URL) must not leave an empty database behind."""
+    name = engine.url.database
+    if (
+        engine.dialect.name == "sqlite"
+        and name
+        and name != ":memory:"
+        and not (name.startswith("file:") or Path(name).exists())
+    ):
+        raise BadInput(
+            f"no database at {name}; run `changegate init` to create it "
+            "(or set CHANGEGATE_DATABASE_URL)"
+        )
 
 
 def check_schema(engine: Engine) -> None:
@@ -216,3 +255,32 @@ def init(settings: Settings) -> App:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
         raise BadInput(f"cannot reach the database {safe_url(app.engine)}: {reason}") from None
     return app
+
+
+def status(app: App, actor: str | None) -> StatusOut:
+    """What `changegate status` and `GET /api/v1/status` report (the schema must be current)."""
+    from changegate import __version__, ledger  # noqa: PLC0415
+
+    revision = schema.revision(app.engine)
+    current = revision == schema.HEAD
+
+    def facts(ctx: Context) -> StatusOut:
+        # An old schema has none of the tables below: report it, and what can be known.
+        adopted, since, people = (
+            status_views.installation_facts(ctx) if current else (None, None, {})
+        )
+        you = status_views.your_inbox(ctx.acting_as(actor)) if actor and current else None
+        return StatusOut(
+            version=__version__,
+            database=safe_url(app.engine),
+            database_schema=SchemaOut(revision=revision, head=schema.HEAD, current=current),
+            policy_source=str(app.settings.policy_path or "built-in defaults"),
+            policy_digest=app.policy.digest(),
+            adopted_on=adopted,
+            effective_from=since,
+            signing_key=ledger.public_key_text(app.signer.public_key()) if app.signer else None,
+            people=people,
+            you=you,
+        )
+
+    return app.read(facts)

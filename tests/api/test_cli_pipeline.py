@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from changegate.cli.main import run
+from changegate.db.tokens import Tokens
 from changegate.services import tokens
 from tests.api.conftest import JUNIT_FAIL, JUNIT_PASS, SHA, Api, approved_change
 
@@ -111,7 +112,7 @@ def test_remote_with_a_revoked_token(remote: Api, capsys: pytest.CaptureFixture[
     remote.app.run(
         lambda ctx: [
             tokens.revoke(ctx, t.id)
-            for t in tokens.list_tokens(ctx)
+            for t in Tokens(ctx.session).page(100, 0).rows
             if t.user.email == "ci@example.com"
         ],
         actor="local-admin",

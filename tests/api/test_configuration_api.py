@@ -59,7 +59,7 @@ def test_baseline_and_drift_over_the_api(api: Api) -> None:
     assert fed.json()["added"] == 1, fed.text
     scan = api.call("pipeline", "POST", "/api/v1/drift/scan").json()
     assert len(scan["opened"]) == 1
-    [drift] = api.call("auditor", "GET", "/api/v1/drift").json()
+    [drift] = api.call("auditor", "GET", "/api/v1/drift").json()["items"]
     assert drift["differences"][0]["path"] == "/AccelerateConfiguration/AccelerationStatus"
     assert api.call("auditor", "POST", "/api/v1/drift/scan").status_code == 403
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from changegate.db.tokens import Tokens
 from changegate.domain.users import Role
 from changegate.services import tokens
 from tests.api.conftest import JUNIT_PASS, ROLE_PEOPLE, SHA, Api, approved_change
@@ -29,6 +30,7 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         .replace("{deployment_id}", "1")
         .replace("{name}", "b")
         .replace("{drift_id}", "1")
+        .replace("{review_id}", "1")
     )
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
@@ -60,6 +62,9 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
             },
         },
         "/api/v1/baselines/{name}/approve": {"json": {}},
+        "/api/v1/baselines/adopt": {
+            "json": {"name": "b", "resources": [{"type": "AWS::S3::Bucket", "id": "logs"}]}
+        },
         "/api/v1/baselines/verify": {"json": {"quarter": "2026-Q3"}},
         "/api/v1/config/items": {"json": {"configurationItems": []}},
         "/api/v1/deployments/{deployment_id}/rollback": {"json": {"to_commit": SHA}},
@@ -142,7 +147,9 @@ def test_no_token_bad_token_and_revoked_token_are_401_or_403(api: Api) -> None:
     assert bad.status_code == 403 and "invalid, expired or revoked" in bad.json()["detail"]
     email = ROLE_PEOPLE["cab"]
     token_id = api.app.run(
-        lambda ctx: next(t.id for t in tokens.list_tokens(ctx) if t.user.email == email)
+        lambda ctx: next(
+            t.id for t in Tokens(ctx.session).page(100, 0).rows if t.user.email == email
+        )
     )
     api.app.run(lambda ctx: tokens.revoke(ctx, token_id), actor="local-admin")
     assert api.call("cab", "GET", "/api/v1/me").status_code == 403

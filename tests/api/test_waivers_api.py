@@ -53,8 +53,8 @@ def test_request_then_joint_approval_activates(api: Api) -> None:
     assert done["status"] == "active" and len(done["periods"]) == 1
     assert done["expires_at"] is not None
     listed = api.call("hr", "GET", "/api/v1/waivers", params={"status": "active"}).json()
-    assert [w["key"] for w in listed] == [key]
-    assert api.call("auditor", "GET", "/api/v1/waivers?status=requested").json() == []
+    assert [w["key"] for w in listed["items"]] == [key] and listed["total"] == 1
+    assert api.call("auditor", "GET", "/api/v1/waivers?status=requested").json()["items"] == []
 
 
 def test_segregation_of_duties(api: Api) -> None:
@@ -88,7 +88,7 @@ def test_bad_requests_are_problems_and_write_nothing(
     response = api.call("requester", "POST", "/api/v1/waivers", json=body(**overrides))
     assert response.status_code == status, response.text
     assert detail in response.json()["detail"]
-    assert api.call("auditor", "GET", "/api/v1/waivers").json() == []
+    assert api.call("auditor", "GET", "/api/v1/waivers").json()["total"] == 0
 
 
 def test_review_renews_into_a_fresh_round_or_closes(api: Api) -> None:
@@ -131,7 +131,8 @@ def test_quarterly_review_is_the_isos(api: Api) -> None:
     assert api.call("cab", "POST", path, json={"quarter": "2025-Q1"}).status_code == 403
     signed = api.call("iso", "POST", path, json={"quarter": "2025-q1"})
     assert signed.status_code == 201, signed.text
-    assert signed.json()["quarter"] == "2025-Q1" and signed.json()["review_id"] >= 1
+    assert signed.json()["period"] == "2025-Q1" and signed.json()["id"] >= 1
+    assert signed.json()["report"]["quarter"] == "2025-Q1"
     future = api.call("iso", "POST", path, json={"quarter": "9998-Q4"})
     assert future.status_code == 409 and "has not ended yet" in future.json()["detail"]
     assert api.call("iso", "POST", path, json={"quarter": "2026-Q5"}).status_code == 422

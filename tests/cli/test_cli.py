@@ -77,7 +77,7 @@ def test_full_normal_flow(org: Cli) -> None:
     assert org("change", "implement", key, *ALICE).code == 0
     assert org("change", "close", key, *ALICE).code == 0
     listed = json.loads(org("change", "list", "--status", "closed", "--json").out)
-    assert [c["key"] for c in listed] == [key]
+    assert [c["key"] for c in listed["items"]] == [key] and listed["total"] == 1
     assert org("ledger", "verify").code == 0
 
 
@@ -203,8 +203,9 @@ def test_uninitialised_database(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("CHANGEGATE_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     result = cli("change", "list")
     assert result.code == 2 and "run `changegate init`" in result.err
+    assert not (tmp_path / "fresh.db").exists()  # a failed read creates no database file
     assert cli("init").code == 0
-    assert cli("change", "list", "--json").out.strip() == "[]"
+    assert json.loads(cli("change", "list", "--json").out)["items"] == []
 
 
 def test_unreachable_database_is_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,7 +216,7 @@ def test_unreachable_database_is_one_line(cli: Cli, monkeypatch: pytest.MonkeyPa
 
 
 def test_users_list_and_disable(org: Cli) -> None:
-    people = json.loads(org("user", "list", "--json").out)
+    people = json.loads(org("user", "list", "--json").out)["items"]
     assert {p["email"]: p["roles"] for p in people}["ivy@example.com"] == ["iso"]
     assert org("user", "disable", "alice@example.com").code == 0
     result = org("change", "create", *ALICE, "--title", "t")

@@ -85,11 +85,11 @@ def test_import_approve_ingest_scan_remediate(
         str(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z", "Suspended")),
         *sam,
     )
-    assert ingested.code == 0 and "ingested 1 configuration items" in ingested.out
+    assert ingested.code == 0 and "ingested 1 configuration item " in ingested.out
     assert "skipped:" in ingested.err and "item 2" in ingested.err
     scan = json.loads(team("drift", "scan", *sam, "--json").out)
     assert len(scan["opened"]) == 1
-    [found] = json.loads(team("drift", "list", "--json").out)
+    [found] = json.loads(team("drift", "list", "--json").out)["items"]
     assert found["due_at"] == "2026-09-03T09:00:00+00:00"
     assert found["differences"] == [
         {
@@ -115,7 +115,9 @@ def test_import_approve_ingest_scan_remediate(
     shown = json.loads(team("drift", "show", str(found["id"]), "--json").out)
     assert shown["status"] == "remediated" and shown["remediation_seconds"] == 23 * 3600
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-10-02T09:00:00Z")
-    verified = json.loads(team("baseline", "verify", "--quarter", "2026-Q3", *sec, "--json").out)
+    verified = json.loads(team("baseline", "verify", "--quarter", "2026-Q3", *sec, "--json").out)[
+        "report"
+    ]
     assert verified["drift"]["found"] == 1 and verified["drift"]["late"] == 0
     assert team("ledger", "verify").code == 0
 
@@ -169,7 +171,7 @@ def test_ingest_from_aws_config_over_moto(team: Cli, monkeypatch: pytest.MonkeyP
             "--as",
             "sam@example.com",
         )
-        assert result.code == 0 and "ingested 1 configuration items" in result.out, result.err
+        assert result.code == 0 and "ingested 1 configuration item " in result.out, result.err
     finally:
         server.stop()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
@@ -234,9 +236,9 @@ def test_ingest_cloudformation_drift_and_scan(
             "my-stack-with-resource-drift",
             *sam,
         )
-    assert result.code == 0 and "ingested 1 configuration items" in result.out, result.err
+    assert result.code == 0 and "ingested 1 configuration item " in result.out, result.err
     assert len(json.loads(team("drift", "scan", *sam, "--json").out)["opened"]) == 1
-    [found] = json.loads(team("drift", "list", "--json").out)
+    [found] = json.loads(team("drift", "list", "--json").out)["items"]
     assert found["differences"] == [
         {"path": "/DelaySeconds", "expected": 20, "actual": 120},
         {"path": "/RedrivePolicy/maxReceiveCount", "expected": 10, "actual": 12},

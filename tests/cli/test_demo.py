@@ -41,7 +41,7 @@ def ok_text(result: Result) -> str:
 def seeded(cli: Cli) -> list[dict[str, Any]]:
     result = cli("demo", "--seed-only")
     assert result.code == 0, result.err
-    return list(ok_json(cli("change", "list", "--json")))
+    return list(ok_json(cli("change", "list", "--json"))["items"])
 
 
 def details(cli: Cli, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,7 +60,7 @@ def test_demo_seeds_a_quarter_of_changes(cli: Cli) -> None:
     assert len(rows) == 50
     assert Counter(r["status"] for r in rows) == STATUSES
     assert Counter(r["type"] for r in rows)["emergency"] == 5
-    people = ok_json(cli("user", "list", "--json"))
+    people = ok_json(cli("user", "list", "--json"))["items"]
     assert len(people) == 13
     assert {role for p in people for role in p["roles"]} == ROLES
     assert all(p["email"].endswith("@casperstudios.example") for p in people)
@@ -146,7 +146,7 @@ def test_demo_refuses_a_database_with_data_unless_reset(cli: Cli) -> None:
     assert ok_json(cli("ledger", "verify", "--json")) == before
     reset = cli("demo", "--seed-only", "--reset")
     assert reset.code == 0, reset.err
-    rows = ok_json(cli("change", "list", "--json"))
+    rows = ok_json(cli("change", "list", "--json"))["items"]
     assert [r["key"] for r in rows] == [f"CHG-{n}" for n in range(1, 51)]
     # Same plan, same simulated times: the reseeded ledger is the same chain, hash for hash.
     assert ok_json(cli("ledger", "verify", "--json")) == before
@@ -158,7 +158,7 @@ def test_demo_refuses_a_database_with_only_people(cli: Cli) -> None:
     refused = cli("demo", "--seed-only")
     assert refused.code == 2
     assert "already has 1 user(s) and 0 change(s)" in refused.err
-    assert ok_json(cli("change", "list", "--json")) == []
+    assert ok_json(cli("change", "list", "--json"))["items"] == []
 
 
 def test_demo_without_a_database_url_uses_its_own_file(
@@ -182,7 +182,7 @@ def test_demo_without_a_database_url_uses_its_own_file(
         out = capsys.readouterr().out
         monkeypatch.setenv("CHANGEGATE_DATABASE_URL", "sqlite:///changegate-demo.db")
         assert run(["change", "list", "--json"]) == 0
-        rows = json.loads(capsys.readouterr().out)
+        rows = json.loads(capsys.readouterr().out)["items"]
         assert run(["ledger", "verify", "--json"]) == 0
         return out, rows, json.loads(capsys.readouterr().out)
 

@@ -24,6 +24,7 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     # The block starts with `source .venv/bin/activate`, relative to the repository root.
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
+    env["TMPDIR"] = str(tmp_path)  # where the walkthrough's `mktemp -d` puts its files
     script = "set -euo pipefail\n" + walkthrough()
     result = subprocess.run(
         ["bash", "-c", script],
@@ -37,11 +38,13 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "refused with exit 1" in out
-    assert "Overdue (2)" in out
+    assert "Overdue (2 obligations)" in out
     assert "denied with exit 1" in out and "change is implemented" in out
     assert "1 new drift" in out
     assert "open findings: exit 1" in out and "suppressed" in out
-    assert "disciplinary_actions: 1" in out and "re-performed: exit 1" in out
-    assert "ledger ok:" in out and "2 checkpoint(s) matched" in out
+    assert "disciplinary actions  1 record" in out and "re-performed: exit 1" in out
+    assert "ledger ok:" in out and "2 checkpoints matched" in out
     assert "Traceback" not in result.stderr
-    assert (tmp_path / "ledger.jsonl").read_text().count("\n") > 20
+    [exported] = tmp_path.glob("tmp.*/ledger.jsonl")
+    assert exported.read_text().count("\n") > 20
+    assert not (ROOT / "walkthrough.db").exists()

@@ -98,7 +98,7 @@ def test_worker_once_delivers_queued_mail(
     second = cli("worker", "--once", "--worker-id", "ci-worker")
     assert second.code == 0 and len(relay.received) == sent  # nothing is sent twice
     assert set(relay.message_ids().values()) == {1}
-    listed = json.loads(cli("outbox", "list", "--json").out)
+    listed = json.loads(cli("outbox", "list", "--json").out)["items"]
     assert {(r["status"], r["attempts"], r["claimed_by"]) for r in listed} == {
         ("delivered", 1, None)
     }
@@ -116,7 +116,7 @@ def test_dead_letter_is_listed_and_retried_from_the_cli(
             app.run(lambda ctx, c=claim: outbox.failed(ctx, c, "w0", "SMTP 451 try later"), at=at)
         at += timedelta(hours=1)
 
-    dead = json.loads(cli("outbox", "list", "--status", "dead", "--json").out)[::-1]
+    dead = json.loads(cli("outbox", "list", "--status", "dead", "--json").out)["items"][::-1]
     assert [(r["recipient"], r["attempts"], r["last_error"]) for r in dead] == [
         ("ivy@example.com", 12, "SMTP 451 try later"),
         ("max@example.com", 12, "SMTP 451 try later"),

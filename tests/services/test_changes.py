@@ -14,7 +14,8 @@ from changegate.db.models import LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType, Risk
 from changegate.domain.errors import BadInput, Forbidden, InvalidTransition, Refused
-from changegate.services import approvals, changes, lifecycle, users, views
+from changegate.services import approvals, changes, lifecycle, users
+from changegate.services.views import changes as views
 from tests.builders import T0, add_people, make_fields
 
 ALICE = "alice@example.com"
@@ -57,7 +58,7 @@ def act(app: App, actor: str, fn: Any, *args: Any, minutes: int = 1) -> Any:
 
 
 def detail(app: App, key: str) -> dict[str, Any]:
-    return app.run(lambda ctx: views.detail(ctx, changes.get(ctx, key)))
+    return app.run(lambda ctx: views.show(ctx, key).model_dump(mode="json"))
 
 
 def approve_all(app: App, key: str, cab: list[str], iso: str = "ivy@example.com") -> None:
@@ -234,8 +235,8 @@ def test_emergency_path_end_to_end(org: App) -> None:
 
     def overdue_at(day: int) -> list[tuple[str, str]]:
         at = run_at.replace(month=12, day=day, hour=0)
-        rows = org.run(lambda ctx: views.overdue_rows(lifecycle.list_overdue(ctx)), at=at)
-        return [(r["key"], r["obligation"]) for r in rows]
+        rows = org.run(views.overdue, at=at)
+        return [(r.key, r.obligation) for r in rows]
 
     assert overdue_at(3) == []
     assert overdue_at(4) == [(key, "retroactive approval"), (key, "post-implementation review")]

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from changegate.bootstrap import App
+from changegate.db.changes import Changes
 from changegate.db.models import Change, LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import Risk
@@ -118,7 +119,7 @@ def test_concurrent_approvals_count_once_and_approve_exactly_once(app: App) -> N
     log = Counter(actions(app))
     assert log["change.approved_by_cab"] == 2
     assert log["change.approved"] == 1
-    assert app.run(lambda ctx: changes.get(ctx, key).status) == "approved"
+    assert app.run(lambda ctx: Changes(ctx.session).get(key).status) == "approved"
     assert_chain_linear(app)
 
 

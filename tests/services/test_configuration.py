@@ -18,6 +18,7 @@ from changegate.domain.configuration import DeclaredResource, ObservedItem
 from changegate.domain.errors import BadInput, Conflict, Refused
 from changegate.services import approvals as decisions
 from changegate.services import baselines, changes, drift, lifecycle, users
+from changegate.services.views import configuration as config_views
 from tests.builders import T0, add_people, make_fields
 
 SAM, SEC2 = "sam@example.com", "sec2@example.com"
@@ -79,7 +80,11 @@ def ingest(app: App, *items: ObservedItem) -> drift.Ingested:
 
 
 def drifts(app: App) -> list[dict[str, Any]]:
-    return app.read(lambda ctx: [baselines.drift_view(d) for d in drift.list_drifts(ctx)])
+    return app.read(
+        lambda ctx: [
+            d.model_dump(mode="json") for d in config_views.drifts(ctx, None, 5000, 0).items
+        ]
+    )
 
 
 def test_the_author_cannot_approve_their_own_baseline(org: App) -> None:
@@ -243,7 +248,7 @@ def test_drift_past_due_stays_open_unrecompared_and_closes_late_when_fixed(org: 
     [closed] = drifts(org)
     assert closed["closed_at"] == (T0 + timedelta(hours=60)).isoformat()
     assert closed["remediation_seconds"] == 58 * 3600
-    assert org.read(lambda ctx: drift.get(ctx, opened).lock_version) == 2  # compare-and-set
+    assert org.read(lambda ctx: Configs(ctx.session).drift(opened).lock_version) == 2  # CAS
 
 
 def test_an_observation_that_arrives_out_of_order_is_compared_but_changes_nothing(org: App) -> None:

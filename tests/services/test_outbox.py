@@ -20,6 +20,7 @@ from changegate.bootstrap import App
 from changegate.cli.runner import Delivery, deliver, drain
 from changegate.config import Settings
 from changegate.db.models import LedgerRecord, Notification
+from changegate.db.outbox import Outbox
 from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
 from changegate.integrations.notify import SlackNotifier, SmtpNotifier, SmtpRelay
@@ -88,7 +89,7 @@ def rows(app: App, status: str | None = None) -> list[Notification]:
     """The outbox as it stands, detached (a read's rollback would otherwise expire it)."""
 
     def load(ctx: Context) -> list[Notification]:
-        found = list(outbox.listing(ctx, status))
+        found = list(Outbox(ctx.session).page(status, 5000, 0).rows)
         ctx.session.expunge_all()
         return sorted(found, key=lambda r: r.id)
 
@@ -307,11 +308,6 @@ def test_rows_for_a_channel_the_worker_cannot_deliver_wait(people: App, relay: F
         ("email", "delivered"),
         ("slack", "pending"),
     }
-
-
-def test_listing_refuses_an_unknown_status(people: App) -> None:
-    with pytest.raises(BadInput, match="unknown status 'sent'"):
-        people.read(lambda ctx: outbox.listing(ctx, "sent"))
 
 
 def test_a_backlog_larger_than_a_batch_is_cleared_in_one_tick(

@@ -20,6 +20,7 @@ from changegate.domain.errors import BadInput, Forbidden, NotFound, Refused
 from changegate.domain.waivers import Window
 from changegate.policy import WaiverSettings
 from changegate.services import changes, waiver_reviews, waivers
+from changegate.services.views import waivers as waiver_views
 from tests.builders import T0, add_people, make_fields
 from tests.services.test_concurrency import assert_chain_linear, race
 
@@ -58,6 +59,11 @@ def request(app: App, who: str = ALICE, when: datetime = T0, **overrides: Any) -
     return app.run(lambda ctx: waivers.request(ctx, **args).key, actor=who, at=when)
 
 
+def as_dict(model: Any) -> dict[str, Any]:
+    out: dict[str, Any] = model.model_dump(mode="json")
+    return out
+
+
 def decide(
     app: App,
     who: str,
@@ -68,7 +74,7 @@ def decide(
     when: datetime | None = None,
 ) -> dict[str, Any]:
     return app.run(
-        lambda ctx: waivers.view(waivers.decide(ctx, key, role, decision, comment)),
+        lambda ctx: as_dict(waiver_views.waiver(waivers.decide(ctx, key, role, decision, comment))),
         actor=who,
         at=when or at(minutes=5),
     )
@@ -83,9 +89,11 @@ def review(
     app: App, who: str, key: str, outcome: str, when: datetime, days: int | None = None
 ) -> dict[str, Any]:
     return app.run(
-        lambda ctx: waivers.view(
-            waiver_reviews.review(
-                ctx, key, outcome, "compensating controls held; no incidents", days
+        lambda ctx: as_dict(
+            waiver_views.waiver(
+                waiver_reviews.review(
+                    ctx, key, outcome, "compensating controls held; no incidents", days
+                )
             )
         ),
         actor=who,
@@ -94,7 +102,7 @@ def review(
 
 
 def show(app: App, key: str) -> dict[str, Any]:
-    return app.read(lambda ctx: waivers.view(waivers.get(ctx, key)))
+    return app.read(lambda ctx: as_dict(waiver_views.show(ctx, key)))
 
 
 def ledger(app: App, subject: str | None = None) -> list[tuple[str, dict[str, Any]]]:

@@ -5,23 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from changegate import __version__
-from changegate.api import audits, changes, configuration, errors, hooks, pipeline, waivers
+from changegate.api import (
+    audits,
+    changes,
+    configuration,
+    errors,
+    hooks,
+    people,
+    pipeline,
+    waivers,
+)
 from changegate.bootstrap import App
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
 
 Authenticate with `Authorization: Bearer <token>` (`changegate token create`). Each operation
-lists the roles that may call it under `x-roles`. Errors are RFC 9457 problem documents."""
+lists the roles that may call it under `x-roles`. Errors are RFC 9457 problem documents. Lists
+are pages: `items`, `total`, `limit`, `offset`."""
 
 
 def create_app(app: App) -> FastAPI:
-    api = FastAPI(
+    # The docs' JavaScript and CSS are served from a package, not a CDN: /docs works offline.
+    api = FastAPIOffline(
         title="changegate",
         version=__version__,
         description=DESCRIPTION,
         docs_url="/docs",
+        redoc_url="/redoc",
         openapi_url="/openapi.json",
     )
     api.state.changegate = app
@@ -37,12 +51,12 @@ def create_app(app: App) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    api.include_router(changes.router)
-    api.include_router(pipeline.router)
-    api.include_router(hooks.router)
-    api.include_router(configuration.router)
-    api.include_router(audits.router)
-    api.include_router(waivers.router)
+    for module in (changes, pipeline, hooks, configuration, audits, waivers, people):
+        api.include_router(module.router)
+
+    @api.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs", status_code=307)
 
     @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
     def health() -> dict[str, str]:

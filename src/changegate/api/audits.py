@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
-from changegate.api.access import CallerDep, allow
+from changegate.api.access import EVERYONE, CallerDep, allow
+from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import In
 from changegate.domain.findings import DisciplinaryKind, FindingStatus, RemediationKind
 from changegate.domain.users import Role
 from changegate.services import audits, findings, reviews
 from changegate.services.context import Context
+from changegate.services.views import audits as views
+from changegate.services.views import reviews as review_views
+from changegate.services.views.audits import (
+    AuditOut,
+    AuditRunOut,
+    DisciplineOut,
+    FindingDetailOut,
+    FindingOut,
+)
+from changegate.services.views.common import Page
+from changegate.services.views.reviews import ReviewOut
 
 router = APIRouter(prefix="/api/v1", tags=["audits"])
 R = Role
@@ -24,6 +36,7 @@ FIXERS = frozenset({R.ISO, R.SECURITY_ENGINEER})
 HR = frozenset({R.HR})
 PERIOD = r"^\d{4}(-[Qq][1-4])?$"
 Key = Annotated[str, Path(pattern=r"^[Ff][Nn][Dd]-\d{1,9}$")]
+ReviewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class AuditIn(In):
@@ -60,8 +73,8 @@ class QuarterIn(In):
     openapi_extra=allow(RUNNERS),
     summary="Run every audit rule over a period and store the findings",
 )
-def run_audit(body: AuditIn, who: CallerDep) -> dict[str, Any]:
-    return who.write(lambda ctx: audits.summary(ctx, audits.run_requested(ctx, body.period)))
+def run_audit(body: AuditIn, who: CallerDep) -> AuditOut:
+    return who.write(lambda ctx: audits.summary(audits.run_requested(ctx, body.period)))
 
 
 @router.get(
@@ -71,30 +84,24 @@ def run_audit(body: AuditIn, who: CallerDep) -> dict[str, Any]:
 )
 def preview_audit(
     who: CallerDep, period: Annotated[str | None, Query(pattern=PERIOD)] = None
-) -> dict[str, Any]:
+) -> AuditOut:
     return who.read(lambda ctx: audits.preview(ctx, period))
 
 
-@router.get("/audits", openapi_extra=allow(READERS), summary="Recent audit runs")
-def list_runs(who: CallerDep) -> list[dict[str, Any]]:
-    return who.read(lambda ctx: [audits.run_view(r) for r in audits.recent_runs(ctx)])
+@router.get("/audits", openapi_extra=allow(READERS), summary="Audit runs, newest first")
+def list_runs(who: CallerDep, limit: Limit = 100, offset: Offset = 0) -> Page[AuditRunOut]:
+    return who.read(lambda ctx: views.runs(ctx, limit, offset))
 
 
 @router.get("/findings", openapi_extra=allow(READERS), summary="Findings, newest first")
 def list_findings(
     who: CallerDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
     status: FindingStatus | None = None,
     control: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=findings.MAX_LIST)] = 1000,
-) -> list[dict[str, Any]]:
-    def use_case(ctx: Context) -> list[dict[str, Any]]:
-        roles = findings.reader_roles(ctx)
-        return [
-            findings.view(ctx, f, roles)
-            for f in findings.list_findings(ctx, status.value if status else None, control, limit)
-        ]
-
-    return who.read(use_case)
+) -> Page[FindingOut]:
+    return who.read(lambda ctx: views.finding_page(ctx, status, control, limit, offset))
 
 
 @router.get(
@@ -102,12 +109,8 @@ def list_findings(
     openapi_extra=allow(READERS),
     summary="One finding; disciplinary details for the ISO and HR only",
 )
-def get_finding(key: Key, who: CallerDep) -> dict[str, Any]:
-    return who.read(
-        lambda ctx: findings.view(
-            ctx, findings.get(ctx, key), findings.reader_roles(ctx), detail=True
-        )
-    )
+def get_finding(key: Key, who: CallerDep) -> FindingDetailOut:
+    return who.read(lambda ctx: views.show_finding(ctx, key))
 
 
 @router.post(
@@ -115,10 +118,8 @@ def get_finding(key: Key, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(ISO),
     summary="Confirm a violation (ISO); remediation falls due",
 )
-def confirm(key: Key, body: CommentIn, who: CallerDep) -> dict[str, Any]:
-    return who.write(
-        lambda ctx: findings.view(ctx, findings.confirm(ctx, key, body.comment), frozenset())
-    )
+def confirm(key: Key, body: CommentIn, who: CallerDep) -> FindingOut:
+    return who.write(lambda ctx: views.finding(ctx, findings.confirm(ctx, key, body.comment)))
 
 
 @router.post(
@@ -126,10 +127,8 @@ def confirm(key: Key, body: CommentIn, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(ISO),
     summary="Dismiss a finding with a reason (ISO)",
 )
-def dismiss(key: Key, body: DismissIn, who: CallerDep) -> dict[str, Any]:
-    return who.write(
-        lambda ctx: findings.view(ctx, findings.dismiss(ctx, key, body.reason), frozenset())
-    )
+def dismiss(key: Key, body: DismissIn, who: CallerDep) -> FindingOut:
+    return who.write(lambda ctx: views.finding(ctx, findings.dismiss(ctx, key, body.reason)))
 
 
 @router.post(
@@ -137,11 +136,9 @@ def dismiss(key: Key, body: DismissIn, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(FIXERS),
     summary="Record the rollback or fix; the finding closes",
 )
-def remediate(key: Key, body: RemediateIn, who: CallerDep) -> dict[str, Any]:
+def remediate(key: Key, body: RemediateIn, who: CallerDep) -> FindingOut:
     return who.write(
-        lambda ctx: findings.view(
-            ctx, findings.remediate(ctx, key, body.kind, body.description), frozenset()
-        )
+        lambda ctx: views.finding(ctx, findings.remediate(ctx, key, body.kind, body.description))
     )
 
 
@@ -151,10 +148,10 @@ def remediate(key: Key, body: RemediateIn, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(HR),
     summary="Record a disciplinary action (HR only)",
 )
-def discipline(key: Key, body: DisciplineIn, who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
+def discipline(key: Key, body: DisciplineIn, who: CallerDep) -> DisciplineOut:
+    def use_case(ctx: Context) -> DisciplineOut:
         row = findings.discipline(ctx, key, body.person, body.action, body.notes)
-        return {"finding": key.upper(), "action_id": row.id}
+        return DisciplineOut(finding=key.upper(), action_id=row.id)
 
     return who.write(use_case)
 
@@ -165,7 +162,22 @@ def discipline(key: Key, body: DisciplineIn, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(ISO),
     summary="The ISO's signed quarterly change-management review (CM-6)",
 )
-def quarterly_metrics(body: QuarterIn, who: CallerDep) -> dict[str, Any]:
+def quarterly_metrics(body: QuarterIn, who: CallerDep) -> ReviewOut:
     return who.write(
-        lambda ctx: reviews.view(reviews.review_quarter(ctx, body.quarter, body.notes))
+        lambda ctx: review_views.review(reviews.review_quarter(ctx, body.quarter, body.notes))
     )
+
+
+@router.get("/reviews", openapi_extra=allow(EVERYONE), summary="Signed reviews, newest first")
+def list_reviews(
+    who: CallerDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    kind: Annotated[list[str] | None, Query(max_length=10)] = None,
+) -> Page[ReviewOut]:
+    return who.read(lambda ctx: review_views.page(ctx, kind or [], limit, offset))
+
+
+@router.get("/reviews/{review_id}", openapi_extra=allow(EVERYONE), summary="One signed review")
+def show_review(review_id: ReviewId, who: CallerDep) -> ReviewOut:
+    return who.read(lambda ctx: review_views.show(ctx, review_id))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from changegate.api.access import (
     CLOSERS,
@@ -15,10 +16,15 @@ from changegate.api.access import (
     CallerDep,
     allow,
 )
+from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import ChangeEditIn, ChangeIn, DecisionIn, PirIn
+from changegate.db.models import Change
 from changegate.domain.changes import ChangeFields, ChangeStatus, Window
-from changegate.services import approvals, changes, lifecycle, views
+from changegate.services import approvals, changes, lifecycle
 from changegate.services.context import Context
+from changegate.services.views import changes as views
+from changegate.services.views.changes import ChangeOut, ChangeSummaryOut, OverdueOut, PirOut
+from changegate.services.views.common import Page
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 RENAMED = {"type": "change_type"}
@@ -26,9 +32,12 @@ LISTS = {"commit_authors", "affected_services", "environments"}
 
 
 @router.post(
-    "", status_code=201, summary="Create a change request (draft)", openapi_extra=allow(REQUESTERS)
+    "",
+    status_code=201,
+    summary="Create a change request (draft)",
+    openapi_extra=allow(REQUESTERS),
 )
-def create(body: ChangeIn, who: CallerDep) -> dict[str, Any]:
+def create(body: ChangeIn, who: CallerDep) -> ChangeOut:
     fields = ChangeFields(
         title=body.title,
         scope=body.scope,
@@ -50,28 +59,27 @@ def create(body: ChangeIn, who: CallerDep) -> dict[str, Any]:
 
 @router.get("", summary="List change requests", openapi_extra=allow(EVERYONE))
 def list_(
-    who: CallerDep,
-    status: ChangeStatus | None = None,
-    limit: int = Query(default=500, ge=1, le=5000),
-    offset: int = Query(default=0, ge=0),
-) -> list[dict[str, Any]]:
-    return who.read(
-        lambda ctx: [views.summary(c) for c in changes.list_(ctx, status)[offset : offset + limit]]
-    )
+    who: CallerDep, limit: Limit = 100, offset: Offset = 0, status: ChangeStatus | None = None
+) -> Page[ChangeSummaryOut]:
+    return who.read(lambda ctx: views.page(ctx, status, limit, offset))
 
 
 @router.get(
-    "/overdue", summary="Emergency obligations overdue now (CM-3)", openapi_extra=allow(EVERYONE)
+    "/overdue",
+    summary="Emergency obligations overdue now (CM-3)",
+    openapi_extra=allow(EVERYONE),
 )
-def overdue(who: CallerDep) -> list[dict[str, Any]]:
-    return who.read(lambda ctx: views.overdue_rows(lifecycle.list_overdue(ctx)))
+def overdue(who: CallerDep) -> list[OverdueOut]:
+    return who.read(views.overdue)
 
 
 @router.get(
-    "/{key}", summary="One change with its approvals and due dates", openapi_extra=allow(EVERYONE)
+    "/{key}",
+    summary="One change with its approvals and due dates",
+    openapi_extra=allow(EVERYONE),
 )
-def show(key: str, who: CallerDep) -> dict[str, Any]:
-    return who.read(lambda ctx: views.detail(ctx, changes.get(ctx, key)))
+def show(key: str, who: CallerDep) -> ChangeOut:
+    return who.read(lambda ctx: views.show(ctx, key))
 
 
 @router.patch(
@@ -79,15 +87,17 @@ def show(key: str, who: CallerDep) -> dict[str, Any]:
     summary="Edit material fields (a new version after submission)",
     openapi_extra=allow(REQUESTERS),
 )
-def edit(key: str, body: ChangeEditIn, who: CallerDep) -> dict[str, Any]:
+def edit(key: str, body: ChangeEditIn, who: CallerDep) -> ChangeOut:
     updates: dict[str, Any] = {}
     for name, value in body.model_dump(exclude_none=True).items():
         updates[RENAMED.get(name, name)] = tuple(value) if name in LISTS else value
     return who.write(lambda ctx: views.detail(ctx, changes.edit(ctx, key, updates)))
 
 
-def _transition(path: str, roles: Any, use_case: Any, summary: str) -> None:
-    def endpoint(key: str, who: CallerDep) -> dict[str, Any]:
+def _transition(
+    path: str, roles: Any, use_case: Callable[[Context, str], Change], summary: str
+) -> None:
+    def endpoint(key: str, who: CallerDep) -> ChangeOut:
         return who.write(lambda ctx: views.detail(ctx, use_case(ctx, key)))
 
     router.add_api_route(
@@ -96,6 +106,7 @@ def _transition(path: str, roles: Any, use_case: Any, summary: str) -> None:
         methods=["POST"],
         summary=summary,
         name=f"change_{path}",
+        response_model=ChangeOut,
         openapi_extra=allow(roles),
     )
 
@@ -116,12 +127,12 @@ _transition("close", CLOSERS, lifecycle.close, "Close an implemented change")
     summary="Approve or reject the current version",
     openapi_extra=allow(DECIDERS),
 )
-def decide(key: str, body: DecisionIn, who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        change = approvals.decide(ctx, key, body.role, body.decision, body.comment)
-        return views.detail(ctx, change)
-
-    return who.write(use_case)
+def decide(key: str, body: DecisionIn, who: CallerDep) -> ChangeOut:
+    return who.write(
+        lambda ctx: views.detail(
+            ctx, approvals.decide(ctx, key, body.role, body.decision, body.comment)
+        )
+    )
 
 
 @router.post(
@@ -130,13 +141,7 @@ def decide(key: str, body: DecisionIn, who: CallerDep) -> dict[str, Any]:
     summary="Record the post-implementation review",
     openapi_extra=allow(CLOSERS),
 )
-def pir(key: str, body: PirIn, who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        review = lifecycle.record_pir(ctx, key, body.summary)
-        return {
-            "change": key.upper(),
-            "review_id": review.id,
-            "recorded_at": views.iso(review.recorded_at),
-        }
-
-    return who.write(use_case)
+def pir(key: str, body: PirIn, who: CallerDep) -> PirOut:
+    return who.write(
+        lambda ctx: views.pir(key.upper(), lifecycle.record_pir(ctx, key, body.summary))
+    )

@@ -10,13 +10,23 @@ from fastapi import APIRouter, Body, File, Form, Path, Query, UploadFile
 from pydantic import Field
 
 from changegate.api.access import EVERYONE, CallerDep, allow
+from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import In
 from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
 from changegate.integrations import awsconfig, cloudformation
 from changegate.services import baselines, drift
-from changegate.services.context import Context
+from changegate.services.views import configuration as views
+from changegate.services.views.common import Page
+from changegate.services.views.configuration import (
+    BaselineDetailOut,
+    BaselineOut,
+    DriftOut,
+    IngestOut,
+    ScanOut,
+)
+from changegate.services.views.reviews import ReviewOut, review
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 AUTHORS = frozenset({Role.SECURITY_ENGINEER, Role.REQUESTER, Role.ADMIN})
@@ -30,6 +40,16 @@ DriftId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class ApproveIn(In):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     change: str | None = Field(default=None, max_length=40)
+
+
+class ResourceRefIn(In):
+    type: str = Field(min_length=1, max_length=200, examples=["AWS::S3::Bucket"])
+    id: str = Field(min_length=1, max_length=500, examples=["logs-prod"])
+
+
+class AdoptIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    resources: list[ResourceRefIn] = Field(min_length=1, max_length=10_000)
 
 
 class VerifyIn(In):
@@ -47,7 +67,7 @@ def import_baseline(
     template: Annotated[UploadFile, File()],
     name: Annotated[str, Form(min_length=1, max_length=200)],
     physical: Annotated[str, Form(description="JSON {logical: physical}")] = "{}",
-) -> dict[str, Any]:
+) -> BaselineOut:
     data = template.file.read(MAX_UPLOAD + 1)
     source = template.filename or "template"
     declared = cloudformation.parse_template(data, source)
@@ -56,7 +76,7 @@ def import_baseline(
     except (ValueError, TypeError):
         raise BadInput("physical: expected a JSON object {logical id: physical id}") from None
     return who.write(
-        lambda ctx: baselines.view(
+        lambda ctx: views.baseline(
             baselines.import_baseline(
                 ctx, name, declared, source, hashlib.sha256(data).hexdigest(), ids
             )
@@ -65,19 +85,30 @@ def import_baseline(
 
 
 @router.post(
+    "/baselines/adopt",
+    status_code=201,
+    openapi_extra=allow(AUTHORS),
+    summary="Adopt observed resources' configuration as a draft baseline",
+)
+def adopt_baseline(body: AdoptIn, who: CallerDep) -> BaselineOut:
+    keys = [(r.type, r.id) for r in body.resources]
+    return who.write(lambda ctx: views.baseline(baselines.adopt(ctx, body.name, keys)))
+
+
+@router.post(
     "/baselines/{name}/approve",
     openapi_extra=allow(ENGINEERS),
     summary="Approve a draft baseline (security engineer, not its author)",
 )
-def approve_baseline(name: Name, body: ApproveIn, who: CallerDep) -> dict[str, Any]:
+def approve_baseline(name: Name, body: ApproveIn, who: CallerDep) -> BaselineOut:
     return who.write(
-        lambda ctx: baselines.view(baselines.approve(ctx, name, body.version, body.change))
+        lambda ctx: views.baseline(baselines.approve(ctx, name, body.version, body.change))
     )
 
 
 @router.get("/baselines", openapi_extra=allow(EVERYONE), summary="Every baseline version")
-def list_baselines(who: CallerDep) -> list[dict[str, Any]]:
-    return who.read(lambda ctx: [baselines.view(b) for b in baselines.list_baselines(ctx)])
+def list_baselines(who: CallerDep, limit: Limit = 100, offset: Offset = 0) -> Page[BaselineOut]:
+    return who.read(lambda ctx: views.baselines(ctx, limit, offset))
 
 
 @router.get(
@@ -87,8 +118,8 @@ def list_baselines(who: CallerDep) -> list[dict[str, Any]]:
 )
 def show_baseline(
     name: Name, who: CallerDep, version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
-) -> dict[str, Any]:
-    return who.read(lambda ctx: baselines.view(baselines.get(ctx, name, version), True))
+) -> BaselineDetailOut:
+    return who.read(lambda ctx: views.show_baseline(ctx, name, version))
 
 
 @router.post(
@@ -97,13 +128,8 @@ def show_baseline(
     openapi_extra=allow(ENGINEERS),
     summary="Sign the quarterly baseline verification (CFG-3)",
 )
-def verify_quarter(body: VerifyIn, who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        review = baselines.verify_quarter(ctx, body.quarter)
-        report: dict[str, Any] = json.loads(review.summary)
-        return report | {"review_id": review.id}
-
-    return who.write(use_case)
+def verify_quarter(body: VerifyIn, who: CallerDep) -> ReviewOut:
+    return who.write(lambda ctx: review(baselines.verify_quarter(ctx, body.quarter)))
 
 
 @router.post(
@@ -113,10 +139,9 @@ def verify_quarter(body: VerifyIn, who: CallerDep) -> dict[str, Any]:
 )
 def ingest_items(
     who: CallerDep, document: Annotated[dict[str, Any] | list[Any], Body()]
-) -> dict[str, Any]:
+) -> IngestOut:
     items, problems = awsconfig.read_file(json.dumps(document).encode(), "request body")
-    result = who.write(lambda ctx: drift.ingest(ctx, items, "api"))
-    return {"added": result.added, "duplicates": result.duplicates, "skipped": problems}
+    return who.write(lambda ctx: views.ingest(drift.ingest(ctx, items, "api"), problems))
 
 
 @router.post(
@@ -130,16 +155,17 @@ def scan(
         bool,
         Query(description="Compare every resource, not only those changed since the last scan"),
     ] = False,
-) -> dict[str, Any]:
-    return who.write(lambda ctx: drift.scan(ctx, full).__dict__)
+) -> ScanOut:
+    return who.write(lambda ctx: views.scan(drift.scan(ctx, full)))
 
 
 @router.get("/drift", openapi_extra=allow(EVERYONE), summary="Drift findings")
-def list_drift(who: CallerDep, status: DriftStatus | None = None) -> list[dict[str, Any]]:
-    wanted = status.value if status else None
-    return who.read(lambda ctx: [baselines.drift_view(d) for d in drift.list_drifts(ctx, wanted)])
+def list_drift(
+    who: CallerDep, limit: Limit = 100, offset: Offset = 0, status: DriftStatus | None = None
+) -> Page[DriftOut]:
+    return who.read(lambda ctx: views.drifts(ctx, status, limit, offset))
 
 
 @router.get("/drift/{drift_id}", openapi_extra=allow(EVERYONE), summary="One drift")
-def show_drift(drift_id: DriftId, who: CallerDep) -> dict[str, Any]:
-    return who.read(lambda ctx: baselines.drift_view(drift.get(ctx, drift_id)))
+def show_drift(drift_id: DriftId, who: CallerDep) -> DriftOut:
+    return who.read(lambda ctx: views.show_drift(ctx, drift_id))

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, UploadFile
 
 from changegate import ledger
 from changegate.api.access import ACTORS, EVERYONE, PIPELINES, CallerDep, allow
+from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import DeploymentIn, FailIn, GateIn, RollbackIn
 from changegate.bootstrap import read_report
-from changegate.db.pipeline import Pipeline
 from changegate.integrations.junit import MAX_BYTES
-from changegate.services import changes, deployments, gate, testruns, views
-from changegate.services.context import Context
+from changegate.services import deployments, gate, testruns
+from changegate.services.views import ledger as ledger_views
+from changegate.services.views import pipeline as views
+from changegate.services.views.common import Page
+from changegate.services.views.ledger import VerificationOut
+from changegate.services.views.pipeline import DeploymentOut, GateDecisionOut, TestRunOut
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 DeploymentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -33,12 +37,12 @@ def record_test_run(
     commit: Annotated[str, Form(min_length=7, max_length=64)],
     artifact: Annotated[str | None, Form(max_length=200)] = None,
     doc_url: Annotated[str | None, Form(max_length=1000)] = None,
-) -> dict[str, Any]:
+) -> TestRunOut:
     # Read at most one byte past the cap: the parser refuses it without us holding more.
     data = junit.file.read(MAX_BYTES + 1)
     report = read_report(data, junit.filename or "report")
     return who.write(
-        lambda ctx: views.test_run(
+        lambda ctx: views.testrun(
             testruns.record(ctx, key, environment, commit, report, artifact, doc_url)
         )
     )
@@ -49,12 +53,10 @@ def record_test_run(
     openapi_extra=allow(EVERYONE),
     summary="Test evidence recorded for a change",
 )
-def list_test_runs(key: str, who: CallerDep) -> list[dict[str, Any]]:
-    return who.read(
-        lambda ctx: [
-            views.test_run(r) for r in Pipeline(ctx.session).test_runs(changes.get(ctx, key))
-        ]
-    )
+def list_test_runs(
+    key: str, who: CallerDep, limit: Limit = 100, offset: Offset = 0
+) -> Page[TestRunOut]:
+    return who.read(lambda ctx: views.test_runs(ctx, key, limit, offset))
 
 
 @router.post(
@@ -62,7 +64,7 @@ def list_test_runs(key: str, who: CallerDep) -> list[dict[str, Any]]:
     openapi_extra=allow(ACTORS),
     summary="May this commit of this change go to this environment now?",
 )
-def check_gate(body: GateIn, who: CallerDep) -> dict[str, Any]:
+def check_gate(body: GateIn, who: CallerDep) -> GateDecisionOut:
     """Always 200 with `allowed` true or false; every decision is recorded in the ledger."""
     return who.write(
         lambda ctx: views.decision(
@@ -77,7 +79,7 @@ def check_gate(body: GateIn, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(PIPELINES),
     summary="Record the start of a deployment (production needs an allow decision)",
 )
-def start_deployment(body: DeploymentIn, who: CallerDep) -> dict[str, Any]:
+def start_deployment(body: DeploymentIn, who: CallerDep) -> DeploymentOut:
     return who.write(
         lambda ctx: views.deployment(
             deployments.start(
@@ -100,7 +102,7 @@ def start_deployment(body: DeploymentIn, who: CallerDep) -> dict[str, Any]:
     openapi_extra=allow(PIPELINES),
     summary="The deployment succeeded (production: the change is implemented)",
 )
-def finish_deployment(deployment_id: DeploymentId, who: CallerDep) -> dict[str, Any]:
+def finish_deployment(deployment_id: DeploymentId, who: CallerDep) -> DeploymentOut:
     return who.write(lambda ctx: views.deployment(deployments.finish(ctx, deployment_id)))
 
 
@@ -109,7 +111,7 @@ def finish_deployment(deployment_id: DeploymentId, who: CallerDep) -> dict[str, 
     openapi_extra=allow(PIPELINES),
     summary="The deployment failed",
 )
-def fail_deployment(deployment_id: DeploymentId, body: FailIn, who: CallerDep) -> dict[str, Any]:
+def fail_deployment(deployment_id: DeploymentId, body: FailIn, who: CallerDep) -> DeploymentOut:
     return who.write(
         lambda ctx: views.deployment(deployments.fail(ctx, deployment_id, body.reason))
     )
@@ -122,7 +124,7 @@ def fail_deployment(deployment_id: DeploymentId, body: FailIn, who: CallerDep) -
 )
 def rollback_deployment(
     deployment_id: DeploymentId, body: RollbackIn, who: CallerDep
-) -> dict[str, Any]:
+) -> DeploymentOut:
     return who.write(
         lambda ctx: views.deployment(
             deployments.rollback(ctx, deployment_id, body.to_commit, body.run_url, body.reason)
@@ -135,12 +137,10 @@ def rollback_deployment(
     openapi_extra=allow(EVERYONE),
     summary="Deployments recorded under a change",
 )
-def list_deployments(key: str, who: CallerDep) -> list[dict[str, Any]]:
-    return who.read(
-        lambda ctx: [
-            views.deployment(d) for d in Pipeline(ctx.session).deployments(changes.get(ctx, key))
-        ]
-    )
+def list_deployments(
+    key: str, who: CallerDep, limit: Limit = 100, offset: Offset = 0
+) -> Page[DeploymentOut]:
+    return who.read(lambda ctx: views.deployments(ctx, key, limit, offset))
 
 
 @router.get(
@@ -149,28 +149,5 @@ def list_deployments(key: str, who: CallerDep) -> list[dict[str, Any]]:
     tags=["ledger"],
     summary="Walk the hash chain and report the first tampered record",
 )
-def verify_ledger(who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        report = ledger.verify(ctx.session)
-        problem = report.problem
-        return {
-            "ok": report.ok,
-            "count": report.count,
-            "head_seq": report.head_seq,
-            "head_hash": report.head_hash,
-            "checkpoints": report.checkpoints,
-            "problem": problem.__dict__ if problem else None,
-        }
-
-    return who.read(use_case)
-
-
-@router.get(
-    "/me", openapi_extra=allow(EVERYONE), tags=["auth"], summary="The principal behind the token"
-)
-def me(who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        user = ctx.user()
-        return {"email": user.email, "name": user.name, "roles": user.role_names}
-
-    return who.read(use_case)
+def verify_ledger(who: CallerDep) -> VerificationOut:
+    return who.read(lambda ctx: ledger_views.verification(ledger.verify(ctx.session)))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import Field
 
 from changegate.api.access import EVERYONE, CallerDep, allow
+from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import DecisionIn, In
 from changegate.domain.users import Role
 from changegate.domain.waivers import ScopeKind, WaiverStatus
 from changegate.services import waiver_reviews, waivers
-from changegate.services.context import Context
+from changegate.services.views import waivers as views
+from changegate.services.views.common import Page
+from changegate.services.views.reviews import ReviewOut, review
+from changegate.services.views.waivers import WaiverOut
 
 router = APIRouter(prefix="/api/v1/waivers", tags=["waivers"])
 R = Role
@@ -50,14 +53,9 @@ class QuarterIn(In):
 
 @router.get("", summary="List waivers", openapi_extra=allow(EVERYONE - {R.PIPELINE}))
 def list_(
-    who: CallerDep,
-    status: WaiverStatus | None = None,
-    limit: int = Query(default=500, ge=1, le=5000),
-    offset: int = Query(default=0, ge=0),
-) -> list[dict[str, Any]]:
-    return who.read(
-        lambda ctx: [waivers.view(w) for w in waivers.list_(ctx, status)[offset : offset + limit]]
-    )
+    who: CallerDep, limit: Limit = 100, offset: Offset = 0, status: WaiverStatus | None = None
+) -> Page[WaiverOut]:
+    return who.read(lambda ctx: views.page(ctx, status, limit, offset))
 
 
 @router.post(
@@ -66,9 +64,9 @@ def list_(
     summary="Request a waiver (needs CAB and ISO approval)",
     openapi_extra=allow(REQUESTERS),
 )
-def request(body: WaiverIn, who: CallerDep) -> dict[str, Any]:
+def request(body: WaiverIn, who: CallerDep) -> WaiverOut:
     return who.write(
-        lambda ctx: waivers.view(
+        lambda ctx: views.waiver(
             waivers.request(
                 ctx,
                 body.title,
@@ -89,13 +87,8 @@ def request(body: WaiverIn, who: CallerDep) -> dict[str, Any]:
     summary="Sign the quarterly review of waivers (EXC-1, the ISO)",
     openapi_extra=allow(ISO),
 )
-def review_quarter(body: QuarterIn, who: CallerDep) -> dict[str, Any]:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        review = waiver_reviews.review_quarter(ctx, body.quarter)
-        report: dict[str, Any] = json.loads(review.summary)
-        return report | {"review_id": review.id}
-
-    return who.write(use_case)
+def review_quarter(body: QuarterIn, who: CallerDep) -> ReviewOut:
+    return who.write(lambda ctx: review(waiver_reviews.review_quarter(ctx, body.quarter)))
 
 
 @router.get(
@@ -103,16 +96,16 @@ def review_quarter(body: QuarterIn, who: CallerDep) -> dict[str, Any]:
     summary="One waiver with its windows and decisions",
     openapi_extra=allow(EVERYONE - {R.PIPELINE}),
 )
-def show(key: Key, who: CallerDep) -> dict[str, Any]:
-    return who.read(lambda ctx: waivers.view(waivers.get(ctx, key)))
+def show(key: Key, who: CallerDep) -> WaiverOut:
+    return who.read(lambda ctx: views.show(ctx, key))
 
 
 @router.post(
     "/{key}/approvals", summary="Approve or reject the current round", openapi_extra=allow(DECIDERS)
 )
-def decide(key: Key, body: DecisionIn, who: CallerDep) -> dict[str, Any]:
+def decide(key: Key, body: DecisionIn, who: CallerDep) -> WaiverOut:
     return who.write(
-        lambda ctx: waivers.view(waivers.decide(ctx, key, body.role, body.decision, body.comment))
+        lambda ctx: views.waiver(waivers.decide(ctx, key, body.role, body.decision, body.comment))
     )
 
 
@@ -121,9 +114,9 @@ def decide(key: Key, body: DecisionIn, who: CallerDep) -> dict[str, Any]:
     summary="Review at or before expiry: renew or close",
     openapi_extra=allow(DECIDERS),
 )
-def review(key: Key, body: ReviewIn, who: CallerDep) -> dict[str, Any]:
+def review_waiver(key: Key, body: ReviewIn, who: CallerDep) -> WaiverOut:
     return who.write(
-        lambda ctx: waivers.view(
+        lambda ctx: views.waiver(
             waiver_reviews.review(ctx, key, body.outcome, body.notes, body.days)
         )
     )

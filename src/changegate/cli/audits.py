@@ -1,50 +1,61 @@
-"""`changegate audit ...`, `changegate finding ...` and `changegate review ...`."""
+"""`changegate audit ...` and `changegate finding ...`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
-from changegate.cli import runtime
-from changegate.cli.output import emit_json, say, table
-from changegate.domain.findings import DisciplinaryKind, RemediationKind
-from changegate.services import audits, findings, reviews
+from changegate.cli import transport
+from changegate.cli.formats import deadline, plural, when
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group
+from changegate.cli.output import Column, emit_json, footer, record, say, table
+from changegate.db.models import Finding
+from changegate.domain.findings import DisciplinaryKind, FindingStatus, RemediationKind
+from changegate.services import audits, findings
 from changegate.services.context import Context
-
-audit_app = typer.Typer(help="Automated audits: re-perform every control.", no_args_is_help=True)
-finding_app = typer.Typer(
-    help="Findings (violations) and disciplinary records.", no_args_is_help=True
+from changegate.services.views import audits as views
+from changegate.services.views.audits import (
+    AuditFindingOut,
+    AuditOut,
+    DisciplineOut,
+    FindingDetailOut,
+    FindingOut,
 )
-review_app = typer.Typer(help="Signed periodic reviews.", no_args_is_help=True)
+from changegate.services.views.common import Page
 
-As = Annotated[str, typer.Option("--as", help="Act as this user (email).")]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-COLUMNS = ("key", "control", "rule", "subject", "status", "waiver", "occurred", "summary")
+audit_app = group("Automated audits: re-perform every control.")
+finding_app = group("Findings (violations) and disciplinary records.")
+
+Key = Annotated[str, typer.Argument(metavar="FINDING", help="A finding key, e.g. FND-7.")]
+READER = "findings name people, so reading them needs a reader"
+COLUMNS: list[Column | str] = [
+    "key",
+    "control",
+    "rule",
+    "subject",
+    "status",
+    "waiver",
+    "occurred",
+    Column("summary", wrap=True),
+]
 
 
-def _rows(found: list[dict[str, Any]]) -> list[list[Any]]:
+def _rows(found: list[AuditFindingOut] | list[FindingOut]) -> list[list[object]]:
     return [
-        [
-            f["key"],
-            f["control"],
-            f["rule"],
-            f["subject"],
-            f["status"],
-            f["waiver"],
-            f["occurred_at"][:16],
-            f["summary"],
-        ]
+        [f.key, f.control, f.rule, f.subject, f.status, f.waiver, when(f.occurred_at), f.summary]
         for f in found
     ]
 
 
 @audit_app.command("run")
 def run(
-    as_: As,
     period: Annotated[
         str | None,
-        typer.Option(help="A quarter (2026-Q3) or a year (2026); default: the current quarter."),
+        typer.Option(
+            metavar="PERIOD", help="A quarter (2026-Q3) or a year (2026); default: this quarter."
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -52,108 +63,196 @@ def run(
             "--dry-run", help="Evaluate and print, store nothing (auditors re-perform this way)."
         ),
     ] = False,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Run every audit rule over the period. Exit 1 when an unwaived finding is open."""
-    with runtime.app() as cg:
-        if dry_run:
-            out = cg.read(lambda ctx: audits.preview(ctx.acting_as(as_), period))
-        else:
-            out = cg.run(
-                lambda ctx: audits.summary(ctx, audits.run_requested(ctx, period)), actor=as_
-            )
+    query = {"period": period} if period else {}
+    if dry_run:
+        out = transport.read(
+            "audit run --dry-run",
+            as_,
+            AuditOut,
+            lambda ctx: audits.preview(ctx, period),
+            lambda r: r.call("GET", "/api/v1/audits/preview", params=query),
+            reader="the audit is re-performed by a named person",
+        )
+    else:
+        out = transport.write(
+            "audit run",
+            as_,
+            AuditOut,
+            lambda ctx: audits.summary(audits.run_requested(ctx, period)),
+            lambda r: r.call("POST", "/api/v1/audits", json=query),
+        )
     if json_out:
         emit_json(out)
     else:
-        run_info = out["run"]
+        info = out.run
         table(
-            f"Audit {run_info['period']} as of {run_info['as_of'][:16]} "
-            f"(digest {run_info['digest'][:12]})",
+            f"Audit {info.period} as of {when(info.as_of)} (digest {info.digest[:12]})",
             COLUMNS,
-            _rows(out["findings"]),
+            _rows(out.findings),
+            empty=f"Audit {info.period}: no findings",
         )
-        counts = run_info["counts"]
+        counts = info.counts
         say(
-            f"{counts['findings']} finding(s): {counts['suppressed']} suppressed by waivers, "
-            f"{counts['raised']} newly raised"
+            f"{plural(counts.findings, 'finding')}: {counts.suppressed} suppressed by "
+            f"waivers, {counts.raised} newly raised"
         )
-    if any(f["status"] == "open" for f in out["findings"]):
+    if any(f.status == "open" for f in out.findings):
         raise typer.Exit(1)
 
 
 @finding_app.command("list")
 def list_(
-    as_: As,
-    status: Annotated[str | None, typer.Option(help="open, suppressed, confirmed, ...")] = None,
-    control: Annotated[str | None, typer.Option(help="e.g. CM-2")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 1000,
+    status: Annotated[FindingStatus | None, typer.Option(case_sensitive=False)] = None,
+    control: Annotated[str | None, typer.Option(metavar="CONTROL", help="e.g. CM-2")] = None,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Findings, newest first."""
-
-    def use_case(ctx: Context) -> list[dict[str, Any]]:
-        roles = findings.reader_roles(ctx)
-        return [
-            findings.view(ctx, f, roles)
-            for f in findings.list_findings(ctx, status, control, limit)
-        ]
-
-    with runtime.app() as cg:
-        out = cg.read(lambda ctx: findings.as_reader(ctx, as_, use_case))
+    query: dict[str, object] = {"limit": limit, "offset": offset}
+    query |= ({"status": status.value} if status else {}) | (
+        {"control": control} if control else {}
+    )
+    page = transport.read(
+        "finding list",
+        as_,
+        Page[FindingOut],
+        lambda ctx: views.finding_page(ctx, status, control, limit, offset),
+        lambda r: r.call("GET", "/api/v1/findings", params=query),
+        reader=READER,
+    )
     if json_out:
-        emit_json(out)
-    else:
-        table("Findings", COLUMNS, _rows(out))
+        emit_json(page)
+        return
+    table(f"Findings ({page.total})", COLUMNS, _rows(page.items), empty="no findings")
+    footer(len(page.items), page.total, offset)
 
 
 @finding_app.command("show")
-def show(key: str, as_: As, json_out: Json = False) -> None:
+def show(key: Key, as_: As = None, json_out: Json = False) -> None:
     """One finding with its evidence, notifications and (for the ISO and HR) discipline."""
+    out = transport.read(
+        "finding show",
+        as_,
+        FindingDetailOut,
+        lambda ctx: views.show_finding(ctx, key),
+        lambda r: r.call("GET", f"/api/v1/findings/{key}"),
+        reader=READER,
+    )
+    emit_json(out) if json_out else show_finding(out)
 
-    def use_case(ctx: Context) -> dict[str, Any]:
-        return findings.view(ctx, findings.get(ctx, key), findings.reader_roles(ctx), True)
 
-    with runtime.app() as cg:
-        out = cg.read(lambda ctx: findings.as_reader(ctx, as_, use_case))
+def show_finding(f: FindingDetailOut) -> None:
+    tz = (f.due_calendar or {}).get("tz")
+    record(
+        f"{f.key}  {f.control} {f.rule}",
+        [
+            ("status", f.status),
+            ("subject", f.subject),
+            ("summary", f.summary),
+            ("waiver", f.waiver),
+            ("evidence", f.evidence),
+            ("occurred", when(f.occurred_at)),
+            ("first detected", when(f.first_detected_at)),
+            ("last detected", when(f.last_detected_at)),
+            ("reported", when(f.reported_at)),
+            ("decided by", f.decided_by),
+            ("decided", when(f.decided_at)),
+            ("dismissal reason", f.dismissal_reason),
+            ("remediation due", deadline(f.remediation_due_at, tz)),
+            ("remediation", f.remediation and f"{f.remediation_kind}: {f.remediation}"),
+            ("remediated by", f.remediated_by),
+            ("remediated", when(f.remediated_at)),
+            ("disciplinary actions", plural(f.disciplinary_action_count, "record")),
+        ],
+    )
+    say("")
+    table(
+        "Notifications",
+        ["channel", "recipient", "role", "status", "delivered"],
+        [[n.channel, n.recipient, n.role, n.status, when(n.delivered_at)] for n in f.notifications],
+        empty="notifications: none",
+    )
+    if f.disciplinary_actions is not None:
+        say("")
+        table(
+            "Disciplinary actions",
+            ["id", "person", "action", "by", "at", Column("notes", wrap=True)],
+            [
+                [a.id, a.person, a.action, a.recorded_by, when(a.recorded_at), a.notes]
+                for a in f.disciplinary_actions
+            ],
+            empty="disciplinary actions: none",
+        )
+
+
+def _act(
+    key: str,
+    as_: str | None,
+    json_out: bool,
+    verb: str,
+    path: str,
+    body: object,
+    use_case: Callable[[Context], Finding],
+) -> None:
+    out = transport.write(
+        f"finding {path}",
+        as_,
+        FindingOut,
+        lambda ctx: views.finding(ctx, use_case(ctx)),
+        lambda r: r.call("POST", f"/api/v1/findings/{key}/{path}", json=body),
+    )
     if json_out:
         emit_json(out)
         return
-    for name, value in out.items():
-        say(f"{name}: {value}")
-
-
-def _act(key: str, as_: str, json_out: bool, verb: str, use_case: Any) -> None:
-    with runtime.app() as cg:
-        out = cg.run(lambda ctx: findings.view(ctx, use_case(ctx), frozenset()), actor=as_)
-    if json_out:
-        emit_json(out)
-    else:
-        due = f"; remediation due {out['remediation_due_at']}" if verb == "confirmed" else ""
-        say(f"{out['key']} {verb} by {as_}; status {out['status']}{due}")
+    tz = (out.due_calendar or {}).get("tz")
+    due = f"; remediation due {deadline(out.remediation_due_at, tz)}" if verb == "confirmed" else ""
+    say(f"{out.key} {verb} by {out.decided_by or out.remediated_by}; status {out.status}{due}")
 
 
 @finding_app.command("confirm")
 def confirm(
-    key: str, as_: As, comment: Annotated[str, typer.Option()] = "", json_out: Json = False
+    key: Key, comment: Annotated[str, typer.Option()] = "", as_: As = None, json_out: Json = False
 ) -> None:
     """The ISO confirms a violation: remediation falls due in 3 business days."""
-    _act(key, as_, json_out, "confirmed", lambda ctx: findings.confirm(ctx, key, comment))
+    _act(
+        key,
+        as_,
+        json_out,
+        "confirmed",
+        "confirm",
+        {"comment": comment},
+        lambda ctx: findings.confirm(ctx, key, comment),
+    )
 
 
 @finding_app.command("dismiss")
 def dismiss(
-    key: str, as_: As, reason: Annotated[str, typer.Option()], json_out: Json = False
+    key: Key, reason: Annotated[str, typer.Option()], as_: As = None, json_out: Json = False
 ) -> None:
     """The ISO dismisses a finding, with the reason on record."""
-    _act(key, as_, json_out, "dismissed", lambda ctx: findings.dismiss(ctx, key, reason))
+    _act(
+        key,
+        as_,
+        json_out,
+        "dismissed",
+        "dismiss",
+        {"reason": reason},
+        lambda ctx: findings.dismiss(ctx, key, reason),
+    )
 
 
 @finding_app.command("remediate")
 def remediate(
-    key: str,
-    as_: As,
-    kind: Annotated[RemediationKind, typer.Option()],
+    key: Key,
+    kind: Annotated[RemediationKind, typer.Option(case_sensitive=False)],
     description: Annotated[str, typer.Option()],
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Record the rollback or fix; the finding closes."""
@@ -162,41 +261,34 @@ def remediate(
         as_,
         json_out,
         "remediated",
+        "remediate",
+        {"kind": kind.value, "description": description},
         lambda ctx: findings.remediate(ctx, key, kind, description),
     )
 
 
 @finding_app.command("discipline")
 def discipline(
-    key: str,
-    as_: As,
-    person: Annotated[str, typer.Option(help="Email.")],
-    action: Annotated[DisciplinaryKind, typer.Option()],
+    key: Key,
+    person: Annotated[str, typer.Option(metavar="EMAIL")],
+    action: Annotated[DisciplinaryKind, typer.Option(case_sensitive=False)],
     notes: Annotated[str, typer.Option()] = "",
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """HR records a disciplinary action against a person for a confirmed finding."""
-    with runtime.app() as cg:
-        out = cg.run(lambda ctx: findings.discipline(ctx, key, person, action, notes).id, actor=as_)
-    if json_out:
-        emit_json({"finding": key.upper(), "action_id": out})
-    else:
-        say(f"disciplinary action {out} recorded against {person} for {key.upper()}")
-
-
-@review_app.command("metrics")
-def metrics(
-    quarter: Annotated[str, typer.Option(help="e.g. 2026-Q3")],
-    as_: As,
-    notes: Annotated[str, typer.Option()] = "",
-    json_out: Json = False,
-) -> None:
-    """The ISO's signed quarterly review of change-management metrics (CM-6)."""
-    with runtime.app() as cg:
-        out = cg.run(
-            lambda ctx: reviews.view(reviews.review_quarter(ctx, quarter, notes)), actor=as_
-        )
+    body = {"person": person, "action": action.value, "notes": notes}
+    out = transport.write(
+        "finding discipline",
+        as_,
+        DisciplineOut,
+        lambda ctx: DisciplineOut(
+            finding=key.strip().upper(),
+            action_id=findings.discipline(ctx, key, person, action, notes).id,
+        ),
+        lambda r: r.call("POST", f"/api/v1/findings/{key}/disciplinary-actions", json=body),
+    )
     if json_out:
         emit_json(out)
     else:
-        say(f"quarterly metrics review {out['id']} for {quarter.upper()} signed by {as_}")
+        say(f"disciplinary action {out.action_id} recorded against {person} for {out.finding}")

@@ -2,58 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
-from changegate.cli import runtime
-from changegate.cli.output import emit_json, say, table
-from changegate.cli.show import show_change
+from changegate.cli import transport
+from changegate.cli.formats import deadline, plural, when
+from changegate.cli.options import DEFAULT, As, ChangeKey, Instant, Json, Limit, Offset, group
+from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.config import parse_instant
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeFields, ChangeStatus, ChangeType, Risk, Window
-from changegate.services import approvals, changes, lifecycle, views
-from changegate.services.context import Context
+from changegate.services import approvals, changes, lifecycle
+from changegate.services.views import changes as views
+from changegate.services.views.changes import ChangeOut, ChangeSummaryOut, OverdueOut, PirOut
+from changegate.services.views.common import Page
 
-app = typer.Typer(help="Change requests.", no_args_is_help=True)
-pir_app = typer.Typer(help="Post-implementation reviews.", no_args_is_help=True)
+app = group("Change requests: create, submit, approve, implement, close.")
+pir_app = group("Post-implementation reviews.")
 
-As = Annotated[str, typer.Option("--as", help="Act as this user (email).")]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 Text = Annotated[str | None, typer.Option()]
 Many = Annotated[list[str] | None, typer.Option()]
+RiskOpt = Annotated[Risk, typer.Option(case_sensitive=False)]
+TypeOpt = Annotated[ChangeType, typer.Option("--type", case_sensitive=False)]
+RoleOpt = Annotated[ApprovalRole, typer.Option(case_sensitive=False, help="cab or iso.")]
+Email = Annotated[list[str] | None, typer.Option(metavar="EMAIL", help="Commit author email.")]
 
 
-def _instant(raw: str | None, what: str) -> datetime | None:
+def _instant(raw: str | None, what: str) -> Any:
     return parse_instant(raw, what) if raw else None
-
-
-def _report(key: str, change: dict[str, Any], message: str, json_out: bool) -> None:
-    if json_out:
-        emit_json(change)
-    else:
-        say(f"{key} {message}")
 
 
 @app.command("create")
 def create(
-    as_: As,
     title: Annotated[str, typer.Option()],
     scope: Annotated[str, typer.Option()] = "",
     impact: Annotated[str, typer.Option(help="Impact assessment.")] = "",
     rollback: Annotated[str, typer.Option(help="Rollback plan.")] = "",
-    risk: Annotated[Risk, typer.Option()] = Risk.MEDIUM,
-    type_: Annotated[ChangeType, typer.Option("--type")] = ChangeType.NORMAL,
+    risk: RiskOpt = Risk.MEDIUM,
+    type_: TypeOpt = ChangeType.NORMAL,
     justification: Annotated[str, typer.Option(help="Required for emergencies.")] = "",
-    ticket: Annotated[str, typer.Option(help="Linear key or URL.")] = "",
-    author: Annotated[list[str] | None, typer.Option(help="Commit author email.")] = None,
+    ticket: Annotated[str, typer.Option(metavar="REF", help="Linear key or URL.")] = "",
+    author: Email = None,
     service: Annotated[list[str] | None, typer.Option(help="Affected service.")] = None,
-    env: Annotated[list[str] | None, typer.Option(help="Target environment.")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(metavar="ENV", help="Target environment.")
+    ] = None,
     customer_impact: Annotated[str, typer.Option()] = "",
-    downtime: Annotated[int, typer.Option(help="Expected downtime, minutes.")] = 0,
-    window_start: Text = None,
-    window_end: Text = None,
+    downtime: Annotated[
+        int, typer.Option(metavar="MINUTES", min=0, max=100_000, help="Expected downtime.")
+    ] = 0,
+    window_start: Instant = None,
+    window_end: Instant = None,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Create a change request in draft; prints its key."""
@@ -75,12 +76,31 @@ def create(
             _instant(window_start, "--window-start"), _instant(window_end, "--window-end")
         ),
     )
-    with runtime.app() as cg:
-        made = cg.run(lambda ctx: views.summary(changes.create(ctx, fields)), actor=as_)
-    if json_out:
-        emit_json(made)
-    else:
-        say(made["key"])
+    body = {
+        "title": title,
+        "scope": scope,
+        "impact": impact,
+        "rollback_plan": rollback,
+        "risk": risk.value,
+        "type": type_.value,
+        "justification": justification,
+        "ticket": ticket,
+        "commit_authors": author or [],
+        "affected_services": service or [],
+        "environments": env or [],
+        "customer_impact": customer_impact,
+        "expected_downtime_minutes": downtime,
+        "window_start": window_start,
+        "window_end": window_end,
+    }
+    made = transport.write(
+        "change create",
+        as_,
+        ChangeOut,
+        lambda ctx: views.detail(ctx, changes.create(ctx, fields)),
+        lambda r: r.call("POST", "/api/v1/changes", json=body),
+    )
+    emit_json(made) if json_out else say(made.key)
 
 
 EDITABLE = {
@@ -93,25 +113,26 @@ EDITABLE = {
     "customer_impact": "customer_impact",
     "downtime": "expected_downtime_minutes",
 }
+API_NAMES = {"change_type": "type"}
 
 
 @app.command("edit")
 def edit(
-    key: str,
-    as_: As,
+    key: ChangeKey,
     title: Text = None,
     scope: Text = None,
     impact: Text = None,
     rollback: Text = None,
-    risk: Annotated[Risk | None, typer.Option()] = None,
-    type_: Annotated[ChangeType | None, typer.Option("--type")] = None,
+    risk: Annotated[Risk | None, typer.Option(case_sensitive=False)] = None,
+    type_: Annotated[ChangeType | None, typer.Option("--type", case_sensitive=False)] = None,
     justification: Text = None,
     ticket: Text = None,
-    author: Many = None,
+    author: Email = None,
     service: Many = None,
     env: Many = None,
     customer_impact: Text = None,
-    downtime: Annotated[int | None, typer.Option()] = None,
+    downtime: Annotated[int | None, typer.Option(metavar="MINUTES", min=0, max=100_000)] = None,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Edit material fields; after submission this makes a new version needing new approvals."""
@@ -130,62 +151,91 @@ def edit(
         updates["risk"] = risk
     if type_ is not None:
         updates["change_type"] = type_
-    with runtime.app() as cg:
-        out = cg.run(lambda ctx: views.summary(changes.edit(ctx, key, updates)), actor=as_)
-    _report(out["key"], out, f"is now version {out['version']} ({out['status']})", json_out)
+    body = {API_NAMES.get(k, k): list(v) if isinstance(v, tuple) else v for k, v in updates.items()}
+    out = transport.write(
+        "change edit",
+        as_,
+        ChangeOut,
+        lambda ctx: views.detail(ctx, changes.edit(ctx, key, updates)),
+        lambda r: r.call("PATCH", f"/api/v1/changes/{key}", json=body),
+    )
+    _report(out, f"is now version {out.version} ({out.status})", json_out)
 
 
-def _transition(key: str, as_: str, json_out: bool, verb: str, use_case: Any) -> None:
-    with runtime.app() as cg:
-        out = cg.run(lambda ctx: views.summary(use_case(ctx, key)), actor=as_)
-    _report(out["key"], out, f"{verb} (version {out['version']}, status {out['status']})", json_out)
+def _report(change: ChangeOut, message: str, json_out: bool) -> None:
+    emit_json(change) if json_out else say(f"{change.key} {message}")
+
+
+def _transition(key: str, as_: str | None, json_out: bool, verb: str, use_case: Any) -> None:
+    out = transport.write(
+        f"change {verb}",
+        as_,
+        ChangeOut,
+        lambda ctx: views.detail(ctx, use_case(ctx, key)),
+        lambda r: r.call("POST", f"/api/v1/changes/{key}/{verb}"),
+    )
+    _report(out, f"{_past(verb)} (version {out.version}, status {out.status})", json_out)
+
+
+def _past(verb: str) -> str:
+    return {
+        "submit": "submitted",
+        "implement": "implemented",
+        "close": "closed",
+        "cancel": "cancelled",
+    }[verb]
 
 
 @app.command("submit")
-def submit(key: str, as_: As, json_out: Json = False) -> None:
+def submit(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
     """Submit for CAB and ISO approval (CM-1 completeness is checked)."""
-    _transition(key, as_, json_out, "submitted", changes.submit)
+    _transition(key, as_, json_out, "submit", changes.submit)
 
 
 @app.command("implement")
-def implement(key: str, as_: As, json_out: Json = False) -> None:
+def implement(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
     """Mark implemented: an approved change, or an emergency before approval (CM-3)."""
-    _transition(key, as_, json_out, "implemented", lifecycle.implement)
+    _transition(key, as_, json_out, "implement", lifecycle.implement)
 
 
 @app.command("close")
-def close(key: str, as_: As, json_out: Json = False) -> None:
+def close(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
     """Close after implementation (an emergency needs its retro approvals and PIR)."""
-    _transition(key, as_, json_out, "closed", lifecycle.close)
+    _transition(key, as_, json_out, "close", lifecycle.close)
 
 
 @app.command("cancel")
-def cancel(key: str, as_: As, json_out: Json = False) -> None:
+def cancel(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
     """Cancel a change that has not been implemented."""
-    _transition(key, as_, json_out, "cancelled", changes.cancel)
+    _transition(key, as_, json_out, "cancel", changes.cancel)
 
 
 def _decide(
-    key: str, as_: str, role: ApprovalRole, decision: Decision, comment: str, json_out: bool
+    key: str, as_: str | None, role: ApprovalRole, decision: Decision, comment: str, json_out: bool
 ) -> None:
-    def use_case(ctx: Context) -> dict[str, Any]:
-        return views.detail(ctx, approvals.decide(ctx, key, role, decision, comment))
-
-    with runtime.app() as cg:
-        out = cg.run(use_case, actor=as_)
+    body = {"role": role.value, "decision": decision.value, "comment": comment}
+    out = transport.write(
+        f"change {'approve' if decision is Decision.APPROVED else 'reject'}",
+        as_,
+        ChangeOut,
+        lambda ctx: views.detail(ctx, approvals.decide(ctx, key, role, decision, comment)),
+        lambda r: r.call("POST", f"/api/v1/changes/{key}/approvals", json=body),
+    )
     if json_out:
         emit_json(out)
         return
-    waiting = f"; awaiting {' and '.join(out['awaiting'])}" if out["awaiting"] else ""
-    say(f"{out['key']}: {role.value} {decision.value} by {as_}; status {out['status']}{waiting}")
+    mine = out.approvals[-1] if out.approvals else None
+    who = mine.approver if mine else "you"
+    waiting = f"; awaiting {' and '.join(out.awaiting)}" if out.awaiting else ""
+    say(f"{out.key}: {role.value} {decision.value} by {who}; status {out.status}{waiting}")
 
 
 @app.command("approve")
 def approve(
-    key: str,
-    as_: As,
-    role: Annotated[ApprovalRole, typer.Option()],
+    key: ChangeKey,
+    role: RoleOpt,
     comment: Annotated[str, typer.Option()] = "",
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Approve the current version as a CAB member or as the ISO."""
@@ -194,10 +244,10 @@ def approve(
 
 @app.command("reject")
 def reject(
-    key: str,
-    as_: As,
-    role: Annotated[ApprovalRole, typer.Option()],
+    key: ChangeKey,
+    role: RoleOpt,
     comment: Annotated[str, typer.Option()],
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Reject the current version, saying why."""
@@ -205,64 +255,137 @@ def reject(
 
 
 @app.command("show")
-def show(key: str, json_out: Json = False) -> None:
+def show(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
     """Status, version, approvals and due dates of one change."""
-    with runtime.app() as cg:
-        out = cg.read(lambda ctx: views.detail(ctx, changes.get(ctx, key)))
-    if json_out:
-        emit_json(out)
-    else:
-        show_change(out)
+    out = transport.read(
+        "change show",
+        as_,
+        ChangeOut,
+        lambda ctx: views.show(ctx, key),
+        lambda r: r.call("GET", f"/api/v1/changes/{key}"),
+    )
+    emit_json(out) if json_out else show_change(out)
+
+
+def show_change(c: ChangeOut) -> None:
+    tz = (c.due.calendar or {}).get("tz")
+    record(
+        f"{c.key}  {c.title}",
+        [
+            ("status", c.status),
+            ("type", c.type),
+            ("risk", c.risk),
+            ("version", f"{c.version}  {c.version_hash[:12]}"),
+            ("requester", c.requester),
+            ("ticket", c.ticket),
+            ("scope", c.scope),
+            ("impact", c.impact),
+            ("rollback plan", c.rollback_plan),
+            ("justification", c.justification),
+            ("services", c.affected_services),
+            ("environments", c.environments),
+            ("window", _window(c)),
+            ("commit authors", c.commit_authors),
+            ("awaiting", c.awaiting or None),
+            ("created", when(c.created_at)),
+            ("submitted", when(c.submitted_at)),
+            ("approved", when(c.approved_at)),
+            ("implemented", when(c.implemented_at)),
+            ("closed", when(c.closed_at)),
+            ("retro approval due", deadline(c.due.retro_approval, tz)),
+            ("retro approved", when(c.due.retro_approved_at)),
+            ("PIR due", deadline(c.due.pir, tz)),
+            ("PIR recorded", when(c.due.pir_recorded_at)),
+        ],
+    )
+    say("")
+    table(
+        f"Decisions ({len(c.approvals)})",
+        ["role", "decision", "by", "version", "counts", "at", Column("comment", wrap=True)],
+        [
+            [
+                a.role,
+                a.decision,
+                a.approver,
+                a.version,
+                "yes" if a.counts else "no (older version)",
+                when(a.at),
+                a.comment,
+            ]
+            for a in c.approvals
+        ],
+        empty="decisions: none",
+    )
+    for review in c.reviews:
+        say(f"\n{review.kind.upper()} by {review.author} at {when(review.at)}:\n  {review.summary}")
+
+
+def _window(c: ChangeOut) -> str | None:
+    if not c.window.start and not c.window.end:
+        return None
+    return f"{when(c.window.start) or '?'} to {when(c.window.end) or '?'}"
 
 
 @app.command("list")
 def list_(
-    status: Annotated[ChangeStatus | None, typer.Option()] = None, json_out: Json = False
+    status: Annotated[ChangeStatus | None, typer.Option(case_sensitive=False)] = None,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+    as_: As = None,
+    json_out: Json = False,
 ) -> None:
-    """All changes, or those in one status."""
-    with runtime.app() as cg:
-        rows = cg.read(lambda ctx: [views.summary(c) for c in changes.list_(ctx, status)])
+    """Changes in key order, or those in one status."""
+    query = {"limit": limit, "offset": offset} | ({"status": status.value} if status else {})
+    page = transport.read(
+        "change list",
+        as_,
+        Page[ChangeSummaryOut],
+        lambda ctx: views.page(ctx, status, limit, offset),
+        lambda r: r.call("GET", "/api/v1/changes", params=query),
+    )
     if json_out:
-        emit_json(rows)
+        emit_json(page)
         return
     table(
-        f"Changes ({len(rows)})",
-        ["key", "status", "type", "risk", "v", "title", "requester"],
-        [
-            [r["key"], r["status"], r["type"], r["risk"], r["version"], r["title"], r["requester"]]
-            for r in rows
-        ],
+        f"Changes ({page.total})",
+        ["key", "status", "type", "risk", "v", Column("title", wrap=True), "requester"],
+        [[c.key, c.status, c.type, c.risk, c.version, c.title, c.requester] for c in page.items],
+        empty="no changes",
     )
+    footer(len(page.items), page.total, offset)
 
 
 @app.command("overdue")
-def overdue(json_out: Json = False) -> None:
+def overdue(as_: As = None, json_out: Json = False) -> None:
     """Emergency changes whose retroactive approval or PIR is overdue now (CM-3)."""
-    with runtime.app() as cg:
-        rows = cg.read(lambda ctx: views.overdue_rows(lifecycle.list_overdue(ctx)))
+    rows = transport.read(
+        "change overdue",
+        as_,
+        list[OverdueOut],
+        views.overdue,
+        lambda r: r.call("GET", "/api/v1/changes/overdue"),
+    )
     if json_out:
         emit_json(rows)
         return
-    if not rows:
-        say("nothing is overdue")
-        return
     table(
-        f"Overdue ({len(rows)})",
-        ["key", "obligation", "due", "requester", "title"],
-        [[r["key"], r["obligation"], r["due_at"], r["requester"], r["title"]] for r in rows],
+        f"Overdue ({plural(len(rows), 'obligation')})",
+        ["key", "obligation", "due", "requester", Column("title", wrap=True)],
+        [[r.key, r.obligation, when(r.due_at), r.requester, r.title] for r in rows],
+        empty="nothing is overdue",
     )
 
 
 @pir_app.command("record")
-def record(
-    key: str, as_: As, summary: Annotated[str, typer.Option()], json_out: Json = False
+def record_pir(
+    key: ChangeKey, summary: Annotated[str, typer.Option()], as_: As = None, json_out: Json = False
 ) -> None:
     """Record the post-implementation review of a change."""
-
-    def use_case(ctx: Context) -> dict[str, Any]:
-        review = lifecycle.record_pir(ctx, key, summary)
-        return {"key": key.upper(), "review_id": review.id, "at": review.recorded_at.isoformat()}
-
-    with runtime.app() as cg:
-        out = cg.run(use_case, actor=as_)
-    _report(out["key"], out, "post-implementation review recorded", json_out)
+    out = transport.write(
+        "pir record",
+        as_,
+        PirOut,
+        lambda ctx: views.pir(key.strip().upper(), lifecycle.record_pir(ctx, key, summary)),
+        lambda r: r.call("POST", f"/api/v1/changes/{key}/pir", json={"summary": summary}),
+    )
+    emit_json(out) if json_out else say(f"{out.change} post-implementation review recorded")

@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from changegate.cli import aws, runtime
-from changegate.cli.output import emit_json, say, table
+from changegate.cli import aws, transport
+from changegate.cli.formats import deadline, duration, plural, when
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, Quarter, group
+from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.domain.configuration import ObservedItem
 from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
-from changegate.integrations import awsconfig, cloudformation
-from changegate.services import baselines, drift, reviews
+from changegate.services import baselines, drift
+from changegate.services.views import configuration as views
+from changegate.services.views.common import Page
+from changegate.services.views.configuration import (
+    BaselineDetailOut,
+    BaselineOut,
+    DriftOut,
+    IngestOut,
+    ScanOut,
+)
+from changegate.services.views.reviews import ReviewOut, review
 
-baseline_app = typer.Typer(help="Approved configuration baselines.", no_args_is_help=True)
-config_app = typer.Typer(help="Observed configuration (AWS Config).", no_args_is_help=True)
-drift_app = typer.Typer(help="Drift from the baselines.", no_args_is_help=True)
+baseline_app = group("Approved configuration baselines (CFG-1, CFG-3).")
+config_app = group("Observed configuration (AWS Config).")
+drift_app = group("Drift from the baselines (CFG-2, CFG-4).")
 
-As = Annotated[str, typer.Option("--as", help="Act as this user (email).")]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Name = Annotated[str, typer.Argument(metavar="NAME", help="The baseline's name.")]
 
 
-def _read(path: Path) -> bytes:
+def read_input(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -42,46 +53,67 @@ def _pairs(raw: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _draft_note(out: BaselineOut, what: str) -> str:
+    return (
+        f"baseline {out.name} v{out.version}: {plural(out.resources, what)} "
+        "(draft: a security engineer other than you must approve it)"
+    )
+
+
 @baseline_app.command("import")
 def import_(
-    template: Path,
-    name: Annotated[str, typer.Option()],
-    as_: As,
+    template: Annotated[Path, typer.Argument(metavar="TEMPLATE")],
+    name: Annotated[str, typer.Option(metavar="NAME")],
     physical: Annotated[
-        list[str] | None, typer.Option(help="LOGICAL=PHYSICAL id, e.g. from the stack's resources.")
+        list[str] | None,
+        typer.Option(
+            metavar="LOGICAL=ID",
+            help="The physical id of a resource, e.g. from the stack's resources.",
+        ),
     ] = None,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Import a CloudFormation template (YAML or JSON) as a new draft baseline version."""
-    data = _read(template)
-    declared = cloudformation.parse_template(data, str(template))
+    # Imported here: the template parser (and boto3's errors) only for this command.
+    from changegate.integrations import cloudformation  # noqa: PLC0415
+
+    data = read_input(template)
     ids = _pairs(physical)
-    with runtime.app() as cg:
-        out = cg.run(
-            lambda ctx: baselines.view(
-                baselines.import_baseline(
-                    ctx, name, declared, str(template), hashlib.sha256(data).hexdigest(), ids
-                )
-            ),
-            actor=as_,
+
+    def local(ctx: Any) -> BaselineOut:
+        declared = cloudformation.parse_template(data, str(template))
+        return views.baseline(
+            baselines.import_baseline(
+                ctx, name, declared, str(template), hashlib.sha256(data).hexdigest(), ids
+            )
         )
-    if json_out:
-        emit_json(out)
-    else:
-        say(
-            f"baseline {out['name']} v{out['version']}: {out['resources']} resources "
-            "(draft: a security engineer other than you must approve it)"
-        )
+
+    out = transport.write(
+        "baseline import",
+        as_,
+        BaselineOut,
+        local,
+        lambda r: r.call(
+            "POST",
+            "/api/v1/baselines",
+            data={"name": name, "physical": json.dumps(ids)},
+            files={"template": (template.name, data, "application/octet-stream")},
+        ),
+    )
+    emit_json(out) if json_out else say(_draft_note(out, "resource"))
 
 
 @baseline_app.command("adopt")
 def adopt(
-    name: Annotated[str, typer.Option()],
-    as_: As,
+    name: Annotated[str, typer.Option(metavar="NAME")],
     resource: Annotated[
         list[str],
-        typer.Option(help="TYPE=ID of an observed resource, e.g. AWS::S3::Bucket=logs-prod."),
+        typer.Option(
+            metavar="TYPE=ID", help="An observed resource, e.g. AWS::S3::Bucket=logs-prod."
+        ),
     ],
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Adopt resources' last observed configuration as a new draft baseline version."""
@@ -91,106 +123,146 @@ def adopt(
         if not sep or not kind or not ident:
             raise BadInput(f"--resource wants TYPE=ID, got {item!r}")
         keys.append((kind, ident))
-    with runtime.app() as cg:
-        out = cg.run(lambda ctx: baselines.view(baselines.adopt(ctx, name, keys)), actor=as_)
-    if json_out:
-        emit_json(out)
-    else:
-        say(
-            f"baseline {out['name']} v{out['version']}: {out['resources']} observed resources "
-            "adopted (draft: a security engineer other than you must approve it)"
-        )
+    out = transport.write(
+        "baseline adopt",
+        as_,
+        BaselineOut,
+        lambda ctx: views.baseline(baselines.adopt(ctx, name, keys)),
+        lambda r: r.call(
+            "POST",
+            "/api/v1/baselines/adopt",
+            json={"name": name, "resources": [{"type": k, "id": i} for k, i in keys]},
+        ),
+    )
+    emit_json(out) if json_out else say(_draft_note(out, "observed resource"))
 
 
 @baseline_app.command("approve")
 def approve(
-    name: str,
-    as_: As,
-    version: Annotated[int | None, typer.Option()] = None,
+    name: Name,
+    version: Annotated[int | None, typer.Option(metavar="N", min=1)] = None,
     change: Annotated[
-        str | None, typer.Option(help="The approved change that replaces the current baseline.")
+        str | None,
+        typer.Option(
+            metavar="CHANGE", help="The approved change that replaces the current baseline."
+        ),
     ] = None,
+    as_: As = None,
+    json_out: Json = False,
 ) -> None:
     """Approve a draft baseline (security engineer, not its author)."""
-    with runtime.app() as cg:
-        out = cg.run(
-            lambda ctx: baselines.view(baselines.approve(ctx, name, version, change)), actor=as_
-        )
-    say(f"baseline {out['name']} v{out['version']} approved; it is now in effect")
+    out = transport.write(
+        "baseline approve",
+        as_,
+        BaselineOut,
+        lambda ctx: views.baseline(baselines.approve(ctx, name, version, change)),
+        lambda r: r.call(
+            "POST", f"/api/v1/baselines/{name}/approve", json={"version": version, "change": change}
+        ),
+    )
+    if json_out:
+        emit_json(out)
+    else:
+        say(f"baseline {out.name} v{out.version} approved; it is now in effect")
 
 
 @baseline_app.command("list")
-def list_(json_out: Json = False) -> None:
+def list_(
+    limit: Limit = DEFAULT, offset: Offset = 0, as_: As = None, json_out: Json = False
+) -> None:
     """Every baseline version."""
-    with runtime.app() as cg:
-        rows = cg.read(lambda ctx: [baselines.view(b) for b in baselines.list_baselines(ctx)])
+    page = transport.read(
+        "baseline list",
+        as_,
+        Page[BaselineOut],
+        lambda ctx: views.baselines(ctx, limit, offset),
+        lambda r: r.call("GET", "/api/v1/baselines", params={"limit": limit, "offset": offset}),
+    )
     if json_out:
-        emit_json(rows)
+        emit_json(page)
         return
     table(
-        "Baselines",
-        ["name", "v", "status", "resources", "source", "author", "approver"],
+        f"Baselines ({page.total})",
+        ["name", "v", "status", "resources", Column("source", wrap=True), "author", "approver"],
         [
-            [
-                r["name"],
-                r["version"],
-                r["status"],
-                r["resources"],
-                r["source_ref"],
-                r["author"],
-                r["approver"],
-            ]
-            for r in rows
+            [b.name, b.version, b.status, b.resources, b.source_ref, b.author, b.approver]
+            for b in page.items
         ],
+        empty="no baselines",
     )
+    footer(len(page.items), page.total, offset)
 
 
 @baseline_app.command("show")
 def show(
-    name: str, version: Annotated[int | None, typer.Option()] = None, json_out: Json = False
+    name: Name,
+    version: Annotated[int | None, typer.Option(metavar="N", min=1)] = None,
+    as_: As = None,
+    json_out: Json = False,
 ) -> None:
     """One baseline with its declared resources."""
-    with runtime.app() as cg:
-        out = cg.read(lambda ctx: baselines.view(baselines.get(ctx, name, version), True))
+    query = {"version": version} if version else {}
+    out = transport.read(
+        "baseline show",
+        as_,
+        BaselineDetailOut,
+        lambda ctx: views.show_baseline(ctx, name, version),
+        lambda r: r.call("GET", f"/api/v1/baselines/{name}", params=query),
+    )
     if json_out:
         emit_json(out)
         return
-    say(f"{out['name']} v{out['version']} ({out['status']}) from {out['source_ref']}")
-    table(
-        "Resources",
-        ["type", "id", "logical id", "declared properties"],
+    record(
+        f"baseline {out.name} v{out.version}",
         [
-            [r["type"], r["id"], r["logical_id"], ", ".join(sorted(r["properties"]))]
-            for r in out["resources"]
+            ("status", out.status),
+            ("source", out.source_ref),
+            ("sha256", out.sha256),
+            ("author", out.author),
+            ("approver", out.approver),
+            ("approved", when(out.approved_at)),
+            ("change", out.change),
+            ("resources", out.resources),
         ],
+    )
+    say("")
+    table(
+        "Declared resources",
+        ["type", "id", "logical id", Column("properties", wrap=True)],
+        [[r.type, r.id, r.logical_id, ", ".join(sorted(r.properties))] for r in out.declared],
+        empty="declared resources: none",
     )
 
 
 @baseline_app.command("verify")
-def verify(
-    quarter: Annotated[str, typer.Option(help="e.g. 2026-Q3")], as_: As, json_out: Json = False
-) -> None:
+def verify(quarter: Quarter, as_: As = None, json_out: Json = False) -> None:
     """Sign the quarterly verification of baselines and drift (CFG-3)."""
-    with runtime.app() as cg:
-        out = cg.run(
-            lambda ctx: reviews.report_of(baselines.verify_quarter(ctx, quarter)), actor=as_
-        )
+    out = transport.write(
+        "baseline verify",
+        as_,
+        ReviewOut,
+        lambda ctx: review(baselines.verify_quarter(ctx, quarter)),
+        lambda r: r.call("POST", "/api/v1/baselines/verify", json={"quarter": quarter}),
+    )
     if json_out:
         emit_json(out)
         return
-    found = out["drift"]
+    found = out.report["drift"]
     say(
-        f"{out['quarter']} verified (review {out['review_id']}): {len(out['baselines'])} "
-        f"baselines, {found['found']} drift ({found['unauthorised']} unauthorised, "
+        f"{out.period} verified (review {out.id}): "
+        f"{plural(len(out.report['baselines']), 'baseline')}, "
+        f"{found['found']} drift ({found['unauthorised']} unauthorised, "
         f"{found['late']} remediated late or still open past due)"
     )
 
 
 def _from_files(paths: list[Path]) -> tuple[list[ObservedItem], list[str]]:
+    from changegate.integrations import awsconfig  # noqa: PLC0415
+
     items: list[ObservedItem] = []
     problems: list[str] = []
     for path in paths:
-        found, skipped = awsconfig.read_file(_read(path), str(path))
+        found, skipped = awsconfig.read_file(read_input(path), str(path))
         items.extend(found)
         problems.extend(skipped)
     return items, problems
@@ -198,10 +270,11 @@ def _from_files(paths: list[Path]) -> tuple[list[ObservedItem], list[str]]:
 
 @config_app.command("ingest")
 def ingest(
-    as_: As,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Snapshot, history or notification files (--source files)."),
+        typer.Argument(
+            metavar="FILE...", help="Snapshot, history or notification files (--source files)."
+        ),
     ] = None,
     source: Annotated[
         str,
@@ -210,35 +283,64 @@ def ingest(
         ),
     ] = "files",
     resource_type: Annotated[
-        list[str] | None, typer.Option(help="aws: resource types to read, e.g. AWS::S3::Bucket.")
+        list[str] | None,
+        typer.Option(metavar="TYPE", help="aws: resource types to read, e.g. AWS::S3::Bucket."),
     ] = None,
-    bucket: Annotated[str | None, typer.Option(help="aws: Config's S3 bucket.")] = None,
-    prefix: Annotated[str, typer.Option(help="aws: key prefix in the bucket.")] = "",
+    bucket: Annotated[
+        str | None, typer.Option(metavar="BUCKET", help="aws: Config's S3 bucket.")
+    ] = None,
+    prefix: Annotated[
+        str, typer.Option(metavar="PREFIX", help="aws: key prefix in the bucket.")
+    ] = "",
     stack: Annotated[
-        list[str] | None, typer.Option(help="cloudformation: stacks to run drift detection on.")
+        list[str] | None,
+        typer.Option(metavar="STACK", help="cloudformation: stacks to run drift detection on."),
     ] = None,
+    as_: As = None,
+    json_out: Json = False,
 ) -> None:
     """Ingest observed configuration; malformed items are reported and skipped."""
+    source = source.lower()
     if source == "files":
         if not paths:
             raise BadInput("give the files to ingest")
         items, problems = _from_files(paths)
         label = ",".join(map(str, paths))
     elif source in ("aws", "cloudformation"):
+        transport.local_only(f"config ingest --source {source}")
         items, problems = aws.read(source, resource_type or [], bucket, prefix, stack or [])
         label = source
     else:
         raise BadInput(f"unknown --source {source!r}; use files, aws or cloudformation")
     for problem in problems:
         sys.stderr.write(f"skipped: {problem}\n")
-    with runtime.app() as cg:
-        result = cg.run(lambda ctx: drift.ingest(ctx, items, label), actor=as_)
-    say(f"ingested {result.added} configuration items ({result.duplicates} already known)")
+
+    def remote(r: Any) -> Any:
+        totals = {"added": 0, "duplicates": 0, "skipped": []}
+        for path in paths or []:
+            got = r.call("POST", "/api/v1/config/items", json=json.loads(read_input(path)))
+            totals["added"] += got["added"]
+            totals["duplicates"] += got["duplicates"]
+        return totals | {"skipped": problems}
+
+    out = transport.write(
+        "config ingest",
+        as_,
+        IngestOut,
+        lambda ctx: views.ingest(drift.ingest(ctx, items, label), problems),
+        remote,
+    )
+    if json_out:
+        emit_json(out)
+    else:
+        say(
+            f"ingested {plural(out.added, 'configuration item')} "
+            f"({out.duplicates} already known, {len(out.skipped)} skipped)"
+        )
 
 
 @drift_app.command("scan")
 def scan(
-    as_: As,
     full: Annotated[
         bool,
         typer.Option(
@@ -247,67 +349,101 @@ def scan(
             "since the last scan (after a change to the comparison rules).",
         ),
     ] = False,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Compare approved baselines with the latest observations (incremental by default)."""
-    with runtime.app() as cg:
-        result = cg.run(lambda ctx: drift.scan(ctx, full), actor=as_)
+    out = transport.write(
+        "drift scan",
+        as_,
+        ScanOut,
+        lambda ctx: views.scan(drift.scan(ctx, full)),
+        lambda r: r.call("POST", "/api/v1/drift/scan", params={"full": full}),
+    )
     if json_out:
-        emit_json(result.__dict__)
+        emit_json(out)
         return
     say(
-        f"checked {result.checked} resources ({result.compared} compared, "
-        f"{result.unobserved} never observed): "
-        f"{len(result.opened)} new drift, {len(result.reopened)} reopened, "
-        f"{len(result.closed)} remediated, {result.still_open} still open"
+        f"checked {plural(out.checked, 'resource')} ({out.compared} compared, "
+        f"{out.unobserved} never observed): {len(out.opened)} new drift, "
+        f"{len(out.reopened)} reopened, {len(out.closed)} remediated, "
+        f"{out.still_open} still open"
     )
 
 
 @drift_app.command("list")
 def list_drifts(
-    status: Annotated[DriftStatus | None, typer.Option()] = None, json_out: Json = False
+    status: Annotated[DriftStatus | None, typer.Option(case_sensitive=False)] = None,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+    as_: As = None,
+    json_out: Json = False,
 ) -> None:
-    """Drift findings, newest last."""
-    wanted = status.value if status else None
-    with runtime.app() as cg:
-        rows = cg.read(
-            lambda ctx: [baselines.drift_view(d) for d in drift.list_drifts(ctx, wanted)]
-        )
+    """Drift, oldest first."""
+    query = {"limit": limit, "offset": offset} | ({"status": status.value} if status else {})
+    page = transport.read(
+        "drift list",
+        as_,
+        Page[DriftOut],
+        lambda ctx: views.drifts(ctx, status, limit, offset),
+        lambda r: r.call("GET", "/api/v1/drift", params=query),
+    )
     if json_out:
-        emit_json(rows)
+        emit_json(page)
         return
     table(
-        f"Drift ({len(rows)})",
+        f"Drift ({page.total})",
         ["id", "status", "type", "resource", "authorised by", "detected", "due"],
         [
             [
-                r["id"],
-                r["status"],
-                r["resource_type"],
-                r["resource_id"],
-                r["authorised_by"],
-                r["detected_at"],
-                r["due_at"],
+                d.id,
+                d.status,
+                d.resource_type,
+                d.resource_id,
+                d.authorised_by,
+                when(d.detected_at),
+                when(d.due_at),
             ]
-            for r in rows
+            for d in page.items
         ],
+        empty="no drift",
     )
+    footer(len(page.items), page.total, offset)
 
 
 @drift_app.command("show")
-def show_drift(drift_id: int, json_out: Json = False) -> None:
+def show_drift(
+    drift_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1)],
+    as_: As = None,
+    json_out: Json = False,
+) -> None:
     """One drift with its property-level differences."""
-    with runtime.app() as cg:
-        out = cg.read(lambda ctx: baselines.drift_view(drift.get(ctx, drift_id)))
+    out = transport.read(
+        "drift show",
+        as_,
+        DriftOut,
+        lambda ctx: views.show_drift(ctx, drift_id),
+        lambda r: r.call("GET", f"/api/v1/drift/{drift_id}"),
+    )
     if json_out:
         emit_json(out)
         return
-    say(
-        f"drift {out['id']}: {out['resource_type']} {out['resource_id']} is {out['status']}; "
-        f"authorised by {out['authorised_by'] or 'no change'}; due {out['due_at']}"
+    record(
+        f"drift {out.id}  {out.resource_type} {out.resource_id}",
+        [
+            ("status", out.status),
+            ("authorised by", out.authorised_by or "no change"),
+            ("detected", when(out.detected_at)),
+            ("due", deadline(out.due_at, None)),
+            ("closed", when(out.closed_at)),
+            ("time to remediate", duration(out.remediation_seconds)),
+            ("reopened", plural(out.reopened, "time") if out.reopened else None),
+        ],
     )
+    say("")
     table(
         "Differences",
-        ["path", "baseline", "observed"],
-        [[d["path"], d["expected"], d["actual"]] for d in out["differences"]],
+        ["path", Column("baseline", wrap=True), Column("observed", wrap=True)],
+        [[d.path, json.dumps(d.expected), json.dumps(d.actual)] for d in out.differences],
+        empty="differences: none",
     )

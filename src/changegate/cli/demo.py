@@ -1,12 +1,17 @@
-"""`changegate demo`: a seeded quarter of Casper Studios' changes to explore."""
+"""`changegate demo`: a seeded quarter of Casper Studios' changes to explore, served."""
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from sqlalchemy import inspect
@@ -15,18 +20,20 @@ from sqlalchemy.exc import OperationalError
 from changegate import bootstrap
 from changegate.bootstrap import App, safe_url
 from changegate.cli import runtime
+from changegate.cli.options import single
 from changegate.cli.output import say
-from changegate.cli.serve import Host, Port, run_server
+from changegate.cli.serve import Host, Port, listen, run_server
 from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.models import Base
-from changegate.domain.changes import ChangeStatus
 from changegate.domain.errors import BadInput
-from changegate.services import changes, tokens
 from changegate.services import demo as service
+from changegate.services import tokens
+from changegate.services.views.users import new_token
 
 DEMO_FILE = "changegate-demo.db"
 QUARTER_START = date(2026, 7, 1)
+app = single("Seed a realistic quarter of changes and serve it.")
 
 SEED_ONLY_HELP = "Seed the database and exit, without serving the API."
 RESET_HELP = (
@@ -35,57 +42,51 @@ RESET_HELP = (
 )
 
 
-def register(root: typer.Typer) -> None:
-    root.command(
-        "demo",
-        help="Seed a realistic quarter (2026-Q3) of Casper Studios' changes: "
-        "people, approvals, emergencies, PIRs. Without CHANGEGATE_DATABASE_URL it "
-        f"writes {DEMO_FILE} in this directory, recreated on every run.",
-    )(demo)
-
-
+@app.command("demo")
 def demo(
     seed_only: Annotated[bool, typer.Option("--seed-only", help=SEED_ONLY_HELP)] = False,
     reset: Annotated[bool, typer.Option("--reset", help=RESET_HELP)] = False,
     host: Host = "127.0.0.1",
     port: Port = 8000,
 ) -> None:
+    """Seed a realistic quarter (2026-Q3) of Casper Studios' changes: people, approvals,
+    emergencies, PIRs, a waiver and the quarter's audit; then serve the API. Without
+    CHANGEGATE_DATABASE_URL it writes changegate-demo.db here, recreated on every run."""
     configured = os.environ.get("CHANGEGATE_DATABASE_URL")
-    settings = Settings.from_env()
-    if not configured:
-        settings = dataclasses.replace(settings, database_url=f"sqlite:///{_fresh_file()}")
-    app = _prepare(settings, reset) if configured else bootstrap.init(settings)
+    # The port first: a port in use is said before any database is touched.
+    sock = None if seed_only else listen(host, port)
+    with sock or nullcontext(), nullcontext() if configured else _only_demo_here():
+        settings = Settings.from_env()
+        if not configured:
+            settings = dataclasses.replace(settings, database_url=f"sqlite:///{_fresh_file()}")
+        cg = _prepare(settings, reset) if configured else bootstrap.init(settings)
+        try:
+            summary = service.seed(cg, QUARTER_START)
+            _print(summary, safe_url(cg.engine), dedicated=not configured)
+            if sock is not None:
+                _print_api(cg, summary, host, port)
+                run_server(cg, sock, host, port)
+        finally:
+            cg.engine.dispose()
+
+
+@contextmanager
+def _only_demo_here() -> Iterator[TextIO]:
+    """One demo per directory: re-seeding deletes the file a running demo server is serving."""
+    lock = Path.cwd() / f"{DEMO_FILE}.lock"
+    handle = lock.open("a+")
     try:
-        summary = service.seed(app, QUARTER_START)
-        _print(summary, safe_url(app.engine), dedicated=not configured)
-        if not seed_only:
-            _print_tokens(app, summary, host, port)
-            run_server(app, host, port)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise BadInput(
+            f"a demo is already running from {Path.cwd()} (it holds {lock.name}); "
+            "stop it first, or run the new one from another directory"
+        ) from None
+    try:
+        yield handle
     finally:
-        app.engine.dispose()
-
-
-def _print_tokens(app: App, summary: service.DemoSummary, host: str, port: int) -> None:
-    """Tokens for trying the API at once: the pipeline, a requester and the auditor."""
-    wanted = [
-        next(p for p in summary.people if role in p.roles)
-        for role in ("pipeline", "requester", "auditor")
-    ]
-    made = app.run(
-        lambda ctx: [(p, tokens.create_token(ctx, p.email, "demo", 1)[1]) for p in wanted],
-        actor=runtime.LOCAL_ADMIN,
-    )
-    say("\nAPI tokens for the demo (valid one day):")
-    for person, secret in made:
-        say(f"  {', '.join(person.roles):<10} {person.email:<42} {secret}")
-    approved = app.read(lambda ctx: [c.key for c in changes.list_(ctx, ChangeStatus.APPROVED)])
-    key = approved[0] if approved else "CHG-1"
-    base = f"http://{host}:{port}/api/v1"
-    say(f"\nTry: curl -s -H 'Authorization: Bearer {made[2][1]}' {base}/changes/overdue")
-    say(
-        f"     CHANGEGATE_URL=http://{host}:{port} CHANGEGATE_TOKEN={made[0][1]} "
-        f"changegate gate check --change {key} --env production --commit 0123abcd"
-    )
+        handle.close()
 
 
 def _fresh_file() -> Path:
@@ -98,41 +99,49 @@ def _fresh_file() -> Path:
 
 def _prepare(settings: Settings, reset: bool) -> App:
     """A configured database may hold real records: seed it only if empty, or if told to reset."""
-    app = bootstrap.build(settings, require_schema=False)
+    cg = bootstrap.build(settings, require_schema=False)
     try:
         if reset:
-            _drop_everything(app)
+            schema.drop_all(cg.engine)
         else:
-            _refuse_unless_empty(app)
+            _refuse_unless_empty(cg)
     finally:
-        app.engine.dispose()
+        cg.engine.dispose()
     return bootstrap.init(settings)
 
 
-def _refuse_unless_empty(app: App) -> None:
+def _refuse_unless_empty(cg: App) -> None:
     advice = (
         f"pass --reset to drop everything in it and seed afresh, or unset "
         f"CHANGEGATE_DATABASE_URL to use {DEMO_FILE}"
     )
     try:
-        current = schema.is_current(app.engine)
-        ours = set(inspect(app.engine).get_table_names()) & set(Base.metadata.tables)
+        current = schema.is_current(cg.engine)
+        ours = set(inspect(cg.engine).get_table_names()) & set(Base.metadata.tables)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise BadInput(f"cannot reach the database {safe_url(app.engine)}: {reason}") from None
+        raise BadInput(f"cannot reach the database {safe_url(cg.engine)}: {reason}") from None
     if not current and ours:
-        raise BadInput(f"{safe_url(app.engine)} has an out-of-date changegate schema; {advice}")
+        raise BadInput(f"{safe_url(cg.engine)} has an out-of-date changegate schema; {advice}")
     if current:
-        people, count = app.run(service.population)
+        people, count = cg.run(service.population)
         if people or count:
             raise BadInput(
-                f"{safe_url(app.engine)} already has {people} user(s) and {count} "
+                f"{safe_url(cg.engine)} already has {people} user(s) and {count} "
                 f"change(s); the demo seeds only an empty database ({advice})"
             )
 
 
-def _drop_everything(app: App) -> None:
-    schema.drop_all(app.engine)
+def _activate() -> str | None:
+    """How to put this changegate on PATH in another shell, if it is not there already."""
+    if sys.prefix == sys.base_prefix:
+        return None
+    script = Path(sys.prefix) / "bin" / "activate"
+    try:
+        shown = script.relative_to(Path.cwd())
+    except ValueError:
+        shown = script
+    return f"source {shown}"
 
 
 def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
@@ -159,24 +168,24 @@ def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
         f"\nThe ISO's audit of {audit.period} at the quarter's end: {audit.findings} "
         f"finding(s){waived}"
     )
-    say("\nWhat to try next:")
+    say("\nWhat to try next, in another terminal in this directory (copy the lines as they are):")
     for line in _next_steps(summary, dedicated):
         say(f"  {line}")
 
 
-def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
-    def who(role: str) -> str:
-        return next(p.email for p in summary.people if role in p.roles)
+def _who(summary: service.DemoSummary, role: str) -> str:
+    return next(p.email for p in summary.people if role in p.roles)
 
+
+def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
     revised = summary.highlights[0][0]
-    key, me = summary.next_key, who("requester")
-    lines = (
-        [f"export CHANGEGATE_DATABASE_URL=sqlite:///{DEMO_FILE}   # from this directory"]
-        if dedicated
-        else []
-    )
+    key, me = summary.next_key, _who(summary, "requester")
+    setup = [line for line in (_activate(),) if line]
+    if dedicated:
+        setup.append(f"export CHANGEGATE_DATABASE_URL=sqlite:///{DEMO_FILE}")
     return [
-        *lines,
+        *setup,
+        f"changegate status --as {_who(summary, 'iso')}",
         "changegate change list",
         f"changegate change show {revised}",
         "changegate change overdue",
@@ -186,10 +195,45 @@ def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
         '--rollback "Disable the QUIC listeners" --ticket ENG-2401 --service api-gateway '
         f"--env staging --env production   # prints {key}",
         f"changegate change submit {key} --as {me}",
-        f"changegate change approve {key} --as {who('cab')} --role cab",
-        f"changegate change approve {key} --as {who('iso')} --role iso",
+        f"changegate change approve {key} --as {_who(summary, 'cab')} --role cab",
+        f"changegate change approve {key} --as {_who(summary, 'iso')} --role iso",
         f"changegate change show {key}",
-        f"changegate finding list --as {who('iso')}",
+        f"changegate finding list --as {_who(summary, 'iso')}",
         "changegate waiver list",
-        f"changegate audit run --period {summary.audit.period} --dry-run --as {who('auditor')}",
+        f"changegate audit run --period {summary.audit.period} --dry-run "
+        f"--as {_who(summary, 'auditor')}",
     ]
+
+
+def _print_api(cg: App, summary: service.DemoSummary, host: str, port: int) -> None:
+    """Tokens for the API at once (the pipeline, a requester, the auditor), and the gate."""
+    wanted = [
+        next(p for p in summary.people if role in p.roles)
+        for role in ("pipeline", "requester", "auditor")
+    ]
+    made = cg.run(
+        lambda ctx: [new_token(*tokens.create_token(ctx, p.email, "demo", 1)) for p in wanted],
+        actor=runtime.LOCAL_ADMIN,
+    )
+    say("\nAPI tokens for the demo (valid one day):")
+    for person, token in zip(wanted, made, strict=True):
+        say(f"  {', '.join(person.roles):<10} {person.email:<42} {token.token}")
+    url = f"http://{_shown_host(host)}:{port}"
+    pipeline, auditor = made[0].token, made[2].token
+    gate = summary.gate
+    remote = f"CHANGEGATE_URL={url} CHANGEGATE_TOKEN={pipeline} changegate gate check"
+    say("\nThe deployment gate over the API, as the pipeline (exit 0 allowed, 1 denied):")
+    say(
+        f"  {remote} --change {gate.allowed} --env production --commit {gate.commit}"
+        "   # ALLOWED: approved, passing staging run for this commit"
+    )
+    say(
+        f"  {remote} --change {gate.denied} --env production --commit {gate.commit}"
+        "   # DENIED: still awaiting CAB and ISO approval (CM-2), no staging run (CM-4)"
+    )
+    say(f"  curl -s -H 'Authorization: Bearer {auditor}' {url}/api/v1/changes/overdue")
+    say(f"  open {url}/docs for every operation")
+
+
+def _shown_host(host: str) -> str:
+    return socket.gethostname() if host in ("0.0.0.0", "::") else host

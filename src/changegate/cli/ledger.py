@@ -6,21 +6,22 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from changegate import ledger
-from changegate.cli import runtime
+from changegate.cli import runtime, transport
+from changegate.cli.formats import plural
+from changegate.cli.options import Json, group
 from changegate.cli.output import emit_json, say
 from changegate.db.models import Checkpoint
 from changegate.domain.errors import BadInput
 from changegate.services.context import Context
+from changegate.services.views import ledger as views
+from changegate.services.views.ledger import CheckpointOut, VerificationOut
 
-app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+app = group("The tamper-evident ledger.")
 
 
 def _anchors(paths: list[Path]) -> list[Checkpoint]:
@@ -39,31 +40,40 @@ def _anchors(paths: list[Path]) -> list[Checkpoint]:
 def verify(
     checkpoint: Annotated[
         list[Path] | None,
-        typer.Option(help="A checkpoint file exported earlier; the chain must still contain it."),
+        typer.Option(
+            metavar="FILE",
+            help="A checkpoint file exported earlier; the chain must still contain it.",
+        ),
     ] = None,
     json_out: Json = False,
 ) -> None:
     """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered."""
     anchors = _anchors(checkpoint or [])
-    with runtime.app() as cg:
-        trusted = cg.signer.public_key() if cg.signer else None
-        report = cg.read(lambda ctx: ledger.verify(ctx.session, anchors, trusted))
+    if anchors:
+        transport.local_only("ledger verify --checkpoint")
+
+    def local(ctx: Context) -> VerificationOut:
+        trusted = signer.public_key() if signer else None
+        return views.verification(ledger.verify(ctx.session, anchors, trusted))
+
+    signer = None
+    if transport.remote_settings() is None:
+        with runtime.app() as cg:
+            signer = cg.signer
+    report = transport.read(
+        "ledger verify",
+        None,
+        VerificationOut,
+        local,
+        lambda r: r.call("GET", "/api/v1/ledger/verify"),
+    )
     problem = report.problem
     if json_out:
-        emit_json(
-            {
-                "ok": report.ok,
-                "count": report.count,
-                "head_seq": report.head_seq,
-                "head_hash": report.head_hash,
-                "checkpoints": report.checkpoints,
-                "problem": problem.__dict__ if problem else None,
-            }
-        )
+        emit_json(report)
     elif problem is None:
         say(
-            f"ledger ok: {report.count} records, head {report.head_hash[:16]} at seq "
-            f"{report.head_seq}, {report.checkpoints} checkpoint(s) matched"
+            f"ledger ok: {plural(report.count, 'record')}, head {report.head_hash[:16]} at seq "
+            f"{report.head_seq}, {plural(report.checkpoints, 'checkpoint')} matched"
         )
     else:
         say(f"ledger TAMPERED: {problem.kind} at seq {problem.seq}: {problem.detail}")
@@ -72,60 +82,76 @@ def verify(
 
 @app.command("export")
 def export(
-    out: Annotated[Path | None, typer.Option(help="File to write; - or none for stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="File to write; - or none for stdout.")
+    ] = None,
 ) -> None:
     """Write every record as JSON Lines."""
+    transport.local_only("ledger export")
     with runtime.app() as cg:
         if out is None or str(out) == "-":
             cg.read(lambda ctx: ledger.export(ctx.session, sys.stdout))
             return
         with out.open("w") as handle:
             count = cg.read(lambda ctx: ledger.export(ctx.session, handle))
-    say(f"exported {count} records to {out}")
+    say(f"exported {plural(count, 'record')} to {out}")
 
 
 @app.command("checkpoint")
 def checkpoint(
     out: Annotated[
         Path | None,
-        typer.Option(help="Also write the checkpoint here, to keep outside the database."),
+        typer.Option(
+            metavar="FILE", help="Also write the checkpoint here, to keep outside the database."
+        ),
     ] = None,
     json_out: Json = False,
 ) -> None:
     """Record the head hash and count, signed when CHANGEGATE_SIGNING_KEY is set."""
+    transport.local_only("ledger checkpoint")
 
-    def use_case(ctx: Context) -> dict[str, Any]:
+    def use_case(ctx: Context) -> CheckpointOut:
         cp = ledger.checkpoint(ctx.session, ctx.now, cg.signer)
-        data = ledger.checkpoint_json(cp)
-        ctx.record("ledger.checkpoint", "ledger", data)
+        data = views.checkpoint(cp)
+        ctx.record("ledger.checkpoint", "ledger", data.model_dump(mode="json"))
         return data
 
     with runtime.app() as cg:
         data = cg.run(use_case, actor=runtime.LOCAL_ADMIN)
     if out is not None:
-        out.write_text(json.dumps(data, indent=2) + "\n")
+        out.write_text(json.dumps(data.model_dump(mode="json"), indent=2) + "\n")
     if json_out:
         emit_json(data)
     else:
-        signed = "signed" if data["signature"] else "unsigned (set CHANGEGATE_SIGNING_KEY to sign)"
+        signed = "signed" if data.signature else "unsigned (set CHANGEGATE_SIGNING_KEY to sign)"
         say(
-            f"checkpoint at seq {data['seq']}: {data['head_hash'][:16]}, {signed}"
+            f"checkpoint at seq {data.seq}: {data.head_hash[:16]}, {signed}"
             + (f"; written to {out}" if out else "")
         )
 
 
 @app.command("keygen")
 def keygen(
-    out: Annotated[Path, typer.Option(help="Where to write the private key (PEM).")],
+    out: Annotated[
+        Path, typer.Option(metavar="FILE", help="Where to write the private key (PEM, mode 0600).")
+    ],
 ) -> None:
     """Create an Ed25519 signing key for checkpoints."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
     if out.exists():
         raise BadInput(f"{out} already exists; refusing to overwrite a key")
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     say(f"wrote {out}; public key {ledger.public_key_text(key.public_key())}")

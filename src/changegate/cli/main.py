@@ -1,32 +1,23 @@
-"""The root command and the one table that maps errors to exit codes."""
+"""The root command, its lazily loaded sub-commands, and the one table from errors to exit codes.
+
+`changegate --help` names every command without importing any of them: each is loaded only
+when it runs (or when shell completion asks for it), so a command pays only for what it uses.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
+from typing import Any
 
-import click
 import typer
-from sqlalchemy.exc import SQLAlchemyError
-from typer.exceptions import TyperException
+from typer import _click as click
+from typer.core import TyperGroup
 
-from changegate.cli import (
-    audits,
-    changes,
-    configuration,
-    demo,
-    ledger,
-    pipeline,
-    policy,
-    serve,
-    tokens,
-    users,
-    waivers,
-    worker,
-)
+from changegate import __version__
 from changegate.cli.output import error
 from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
-from changegate.integrations.ports import IntegrationError
 
 OK, REFUSED, BAD = 0, 1, 2
 
@@ -37,33 +28,91 @@ EXIT_CODES: dict[type[DomainError], int] = {
     Conflict: BAD,
 }
 
+# name: (module under changegate.cli, its Typer app, one line of help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "users",
+        "init_app",
+        "Create or upgrade the database schema; records the adoption date.",
+    ),
+    "status": (
+        "status",
+        "app",
+        "Database, schema, policy, signing key, people, and what awaits you.",
+    ),
+    "doctor": ("status", "app", "Same as `status`."),
+    "user": ("users", "app", "People and principals, and their roles."),
+    "token": ("tokens", "app", "API tokens for people and pipelines."),
+    "change": ("changes", "app", "Change requests: create, submit, approve, implement, close."),
+    "pir": ("changes", "pir_app", "Post-implementation reviews."),
+    "test": ("pipeline", "test_app", "Regression-test evidence (CM-4)."),
+    "gate": ("pipeline", "gate_app", "The deployment gate."),
+    "deploy": ("pipeline", "deploy_app", "Deployments."),
+    "baseline": (
+        "configuration",
+        "baseline_app",
+        "Approved configuration baselines (CFG-1, CFG-3).",
+    ),
+    "config": ("configuration", "config_app", "Observed configuration (AWS Config)."),
+    "drift": ("configuration", "drift_app", "Drift from the baselines (CFG-2, CFG-4)."),
+    "waiver": ("waivers", "app", "Waivers: time-limited, jointly approved exceptions (EXC-1)."),
+    "audit": ("audits", "audit_app", "Automated audits: re-perform every control."),
+    "finding": ("audits", "finding_app", "Findings (violations) and disciplinary records."),
+    "review": ("reviews", "app", "Signed periodic reviews: sign, list, show."),
+    "ledger": ("ledger", "app", "The tamper-evident ledger."),
+    "policy": ("policy", "app", "The change-management policy in force."),
+    "demo": ("demo", "app", "Seed a realistic quarter of changes and serve it."),
+    "serve": ("serve", "app", "Serve the REST API (OpenAPI at /docs)."),
+    "worker": ("worker", "app", "Deliver notifications and run the periodic jobs."),
+    "outbox": ("worker", "outbox_app", "The notification outbox."),
+}
+HIDDEN = {"doctor"}
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[cmd_name]
+        sub_app = getattr(importlib.import_module(f"changegate.cli.{module}"), attr)
+        command = typer.main.get_command(sub_app)
+        command.name = cmd_name
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, text) for name, (_, _, text) in COMMANDS.items() if name not in HIDDEN]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"changegate {__version__}\n")
+        raise typer.Exit(0)
+
+
 app = typer.Typer(
     name="changegate",
+    cls=LazyGroup,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Change management that is enforced where it can be and evidenced always.",
 )
-users.register(app)
-app.add_typer(changes.app, name="change")
-app.add_typer(changes.pir_app, name="pir")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(policy.app, name="policy")
-demo.register(app)
-app.add_typer(tokens.app, name="token")
-app.add_typer(pipeline.test_app, name="test")
-app.add_typer(pipeline.gate_app, name="gate")
-app.add_typer(pipeline.deploy_app, name="deploy")
-app.add_typer(configuration.baseline_app, name="baseline")
-app.add_typer(configuration.config_app, name="config")
-app.add_typer(configuration.drift_app, name="drift")
-app.add_typer(audits.audit_app, name="audit")
-app.add_typer(audits.finding_app, name="finding")
-app.add_typer(audits.review_app, name="review")
-app.add_typer(waivers.app, name="waiver")
-app.command("serve", help="Serve the REST API (OpenAPI at /docs).")(serve.serve)
-worker.register(app)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Change management that is enforced where it can be and evidenced always."""
 
 
 def exit_code(exc: DomainError) -> int:
@@ -77,31 +126,48 @@ def run(argv: list[str]) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="changegate", standalone_mode=False)
-    except (click.exceptions.Exit, typer.Exit) as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # A bare group (`changegate`, `changegate change`) asks for help; it is not an error.
+        sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
+        return OK
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    # Typer ships its own copy of click: its usage errors are not click's classes.
-    except (click.ClickException, TyperException) as exc:
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        error(message.removeprefix("Value error, "))
+    except click.ClickException as exc:
+        error(exc.format_message().removeprefix("Value error, "))
         return BAD
-    except (click.exceptions.Abort, typer.Abort):
+    except typer.Abort:
         error("aborted")
         return BAD
-    except DomainError as exc:
+    except Exception as exc:
+        return _failure(exc, argv)
+    return result if isinstance(result, int) else OK
+
+
+def _failure(exc: Exception, argv: list[str]) -> int:
+    # Imported here: only a failing command pays for SQLAlchemy's and the adapters' errors.
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from changegate.integrations.ports import IntegrationError  # noqa: PLC0415
+
+    if isinstance(exc, DomainError):
         error(exc.message)
         return exit_code(exc)
-    except IntegrationError as exc:
+    if isinstance(exc, IntegrationError):
         error(str(exc))
         return BAD
-    except SQLAlchemyError as exc:
-        error(f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+    if isinstance(exc, SQLAlchemyError):
+        error(f"database error: {_first_line(getattr(exc, 'orig', None) or exc)}")
         return BAD
-    except Exception as exc:  # the last line of defence: no traceback reaches a user
-        if "--debug" in argv:
-            traceback.print_exc()
-        error(f"internal error ({type(exc).__name__}): {exc}")
-        return BAD
-    return result if isinstance(result, int) else OK
+    if "--debug" in argv:
+        traceback.print_exc()
+    # The last line of defence: no traceback reaches a user.
+    error(f"internal error ({type(exc).__name__}): {_first_line(exc)}")
+    return BAD
+
+
+def _first_line(exc: Any) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def main() -> None:

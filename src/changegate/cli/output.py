@@ -1,40 +1,143 @@
-"""How commands talk: Rich for people, --json for machines, one line on stderr for errors."""
+"""How commands talk: readable text for people, the read models as JSON for machines.
+
+People get a record (a heading, then aligned `label  value` lines) or a table. On a terminal a
+table fits its width (`COLUMNS` is honoured) and wraps only free text, never a key or an email;
+into a pipe it is plain aligned text, one row a line, nothing cut. No line ends in blanks.
+Errors are one line on stderr (`error: ...`).
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from pydantic import BaseModel
+
+NONE = "none"
 
 
-def console() -> Console:
-    # Piped output (CI logs, `| less`) has no terminal width; 80 columns would fold every table.
-    width = None if sys.stdout.isatty() else 160
-    return Console(soft_wrap=True, highlight=False, width=width)
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+def emit_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> None:
+    """The read model exactly as the API serves it."""
+    if isinstance(value, BaseModel):
+        data: Any = value.model_dump(mode="json")
+    elif isinstance(value, dict):
+        data = value
+    else:
+        data = [v.model_dump(mode="json") for v in value]
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def say(message: str) -> None:
-    console().print(message, markup=False)
-
-
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    # Cells are people's text ("[fix] x[/y]"), never Rich markup: print them as typed.
-    grid = Table(title=escape(title), title_justify="left")
-    for column in columns:
-        grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*["" if cell is None else escape(str(cell)) for cell in row])
-    console().print(grid)
+    sys.stdout.write("\n".join(line.rstrip() for line in message.split("\n")) + "\n")
 
 
 def error(message: str) -> None:
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def width() -> int:
+    """The terminal's width: `COLUMNS` if set, else what the terminal says, else 100."""
+    raw = os.environ.get("COLUMNS", "")
+    if raw.isdigit() and int(raw) >= 20:
+        return int(raw)
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def cell(value: object) -> str:
+    if value is None or value in ("", []):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def record(heading: str, fields: Iterable[tuple[str, object]]) -> None:
+    """A heading, then `label  value` lines aligned on the longest label. Empty values are
+    left out, except lists, which say `none`; multi-line values are indented under theirs."""
+    rows = [(label, _field(value)) for label, value in fields if _shown(value)]
+    pad = max((len(label) for label, _ in rows), default=0)
+    lines = [heading]
+    for label, text in rows:
+        first, *rest = text.split("\n") or [""]
+        lines.append(f"  {label:<{pad}}  {first}")
+        lines.extend(f"  {'':<{pad}}  {more}" for more in rest)
+    say("\n".join(lines))
+
+
+def _shown(value: object) -> bool:
+    return value is not None and value != ""
+
+
+def _field(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else NONE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    """`wrap`: free text that may fold over lines on a terminal; keys, emails, statuses and
+    times never do (a fold in the middle of an email makes it unreadable and un-copyable)."""
+
+    name: str
+    wrap: bool = False
+
+
+def table(
+    title: str | None, columns: Sequence[Column | str], rows: Sequence[Sequence[object]], empty: str
+) -> None:
+    if not rows:
+        say(empty)
+        return
+    cols = [c if isinstance(c, Column) else Column(c) for c in columns]
+    texts = [[cell(v) for v in row] for row in rows]
+    say(_rich(title, cols, texts) if is_tty() else _plain(title, cols, texts))
+
+
+def _plain(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> str:
+    grid = [[c.name for c in cols], *rows]
+    widths = [max(len(r[i]) for r in grid) for i in range(len(cols))]
+    lines = [title] if title else []
+    for row in grid:
+        lines.append("  ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def _rich(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> str:
+    # Imported here: Rich costs start-up time that only a terminal table needs.
+    from rich import box  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    grid = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    for c in cols:
+        longest = max(len(r[len(grid.columns)]) for r in rows) if not c.wrap else None
+        grid.add_column(c.name, no_wrap=not c.wrap, overflow="fold", min_width=longest)
+    for row in rows:
+        grid.add_row(*row, style=None)
+    buffer = io.StringIO()
+    out = Console(file=buffer, width=width(), color_system=None, highlight=False, markup=False)
+    out.print(grid)
+    return buffer.getvalue().rstrip("\n")
+
+
+def footer(shown: int, total: int, offset: int) -> None:
+    """Under a page of a list: where it sits in the whole, and how to see the rest."""
+    if total > shown or offset:
+        first, last = (offset + 1, offset + shown) if shown else (offset, offset)
+        more = f"; --offset {offset + shown} for more" if offset + shown < total else ""
+        say(f"{first}-{last} of {total}{more}")

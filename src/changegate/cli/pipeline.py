@@ -7,52 +7,43 @@ configured database as the `--as` user (a pipeline principal).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from changegate.bootstrap import read_report
-from changegate.cli import runtime
+from changegate.cli import transport
+from changegate.cli.formats import plural
+from changegate.cli.options import As, Json, group
 from changegate.cli.output import emit_json, say
-from changegate.cli.remote import Remote
-from changegate.config import Settings
 from changegate.domain.errors import BadInput
-from changegate.services import deployments, gate, testruns, views
-from changegate.services.context import Context
+from changegate.services import deployments, gate, testruns
+from changegate.services.views import pipeline as views
+from changegate.services.views.pipeline import DeploymentOut, GateDecisionOut, TestRunOut
 
-test_app = typer.Typer(help="Regression-test evidence.", no_args_is_help=True)
-gate_app = typer.Typer(help="The deployment gate.", no_args_is_help=True)
-deploy_app = typer.Typer(help="Deployments.", no_args_is_help=True)
+test_app = group("Regression-test evidence (CM-4).")
+gate_app = group("The deployment gate.")
+deploy_app = group("Deployments.")
 
-As = Annotated[str | None, typer.Option("--as", help="Act as this user (in-process only).")]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-Commit = Annotated[str, typer.Option(help="The commit SHA.")]
-Env = Annotated[str, typer.Option("--env", help="Target environment.")]
-
-
-def perform(
-    as_: str | None, remote: Callable[[Remote], Any], local: Callable[[Context], Any]
-) -> Any:
-    """Over HTTP when CHANGEGATE_URL is set, else in-process as the --as user."""
-    settings = Settings.from_env()
-    if settings.server_url:
-        return remote(Remote(settings.server_url, settings.token))
-    if not as_:
-        raise BadInput("give --as EMAIL, or set CHANGEGATE_URL and CHANGEGATE_TOKEN")
-    with runtime.app() as cg:
-        return cg.run(local, actor=as_)
+Commit = Annotated[str, typer.Option(metavar="SHA", help="The commit SHA.")]
+Env = Annotated[str, typer.Option("--env", metavar="ENV", help="Target environment.")]
+Key = Annotated[str, typer.Argument(metavar="CHANGE", help="A change key, e.g. CHG-42.")]
+Change = Annotated[str, typer.Option(metavar="CHANGE", help="A change key, e.g. CHG-42.")]
+Digest = Annotated[str | None, typer.Option(metavar="DIGEST", help="Artifact digest.")]
+DeploymentId = Annotated[int, typer.Argument(metavar="DEPLOYMENT", min=1, max=2**31 - 1)]
 
 
 @test_app.command("record")
 def record(
-    key: str,
+    key: Key,
     env: Env,
     commit: Commit,
-    junit: Annotated[Path, typer.Option(help="JUnit XML report.")],
-    artifact: Annotated[str | None, typer.Option(help="Artifact digest.")] = None,
-    doc: Annotated[str | None, typer.Option(help="Where the results are written up.")] = None,
+    junit: Annotated[Path, typer.Option(metavar="FILE", help="JUnit XML report.")],
+    artifact: Digest = None,
+    doc: Annotated[
+        str | None, typer.Option(metavar="URL", help="Where the results are written up.")
+    ] = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
@@ -62,7 +53,7 @@ def record(
     except OSError as exc:
         raise BadInput(f"cannot read {junit}: {exc.strerror}") from None
 
-    def remote(r: Remote) -> Any:
+    def remote(r: Any) -> Any:
         form = {"environment": env, "commit": commit, "artifact": artifact, "doc_url": doc}
         return r.call(
             "POST",
@@ -71,52 +62,58 @@ def record(
             files={"junit": (junit.name, data, "application/xml")},
         )
 
-    def local(ctx: Context) -> Any:
-        report = read_report(data, junit.name)
-        return views.test_run(testruns.record(ctx, key, env, commit, report, artifact, doc))
-
-    run = perform(as_, remote, local)
+    run = transport.write(
+        "test record",
+        as_,
+        TestRunOut,
+        lambda ctx: views.testrun(
+            testruns.record(ctx, key, env, commit, read_report(data, junit.name), artifact, doc)
+        ),
+        remote,
+    )
     if json_out:
         emit_json(run)
         return
-    verdict = "passing" if run["ok"] else "NOT passing"
-    where = f"{run['environment']} ({'isolated' if run['isolated'] else 'not isolated'})"
+    verdict = "passing" if run.ok else "NOT passing"
+    where = f"{run.environment} ({'isolated' if run.isolated else 'not isolated'})"
     say(
-        f"test run {run['id']} recorded for {key.upper()}: {run['tests']} tests, "
-        f"{run['failures']} failures, {run['errors']} errors, {run['flaky']} flaky "
-        f"({verdict}) for {run['commit'][:12]} in {where}"
+        f"test run {run.id} recorded for {run.change}: {plural(run.tests, 'test')}, "
+        f"{plural(run.failures, 'failure')}, {plural(run.errors, 'error')}, "
+        f"{run.flaky} flaky ({verdict}) for {run.commit[:12]} in {where}"
     )
 
 
 @gate_app.command("check")
 def check(
-    change: Annotated[str, typer.Option(help="Change key, e.g. CHG-42.")],
+    change: Change,
     env: Env,
     commit: Commit,
-    artifact: Annotated[str | None, typer.Option()] = None,
+    artifact: Digest = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Ask the gate; exit 0 if allowed, 1 if denied, 2 on error (fails closed)."""
     body = {"change": change, "environment": env, "commit": commit, "artifact": artifact}
-    decision = perform(
+    decision = transport.write(
+        "gate check",
         as_,
-        lambda r: r.call("POST", "/api/v1/gate", json=body),
+        GateDecisionOut,
         lambda ctx: views.decision(gate.check(ctx, change, env, commit, artifact, "cli")),
+        lambda r: r.call("POST", "/api/v1/gate", json=body),
     )
     if json_out:
         emit_json(decision)
     else:
-        verdict = "ALLOWED" if decision["allowed"] else "DENIED"
+        verdict = "ALLOWED" if decision.allowed else "DENIED"
         say(
-            f"{verdict}: {decision['change']} {decision['commit'][:12]} to "
-            f"{decision['environment']} (decision {decision['decision_id']})"
+            f"{verdict}: {decision.change} {decision.commit[:12]} to "
+            f"{decision.environment} (decision {decision.decision_id})"
         )
-        for reason in decision["reasons"]:
-            say(f"  {'ok ' if reason['ok'] else 'NO '} {reason['control']}: {reason['message']}")
-        for due in decision["obligations"]:
+        for reason in decision.reasons:
+            say(f"  {'ok ' if reason.ok else 'NO '} {reason.control}: {reason.message}")
+        for due in decision.obligations:
             say(f"  due: {due}")
-    raise typer.Exit(0 if decision["allowed"] else 1)
+    raise typer.Exit(0 if decision.allowed else 1)
 
 
 def _iac(
@@ -130,27 +127,32 @@ def _iac(
         raise BadInput(f"cannot read {iac_file}: {exc.strerror}") from None
 
 
-def _report_deployment(d: dict[str, Any], json_out: bool) -> None:
+def _report(d: DeploymentOut, json_out: bool) -> None:
     if json_out:
         emit_json(d)
     else:
         say(
-            f"deployment {d['id']} of {d['change']} ({d['commit'][:12]}) to "
-            f"{d['environment']}: {d['status']}; change is {d['change_status']}"
+            f"deployment {d.id} of {d.change} ({d.commit[:12]}) to {d.environment}: "
+            f"{d.status}; change is {d.change_status}"
         )
 
 
 @deploy_app.command("start")
 def start(
-    change: Annotated[str, typer.Option()],
+    change: Change,
     env: Env,
     commit: Commit,
-    run_url: Annotated[str, typer.Option(help="The pipeline run's URL.")],
-    decision: Annotated[int | None, typer.Option(help="Gate decision id.")] = None,
-    artifact: Annotated[str | None, typer.Option()] = None,
-    iac_path: Annotated[str | None, typer.Option(help="IaC template path.")] = None,
-    iac_sha256: Annotated[str | None, typer.Option()] = None,
-    iac_file: Annotated[Path | None, typer.Option(help="IaC template to hash.")] = None,
+    run_url: Annotated[str, typer.Option(metavar="URL", help="The pipeline run's URL.")],
+    decision: Annotated[
+        int | None,
+        typer.Option(metavar="ID", min=1, max=2**31 - 1, help="The gate decision that allowed it."),
+    ] = None,
+    artifact: Digest = None,
+    iac_path: Annotated[str | None, typer.Option(metavar="PATH", help="IaC template path.")] = None,
+    iac_sha256: Annotated[str | None, typer.Option(metavar="SHA256")] = None,
+    iac_file: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="IaC template to hash.")
+    ] = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
@@ -166,57 +168,65 @@ def start(
         "iac_sha256": digest,
         "decision_id": decision,
     }
-    d = perform(
+    d = transport.write(
+        "deploy start",
         as_,
-        lambda r: r.call("POST", "/api/v1/deployments", json=body),
+        DeploymentOut,
         lambda ctx: views.deployment(
             deployments.start(ctx, change, env, commit, run_url, artifact, path, digest, decision)
         ),
+        lambda r: r.call("POST", "/api/v1/deployments", json=body),
     )
-    _report_deployment(d, json_out)
+    _report(d, json_out)
 
 
 @deploy_app.command("finish")
-def finish(deployment: int, as_: As = None, json_out: Json = False) -> None:
+def finish(deployment: DeploymentId, as_: As = None, json_out: Json = False) -> None:
     """The deployment succeeded; in production the change becomes implemented."""
-    d = perform(
+    d = transport.write(
+        "deploy finish",
         as_,
-        lambda r: r.call("POST", f"/api/v1/deployments/{deployment}/finish"),
+        DeploymentOut,
         lambda ctx: views.deployment(deployments.finish(ctx, deployment)),
+        lambda r: r.call("POST", f"/api/v1/deployments/{deployment}/finish"),
     )
-    _report_deployment(d, json_out)
+    _report(d, json_out)
 
 
 @deploy_app.command("fail")
 def fail(
-    deployment: int,
+    deployment: DeploymentId,
     reason: Annotated[str, typer.Option()] = "",
     as_: As = None,
     json_out: Json = False,
 ) -> None:
     """The deployment failed."""
-    d = perform(
+    d = transport.write(
+        "deploy fail",
         as_,
-        lambda r: r.call("POST", f"/api/v1/deployments/{deployment}/fail", json={"reason": reason}),
+        DeploymentOut,
         lambda ctx: views.deployment(deployments.fail(ctx, deployment, reason)),
+        lambda r: r.call("POST", f"/api/v1/deployments/{deployment}/fail", json={"reason": reason}),
     )
-    _report_deployment(d, json_out)
+    _report(d, json_out)
 
 
 @deploy_app.command("rollback")
 def rollback(
-    deployment: int,
-    to: Annotated[str, typer.Option(help="Known-good commit.")],
-    run_url: Annotated[str, typer.Option()] = "",
+    deployment: DeploymentId,
+    to: Annotated[str, typer.Option(metavar="SHA", help="Known-good commit.")],
+    run_url: Annotated[str, typer.Option(metavar="URL")] = "",
     reason: Annotated[str, typer.Option()] = "",
     as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Record a rollback of a deployment to a known-good commit (the change's rollback plan)."""
     body = {"to_commit": to, "run_url": run_url, "reason": reason}
-    d = perform(
+    d = transport.write(
+        "deploy rollback",
         as_,
-        lambda r: r.call("POST", f"/api/v1/deployments/{deployment}/rollback", json=body),
+        DeploymentOut,
         lambda ctx: views.deployment(deployments.rollback(ctx, deployment, to, run_url, reason)),
+        lambda r: r.call("POST", f"/api/v1/deployments/{deployment}/rollback", json=body),
     )
-    _report_deployment(d, json_out)
+    _report(d, json_out)

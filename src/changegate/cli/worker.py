@@ -10,43 +10,28 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from enum import StrEnum
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from changegate import bootstrap
-from changegate.cli import runner, runtime
-from changegate.cli.output import emit_json, say, table
-from changegate.db.models import Notification
-from changegate.db.outbox import DEAD, DELIVERED, PENDING
+from changegate.cli import runner, runtime, transport
+from changegate.cli.formats import when
+from changegate.cli.options import DEFAULT, Json, Limit, Offset, group, single
+from changegate.cli.output import Column, emit_json, footer, say, table
+from changegate.db.outbox import PENDING
 from changegate.domain.errors import BadInput
+from changegate.domain.notifications import NotificationStatus
 from changegate.services import jobs, outbox
+from changegate.services.views import outbox as views
 
-outbox_app = typer.Typer(
-    help="The notification outbox: what was sent, what is waiting, what gave up.",
-    no_args_is_help=True,
-)
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+app = single("Deliver notifications and run the periodic jobs.")
+outbox_app = group("The notification outbox: what was sent, what is waiting, what gave up.")
 WORKER_ID_LIMIT = 100  # notifications.claimed_by and leases.holder
 
 
-class Status(StrEnum):
-    PENDING = PENDING
-    DELIVERED = DELIVERED
-    DEAD = DEAD
-
-
-def register(root: typer.Typer) -> None:
-    root.command(
-        "worker",
-        help="Deliver queued notifications (email, Slack) and run the "
-        "periodic jobs, every --interval seconds until SIGTERM or Ctrl-C.",
-    )(worker)
-    root.add_typer(outbox_app, name="outbox")
-
-
+@app.command("worker")
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between ticks.", min=0.1)] = 30.0,
     once: Annotated[
@@ -59,6 +44,9 @@ def worker(
         ),
     ] = None,
 ) -> None:
+    """Deliver queued notifications (email, Slack) and run the periodic jobs, every --interval
+    seconds until SIGTERM or Ctrl-C."""
+    transport.local_only("worker")
     name = _worker_name(worker_id)
     stop = threading.Event()
     with runtime.app() as cg, ExitStack() as closing, _logging(), _stop_on_signals(stop):
@@ -121,43 +109,25 @@ def _logging() -> Iterator[None]:
         runner.log.propagate = propagate
 
 
-def as_json(row: Notification) -> dict[str, Any]:
-    def stamp(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "id": row.id,
-        "status": row.status,
-        "channel": row.channel,
-        "recipient": row.recipient,
-        "role": row.recipient_role,
-        "event_key": row.event_key,
-        "subject": row.subject,
-        "attempts": row.attempts,
-        "created_at": stamp(row.created_at),
-        "next_attempt_at": stamp(row.next_attempt_at),
-        "delivered_at": stamp(row.delivered_at),
-        "claimed_by": row.claimed_by,
-        "claimed_until": stamp(row.claimed_until),
-        "last_error": row.last_error,
-    }
-
-
 @outbox_app.command("list")
 def list_(
-    status: Annotated[Status | None, typer.Option(help="Only rows in this state.")] = None,
+    status: Annotated[
+        NotificationStatus | None,
+        typer.Option(case_sensitive=False, help="Only rows in this state."),
+    ] = None,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
     json_out: Json = False,
 ) -> None:
-    """Notifications, newest first (the latest 500)."""
+    """Notifications, newest first."""
+    transport.local_only("outbox list")
     with runtime.app() as cg:
-        rows = cg.read(
-            lambda ctx: [as_json(r) for r in outbox.listing(ctx, status.value if status else None)]
-        )
+        page = cg.read(lambda ctx: views.page(ctx, status, limit, offset))
     if json_out:
-        emit_json(rows)
+        emit_json(page)
         return
     table(
-        "Outbox",
+        f"Outbox ({page.total})",
         [
             "id",
             "status",
@@ -167,33 +137,38 @@ def list_(
             "attempts",
             "next attempt",
             "delivered",
-            "last error",
+            Column("last error", wrap=True),
         ],
         [
             [
-                r["id"],
-                r["status"],
-                r["channel"],
-                r["recipient"],
-                r["event_key"],
-                r["attempts"],
-                r["next_attempt_at"] if r["status"] == PENDING else "",
-                r["delivered_at"],
-                r["last_error"],
+                r.id,
+                r.status,
+                r.channel,
+                r.recipient,
+                r.event_key,
+                r.attempts,
+                when(r.next_attempt_at) if r.status == PENDING else None,
+                when(r.delivered_at),
+                r.last_error,
             ]
-            for r in rows
+            for r in page.items
         ],
+        empty="the outbox is empty",
     )
+    footer(len(page.items), page.total, offset)
 
 
 @outbox_app.command("retry")
-def retry(notification_id: int) -> None:
+def retry(
+    notification_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1)],
+) -> None:
     """Send a dead (or waiting) notification again at the next tick, with fresh attempts."""
+    transport.local_only("outbox retry")
     with runtime.app() as cg:
         row = cg.run(
-            lambda ctx: as_json(outbox.retry(ctx, notification_id)), actor=runtime.LOCAL_ADMIN
+            lambda ctx: views.row(outbox.retry(ctx, notification_id)), actor=runtime.LOCAL_ADMIN
         )
     say(
-        f"notification {row['id']} ({row['channel']} to {row['recipient']}) will be sent "
-        "again at the worker's next tick"
+        f"notification {row.id} ({row.channel} to {row.recipient}) will be sent again at the "
+        "worker's next tick"
     )

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from changegate.db.base import Repository
 from changegate.db.models import (
     Approval,
     Change,
@@ -42,10 +43,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[i : i + CHUNK]
 
 
-class AuditRecords:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class AuditRecords(Repository):
     def _rows(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
         return self.session.execute(stmt).all()
 

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import Approval, Change, ChangeVersion, Counter, Review
 from changegate.domain.changes import ChangeStatus
 from changegate.domain.errors import BadInput, Conflict, NotFound
 
 
-class Changes:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Changes(Repository):
     def next_number(self) -> int:
         """Gap-free: the counter row stays locked until the creating transaction ends."""
         stmt = (
@@ -52,9 +49,33 @@ class Changes:
             raise Conflict(f"{key} was changed by someone else meanwhile; retry") from None
 
     def list(self, status: ChangeStatus | None = None) -> Sequence[Change]:
+        return self.session.execute(self._listed(status)).scalars().all()
+
+    def page(self, status: ChangeStatus | None, limit: int, offset: int) -> Slice[Change]:
+        return self.paginate(self._listed(status), limit, offset)
+
+    def _listed(self, status: ChangeStatus | None) -> Select[tuple[Change]]:
         stmt = select(Change).order_by(Change.number)
-        if status is not None:
-            stmt = stmt.where(Change.status == status.value)
+        return stmt if status is None else stmt.where(Change.status == status.value)
+
+    def count_by_status(self) -> dict[str, int]:
+        stmt = select(Change.status, func.count()).group_by(Change.status)
+        return {status: int(n) for status, n in self.session.execute(stmt).all()}
+
+    def awaiting_decision(self) -> Sequence[Change]:
+        """Submitted changes, and emergencies implemented without their retro approval."""
+        stmt = (
+            select(Change)
+            .where(
+                or_(
+                    Change.status == ChangeStatus.SUBMITTED.value,
+                    (Change.status == ChangeStatus.IMPLEMENTED.value)
+                    & Change.retro_due_at.is_not(None)
+                    & Change.retro_approved_at.is_(None),
+                )
+            )
+            .order_by(Change.number)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def with_open_obligations(self) -> Sequence[Change]:

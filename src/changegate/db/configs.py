@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import (
     CompoundSelect,
     Row,
+    Select,
     Table,
     bindparam,
     case,
@@ -19,8 +20,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import (
     Baseline,
     BaselineResource,
@@ -82,10 +84,7 @@ class ScanTotals(NamedTuple):
     open: int  # open drift on them
 
 
-class Configs:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Configs(Repository):
     def add(self, *rows: Baseline | BaselineResource | Observation | Drift) -> None:
         self.session.add_all(rows)
         self.session.flush()
@@ -107,11 +106,13 @@ class Configs:
         return found
 
     def baselines(self) -> Sequence[Baseline]:
-        return (
-            self.session.execute(select(Baseline).order_by(Baseline.name, Baseline.version))
-            .scalars()
-            .all()
-        )
+        return self.session.execute(self._baselines()).scalars().all()
+
+    def baseline_page(self, limit: int, offset: int) -> Slice[Baseline]:
+        return self.paginate(self._baselines(), limit, offset)
+
+    def _baselines(self) -> Select[tuple[Baseline]]:
+        return select(Baseline).order_by(Baseline.name, Baseline.version)
 
     def serialise_observation_writes(self) -> None:
         """Until this transaction ends, no other transaction inserts observations.
@@ -313,10 +314,14 @@ class Configs:
             raise Conflict("a concurrent writer changed a drift first; retry")
 
     def drifts(self, status: str | None = None) -> Sequence[Drift]:
+        return self.session.execute(self._drifts(status)).scalars().all()
+
+    def drift_page(self, status: str | None, limit: int, offset: int) -> Slice[Drift]:
+        return self.paginate(self._drifts(status), limit, offset)
+
+    def _drifts(self, status: str | None) -> Select[tuple[Drift]]:
         stmt = select(Drift).order_by(Drift.id)
-        if status:
-            stmt = stmt.where(Drift.status == status)
-        return self.session.execute(stmt).scalars().all()
+        return stmt.where(Drift.status == status) if status else stmt
 
     def drift(self, drift_id: int) -> Drift:
         found = self.session.get(Drift, drift_id)

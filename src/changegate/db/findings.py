@@ -8,20 +8,17 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import AuditRun, Counter, DisciplinaryAction, Finding
 from changegate.domain.errors import BadInput, Conflict, NotFound
 
 CHUNK = 5000
 
 
-class Findings:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Findings(Repository):
     def next_numbers(self, count: int) -> list[int]:
         """Gap-free: one counter update reserves a block, locked until the transaction ends."""
         stmt = (
@@ -97,19 +94,20 @@ class Findings:
         except StaleDataError:
             raise Conflict(f"{key} was changed by someone else meanwhile; retry") from None
 
-    def list(
-        self, status: str | None = None, control: str | None = None, limit: int = 1000
-    ) -> Sequence[Finding]:
-        stmt = select(Finding).order_by(Finding.number.desc()).limit(limit)
+    def page(
+        self, status: str | None, control: str | None, limit: int, offset: int
+    ) -> Slice[Finding]:
+        """Newest first."""
+        stmt = select(Finding).order_by(Finding.number.desc())
         if status:
             stmt = stmt.where(Finding.status == status)
         if control:
             stmt = stmt.where(Finding.control == control.upper())
-        return self.session.execute(stmt).scalars().all()
+        return self.paginate(stmt, limit, offset)
 
-    def runs(self, limit: int = 50) -> Sequence[AuditRun]:
-        stmt = select(AuditRun).order_by(AuditRun.id.desc()).limit(limit)
-        return self.session.execute(stmt).scalars().all()
+    def runs(self, limit: int, offset: int) -> Slice[AuditRun]:
+        """Newest first."""
+        return self.paginate(select(AuditRun).order_by(AuditRun.id.desc()), limit, offset)
 
     def run(self, run_id: int) -> AuditRun:
         found = self.session.get(AuditRun, run_id)

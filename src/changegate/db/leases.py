@@ -10,15 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
 
+from changegate.db.base import Repository
 from changegate.db.models import Lease
 
 
-class Leases:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Leases(Repository):
     def exists(self, name: str) -> bool:
         return (
             self.session.execute(select(Lease.name).where(Lease.name == name)).first() is not None

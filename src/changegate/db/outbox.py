@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import Notification
 from changegate.domain.errors import Conflict, NotFound
 from changegate.domain.notifications import NotificationStatus
@@ -26,10 +26,7 @@ PENDING, DELIVERED, DEAD = (
 )
 
 
-class Outbox:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Outbox(Repository):
     def due(self, now: datetime, channels: Collection[str], limit: int) -> Sequence[Notification]:
         """Pending rows whose time has come and that nobody holds (or whose holder's claim ran
         out: the process died mid-send), oldest first."""
@@ -89,11 +86,12 @@ class Outbox:
         except StaleDataError:
             raise Conflict(f"notification {row_id} changed meanwhile; retry") from None
 
-    def list(self, status: str | None = None, limit: int = 500) -> Sequence[Notification]:
-        stmt = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    def page(self, status: str | None, limit: int, offset: int) -> Slice[Notification]:
+        """Newest first."""
+        stmt = select(Notification).order_by(Notification.id.desc())
         if status is not None:
             stmt = stmt.where(Notification.status == status)
-        return self.session.execute(stmt).scalars().all()
+        return self.paginate(stmt, limit, offset)
 
     def queued(self, event_keys: Sequence[str]) -> set[tuple[str, str, str]]:
         """(event_key, channel, recipient) already in the outbox for these events."""

@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import Change, Deployment, GateDecisionRecord, TestRun, WebhookDelivery
 from changegate.domain.errors import Conflict, NotFound
 
 STALE = timedelta(minutes=2)
 
 
-class Pipeline:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Pipeline(Repository):
     def add(self, row: TestRun | GateDecisionRecord | Deployment) -> None:
         self.session.add(row)
         try:
@@ -27,15 +24,18 @@ class Pipeline:
         except IntegrityError:
             raise Conflict("a concurrent request recorded the same thing first; retry") from None
 
-    def test_runs(self, change: Change) -> Sequence[TestRun]:
+    def test_runs(self, change: Change, limit: int, offset: int) -> Slice[TestRun]:
+        return self.paginate(self._runs(change), limit, offset)
+
+    def evidence(self, change: Change) -> Sequence[TestRun]:
+        """Every run of the change, oldest first: what the gate weighs."""
+        return self.session.execute(self._runs(change)).scalars().all()
+
+    def _runs(self, change: Change) -> Select[tuple[TestRun]]:
         return (
-            self.session.execute(
-                select(TestRun)
-                .where(TestRun.change_id == change.id)
-                .order_by(TestRun.recorded_at, TestRun.id)
-            )
-            .scalars()
-            .all()
+            select(TestRun)
+            .where(TestRun.change_id == change.id)
+            .order_by(TestRun.recorded_at, TestRun.id)
         )
 
     def decision(self, decision_id: int) -> GateDecisionRecord:
@@ -54,16 +54,13 @@ class Pipeline:
             raise NotFound(f"no deployment {deployment_id}")
         return found
 
-    def deployments(self, change: Change) -> Sequence[Deployment]:
-        return (
-            self.session.execute(
-                select(Deployment)
-                .where(Deployment.change_id == change.id)
-                .order_by(Deployment.started_at, Deployment.id)
-            )
-            .scalars()
-            .all()
+    def deployments(self, change: Change, limit: int, offset: int) -> Slice[Deployment]:
+        stmt = (
+            select(Deployment)
+            .where(Deployment.change_id == change.id)
+            .order_by(Deployment.started_at, Deployment.id)
         )
+        return self.paginate(stmt, limit, offset)
 
     def known_good_commits(self, environment: str, excluding: int) -> set[str]:
         stmt = select(Deployment.commit).where(

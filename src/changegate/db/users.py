@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import User, UserRole
 from changegate.domain.errors import Forbidden, NotFound
 
 
-class Users:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Users(Repository):
     def find(self, email: str) -> User | None:
         return self.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
 
@@ -37,6 +34,25 @@ class Users:
 
     def all(self) -> Sequence[User]:
         return self.session.execute(select(User).order_by(User.email)).scalars().all()
+
+    def page_all(self, limit: int, offset: int) -> Slice[User]:
+        return self.paginate(select(User).order_by(User.email), limit, offset)
+
+    def count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(User)).scalar_one())
+
+    def by_ids(self, ids: Iterable[int]) -> Sequence[User]:
+        return self.session.execute(select(User).where(User.id.in_(list(ids)))).scalars().all()
+
+    def role_counts(self) -> dict[str, int]:
+        """Active holders per role."""
+        stmt = (
+            select(UserRole.role, func.count())
+            .join(User, User.id == UserRole.user_id)
+            .where(User.active.is_(True))
+            .group_by(UserRole.role)
+        )
+        return {role: int(n) for role, n in self.session.execute(stmt).all()}
 
     def holders(self, roles: Iterable[str]) -> Sequence[tuple[str, str]]:
         """(email, role) of every active person holding one of the roles, in a stable order."""

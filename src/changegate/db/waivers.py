@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from changegate.db.base import Repository, Slice
 from changegate.db.models import Counter, Waiver
 from changegate.domain.errors import BadInput, Conflict, NotFound
 from changegate.domain.waivers import WaiverStatus
@@ -17,10 +17,7 @@ from changegate.domain.waivers import WaiverStatus
 PREFIX = "WVR-"
 
 
-class Waivers:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class Waivers(Repository):
     def next_number(self) -> int:
         """Gap-free: the counter row stays locked until the creating transaction ends."""
         stmt = (
@@ -61,9 +58,21 @@ class Waivers:
             raise Conflict(f"{key} was changed by someone else meanwhile; retry") from None
 
     def list(self, status: WaiverStatus | None = None) -> Sequence[Waiver]:
+        return self.session.execute(self._listed(status)).scalars().all()
+
+    def page(self, status: WaiverStatus | None, limit: int, offset: int) -> Slice[Waiver]:
+        return self.paginate(self._listed(status), limit, offset)
+
+    def _listed(self, status: WaiverStatus | None) -> Select[tuple[Waiver]]:
         stmt = select(Waiver).order_by(Waiver.number)
-        if status is not None:
-            stmt = stmt.where(Waiver.status == status.value)
+        return stmt if status is None else stmt.where(Waiver.status == status.value)
+
+    def in_status(self, statuses: Collection[WaiverStatus]) -> Sequence[Waiver]:
+        stmt = (
+            select(Waiver)
+            .where(Waiver.status.in_([s.value for s in statuses]))
+            .order_by(Waiver.number)
+        )
         return self.session.execute(stmt).scalars().all()
 
     def due_for_expiry(self, now: datetime) -> Sequence[Waiver]:

@@ -20,12 +20,16 @@ class Role(StrEnum):
 
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# RFC 5321 section 4.5.3.1.3: a path holds at most 256 octets, brackets included.
+EMAIL_MAX = 254
 
 
 def normalise_email(email: str) -> str:
+    """Trimmed and lower-cased; the one form every email takes before it is stored or compared."""
     cleaned = email.strip().lower()
-    if not EMAIL.match(cleaned):
-        raise BadInput(f"not an email address: {email!r}")
+    if len(cleaned) > EMAIL_MAX or not EMAIL.match(cleaned):
+        shown = email if len(email) <= 80 else email[:77] + "..."
+        raise BadInput(f"not an email address: {shown!r}")
     return cleaned
 
 

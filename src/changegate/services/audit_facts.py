@@ -28,6 +28,7 @@ from changegate.domain.audit.facts import (
 )
 from changegate.domain.gate import Evidence
 from changegate.domain.users import Role
+from changegate.services import installation
 from changegate.services import waivers as waivers_service
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
@@ -45,7 +46,7 @@ def settings(ctx: Context, period: Period) -> AuditSettings:
         emergency_requires_tests=policy.gate.emergency_requires_tests,
         cab_quorum={risk.value: n for risk, n in policy.approvals.cab_quorum.items()},
         iso_required=policy.approvals.iso_required,
-        effective_from=_start_of(policy.audits.effective_from, policy.timezone),
+        effective_from=_start_of(installation.effective_from(ctx), policy.timezone),
     )
 
 

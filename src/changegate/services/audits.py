@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from changegate.db.findings import Findings
 from changegate.db.models import AuditRun, Finding
@@ -19,9 +18,11 @@ from changegate.domain.audit.facts import AuditFacts, Period, Result
 from changegate.domain.findings import UNDECIDED, FindingAction, FindingStatus, transition
 from changegate.domain.periods import Span, parse, previous_quarter, quarter_of
 from changegate.domain.users import Role
-from changegate.services import audit_facts, findings
+from changegate.services import audit_facts
 from changegate.services.context import Context
 from changegate.services.notifications import Message, enqueue_many
+from changegate.services.views import audits as out
+from changegate.services.views.audits import AuditOut
 
 
 @dataclass(frozen=True)
@@ -190,28 +191,12 @@ def run_requested(ctx: Context, period_text: str | None) -> Outcome:
     return run(ctx, period_text)
 
 
-def run_view(run_row: AuditRun) -> dict[str, Any]:
-    return {
-        "id": run_row.id,
-        "period": run_row.period,
-        "as_of": run_row.as_of.isoformat(),
-        "started_at": run_row.started_at.isoformat(),
-        "actor": run_row.actor,
-        "digest": run_row.digest,
-        "counts": run_row.counts,
-        "rules": run_row.rules,
-    }
-
-
-def summary(ctx: Context, outcome: Outcome) -> dict[str, Any]:
+def summary(outcome: Outcome) -> AuditOut:
     ordered = sorted(outcome.findings, key=lambda f: (f.occurred_at, f.fingerprint))
-    return {
-        "run": run_view(outcome.run),
-        "findings": [findings.view(ctx, f, frozenset()) for f in ordered],
-    }
+    return AuditOut(run=out.run(outcome.run), findings=[out.stored_finding(f) for f in ordered])
 
 
-def preview(ctx: Context, period_text: str | None) -> dict[str, Any]:
+def preview(ctx: Context, period_text: str | None) -> AuditOut:
     """Evaluate without storing anything: what an auditor re-performs from the records."""
     ctx.user_with(Role.ISO, Role.ADMIN, Role.AUDITOR)
     period = period_for(ctx, period_text)
@@ -224,35 +209,16 @@ def preview(ctx: Context, period_text: str | None) -> dict[str, Any]:
         )
     )
     stored = Findings(ctx.session).by_fingerprint([r.draft.fingerprint for r in results])
-    digest = engine.digest(results)
-    return {
-        "run": {
-            "id": None,
-            "period": period.name,
-            "as_of": period.as_of.isoformat(),
-            "digest": digest,
-            "counts": _counts(results, []),
-            "stored": False,
-        },
-        "findings": [_draft_view(r, stored.get(r.draft.fingerprint)) for r in results],
-    }
-
-
-def _draft_view(result: Result, stored: Finding | None) -> dict[str, Any]:
-    d = result.draft
-    return {
-        "key": stored.key if stored else None,
-        "control": d.control,
-        "rule": d.rule,
-        "subject": d.subject,
-        "summary": d.summary,
-        "evidence": list(d.evidence),
-        "status": "suppressed" if result.waiver else "open",
-        "waiver": result.waiver,
-        "occurred_at": d.occurred_at.isoformat(),
-        "fingerprint": d.fingerprint,
-    }
-
-
-def recent_runs(ctx: Context) -> list[AuditRun]:
-    return list(Findings(ctx.session).runs())
+    run_row = out.AuditRunOut(
+        id=None,
+        period=period.name,
+        as_of=period.as_of,
+        started_at=None,
+        actor=None,
+        digest=engine.digest(results),
+        counts=out.AuditCountsOut.model_validate(_counts(results, [])),
+        rules=sorted({rule.__name__ for _, rule in engine.RULES}),
+        stored=False,
+    )
+    drafts = [out.draft_finding(r, stored.get(r.draft.fingerprint)) for r in results]
+    return AuditOut(run=run_row, findings=drafts)

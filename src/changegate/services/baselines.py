@@ -6,11 +6,10 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from changegate.db.changes import Changes
 from changegate.db.configs import Configs
-from changegate.db.models import Baseline, BaselineResource, Drift, Review
+from changegate.db.models import Baseline, BaselineResource, Review
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused
@@ -153,49 +152,6 @@ def _rebaseline(ctx: Context, old: Baseline) -> None:
             ctx.record("drift.rebaselined", f"drift:{drift.id}", {"baseline": old.name})
 
 
-def view(baseline: Baseline, with_resources: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": baseline.name,
-        "version": baseline.version,
-        "status": baseline.status,
-        "source": baseline.source,
-        "source_ref": baseline.source_ref,
-        "sha256": baseline.source_sha256,
-        "author": baseline.author.email,
-        "approver": baseline.approver.email if baseline.approver else None,
-        "approved_at": baseline.approved_at.isoformat() if baseline.approved_at else None,
-        "change": baseline.change_key,
-        "resources": len(baseline.resources),
-    }
-    if with_resources:
-        out["resources"] = [
-            {
-                "type": r.resource_type,
-                "id": r.resource_id,
-                "logical_id": r.logical_id,
-                "properties": r.properties,
-            }
-            for r in baseline.resources
-        ]
-    return out
-
-
-def drift_view(d: Drift) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "resource_type": d.resource_type,
-        "resource_id": d.resource_id,
-        "status": d.status,
-        "authorised_by": d.authorised_by,
-        "detected_at": d.detected_at.isoformat(),
-        "due_at": d.due_at.isoformat() if d.due_at else None,
-        "closed_at": d.closed_at.isoformat() if d.closed_at else None,
-        "remediation_seconds": d.remediation_seconds,
-        "reopened": d.reopened,
-        "differences": d.differences,
-    }
-
-
 def verify_quarter(ctx: Context, quarter: str) -> Review:
     """CFG-3: the security engineer's signed quarterly verification of baselines and drift."""
     engineer = ctx.user_with(Role.SECURITY_ENGINEER)
@@ -218,11 +174,3 @@ def verify_quarter(ctx: Context, quarter: str) -> Review:
         },
     }
     return reviews.sign(ctx, BASELINE_VERIFICATION, engineer, name, report, "baseline.verified")
-
-
-def list_baselines(ctx: Context) -> list[Baseline]:
-    return list(Configs(ctx.session).baselines())
-
-
-def get(ctx: Context, name: str, version: int | None = None) -> Baseline:
-    return Configs(ctx.session).baseline(name, version)

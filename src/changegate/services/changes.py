@@ -164,11 +164,3 @@ def cancel(ctx: Context, key: str, reason: str = "") -> Change:
     Changes(ctx.session).save(change)
     ctx.record("change.cancelled", change.key, {"version": change.version, "reason": reason})
     return change
-
-
-def get(ctx: Context, key: str) -> Change:
-    return Changes(ctx.session).get(key)
-
-
-def list_(ctx: Context, status: ChangeStatus | None = None) -> list[Change]:
-    return list(Changes(ctx.session).list(status))

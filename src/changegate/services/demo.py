@@ -17,12 +17,22 @@ from functools import partial
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from changegate.db.changes import Changes
+from changegate.db.users import Users
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.calendar import BusinessCalendar
 from changegate.domain.changes import ChangeFields, ChangeType, Risk, Window
 from changegate.domain.errors import BadInput
 from changegate.policy import Policy
-from changegate.services import approvals, changes, demo_audit, lifecycle, users
+from changegate.services import (
+    approvals,
+    changes,
+    demo_audit,
+    demo_gate,
+    installation,
+    lifecycle,
+    users,
+)
 from changegate.services.context import Context
 from changegate.services.demo_data import (
     APPROVE_NOTES,
@@ -88,6 +98,7 @@ class DemoSummary:
     transactions: int
     next_key: str
     audit: demo_audit.AuditSummary
+    gate: demo_gate.GateExample
 
 
 @dataclass
@@ -302,6 +313,13 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
         ),
         key=lambda e: e[:3],
     )
+    # The company adopted changegate on the quarter's first day: its audits start there.
+    app.run(
+        lambda ctx: installation.adopt(ctx, quarter_start),
+        actor=ADMIN,
+        at=_at(days[0], 7 * 60, tz),
+        simulated=True,
+    )
     app.run(_add_people, actor=ADMIN, at=_at(days[0], 8 * 60, tz), simulated=True)
     keys: dict[int, str] = {}
     for at, _, _, plan, step in events:
@@ -317,8 +335,9 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
         at=audited,
         simulated=True,
     )
+    gate = app.run(demo_gate.seed_evidence, actor=emails("pipeline")[0], at=audited, simulated=True)
     statuses = app.run(
-        lambda ctx: dict(Counter(c.status for c in changes.list_(ctx))),
+        lambda ctx: Changes(ctx.session).count_by_status(),
         actor=ADMIN,
         at=end,
         simulated=True,
@@ -330,9 +349,10 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
         PEOPLE,
         statuses,
         _highlights(plans, keys),
-        len(events) + 2,
+        len(events) + 4,
         f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}",
         audit,
+        gate,
     )
 
 
@@ -342,7 +362,8 @@ def _name(quarter_start: date) -> str:
 
 def population(ctx: Context) -> tuple[int, int]:
     """How many people and changes a database holds: the demo seeds only an empty one."""
-    return len(users.list_users(ctx)), len(changes.list_(ctx))
+    counts = Changes(ctx.session).count_by_status()
+    return Users(ctx.session).count(), sum(counts.values())
 
 
 def _highlights(plans: list[Plan], keys: dict[int, str]) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from changegate.db.waivers import Waivers
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.services import audits, waiver_reviews, waivers
 from changegate.services.context import Context
@@ -41,7 +42,7 @@ def waiver_op(ctx: Context, change_key: str, op: str, role: ApprovalRole | None)
             14,
         )
         return
-    pending = next(w for w in waivers.list_(ctx) if w.scope_value == change_key)
+    pending = next(w for w in Waivers(ctx.session).list() if w.scope_value == change_key)
     if op == "waiver_close":
         waiver_reviews.review(
             ctx,

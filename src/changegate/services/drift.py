@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from changegate.db.configs import Configs, DriftRow, ObservationRow, ResourceRow, ScanTarget
-from changegate.db.models import Change, Drift
+from changegate.db.models import Change
 from changegate.domain import drift as rules
 from changegate.domain.configuration import ObservedItem
 from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus, Verdict
@@ -287,11 +287,3 @@ def _persist(run: _Scan, repo: Configs) -> None:
         reopened = event["event"] == "reopened"
         (run.result.reopened if reopened else run.result.opened).append(drift_id)
         run.events.append({"drift": drift_id} | event)
-
-
-def list_drifts(ctx: Context, status: str | None = None) -> list[Drift]:
-    return list(Configs(ctx.session).drifts(status))
-
-
-def get(ctx: Context, drift_id: int) -> Drift:
-    return Configs(ctx.session).drift(drift_id)

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
 
 from changegate.db.findings import Findings
-from changegate.db.models import DisciplinaryAction, Finding, User
-from changegate.db.outbox import Outbox
+from changegate.db.models import DisciplinaryAction, Finding
 from changegate.db.users import Users
 from changegate.domain.errors import BadInput, Refused
 from changegate.domain.findings import (
@@ -135,108 +132,5 @@ def discipline(
     return row
 
 
+# Findings name people: only the roles that act on or oversee them may read them.
 READERS = (Role.ISO, Role.HR, Role.AUDITOR, Role.ADMIN, Role.CAB, Role.SECURITY_ENGINEER)
-T = TypeVar("T")
-
-
-def as_reader(ctx: Context, email: str, use_case: Callable[[Context], T]) -> T:
-    """Findings name people: only the roles that act on or oversee them may read them."""
-    reader = ctx.acting_as(email)
-    reader.user_with(*READERS)
-    return use_case(reader)
-
-
-def get(ctx: Context, key: str) -> Finding:
-    return Findings(ctx.session).get(key)
-
-
-def reader_roles(ctx: Context) -> frozenset[str]:
-    return frozenset(ctx.user().role_names)
-
-
-MAX_LIST = 10_000
-
-
-def list_findings(
-    ctx: Context, status: str | None, control: str | None, limit: int = 1000
-) -> Sequence[Finding]:
-    """Newest first, at most `limit`."""
-    if status is not None and status not in {s.value for s in FindingStatus}:
-        known = ", ".join(s.value for s in FindingStatus)
-        raise BadInput(f"unknown status {status!r}; one of {known}")
-    if not 1 <= limit <= MAX_LIST:
-        raise BadInput(f"--limit must be between 1 and {MAX_LIST}, not {limit}")
-    return Findings(ctx.session).list(status, control, limit)
-
-
-def _people(ctx: Context, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    return {u.id: u.email for u in Users(ctx.session).all() if u.id in wanted}
-
-
-def view(
-    ctx: Context, finding: Finding, roles: frozenset[str], detail: bool = False
-) -> dict[str, Any]:
-    people = _people(ctx, {finding.decided_by_id, finding.remediated_by_id})
-    out: dict[str, Any] = {
-        "key": finding.key,
-        "control": finding.control,
-        "rule": finding.rule,
-        "subject": finding.subject,
-        "summary": finding.summary,
-        "status": finding.status,
-        "waiver": finding.waiver_key,
-        "evidence": finding.evidence,
-        "occurred_at": finding.occurred_at.isoformat(),
-        "first_detected_at": finding.first_detected_at.isoformat(),
-        "last_detected_at": finding.last_detected_at.isoformat(),
-        "reported_at": finding.reported_at.isoformat() if finding.reported_at else None,
-        "decided_by": people.get(finding.decided_by_id or 0),
-        "dismissal_reason": finding.dismissal_reason,
-        "remediation_due_at": _iso(finding.remediation_due_at),
-        "remediation": finding.remediation,
-        "remediation_kind": finding.remediation_kind,
-        "remediated_by": people.get(finding.remediated_by_id or 0),
-        "remediated_at": _iso(finding.remediated_at),
-    }
-    if detail:
-        out |= _detail(ctx, finding, roles)
-    return out
-
-
-def _detail(ctx: Context, finding: Finding, roles: frozenset[str]) -> dict[str, Any]:
-    actions = Findings(ctx.session).actions(finding)
-    reports = Outbox(ctx.session).for_event(f"finding.reported:{finding.key}")
-    out: dict[str, Any] = {
-        "attributes": finding.attributes,
-        "notifications": [
-            {
-                "channel": n.channel,
-                "recipient": n.recipient,
-                "role": n.recipient_role,
-                "status": n.status,
-                "delivered_at": _iso(n.delivered_at),
-            }
-            for n in reports
-        ],
-        "disciplinary_actions": len(actions),
-    }
-    if roles & SEE_DISCIPLINE:
-        out["disciplinary_actions"] = [_action_view(a) for a in actions]
-    return out
-
-
-def _action_view(a: DisciplinaryAction) -> dict[str, Any]:
-    by: User = a.recorded_by
-    return {
-        "id": a.id,
-        "person": a.person.email,
-        "action": a.action,
-        "notes": a.notes,
-        "recorded_by": by.email,
-        "recorded_at": a.recorded_at.isoformat(),
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None

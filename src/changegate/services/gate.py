@@ -50,7 +50,7 @@ def evidence(ctx: Context, change: Change) -> list[gate.Evidence]:
             r.ok,
             r.recorded_at,
         )
-        for r in Pipeline(ctx.session).test_runs(change)
+        for r in Pipeline(ctx.session).evidence(change)
     ]
 
 

@@ -17,7 +17,7 @@ an administrator retries it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -175,12 +175,6 @@ def retry(ctx: Context, row_id: int) -> Notification:
         },
     )
     return row
-
-
-def listing(ctx: Context, status: str | None = None) -> Sequence[Notification]:
-    if status is not None and status not in STATUSES:
-        raise BadInput(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
-    return Outbox(ctx.session).list(status)
 
 
 def _subject(row_id: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -86,25 +85,9 @@ def sign(
     return review
 
 
-def report_of(review: Review) -> dict[str, Any]:
-    """The stored report, with the review's id: what the CLI prints for a signed review."""
-    report: dict[str, Any] = json.loads(review.summary)
-    return report | {"review_id": review.id}
-
-
 def review_quarter(ctx: Context, quarter: str, notes: str = "") -> Review:
     """CM-6: the ISO's signed review of a quarter's change-management metrics."""
     iso = ctx.user_with(Role.ISO)
     name, _, _ = ended_quarter(ctx, quarter, "CM-6")
     report = metrics(ctx, name) | {"notes": notes.strip()}
     return sign(ctx, QUARTERLY_METRICS, iso, name, report, "review.quarterly_metrics")
-
-
-def view(review: Review) -> dict[str, Any]:
-    return {
-        "id": review.id,
-        "kind": review.kind,
-        "author": review.author.email,
-        "recorded_at": review.recorded_at.isoformat(),
-        "summary": json.loads(review.summary),
-    }

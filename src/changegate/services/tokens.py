@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from changegate.db.models import Token, User
+from changegate.db.tokens import Tokens
 from changegate.db.users import Users
-from changegate.domain.errors import BadInput, Forbidden, NotFound
+from changegate.domain.errors import BadInput, Forbidden
 from changegate.domain.users import normalise_email
 from changegate.services.context import Context
 
@@ -38,8 +35,7 @@ def create_token(ctx: Context, email: str, name: str, days: int | None) -> tuple
         created_at=ctx.now,
         expires_at=ctx.now + timedelta(days=days) if days else None,
     )
-    ctx.session.add(token)
-    ctx.session.flush()
+    Tokens(ctx.session).add(token)
     ctx.record(
         "token.created",
         f"user:{user.email}",
@@ -53,14 +49,8 @@ def create_token(ctx: Context, email: str, name: str, days: int | None) -> tuple
     return token, secret
 
 
-def list_tokens(ctx: Context) -> Sequence[Token]:
-    return ctx.session.execute(select(Token).order_by(Token.id)).scalars().all()
-
-
 def revoke(ctx: Context, token_id: int) -> Token:
-    token = ctx.session.get(Token, token_id)
-    if token is None:
-        raise NotFound(f"no token {token_id}")
+    token = Tokens(ctx.session).get(token_id)
     if token.revoked_at is not None:
         raise BadInput(f"token {token_id} is already revoked")
     token.revoked_at = ctx.now
@@ -72,15 +62,7 @@ def revoke(ctx: Context, token_id: int) -> Token:
 def authenticate(ctx: Context, secret: str, touch: bool = True) -> User:
     """The principal behind a bearer token; one message for every failure, to leak nothing."""
     # The user and their roles in the same query: every route checks the roles next.
-    token = (
-        ctx.session.execute(
-            select(Token)
-            .where(Token.secret_hash == digest(secret))
-            .options(joinedload(Token.user).joinedload(User.roles))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    token = Tokens(ctx.session).by_hash(digest(secret))
     refused = Forbidden("invalid, expired or revoked token")
     if token is None or token.revoked_at is not None or not token.user.active:
         raise refused

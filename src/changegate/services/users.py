@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from changegate.db.models import User, UserRole
 from changegate.db.users import Users
 from changegate.domain.errors import BadInput
@@ -37,14 +35,48 @@ def add_user(ctx: Context, email: str, name: str, roles: list[str]) -> User:
 
 
 def disable_user(ctx: Context, email: str) -> User:
+    return _set_active(ctx, email, False)
+
+
+def enable_user(ctx: Context, email: str) -> User:
+    return _set_active(ctx, email, True)
+
+
+def _set_active(ctx: Context, email: str, active: bool) -> User:
     user = Users(ctx.session).get(normalise_email(email))
-    if not user.active:
-        raise BadInput(f"{user.email} is already disabled")
-    user.active = False
+    word = "enabled" if active else "disabled"
+    if user.active is active:
+        raise BadInput(f"{user.email} is already {word}")
+    user.active = active
     ctx.session.flush()
-    ctx.record("user.disabled", f"user:{user.email}", {"email": user.email})
+    ctx.record(f"user.{word}", f"user:{user.email}", {"email": user.email})
     return user
 
 
-def list_users(ctx: Context) -> Sequence[User]:
-    return Users(ctx.session).all()
+def add_role(ctx: Context, email: str, role: str) -> User:
+    user = Users(ctx.session).get(normalise_email(email))
+    (wanted,) = parse_roles([role])
+    if wanted.value in user.role_names:
+        raise BadInput(f"{user.email} already holds the {wanted.value} role")
+    user.roles.append(UserRole(role=wanted.value))
+    return _roles_changed(ctx, user, "user.role_added", wanted.value)
+
+
+def remove_role(ctx: Context, email: str, role: str) -> User:
+    user = Users(ctx.session).get(normalise_email(email))
+    (wanted,) = parse_roles([role])
+    held = [r for r in user.roles if r.role == wanted.value]
+    if not held:
+        raise BadInput(f"{user.email} does not hold the {wanted.value} role")
+    if len(user.roles) == 1:
+        raise BadInput(f"{wanted.value} is the only role of {user.email}; disable the user instead")
+    user.roles.remove(held[0])
+    return _roles_changed(ctx, user, "user.role_removed", wanted.value)
+
+
+def _roles_changed(ctx: Context, user: User, action: str, role: str) -> User:
+    ctx.session.flush()
+    ctx.record(
+        action, f"user:{user.email}", {"email": user.email, "role": role, "roles": user.role_names}
+    )
+    return user

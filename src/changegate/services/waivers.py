@@ -27,7 +27,6 @@ from changegate.domain.waivers import (
     Window,
     check_duration,
     check_may_decide,
-    missing,
     round_complete,
     transition,
 )
@@ -276,48 +275,3 @@ def covers_of(waivers: Sequence[Waiver]) -> list[Cover]:
 
 def get(ctx: Context, key: str) -> Waiver:
     return Waivers(ctx.session).get(key)
-
-
-def list_(ctx: Context, status: WaiverStatus | None = None) -> list[Waiver]:
-    return list(Waivers(ctx.session).list(status))
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def view(waiver: Waiver) -> dict[str, Any]:
-    """What `show`, `list` and the API return."""
-    votes = votes_of(waiver)
-    awaiting = missing(votes, waiver.round) if WaiverStatus(waiver.status) in DECIDABLE else []
-    return {
-        "key": waiver.key,
-        "title": waiver.title,
-        "status": waiver.status,
-        "requester": waiver.requester.email,
-        "controls": list(waiver.controls),
-        "scope": {"kind": waiver.scope_kind, "value": waiver.scope_value},
-        "days": waiver.requested_days,
-        "round": waiver.round,
-        "justification": waiver.justification,
-        "compensating_controls": waiver.compensating_controls,
-        "periods": list(waiver.periods),
-        "created_at": _iso(waiver.created_at),
-        "active_from": _iso(waiver.active_from),
-        "expires_at": _iso(waiver.expires_at),
-        "reviewed_at": _iso(waiver.reviewed_at),
-        "closed_at": _iso(waiver.closed_at),
-        "approvals": [
-            {
-                "role": a.role,
-                "decision": a.decision,
-                "approver": a.approver.email,
-                "round": a.round,
-                "counts": a.round == waiver.round,
-                "comment": a.comment,
-                "decided_at": _iso(a.decided_at),
-            }
-            for a in waiver.approvals
-        ],
-        "missing": awaiting,
-    }

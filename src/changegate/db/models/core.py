@@ -208,6 +208,7 @@ class TestRun(Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime]
     recorded_by: Mapped[User] = relationship(lazy="joined")
+    change: Mapped[Change] = relationship(lazy="select")
 
 
 class GateDecisionRecord(Base):
@@ -266,3 +267,12 @@ class WebhookDelivery(Base):
     status: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+
+class InstallationFact(Base):
+    """Facts about this installation itself (`adopted_on`: when changegate was adopted)."""
+
+    __tablename__ = "installation"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]

@@ -1,0 +1,50 @@
+"""Options shared by many commands, with metavars people can read in `--help`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from changegate.services.views.common import DEFAULT_LIMIT, MAX_LIMIT
+
+AS_HELP = (
+    "Act as this person (their email), on the local database. With CHANGEGATE_URL set "
+    "the token is the identity and --as is refused."
+)
+As = Annotated[str | None, typer.Option("--as", metavar="EMAIL", help=AS_HELP)]
+Json = Annotated[bool, typer.Option("--json", help="Print the record as JSON (the API's shape).")]
+Limit = Annotated[int, typer.Option(metavar="N", min=1, max=MAX_LIMIT, help="Show at most N.")]
+Offset = Annotated[int, typer.Option(metavar="N", min=0, help="Skip the first N.")]
+Instant = Annotated[
+    str | None, typer.Option(metavar="ISO-8601 time", help="e.g. 2026-12-03T14:00:00Z")
+]
+Quarter = Annotated[str, typer.Option(metavar="QUARTER", help="A quarter, e.g. 2026-Q3.")]
+ChangeKey = Annotated[str, typer.Argument(metavar="CHANGE", help="A change key, e.g. CHG-42.")]
+DEFAULT = DEFAULT_LIMIT
+
+
+def group(help_text: str) -> typer.Typer:
+    """A command group with the house settings (plain help, no pretty tracebacks). The empty
+    callback keeps a group of one command (`gate check`) a group: Typer would otherwise turn
+    it into that command, and `changegate gate check` would read `check` as an argument."""
+    app = typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(_group)
+    return app
+
+
+def _group() -> None:
+    pass
+
+
+def single(help_text: str) -> typer.Typer:
+    """A Typer app holding one command (e.g. `init`), loaded lazily by the root."""
+    return typer.Typer(
+        help=help_text, rich_markup_mode=None, pretty_exceptions_enable=False, add_completion=False
+    )

@@ -1,0 +1,33 @@
+"""The repository base: a session, and one way to page a query in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Slice(Generic[T]):
+    """One page of a query's rows and the count of all its rows."""
+
+    rows: Sequence[T]
+    total: int
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def paginate(self, stmt: Select[tuple[T]], limit: int, offset: int) -> Slice[T]:
+        """`stmt` must be ordered: LIMIT/OFFSET over an unordered query is not a stable page.
+        Two statements: the count (without the ORDER BY) and the page itself."""
+        counted: Select[Any] = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = int(self.session.execute(counted).scalar_one())
+        rows = self.session.execute(stmt.limit(limit).offset(offset)).scalars().all()
+        return Slice(rows, total)
