@@ -109,7 +109,9 @@ class Seed:
         for table in ORDER:
             rows = self.rows.pop(table, [])
             for i in range(0, len(rows), self.args.chunk):
-                conn.execute(m.Base.metadata.tables[table].insert(), rows[i : i + self.args.chunk])
+                conn.execute(
+                    m.everything().metadata.tables[table].insert(), rows[i : i + self.args.chunk]
+                )
 
     # --- changes ------------------------------------------------------------------------------
 

@@ -275,7 +275,7 @@ def write(conn: Connection, fill: Fill, head: tuple[int, str], total: int) -> tu
     """Insert the chunk; chain its first events (up to `total`) after `head`, in seq order."""
     for table in TABLES:
         if fill.rows[table]:
-            conn.execute(m.Base.metadata.tables[table].insert(), fill.rows[table])
+            conn.execute(m.everything().metadata.tables[table].insert(), fill.rows[table])
     (seq, prev), rows = head, []
     for at, actor, action, subject, payload in fill.events[: max(total - seq, 0)]:
         body, seq = ledger.canonical(payload), seq + 1

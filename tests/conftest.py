@@ -22,7 +22,7 @@ from changegate.bootstrap import App
 from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.engine import build_engine
-from changegate.db.models import Base
+from changegate.db.models import everything
 
 PG_URL = os.environ.get("CHANGEGATE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_problem: list[str] = []
@@ -76,7 +76,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _empty_pg(url: str) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in everything().metadata.sorted_tables)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

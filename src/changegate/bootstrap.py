@@ -20,15 +20,15 @@ from changegate.db import schema
 from changegate.db.engine import build_engine, session_factory
 from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
+from changegate.domain.notifications import EMAIL, SLACK
 from changegate.integrations.ports import DeploymentReviewer, Notifier
 from changegate.policy import Policy
 from changegate.services.context import SYSTEM, Context
-from changegate.services.notifications import EMAIL, SLACK
-from changegate.services.views import status as status_views
-from changegate.services.views.status import SchemaOut, StatusOut
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from changegate.services.views.status import StatusOut
 
 # Adapters and their clients (httpx, cryptography, the JUnit parser) are imported where they
 # are built: a command that does not use them does not pay for importing them.
@@ -260,6 +260,8 @@ def init(settings: Settings) -> App:
 def status(app: App, actor: str | None) -> StatusOut:
     """What `changegate status` and `GET /api/v1/status` report (the schema must be current)."""
     from changegate import __version__, ledger  # noqa: PLC0415
+    from changegate.services.views import status as status_views  # noqa: PLC0415
+    from changegate.services.views.status import SchemaOut, StatusOut  # noqa: PLC0415
 
     revision = schema.revision(app.engine)
     current = revision == schema.HEAD

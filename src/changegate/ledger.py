@@ -13,15 +13,18 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from changegate.db.models import Checkpoint, LedgerHead, LedgerRecord
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 GENESIS = "0" * 64
 BATCH = 10_000
@@ -226,6 +229,8 @@ def checkpoint_message(seq: int, head_hash: str, count: int, at: datetime) -> by
 
 def signature_ok(cp: Checkpoint, trusted: Ed25519PublicKey | None) -> bool:
     """Trust a configured key when there is one; else the key the checkpoint carries."""
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415  (only when signed)
+
     try:
         key = trusted or load_public_key(cp.public_key or "")
         key.verify(
@@ -251,11 +256,17 @@ def checkpoint(session: Session, at: datetime, signer: Ed25519PrivateKey | None)
 
 
 def public_key_text(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode()
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
+
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
+from functools import cache
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
-import holidays as holidays_lib
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -24,6 +25,19 @@ from changegate.domain.users import Role
 PositiveInt = Annotated[int, Field(ge=1)]
 
 
+def holidays_lib() -> ModuleType:
+    import holidays  # noqa: PLC0415  (only where a calendar is built)
+
+    return holidays
+
+
+@cache
+def _country_codes() -> frozenset[str]:
+    from holidays.registry import COUNTRIES  # noqa: PLC0415
+
+    return frozenset(code for names in COUNTRIES.values() for code in names[1:3])
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,20 +48,24 @@ class HolidaySettings(Strict):
     closures: list[date] = []
 
     @model_validator(mode="after")
-    def _known_calendar(self) -> HolidaySettings:
-        if self.country is None:
-            return self
-        try:
-            holidays_lib.country_holidays(self.country, years=2026)
-        except NotImplementedError:
-            raise ValueError(f"the holidays package has no country {self.country!r}") from None
-        try:
-            holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=2026)
-        except NotImplementedError:
-            raise ValueError(
-                f"the holidays package has no subdivision {self.subdivision!r} of {self.country!r}"
-            ) from None
+    def _known_country(self) -> HolidaySettings:
+        # Every command loads the policy: the registry names the countries without importing
+        # their modules (a tenth of a second each); `known_calendar` checks the subdivision.
+        if self.country is not None and self.country.upper() not in _country_codes():
+            raise ValueError(f"the holidays package has no country {self.country!r}")
         return self
+
+    def known_calendar(self) -> None:
+        """The country and subdivision as the holidays package knows them (BadInput if not)."""
+        if self.country is None:
+            return
+        try:
+            holidays_lib().country_holidays(self.country, subdiv=self.subdivision)
+        except NotImplementedError:
+            raise BadInput(
+                f"holidays: the holidays package has no subdivision "
+                f"{self.subdivision!r} of {self.country!r}"
+            ) from None
 
 
 class Environment(Strict):
@@ -188,8 +206,9 @@ class Policy(Strict):
         days: set[date] = set(self.holidays.closures)
         label = f"weekends + {len(days)} company closure(s)"
         if self.holidays.country:
+            self.holidays.known_calendar()
             years = [around.year, around.year + 1]
-            found = holidays_lib.country_holidays(
+            found = holidays_lib().country_holidays(
                 self.holidays.country, subdiv=self.holidays.subdivision, years=years
             )
             days.update(found.keys())
@@ -207,9 +226,16 @@ class Policy(Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _safe_load(text: str) -> Any:
+    """YAML's safe loader, in C where PyYAML was built with libyaml (every command loads the
+    policy; the pure-Python parser takes a tenth of a second over the defaults)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)
+
+
 def default_document() -> dict[str, Any]:
     text = resources.files("changegate").joinpath("default_policy.yaml").read_text()
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    loaded: dict[str, Any] = _safe_load(text)
     return loaded
 
 
@@ -245,7 +271,7 @@ def load(path: Path | None) -> Policy:
     if path is None:
         return from_document({}, "built-in policy")
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = _safe_load(path.read_text()) or {}
     except OSError as exc:
         raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Result
@@ -25,6 +32,7 @@ STATUSES = {
     "rejected": 1,
     "draft": 1,
 }
+EXE = str(Path(sys.executable).parent / "changegate")
 ROLES = {"cab", "iso", "security_engineer", "hr", "auditor", "requester", "pipeline"}
 
 
@@ -196,56 +204,152 @@ def test_demo_without_a_database_url_uses_its_own_file(
     assert ledger_again == ledger
 
 
-def test_demo_serves_the_api_with_printed_tokens(tmp_path: Path) -> None:
-    """`changegate demo` without --seed-only seeds, prints tokens, then serves the API."""
-    import os
-    import re
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    exe = str(Path(sys.executable).parent / "changegate")
+def _start_demo(cwd: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+    """`changegate demo --port P` in `cwd`, as `make demo PORT=P` runs it; (process, banner)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
     proc = subprocess.Popen(
-        [exe, "demo", "--port", str(port)],
-        cwd=tmp_path,
+        [EXE, "demo", "--port", str(port)],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline() if proc.stdout else ""
+        lines.append(line)
+        if "changegate API on" in line or (not line and proc.poll() is not None):
+            break
+    text = "".join(lines)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health")
+            break
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    return proc, text
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_demo_serves_the_api_and_its_banner_works_as_printed(tmp_path: Path) -> None:
+    """Seeds, prints tokens and commands, serves; every printed command runs as printed."""
+    port = free_port()
+    proc, text = _start_demo(tmp_path, port)
     try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline() if proc.stdout else ""
-            lines.append(line)
-            if "changegate API on" in line or (not line and proc.poll() is not None):
-                break
-        text = "".join(lines)
         token = re.search(r"^\s+pipeline\s+\S+\s+(cgt_\S+)$", text, re.M)
         assert token, text
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/me",
+            headers={"Authorization": f"Bearer {token.group(1)}"},
+        )
+        assert me.status_code == 200 and me.json()["roles"] == ["pipeline"]
+        gates = [line.strip() for line in text.splitlines() if "changegate gate check" in line]
+        verdicts = [line.rsplit("# ", 1)[1].split(":")[0] for line in gates]
+        assert verdicts == ["ALLOWED", "DENIED"], text
+        home = str(Path(sys.executable).parents[1])
+        ran = [
+            subprocess.run(
+                ["bash", "-c", f"source {home}/bin/activate && {line}"],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            for line in gates
+        ]
+        assert [r.returncode for r in ran] == [0, 1], [r.stdout + r.stderr for r in ran]
+        assert ran[0].stdout.startswith("ALLOWED") and ran[1].stdout.startswith("DENIED")
+        steps = text.split("What to try next")[1].split("API tokens")[0].splitlines()[1:]
+        script = "\n".join(["set -e", f"cd {tmp_path}", *[s.strip() for s in steps if s.strip()]])
+        script = script.replace(".venv/bin/activate", f"{home}/bin/activate")
+        walked = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, check=False, timeout=300
+        )
+        assert walked.returncode in (0, 1), walked.stdout[-2000:] + walked.stderr[-2000:]
+        assert "Traceback" not in walked.stderr and "internal error" not in walked.stderr
+    finally:
+        _stop(proc)
+
+
+def test_a_taken_port_is_refused_before_the_database_is_touched(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
+        result = subprocess.run(
+            [EXE, "demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: port {port} on 127.0.0.1 is already in use; choose "
+        "another with --port (make demo PORT=8001)\n"
+    )
+    assert not (tmp_path / "changegate-demo.db").exists()
+
+
+def test_a_second_demo_never_reseeds_under_a_running_one(tmp_path: Path) -> None:
+    port = free_port()
+    proc, _ = _start_demo(tmp_path, port)
+    try:
+        before = (tmp_path / "changegate-demo.db").stat().st_mtime_ns
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
+        again = subprocess.run(
+            [EXE, "demo", "--seed-only"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert again.returncode == 2 and "a demo is already running" in again.stderr
+        assert (tmp_path / "changegate-demo.db").stat().st_mtime_ns == before
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200
+    finally:
+        _stop(proc)
+
+
+def test_serve_logs_one_access_line_per_request(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHANGEGATE_")}
+    env["CHANGEGATE_DATABASE_URL"] = f"sqlite:///{tmp_path}/s.db"
+    subprocess.run([EXE, "init"], env=env, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [EXE, "serve", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
         for _ in range(100):
             try:
-                me = httpx.get(
-                    f"http://127.0.0.1:{port}/api/v1/me",
-                    headers={"Authorization": f"Bearer {token.group(1)}"},
-                )
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/health")
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)
-        assert me.status_code == 200 and me.json()["roles"] == ["pipeline"]
-        overdue = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/changes/overdue",
-            headers={"Authorization": f"Bearer {token.group(1)}"},
-        ).json()
-        assert {row["key"] for row in overdue} == {"CHG-47"}
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/me")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        err, _ = proc.communicate(timeout=30)
+    access = [line for line in err.splitlines() if '"GET /api/v1/' in line]
+    assert len(access) == 2 and "401" in access[1], err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

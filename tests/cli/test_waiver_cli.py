@@ -110,7 +110,8 @@ def test_request_approve_review_and_sign_the_quarter(
     assert signed["counts"]["decisions"] == 2
     people = org("waiver", "review", "--quarter", "2026-Q3", *IVY)
     assert people.code == 0 and "2026-Q3: waiver review" in people.out
-    assert json.loads(org("waiver", "list", "--status", "renewal", "--json").out)[0]["round"] == 2
+    renewing = json.loads(org("waiver", "list", "--status", "RENEWAL", "--json").out)["items"]
+    assert renewing[0]["round"] == 2
     assert org("ledger", "verify").code == 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -276,10 +276,14 @@ def test_a_partial_quorum_keeps_the_other_risks_from_the_defaults() -> None:
     assert result.approvals.cab_quorum == {Risk.LOW: 2, Risk.MEDIUM: 1, Risk.HIGH: 2}
 
 
-def test_unknown_subdivision_is_named() -> None:
-    message = bad({"holidays": {"subdivision": "ZZ"}})
-    assert message.startswith("my.yaml: holidays")
-    assert "'ZZ'" in message
+def test_unknown_subdivision_is_named_where_the_calendar_is_built() -> None:
+    # Loading checks only the country (every command loads the policy); the subdivision is
+    # checked by `policy check` and wherever a calendar is built.
+    loaded = policy.from_document({"holidays": {"subdivision": "ZZ"}}, "my.yaml")
+    with pytest.raises(BadInput, match=r"holidays: .* no subdivision .ZZ. of .US."):
+        loaded.holidays.known_calendar()
+    with pytest.raises(BadInput, match="no subdivision 'ZZ'"):
+        loaded.calendar(datetime(2026, 11, 30, tzinfo=UTC))
 
 
 def test_valid_overrides_apply() -> None:

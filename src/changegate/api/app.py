@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
 
 from changegate import __version__
 from changegate.api import (
@@ -26,6 +27,10 @@ DESCRIPTION = """Change management that is enforced where it can be and evidence
 Authenticate with `Authorization: Bearer <token>` (`changegate token create`). Each operation
 lists the roles that may call it under `x-roles`. Errors are RFC 9457 problem documents. Lists
 are pages: `items`, `total`, `limit`, `offset`."""
+
+
+class HealthOut(BaseModel):
+    status: str
 
 
 def create_app(app: App) -> FastAPI:
@@ -59,7 +64,7 @@ def create_app(app: App) -> FastAPI:
         return RedirectResponse("/docs", status_code=307)
 
     @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> HealthOut:
+        return HealthOut(status="ok")
 
     return api

@@ -48,6 +48,12 @@ def problem(status: int, kind: str, detail: str, **extra: object) -> JSONRespons
     )
 
 
+def _plain(message: object) -> str:
+    """Pydantic prefixes a validator's own message with its error type; people need only
+    the message."""
+    return str(message).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def status_of(exc: DomainError) -> tuple[int, str]:
     for kind in type(exc).__mro__:
         if kind in STATUS:
@@ -64,14 +70,10 @@ def install(api: FastAPI) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem(
-            422,
-            "bad-input",
-            f"{where}: {first.get('msg')}",
-            errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()],
-        )
+        found = [{"loc": list(e.get("loc", ())), "msg": _plain(e.get("msg"))} for e in exc.errors()]
+        first = found[0] if found else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        return problem(422, "bad-input", f"{where}: {first['msg']}", errors=found)
 
     @api.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

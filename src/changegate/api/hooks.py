@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from changegate.api.errors import problem
@@ -21,10 +22,23 @@ router = APIRouter(tags=["webhooks"])
 EVENT = "deployment_protection_rule"
 
 
+class HookAnswerOut(BaseModel):
+    """What a webhook delivery is answered: the gate decision it led to, or why none."""
+
+    status: str | None = Field(default=None, examples=["pong", "ignored", "duplicate"])
+    event: str | None = None
+    delivery: str | None = None
+    decision_id: int | None = None
+    change: str | None = None
+    state: str | None = Field(default=None, examples=["approved", "rejected"])
+
+
 @router.post(
     "/hooks/github",
     summary="GitHub App webhook (deployment protection rules)",
     responses={
+        200: {"model": HookAnswerOut, "description": "answered (and GitHub told)"},
+        202: {"model": HookAnswerOut, "description": "an event this hook does not act on"},
         401: {"description": "bad signature"},
         502: {"description": "the decision was recorded but GitHub could not be answered"},
     },

@@ -25,7 +25,7 @@ from changegate.cli.output import say
 from changegate.cli.serve import Host, Port, listen, run_server
 from changegate.config import Settings
 from changegate.db import schema
-from changegate.db.models import Base
+from changegate.db.models import everything
 from changegate.domain.errors import BadInput
 from changegate.services import demo as service
 from changegate.services import tokens
@@ -117,7 +117,7 @@ def _refuse_unless_empty(cg: App) -> None:
     )
     try:
         current = schema.is_current(cg.engine)
-        ours = set(inspect(cg.engine).get_table_names()) & set(Base.metadata.tables)
+        ours = set(inspect(cg.engine).get_table_names()) & set(everything().metadata.tables)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
         raise BadInput(f"cannot reach the database {safe_url(cg.engine)}: {reason}") from None

@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 from typer import _click as click
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from changegate import __version__
 from changegate.cli.output import error
@@ -80,12 +80,37 @@ class LazyGroup(TyperGroup):
         sub_app = getattr(importlib.import_module(f"changegate.cli.{module}"), attr)
         command = typer.main.get_command(sub_app)
         command.name = cmd_name
+        readable(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, text) for name, (_, _, text) in COMMANDS.items() if name not in HIDDEN]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def readable(command: click.Command) -> None:
+    """Every option's value gets a metavar a person can read in --help: its choices
+    (`low|medium|high`) or its name (`--title TITLE`), where the command did not name one."""
+    for sub in getattr(command, "commands", {}).values():
+        readable(sub)
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            # The argument's name says what it is (CHANGE, FILE); Typer would add `<str>`.
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
+        if not isinstance(param, TyperOption) or param.is_flag or param.metavar is not None:
+            continue
+        choices = getattr(param.type_descriptor, "choices", None)
+        longest = max(param.opts, key=len).lstrip("-")
+        param.metavar = (
+            "|".join(str(getattr(c, "value", c)) for c in choices)
+            if choices
+            else longest.upper().replace("-", "_")
+        )
+
+
+def _no_type(ctx: click.Context) -> None:
+    return None
 
 
 def _version(value: bool) -> None:
@@ -132,6 +157,8 @@ def run(argv: list[str]) -> int:
         return OK
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except SystemExit as exc:  # shell completion exits by itself
+        return exc.code if isinstance(exc.code, int) else OK
     except click.ClickException as exc:
         error(exc.format_message().removeprefix("Value error, "))
         return BAD

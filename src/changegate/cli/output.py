@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,22 +118,47 @@ def _plain(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> 
     return "\n".join(lines)
 
 
+WRAP_MIN = 12  # the narrowest a free-text column is squeezed to before rows go vertical
+
+
 def _rich(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> str:
+    """A table as wide as the terminal allows: keys, emails and times at full length, free
+    text wrapped. If even that cannot fit, each row is shown as a record instead."""
+    longest = [max(len(c.name), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    needed = sum(min(n, WRAP_MIN) if c.wrap else n for c, n in zip(cols, longest, strict=True))
+    if needed + 2 * (len(cols) - 1) > width():
+        return _vertical(title, cols, rows)
     # Imported here: Rich costs start-up time that only a terminal table needs.
     from rich import box  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
-    grid = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
-    for c in cols:
-        longest = max(len(r[len(grid.columns)]) for r in rows) if not c.wrap else None
-        grid.add_column(c.name, no_wrap=not c.wrap, overflow="fold", min_width=longest)
+    grid = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+    )
+    for c, n in zip(cols, longest, strict=True):
+        grid.add_column(
+            c.name, no_wrap=not c.wrap, overflow="fold", min_width=None if c.wrap else n
+        )
     for row in rows:
-        grid.add_row(*row, style=None)
+        grid.add_row(*row)
     buffer = io.StringIO()
     out = Console(file=buffer, width=width(), color_system=None, highlight=False, markup=False)
     out.print(grid)
-    return buffer.getvalue().rstrip("\n")
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
+
+
+def _vertical(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> str:
+    pad = max(len(c.name) for c in cols[1:]) if len(cols) > 1 else 0
+    room = max(width() - pad - 4, WRAP_MIN)
+    lines = [title] if title else []
+    for row in rows:
+        lines.append(row[0])
+        for c, text in zip(cols[1:], row[1:], strict=True):
+            first, *rest = textwrap.wrap(text, room) if c.wrap and text else [text]
+            lines.append(f"  {c.name:<{pad}}  {first}")
+            lines.extend(f"  {'':<{pad}}  {more}" for more in rest)
+    return "\n".join(lines)
 
 
 def footer(shown: int, total: int, offset: int) -> None:

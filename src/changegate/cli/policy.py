@@ -64,6 +64,7 @@ def check(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> None:
         raise BadInput(f"no such file: {file}")
     try:
         policy = policy_file.load(file)
+        policy.holidays.known_calendar()
     except BadInput as exc:
         raise Refused("policy", exc.message) from None
     say(f"{file}: ok (sha256:{policy.digest()[:16]})")

@@ -9,20 +9,22 @@ user. Either way the command gets the same read model back, so it prints the sam
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from changegate.cli import runtime
-from changegate.cli.remote import Remote
 from changegate.config import Settings
 from changegate.domain.errors import BadInput
 from changegate.domain.users import normalise_email
 from changegate.services.context import Context
 
+if TYPE_CHECKING:
+    from changegate.cli.remote import Remote
+
 M = TypeVar("M")
 Local = Callable[[Context], M]
-RemoteCall = Callable[[Remote], Any]
+RemoteCall = Callable[["Remote"], Any]
 
 
 def remote_settings() -> Settings | None:
@@ -44,6 +46,8 @@ def _remote(
             "unset CHANGEGATE_URL to run it"
         )
     assert settings.server_url is not None
+    from changegate.cli.remote import Remote  # noqa: PLC0415  (httpx only when remote)
+
     answer = call(Remote(settings.server_url, settings.token))
     try:
         return TypeAdapter(shape).validate_python(answer)

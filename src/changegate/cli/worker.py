@@ -33,7 +33,9 @@ WORKER_ID_LIMIT = 100  # notifications.claimed_by and leases.holder
 
 @app.command("worker")
 def worker(
-    interval: Annotated[float, typer.Option(help="Seconds between ticks.", min=0.1)] = 30.0,
+    interval: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Seconds between ticks.", min=0.1)
+    ] = 30.0,
     once: Annotated[
         bool, typer.Option("--once", help="Run one tick and exit (cron); exit 1 if a job failed.")
     ] = False,

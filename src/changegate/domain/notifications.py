@@ -8,6 +8,12 @@ from typing import Final
 
 from changegate.domain.states import step
 
+# Where a notification goes: email and Slack through the worker, or changegate's own inbox
+# (delivered on write) when neither is configured.
+EMAIL: Final = "email"
+SLACK: Final = "slack"
+INBOX: Final = "inbox"
+
 
 class NotificationStatus(StrEnum):
     PENDING = "pending"

@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from changegate.db.models import Base
+from changegate.db.models import everything
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=everything().metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

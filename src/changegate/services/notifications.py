@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from changegate.db.models import Notification
 from changegate.db.outbox import Outbox
 from changegate.db.users import Users
+from changegate.domain.notifications import EMAIL, INBOX, SLACK
 from changegate.domain.users import Role
 from changegate.services.context import Context
-
-EMAIL, SLACK, INBOX = "email", "slack", "inbox"
 
 
 @dataclass(frozen=True)

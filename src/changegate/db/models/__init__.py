@@ -4,37 +4,83 @@
 detective half (waivers, audit runs, findings, disciplinary actions, the notification outbox,
 leases); `configuration` baselines, observations and drift. The rest of `db/` are repositories:
 one module per aggregate, named after what it queries, holding every query the code makes.
+
+Each module is imported when one of its tables is first named (PEP 562), so a command that
+reads change requests does not define the mappings of drift and findings; `everything()`
+loads them all (migrations, and whatever needs the whole `Base.metadata`).
 """
 
-from changegate.db.models.configuration import Baseline, BaselineResource, Drift, Observation
-from changegate.db.models.core import (
-    Approval,
-    Base,
-    Change,
-    ChangeVersion,
-    Checkpoint,
-    Counter,
-    Deployment,
-    GateDecisionRecord,
-    InstallationFact,
-    LedgerHead,
-    LedgerRecord,
-    Review,
-    TestRun,
-    Token,
-    User,
-    UserRole,
-    WebhookDelivery,
-)
-from changegate.db.models.detective import (
-    AuditRun,
-    DisciplinaryAction,
-    Finding,
-    Lease,
-    Notification,
-    Waiver,
-    WaiverApproval,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from changegate.db.models.configuration import (
+        Baseline,
+        BaselineResource,
+        Drift,
+        Observation,
+    )
+    from changegate.db.models.core import (
+        Approval,
+        Base,
+        Change,
+        ChangeVersion,
+        Checkpoint,
+        Counter,
+        Deployment,
+        GateDecisionRecord,
+        InstallationFact,
+        LedgerHead,
+        LedgerRecord,
+        Review,
+        TestRun,
+        Token,
+        User,
+        UserRole,
+        WebhookDelivery,
+    )
+    from changegate.db.models.detective import (
+        AuditRun,
+        DisciplinaryAction,
+        Finding,
+        Lease,
+        Notification,
+        Waiver,
+        WaiverApproval,
+    )
+
+_HOME: dict[str, str] = {
+    "Approval": "core",
+    "AuditRun": "detective",
+    "Base": "core",
+    "Baseline": "configuration",
+    "BaselineResource": "configuration",
+    "Change": "core",
+    "ChangeVersion": "core",
+    "Checkpoint": "core",
+    "Counter": "core",
+    "Deployment": "core",
+    "DisciplinaryAction": "detective",
+    "Drift": "configuration",
+    "Finding": "detective",
+    "GateDecisionRecord": "core",
+    "InstallationFact": "core",
+    "Lease": "detective",
+    "LedgerHead": "core",
+    "LedgerRecord": "core",
+    "Notification": "detective",
+    "Observation": "configuration",
+    "Review": "core",
+    "TestRun": "core",
+    "Token": "core",
+    "User": "core",
+    "UserRole": "core",
+    "Waiver": "detective",
+    "WaiverApproval": "detective",
+    "WebhookDelivery": "core",
+}
 
 __all__ = [
     "Approval",
@@ -65,4 +111,20 @@ __all__ = [
     "Waiver",
     "WaiverApproval",
     "WebhookDelivery",
+    "everything",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+
+
+def everything() -> type[Base]:
+    """Import every table module; returns the declarative base, whose metadata is complete."""
+    for module in sorted(set(_HOME.values())):
+        importlib.import_module(f"{__name__}.{module}")
+    from changegate.db.models.core import Base  # noqa: PLC0415
+
+    return Base

@@ -35,7 +35,7 @@ class User(Base):
 
     @property
     def role_names(self) -> list[str]:
-        return [r.role for r in self.roles]
+        return sorted(r.role for r in self.roles)
 
 
 class UserRole(Base):
