@@ -10,7 +10,7 @@ from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -42,10 +42,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class HolidaySettings(Strict):
     country: str | None = "US"
     subdivision: str | None = None
     closures: list[date] = []
+    # None: the country's own weekend (Friday and Saturday in Israel), Saturday and Sunday
+    # without a country. Given, it replaces the country's.
+    weekend: tuple[Weekday, ...] | None = None
+
+    @field_validator("weekend", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return [str(v).strip().lower()[:3] for v in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _known_country(self) -> HolidaySettings:
@@ -202,9 +214,12 @@ class Policy(Strict):
         raise BadInput(f"unknown environment {name!r}; the policy defines {known}")
 
     def calendar(self, around: datetime) -> BusinessCalendar:
-        """The business calendar for deadlines that start near `around` (that year and next)."""
+        """The business calendar for deadlines that start near `around` (that year and next):
+        the country's holidays, weekend and make-up working days, and the company's closures."""
         days: set[date] = set(self.holidays.closures)
         label = f"weekends + {len(days)} company closure(s)"
+        weekend: set[int] = {5, 6}
+        workdays: set[date] = set()
         if self.holidays.country:
             self.holidays.known_calendar()
             years = [around.year, around.year + 1]
@@ -212,9 +227,13 @@ class Policy(Strict):
                 self.holidays.country, subdiv=self.holidays.subdivision, years=years
             )
             days.update(found.keys())
+            weekend = set(found.weekend)
+            workdays = {d for d in found.weekend_workdays if d.year in years}
             region = "/".join(p for p in (self.holidays.country, self.holidays.subdivision) if p)
             label = f"{region} holidays ({version('holidays')}) + {label}"
-        return calendar_from(self.timezone, days, label)
+        if self.holidays.weekend is not None:
+            weekend = {WEEKDAYS.index(d) for d in self.holidays.weekend}
+        return calendar_from(self.timezone, days, label, weekend, workdays)
 
     def freezes(self) -> list[Freeze]:
         return [

@@ -149,7 +149,7 @@ def test_demo_refuses_a_database_with_data_unless_reset(cli: Cli) -> None:
     assert again.code == 2
     assert again.out == ""
     assert len(again.err.strip().splitlines()) == 1
-    assert "already has 13 user(s) and 50 change(s)" in again.err
+    assert "already has 13 users and 50 changes" in again.err
     assert "--reset" in again.err
     assert ok_json(cli("ledger", "verify", "--json")) == before
     reset = cli("demo", "--seed-only", "--reset")
@@ -165,7 +165,7 @@ def test_demo_refuses_a_database_with_only_people(cli: Cli) -> None:
     assert added.code == 0, added.err
     refused = cli("demo", "--seed-only")
     assert refused.code == 2
-    assert "already has 1 user(s) and 0 change(s)" in refused.err
+    assert "already has 1 user and 0 changes" in refused.err
     assert ok_json(cli("change", "list", "--json"))["items"] == []
 
 

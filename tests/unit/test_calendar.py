@@ -43,11 +43,18 @@ def z(text: str) -> datetime:
 
 @cache
 def _policy(
-    timezone: str = "UTC", closures: tuple[str, ...] = (), country: str | None = "US"
+    timezone: str = "UTC",
+    closures: tuple[str, ...] = (),
+    country: str | None = "US",
+    weekend: tuple[str, ...] | None = None,
 ) -> policy.Policy:
     document: dict[str, Any] = {
         "timezone": timezone,
-        "holidays": {"closures": list(closures), "country": country},
+        "holidays": {
+            "closures": list(closures),
+            "country": country,
+            "weekend": list(weekend) if weekend else None,
+        },
     }
     return policy.from_document(document, "test")
 
@@ -153,7 +160,11 @@ def test_closures_without_a_country_calendar_skip_only_weekends_and_closures() -
     # Thanksgiving (Thu 26) is a business day here; Fri 27 is the company closure
     assert cal.nth_business_day(date(2026, 11, 25), 1) == date(2026, 11, 26)
     assert cal.nth_business_day(date(2026, 11, 25), 2) == date(2026, 11, 30)
-    assert cal.describe() == {"tz": "UTC", "calendar": "weekends + 1 company closure(s)"}
+    assert cal.describe() == {
+        "tz": "UTC",
+        "calendar": "weekends + 1 company closure(s)",
+        "weekend": "Sat,Sun",
+    }
 
 
 def test_calendar_describes_itself_for_recomputation() -> None:
@@ -162,6 +173,7 @@ def test_calendar_describes_itself_for_recomputation() -> None:
     assert cal.describe() == {
         "tz": "UTC",
         "calendar": f"US holidays ({version}) + weekends + 2 company closure(s)",
+        "weekend": "Sat,Sun",
     }
     assert {
         date(2026, 12, 24),
@@ -456,3 +468,50 @@ def test_check_closable_refuses_open_obligations(
 )
 def test_check_closable_allows_when_nothing_is_open(subject: ObligationState) -> None:
     assert check_closable(subject) is None
+
+
+WORKING_WEEKS = ["US", "GB", "DE", "IL", "CN", "RU", "JP", "IN", "AE"]
+
+
+@pytest.mark.parametrize("country", WORKING_WEEKS)
+def test_business_days_agree_with_the_holidays_package_for_a_year_of_triggers(
+    country: str,
+) -> None:
+    """Every trigger day of 2026, N = 1..5: the country's weekend (Fri-Sat in Israel) and its
+    make-up working days (China's and Russia's working Saturdays) count as the library says."""
+    assert len(WORKING_WEEKS) == 9
+    cal = _policy(country=country).calendar(z("2026-01-01T00:00Z"))
+    theirs = holidays.country_holidays(country, years=[2026, 2027])
+    start = date(2026, 1, 1)
+    compared = 0
+    for offset in range(365):
+        trigger = start + timedelta(days=offset)
+        for n in range(1, 6):
+            assert cal.nth_business_day(trigger, n) == theirs.get_nth_working_day(trigger, n), (
+                country,
+                trigger,
+                n,
+            )
+            compared += 1
+    assert compared == 365 * 5
+
+
+def test_israel_counts_sunday_to_thursday() -> None:
+    cal = _policy(country="IL").calendar(z("2026-01-04T08:00Z"))
+    assert cal.weekend == frozenset({4, 5})  # Friday and Saturday
+    # Sunday 4 January 2026: five business days end on Sunday 11 January.
+    assert cal.nth_business_day(date(2026, 1, 4), 5) == date(2026, 1, 11)
+
+
+def test_a_policy_may_set_its_own_weekend() -> None:
+    cal = _policy(country=None, weekend=("Fri", "sat")).calendar(z("2026-01-04T08:00Z"))
+    assert cal.weekend == frozenset({4, 5})
+    with pytest.raises(BadInput, match="weekend"):
+        _policy(weekend=("funday",))
+
+
+def test_china_works_its_make_up_saturdays() -> None:
+    cal = _policy(country="CN").calendar(z("2026-01-01T00:00Z"))
+    made_up = sorted(d for d in cal.workdays if d.year == 2026)
+    assert made_up and all(d.weekday() in (5, 6) for d in made_up)
+    assert all(cal.is_business_day(d) for d in made_up)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from changegate import bootstrap
 from changegate.bootstrap import App, safe_url
 from changegate.cli import runtime
+from changegate.cli.formats import plural
 from changegate.cli.options import single
 from changegate.cli.output import say
 from changegate.cli.serve import Host, Port, listen, run_server
@@ -127,8 +128,8 @@ def _refuse_unless_empty(cg: App) -> None:
         people, count = cg.run(service.population)
         if people or count:
             raise BadInput(
-                f"{safe_url(cg.engine)} already has {people} user(s) and {count} "
-                f"change(s); the demo seeds only an empty database ({advice})"
+                f"{safe_url(cg.engine)} already has {plural(people, 'user')} and "
+                f"{plural(count, 'change')}; the demo seeds only an empty database ({advice})"
             )
 
 
@@ -165,8 +166,8 @@ def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
         f", {audit.suppressed} suppressed by {', '.join(audit.waivers)}" if audit.waivers else ""
     )
     say(
-        f"\nThe ISO's audit of {audit.period} at the quarter's end: {audit.findings} "
-        f"finding(s){waived}"
+        f"\nThe ISO's audit of {audit.period} at the quarter's end: "
+        f"{plural(audit.findings, 'finding')}{waived}"
     )
     say("\nWhat to try next, in another terminal in this directory (copy the lines as they are):")
     for line in _next_steps(summary, dedicated):

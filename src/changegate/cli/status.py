@@ -8,7 +8,7 @@ import typer
 
 from changegate import bootstrap
 from changegate.cli import transport
-from changegate.cli.formats import plural, when
+from changegate.cli.formats import deadline, plural
 from changegate.cli.options import As, Json, single
 from changegate.cli.output import Column, emit_json, record, say, table
 from changegate.config import Settings
@@ -98,6 +98,9 @@ def _show(out: StatusOut, server: str | None) -> None:
     table(
         f"Awaiting {out.you.person} ({plural(len(out.you.items), 'item')})",
         ["what", "subject", "as", "due", Column("title", wrap=True), Column("do", wrap=True)],
-        [[i.kind, i.subject, i.role, when(i.due_at), i.title, i.command] for i in out.you.items],
+        [
+            [i.kind, i.subject, i.role, deadline(i.due_at, i.due_tz), i.title, i.command]
+            for i in out.you.items
+        ],
         empty=f"nothing awaits {out.you.person}",
     )

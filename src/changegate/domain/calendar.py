@@ -3,6 +3,11 @@
 "N business days" is the end of the Nth business day after the trigger day, in the policy time
 zone: the trigger day itself never counts, whatever time it happened (DESIGN.md section 6).
 A deadline is stored as the exclusive instant the day ends (local midnight), in UTC.
+
+A business day is what the country's calendar says it is: a weekday of its working week
+(Friday and Saturday are Israel's weekend) that is no holiday, or a weekend day the country
+made a working day (China and Russia move days to bridge holidays). This is the rule of the
+`holidays` package's `is_working_day`, so the two agree day for day.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from changegate.domain.errors import BadInput
 
-SATURDAY = 5
+SATURDAY, SUNDAY = 5, 6
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -22,9 +28,13 @@ class BusinessCalendar:
     tz: str
     holidays: frozenset[date] = field(default_factory=frozenset)
     label: str = "weekends only"
+    weekend: frozenset[int] = frozenset({SATURDAY, SUNDAY})  # date.weekday() numbers
+    workdays: frozenset[date] = field(default_factory=frozenset)  # weekend days worked
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() < SATURDAY and day not in self.holidays
+        if day.weekday() in self.weekend:
+            return day in self.workdays
+        return day not in self.holidays
 
     def local_day(self, instant: datetime) -> date:
         return require_aware(instant).astimezone(ZoneInfo(self.tz)).date()
@@ -46,7 +56,8 @@ class BusinessCalendar:
 
     def describe(self) -> dict[str, str]:
         """What an auditor needs to re-compute a deadline later."""
-        return {"tz": self.tz, "calendar": self.label}
+        weekend = ",".join(DAY_NAMES[d] for d in sorted(self.weekend))
+        return {"tz": self.tz, "calendar": self.label, "weekend": weekend}
 
 
 def add_clock_hours(trigger: datetime, hours: int) -> datetime:
@@ -59,9 +70,22 @@ def require_aware(instant: datetime) -> datetime:
     return instant
 
 
-def calendar_from(tz: str, holidays: Iterable[date], label: str) -> BusinessCalendar:
+def calendar_from(
+    tz: str,
+    holidays: Iterable[date],
+    label: str,
+    weekend: Iterable[int] = (SATURDAY, SUNDAY),
+    workdays: Iterable[date] = (),
+) -> BusinessCalendar:
     try:
         ZoneInfo(tz)
     except (KeyError, ValueError) as exc:
         raise BadInput(f"unknown time zone {tz!r}") from exc
-    return BusinessCalendar(tz=tz, holidays=frozenset(holidays), label=label)
+    days = frozenset(weekend)
+    if not days <= set(range(7)) or len(days) > 3:
+        raise BadInput(
+            f"a weekend is up to three of the days 0 (Mon) to 6 (Sun), not {sorted(days)}"
+        )
+    return BusinessCalendar(
+        tz=tz, holidays=frozenset(holidays), label=label, weekend=days, workdays=frozenset(workdays)
+    )

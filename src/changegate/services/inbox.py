@@ -44,6 +44,7 @@ class InboxItemOut(Out):
     title: str
     role: str | None  # the role in which it awaits this person
     due_at: Instant | None
+    due_tz: str | None = None  # set when due_at is the end of a business day in this zone
     command: str
 
 
@@ -250,3 +251,7 @@ def _reviews_owed(ctx: Context, roles: set[str]) -> list[InboxItemOut]:
                 )
             )
     return out
+
+
+def _tz(calendar: dict[str, str] | None) -> str | None:
+    return (calendar or {}).get("tz")
