@@ -28,14 +28,26 @@ def test_make_demo_installs_only_the_runtime_and_make_test_the_dev_tools(tmp_pat
     venv = tmp_path / "venv"
 
     def plan(target: str) -> str:
-        done = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, text=True,
-                              capture_output=True, check=True)
+        done = subprocess.run(
+            ["make", "-n", target, f"VENV={venv}"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
         return done.stdout
 
     demo, test = plan("demo"), plan("test")
     assert "pip install --quiet -e ." in demo and "[dev]" not in demo
     assert "demo --host 127.0.0.1 --port 8000" in demo
     assert "'.[dev]'" in test and "ruff format --check" in test and "pytest" in test
-    assert "--port 8001" in subprocess.run(
-        ["make", "-n", "demo", f"VENV={venv}", "PORT=8001"], cwd=ROOT, text=True,
-        capture_output=True, check=True).stdout
+    assert (
+        "--port 8001"
+        in subprocess.run(
+            ["make", "-n", "demo", f"VENV={venv}", "PORT=8001"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
+    )

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -21,7 +22,7 @@ from changegate.db.engine import build_engine, session_factory
 from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
 from changegate.domain.notifications import EMAIL, SLACK
-from changegate.integrations.ports import DeploymentReviewer, Notifier
+from changegate.integrations.ports import DeploymentReviewer, Notifier, Vocabulary
 from changegate.policy import Policy
 from changegate.services.context import SYSTEM, Context
 
@@ -52,6 +53,9 @@ class App:
 
     def now(self) -> datetime:
         return self.settings.clock_override or datetime.now(UTC)
+
+    def vocabulary(self) -> Vocabulary:
+        return vocabulary()
 
     @contextmanager
     def transaction(
@@ -102,6 +106,15 @@ class App:
                 if attempt == RETRIES - 1 or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
                     raise
         raise AssertionError("unreachable")
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """AWS Config items in CloudFormation's vocabulary; built on first use (its schemas take a
+    second or two to load, which only ingests, scans and imports pay)."""
+    from changegate.integrations.vocabulary import ConfigVocabulary  # noqa: PLC0415
+
+    return ConfigVocabulary()
 
 
 def read_report(data: bytes, source: str) -> TestReport:

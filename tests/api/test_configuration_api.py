@@ -22,10 +22,9 @@ def item(status: str, at: str) -> dict[str, object]:
             "resourceId": "logs-prod",
             "awsAccountId": "123456789012",
             "awsRegion": "us-east-1",
-            "configuration": {
-                "name": "logs-prod",
-                "accelerateConfiguration": {"accelerationStatus": status},
-            },
+            # As AWS Config records a bucket: accelerate is supplementary configuration.
+            "configuration": {"name": "logs-prod", "owner": {"id": "0000"}},
+            "supplementaryConfiguration": {"BucketAccelerateConfiguration": {"status": status}},
         },
         "messageType": "ConfigurationItemChangeNotification",
     }

@@ -277,14 +277,24 @@ def test_keys_and_databases_are_never_committed_by_git_add(tmp_path: Path) -> No
 
 
 # Commands that print no record: they stream (export), serve, run, or only say ok.
-NO_RECORD = {"demo", "serve", "worker", "init", "ledger export", "ledger keygen", "policy check",
-             "token revoke", "outbox retry"}
+NO_RECORD = {
+    "demo",
+    "serve",
+    "worker",
+    "init",
+    "ledger export",
+    "ledger keygen",
+    "policy check",
+    "token revoke",
+    "outbox retry",
+}
 
 
 def test_every_command_that_prints_a_record_or_a_list_takes_json(cli: Cli) -> None:
     pages = help_pages(cli)
     leaves = {name: page for name, page in pages.items() if "Commands:" not in page}
     assert len(leaves) > 50
-    missing = sorted(name for name, page in leaves.items()
-                     if name not in NO_RECORD and "--json" not in page)
+    missing = sorted(
+        name for name, page in leaves.items() if name not in NO_RECORD and "--json" not in page
+    )
     assert missing == []

@@ -314,7 +314,7 @@ def test_from_s3_reads_a_delivered_gzip_snapshot(moto_url: str) -> None:
     )
     assert [i.resource_id for i in items] == ["vol-ce676ccc", "i-344c463d"]
     assert problems == [
-        f"s3://config-delivery/{prefix}broken.json: not JSON at line 1: "
+        f"s3://config-delivery/{prefix}broken.json: not JSON at line 1, column 2: "
         "Expecting property name enclosed in double quotes"
     ]
 

@@ -17,6 +17,8 @@ from changegate.domain.configuration import (
     PropertyDifference,
 )
 from changegate.domain.errors import BadInput
+from changegate.domain.intrinsics import UNKNOWN
+from changegate.integrations import cloudformation
 from changegate.integrations.cloudformation import (
     MAX_TEMPLATE_BYTES,
     CloudFormationDriftReader,
@@ -54,25 +56,33 @@ def test_web_tier_by_value() -> None:
         "WebServer": "AWS::EC2::Instance",
         "WebServerAddress": "AWS::EC2::EIP",
     }
+    # Evaluated with the parameters' defaults (Environment: production).
     server = resources["WebServer"].properties
-    assert server["InstanceType"] == {"Ref": "InstanceType"}
-    assert server["Monitoring"] == {"Fn::If": ["IsProduction", True, False]}
-    assert server["SecurityGroupIds"] == [{"Fn::GetAtt": ["WebSecurityGroup", "GroupId"]}]
-    assert server["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == {
-        "Fn::FindInMap": ["Sizing", {"Ref": "Environment"}, "VolumeSize"]
-    }
+    assert server["InstanceType"] == "t3.small"
+    assert server["Monitoring"] is True
+    assert server["SecurityGroupIds"] == [
+        {UNKNOWN: "Fn::GetAtt: an attribute of a deployed resource"}
+    ]
+    assert server["ImageId"] == {UNKNOWN: "parameter LatestAmiId is read from SSM at deploy"}
+    assert server["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 100
+    assert server["Tags"] == [
+        {"Key": "Name", "Value": {"Fn::Sub": "web-production-${AWS::Region}"}}
+    ]
     group = resources["WebSecurityGroup"]
     assert group.physical_name is None  # no GroupName in the template
     assert group.properties["SecurityGroupIngress"][1] == {
         "IpProtocol": "tcp",
         "FromPort": 22,
         "ToPort": 22,
-        "CidrIp": {"Ref": "AdminCidr"},
+        "CidrIp": "10.20.0.0/16",
     }
-    assert group.properties["Tags"][0] == {
-        "Key": "Name",
-        "Value": {"Fn::Join": ["-", ["web", {"Ref": "Environment"}]]},
-    }
+    assert group.properties["Tags"][0] == {"Key": "Name", "Value": "web-production"}
+    staging = _by_id(
+        parse_template(
+            (TEMPLATES / "web-tier.yaml").read_bytes(), "web.yaml", {"Environment": "staging"}
+        )
+    )
+    assert "WebServerAddress" not in staging  # its condition is false
 
 
 def test_config_recorder_by_value() -> None:
@@ -90,8 +100,9 @@ def test_config_recorder_by_value() -> None:
     assert resources["Recorder"].physical_name == "default"
     assert resources["ConfigTopic"].physical_name == "config-changes"
     assert resources["VersioningRule"].physical_name == "s3-bucket-versioning-enabled"
-    assert resources["KeyRotationRule"].properties["InputParameters"] == {
-        "maxAccessKeyAge": {"Ref": "MaxKeyAge"}
+    assert resources["KeyRotationRule"].properties["InputParameters"] == {"maxAccessKeyAge": "90"}
+    assert resources["ConfigBucket"].properties["BucketName"] == {
+        "Fn::Sub": "config-history-${AWS::AccountId}-${AWS::Region}"
     }
 
 
@@ -126,9 +137,12 @@ SHORT_TAGS = [
 
 @pytest.mark.parametrize(("tag", "long_form"), SHORT_TAGS)
 def test_short_tags_become_their_long_form(tag: str, long_form: object) -> None:
+    assert len(SHORT_TAGS) == 19
     text = f"Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      P: {tag}\n"
-    [resource] = parse_template(text.encode(), "t.yaml")
-    assert resource.properties == {"P": long_form}
+    loaded = cloudformation._load(text, "t.yaml")
+    assert loaded == {
+        "Resources": {"R": {"Type": "AWS::S3::Bucket", "Properties": {"P": long_form}}}
+    }
 
 
 def test_physical_name_is_the_literal_name_property_only() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.db.configs import Configs
 from changegate.db.models import LedgerRecord
@@ -31,11 +32,8 @@ BUCKET = DeclaredResource(
 
 
 def item(at_hours: float, status: str = "Enabled", state: str = "OK") -> ObservedItem:
-    config = (
-        None
-        if state == "ResourceDeleted"
-        else {"name": "logs-prod", "versioningConfiguration": {"status": status}}
-    )
+    """A bucket as AWS Config records it: versioning is supplementary configuration."""
+    deleted = state == "ResourceDeleted"
     return ObservedItem(
         "AWS::S3::Bucket",
         "logs-prod",
@@ -44,8 +42,21 @@ def item(at_hours: float, status: str = "Enabled", state: str = "OK") -> Observe
         "us-east-1",
         T0 + timedelta(hours=at_hours),
         state,
-        config,
+        None
+        if deleted
+        else {
+            "name": "logs-prod",
+            "owner": {"displayName": None, "id": "0000"},
+            "creationDate": "2026-10-01T09:00:00.000Z",
+        },
+        supplementary={}
+        if deleted
+        else {"BucketVersioningConfiguration": {"status": status, "isMfaDeleteEnabled": None}},
+        resource_name="logs-prod",
     )
+
+
+VOCABULARY = bootstrap.vocabulary()
 
 
 @pytest.fixture
@@ -66,17 +77,19 @@ def approved_baseline(app: App) -> None:
     run(
         app,
         SAM,
-        lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET], "stack.yaml", "a" * 64),
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [BUCKET], "stack.yaml", "a" * 64, VOCABULARY
+        ),
     )
     run(app, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
 
 
 def scan(app: App, hours: float) -> drift.ScanResult:
-    return run(app, SAM, drift.scan, hours)
+    return run(app, SAM, lambda ctx: drift.scan(ctx, VOCABULARY), hours)
 
 
 def ingest(app: App, *items: ObservedItem) -> drift.Ingested:
-    return run(app, SAM, lambda ctx: drift.ingest(ctx, items, "test"))
+    return run(app, SAM, lambda ctx: drift.ingest(ctx, items, "test", VOCABULARY))
 
 
 def drifts(app: App) -> list[dict[str, Any]]:
@@ -88,13 +101,25 @@ def drifts(app: App) -> list[dict[str, Any]]:
 
 
 def test_the_author_cannot_approve_their_own_baseline(org: App) -> None:
-    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET], "s.yaml", "a" * 64))
+    run(
+        org,
+        SAM,
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [BUCKET], "s.yaml", "a" * 64, VOCABULARY
+        ),
+    )
     with pytest.raises(Refused, match="SoD"):
         run(org, SAM, lambda ctx: baselines.approve(ctx, "logs", None, None))
 
 
 def test_a_draft_baseline_raises_no_drift(org: App) -> None:
-    run(org, SAM, lambda ctx: baselines.import_baseline(ctx, "logs", [BUCKET], "s.yaml", "a" * 64))
+    run(
+        org,
+        SAM,
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [BUCKET], "s.yaml", "a" * 64, VOCABULARY
+        ),
+    )
     ingest(org, item(1, "Suspended"))
     assert scan(org, 2).checked == 0
 
@@ -158,7 +183,9 @@ def test_replacing_a_baseline_needs_an_approved_change_and_closes_open_drift(org
     run(
         org,
         SAM,
-        lambda ctx: baselines.import_baseline(ctx, "logs", [suspended], "s2.yaml", "b" * 64),
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [suspended], "s2.yaml", "b" * 64, VOCABULARY
+        ),
     )
     with pytest.raises(Refused, match="CFG-2"):
         run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
@@ -204,7 +231,9 @@ def replace_baseline(app: App, declared: DeclaredResource, hours: float) -> None
     run(
         app,
         SAM,
-        lambda ctx: baselines.import_baseline(ctx, "logs", [declared], "s2.yaml", "b" * 64),
+        lambda ctx: baselines.import_baseline(
+            ctx, "logs", [declared], "s2.yaml", "b" * 64, VOCABULARY
+        ),
         hours,
     )
     key = run(app, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()).key)
@@ -219,7 +248,7 @@ def test_a_scan_compares_only_what_changed_since_the_last_but_counts_everything(
         org,
         SAM,
         lambda ctx: baselines.import_baseline(
-            ctx, "logs", [BUCKET, SECOND], "stack.yaml", "a" * 64
+            ctx, "logs", [BUCKET, SECOND], "stack.yaml", "a" * 64, VOCABULARY
         ),
     )
     run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
@@ -284,7 +313,7 @@ def test_a_full_scan_after_an_incremental_one_finds_nothing_more(org: App) -> No
         org,
         SAM,
         lambda ctx: baselines.import_baseline(
-            ctx, "logs", [BUCKET, SECOND], "stack.yaml", "a" * 64
+            ctx, "logs", [BUCKET, SECOND], "stack.yaml", "a" * 64, VOCABULARY
         ),
     )
     run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, None))
@@ -292,7 +321,7 @@ def test_a_full_scan_after_an_incremental_one_finds_nothing_more(org: App) -> No
     scan(org, 2)
     ingest(org, item(3))
     incremental = scan(org, 4)
-    full = run(org, SAM, lambda ctx: drift.scan(ctx, full=True), 5)
+    full = run(org, SAM, lambda ctx: drift.scan(ctx, VOCABULARY, full=True), 5)
     assert len(incremental.closed) == 1 and scanned(org)["coverage"]["full"] is True
     assert (full.checked, full.unobserved, full.still_open) == (
         incremental.checked,
@@ -306,7 +335,7 @@ def test_overlapping_ingests_commit_one_after_the_other(org: App) -> None:
     """The incremental scan's mark assumes observation ids become visible in order."""
     second = threading.Thread(target=lambda: ingest(org, item(2)))
     with org.transaction(SAM, T0) as ctx:
-        drift.ingest(ctx, [item(1)], "test")
+        drift.ingest(ctx, [item(1)], "test", VOCABULARY)
         second.start()
         second.join(timeout=0.5)
         assert second.is_alive()  # waiting for the first to commit
@@ -360,7 +389,7 @@ def test_overlapping_scans_open_each_drift_once(org: App) -> None:
     second: list[drift.ScanResult] = []
     waiting = threading.Thread(target=lambda: second.append(scan(org, 3)))
     with org.transaction(SAM, T0 + timedelta(hours=2)) as ctx:
-        first = drift.scan(ctx)
+        first = drift.scan(ctx, VOCABULARY)
         waiting.start()
         waiting.join(timeout=0.5)
         assert waiting.is_alive()  # waiting for the first scan to commit

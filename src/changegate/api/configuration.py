@@ -66,22 +66,31 @@ def import_baseline(
     who: CallerDep,
     template: Annotated[UploadFile, File()],
     name: Annotated[str, Form(min_length=1, max_length=200)],
-    physical: Annotated[str, Form(description="JSON {logical: physical}")] = "{}",
+    physical: Annotated[str, Form(description="JSON {logical id: physical id}")] = "{}",
+    parameters: Annotated[str, Form(description="JSON {parameter: value}")] = "{}",
 ) -> BaselineOut:
     data = template.file.read(MAX_UPLOAD + 1)
     source = template.filename or "template"
-    declared = cloudformation.parse_template(data, source)
-    try:
-        ids = {str(k): str(v) for k, v in dict(json.loads(physical)).items()}
-    except (ValueError, TypeError):
-        raise BadInput("physical: expected a JSON object {logical id: physical id}") from None
+    ids, given = _pairs(physical, "physical"), _pairs(parameters, "parameters")
+    declared = cloudformation.parse_template(data, source, given, ids)
+    vocabulary = who.app.vocabulary()
     return who.write(
         lambda ctx: views.baseline(
             baselines.import_baseline(
-                ctx, name, declared, source, hashlib.sha256(data).hexdigest(), ids
+                ctx, name, declared, source, hashlib.sha256(data).hexdigest(), vocabulary, ids
             )
         )
     )
+
+
+def _pairs(raw: str, field: str) -> dict[str, str]:
+    try:
+        found = json.loads(raw)
+        if not isinstance(found, dict):
+            raise TypeError
+        return {str(k): str(v) for k, v in found.items()}
+    except (ValueError, TypeError):
+        raise BadInput(f"{field}: expected a JSON object of names to values") from None
 
 
 @router.post(
@@ -92,7 +101,8 @@ def import_baseline(
 )
 def adopt_baseline(body: AdoptIn, who: CallerDep) -> BaselineOut:
     keys = [(r.type, r.id) for r in body.resources]
-    return who.write(lambda ctx: views.baseline(baselines.adopt(ctx, body.name, keys)))
+    vocabulary = who.app.vocabulary()
+    return who.write(lambda ctx: views.baseline(baselines.adopt(ctx, body.name, keys, vocabulary)))
 
 
 @router.post(
@@ -141,7 +151,10 @@ def ingest_items(
     who: CallerDep, document: Annotated[dict[str, Any] | list[Any], Body()]
 ) -> IngestOut:
     items, problems = awsconfig.read_file(json.dumps(document).encode(), "request body")
-    return who.write(lambda ctx: views.ingest(drift.ingest(ctx, items, "api"), problems))
+    vocabulary = who.app.vocabulary()
+    return who.write(
+        lambda ctx: views.ingest(drift.ingest(ctx, items, "api", vocabulary), problems)
+    )
 
 
 @router.post(
@@ -156,7 +169,8 @@ def scan(
         Query(description="Compare every resource, not only those changed since the last scan"),
     ] = False,
 ) -> ScanOut:
-    return who.write(lambda ctx: views.scan(drift.scan(ctx, full)))
+    vocabulary = who.app.vocabulary()
+    return who.write(lambda ctx: views.scan(drift.scan(ctx, vocabulary, full)))
 
 
 @router.get("/drift", openapi_extra=allow(EVERYONE), summary="Drift findings")

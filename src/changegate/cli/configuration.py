@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from changegate import bootstrap
 from changegate.cli import aws, transport
 from changegate.cli.formats import deadline, duration, plural, when
 from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, Quarter, group
@@ -43,14 +44,27 @@ def read_input(path: Path) -> bytes:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _pairs(raw: list[str] | None) -> dict[str, str]:
+def _pairs(raw: list[str] | None, option: str) -> dict[str, str]:
     out = {}
     for item in raw or []:
-        logical, sep, physical = item.partition("=")
-        if not sep or not logical or not physical:
-            raise BadInput(f"--physical wants LOGICAL=PHYSICAL, got {item!r}")
-        out[logical] = physical
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise BadInput(f"{option} wants NAME=VALUE, got {item!r}")
+        out[name] = value
     return out
+
+
+def _warn_unmatched(out: BaselineOut) -> None:
+    for logical in out.unmatched:
+        sys.stderr.write(
+            f"warning: {logical}: no physical id or literal name, so no observation will ever "
+            f"match it; give --physical {logical}=ID (or import with --stack NAME)\n"
+        )
+    if out.unverifiable:
+        say(
+            f"{plural(out.unverifiable, 'declared property', 'declared properties')} cannot be "
+            f"verified from observed configuration (baseline show {out.name} lists them)"
+        )
 
 
 def _draft_note(out: BaselineOut, what: str) -> str:
@@ -71,6 +85,20 @@ def import_(
             help="The physical id of a resource, e.g. from the stack's resources.",
         ),
     ] = None,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME=VALUE", help="A template parameter's value (default: its Default)."
+        ),
+    ] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STACK",
+            help="Read the physical ids of the deployed stack's resources from "
+            "CloudFormation (DescribeStackResources; the standard AWS environment).",
+        ),
+    ] = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
@@ -79,13 +107,21 @@ def import_(
     from changegate.integrations import cloudformation  # noqa: PLC0415
 
     data = read_input(template)
-    ids = _pairs(physical)
+    ids, given = _pairs(physical, "--physical"), _pairs(parameter, "--parameter")
+    if stack:
+        ids = aws.stack_resources(stack) | ids
+    declared = cloudformation.parse_template(data, str(template), given, ids)
 
     def local(ctx: Any) -> BaselineOut:
-        declared = cloudformation.parse_template(data, str(template))
         return views.baseline(
             baselines.import_baseline(
-                ctx, name, declared, str(template), hashlib.sha256(data).hexdigest(), ids
+                ctx,
+                name,
+                declared,
+                str(template),
+                hashlib.sha256(data).hexdigest(),
+                bootstrap.vocabulary(),
+                ids,
             )
         )
 
@@ -97,11 +133,15 @@ def import_(
         lambda r: r.call(
             "POST",
             "/api/v1/baselines",
-            data={"name": name, "physical": json.dumps(ids)},
+            data={"name": name, "physical": json.dumps(ids), "parameters": json.dumps(given)},
             files={"template": (template.name, data, "application/octet-stream")},
         ),
     )
-    emit_json(out) if json_out else say(_draft_note(out, "resource"))
+    if json_out:
+        emit_json(out)
+        return
+    say(_draft_note(out, "resource"))
+    _warn_unmatched(out)
 
 
 @baseline_app.command("adopt")
@@ -127,7 +167,7 @@ def adopt(
         "baseline adopt",
         as_,
         BaselineOut,
-        lambda ctx: views.baseline(baselines.adopt(ctx, name, keys)),
+        lambda ctx: views.baseline(baselines.adopt(ctx, name, keys, bootstrap.vocabulary())),
         lambda r: r.call(
             "POST",
             "/api/v1/baselines/adopt",
@@ -223,14 +263,25 @@ def show(
             ("approved", when(out.approved_at)),
             ("change", out.change),
             ("resources", out.resources),
+            ("never matched", out.unmatched or None),
         ],
     )
     say("")
     table(
         "Declared resources",
-        ["type", "id", "logical id", Column("properties", wrap=True)],
-        [[r.type, r.id, r.logical_id, ", ".join(sorted(r.properties))] for r in out.declared],
+        ["type", "id", "matched by", "logical id", Column("properties", wrap=True)],
+        [
+            [r.type, r.id, r.id_source, r.logical_id, ", ".join(sorted(r.properties))]
+            for r in out.declared
+        ],
         empty="declared resources: none",
+    )
+    say("")
+    table(
+        f"Unverifiable ({plural(out.unverifiable, 'declared property', 'declared properties')})",
+        ["logical id", "path", Column("why", wrap=True)],
+        [[r.logical_id, u.path, u.reason] for r in out.declared for u in r.unverifiable],
+        empty="unverifiable: none (every declared property is compared)",
     )
 
 
@@ -254,6 +305,12 @@ def verify(quarter: Quarter, as_: As = None, json_out: Json = False) -> None:
         f"{found['found']} drift ({found['unauthorised']} unauthorised, "
         f"{found['late']} remediated late or still open past due)"
     )
+
+
+def awsconfig_unreadable(problem: str) -> bool:
+    from changegate.integrations import awsconfig  # noqa: PLC0415
+
+    return awsconfig.is_unreadable(problem)
 
 
 def _from_files(paths: list[Path]) -> tuple[list[ObservedItem], list[str]]:
@@ -316,9 +373,15 @@ def ingest(
         sys.stderr.write(f"skipped: {problem}\n")
 
     def remote(r: Any) -> Any:
+        from changegate.integrations import awsconfig  # noqa: PLC0415
+
         totals = {"added": 0, "duplicates": 0, "skipped": []}
         for path in paths or []:
-            got = r.call("POST", "/api/v1/config/items", json=json.loads(read_input(path)))
+            try:  # decompressed and parsed here; an unreadable file is already a problem
+                document = awsconfig.load_document(read_input(path), str(path))
+            except BadInput:
+                continue
+            got = r.call("POST", "/api/v1/config/items", json=document)
             totals["added"] += got["added"]
             totals["duplicates"] += got["duplicates"]
         return totals | {"skipped": problems}
@@ -327,7 +390,7 @@ def ingest(
         "config ingest",
         as_,
         IngestOut,
-        lambda ctx: views.ingest(drift.ingest(ctx, items, label), problems),
+        lambda ctx: views.ingest(drift.ingest(ctx, items, label, bootstrap.vocabulary()), problems),
         remote,
     )
     if json_out:
@@ -337,6 +400,8 @@ def ingest(
             f"ingested {plural(out.added, 'configuration item')} "
             f"({out.duplicates} already known, {len(out.skipped)} skipped)"
         )
+    if any(awsconfig_unreadable(problem) for problem in problems):
+        raise typer.Exit(1)  # what was readable is kept; the rest needs a look
 
 
 @drift_app.command("scan")
@@ -357,7 +422,7 @@ def scan(
         "drift scan",
         as_,
         ScanOut,
-        lambda ctx: views.scan(drift.scan(ctx, full)),
+        lambda ctx: views.scan(drift.scan(ctx, bootstrap.vocabulary(), full)),
         lambda r: r.call("POST", "/api/v1/drift/scan", params={"full": full}),
     )
     if json_out:
@@ -367,7 +432,8 @@ def scan(
         f"checked {plural(out.checked, 'resource')} ({out.compared} compared, "
         f"{out.unobserved} never observed): {len(out.opened)} new drift, "
         f"{len(out.reopened)} reopened, {len(out.closed)} remediated, "
-        f"{out.still_open} still open"
+        f"{out.still_open} still open; {out.unverifiable} declared "
+        f"{'property' if out.unverifiable == 1 else 'properties'} unverifiable"
     )
 
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# An observation's vocabulary: AWS Config's own shape, or CloudFormation's (drift, Cloud Control).
+CONFIG, CLOUDFORMATION = "config", "cloudformation"
+
 
 class ItemStatus(StrEnum):
     """`configurationItemStatus` as AWS Config documents it."""
@@ -74,6 +77,9 @@ class ObservedItem:
     supplementary: dict[str, object] = field(default_factory=dict)
     related_events: tuple[str, ...] = ()
     diff: dict[str, object] | None = None
+    # "config": AWS Config's own shape (translated at ingest); "cloudformation": already the
+    # CloudFormation vocabulary (CloudFormation drift, Cloud Control).
+    shape: str = "config"
 
     @property
     def deleted(self) -> bool:
@@ -125,4 +131,5 @@ def observed_from_drift(drift: ResourceDrift) -> ObservedItem | None:
         captured_at=drift.timestamp,
         status="ResourceDeleted" if deleted else "OK",
         configuration=None if deleted else dict(drift.actual or {}),
+        shape=CLOUDFORMATION,
     )

@@ -154,6 +154,11 @@ def _decompress(data: bytes, source: str) -> bytes:
     return out
 
 
+def load_document(data: bytes, source: str) -> object:
+    """A delivered file (gzip or not) as JSON; BadInput naming the file, line and column."""
+    return _load(data, source)
+
+
 def _load(data: bytes, source: str) -> object:
     if data[:2] == _GZIP_MAGIC:
         data = _decompress(data, source)
@@ -162,7 +167,9 @@ def _load(data: bytes, source: str) -> object:
     try:
         return json.loads(data)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{source}: not JSON at line {exc.lineno}: {exc.msg}") from None
+        raise BadInput(
+            f"{source}: not JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
     except (UnicodeDecodeError, RecursionError) as exc:
         raise BadInput(f"{source}: not readable JSON: {type(exc).__name__}") from None
 
@@ -178,6 +185,11 @@ def _walk(doc: object, source: str) -> Iterator[Entry]:
         return
     if not isinstance(doc, Mapping):
         yield f"{source}: not a configuration item document"
+        return
+    if doc.get("source") == "aws.config" and isinstance(doc.get("detail"), Mapping):
+        # Amazon EventBridge: "Config Configuration Item Change" carries the notification in
+        # `detail` (the AWS Config Developer Guide, "Monitoring AWS Config with EventBridge").
+        yield from _walk(doc["detail"], source)
         return
     for wrapper in ("Message", "invokingEvent"):  # SNS envelope; Config rule (Lambda) event
         if wrapper in doc and isinstance(doc[wrapper], str | Mapping):
@@ -228,6 +240,12 @@ def _oversized_location(doc: Raw) -> str:
             " (no S3 location in the notification)"
         )
     return "(no location in the notification)"
+
+
+def is_unreadable(problem: str) -> bool:
+    """A problem that lost data (bad JSON, a malformed item, an oversized notification), as
+    against a document that simply holds no item (a compliance or delivery notice)."""
+    return _NO_ITEM not in problem
 
 
 def read_file(data: bytes, source: str) -> tuple[list[ObservedItem], list[str]]:

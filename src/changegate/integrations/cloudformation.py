@@ -35,6 +35,7 @@ from changegate.domain.configuration import (
     ResourceDrift,
 )
 from changegate.domain.errors import BadInput
+from changegate.domain.templates import declare
 from changegate.integrations.ports import IntegrationError
 from changegate.integrations.times import aws_time
 
@@ -170,40 +171,40 @@ def _clean(value: object, source: str, where: str) -> object:
     return value
 
 
-def parse_template(data: bytes, source: str) -> list[DeclaredResource]:
-    """The resources a CloudFormation template declares, in template order."""
+def parse_template(
+    data: bytes,
+    source: str,
+    parameters: Mapping[str, str] | None = None,
+    physical: Mapping[str, str] | None = None,
+) -> list[DeclaredResource]:
+    """The resources a CloudFormation template declares, in template order, their properties
+    evaluated as far as they can be known before deploy (`domain.templates.declare`):
+    `parameters` override the template's defaults, `physical` gives known physical ids."""
     if len(data) > MAX_TEMPLATE_BYTES:
         raise BadInput(f"{source}: template is over {MAX_TEMPLATE_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{source}: not UTF-8 (byte {exc.start})") from None
-    document = _load(text, source)
+    document = _clean(_load(text, source), source, "template")
     if not isinstance(document, dict):
         raise BadInput(f"{source}: not a CloudFormation template (not a mapping)")
     resources = document.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise BadInput(f"{source}: not a CloudFormation template (no Resources mapping)")
-    declared = []
-    for logical_id, body in resources.items():
-        if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
-            raise BadInput(f"{source}: resource {logical_id} has no Type")
-        raw = body.get("Properties", {})
-        if not isinstance(raw, dict):
-            raise BadInput(f"{source}: resource {logical_id}: Properties is not a mapping")
-        cleaned = _clean(raw, source, str(logical_id))
-        properties: dict[str, object] = cleaned if isinstance(cleaned, dict) else {}
-        name_key = PHYSICAL_NAME_PROPERTY.get(body["Type"])
-        name = properties.get(name_key) if name_key else None
-        declared.append(
+    out = []
+    for found in declare(document, source, parameters, physical=physical):
+        name_key = PHYSICAL_NAME_PROPERTY.get(found.resource_type)
+        name = found.properties.get(name_key) if name_key else None
+        out.append(
             DeclaredResource(
-                logical_id=str(logical_id),
-                resource_type=body["Type"],
-                properties=properties,
+                logical_id=found.logical_id,
+                resource_type=found.resource_type,
+                properties=found.properties,
                 physical_name=name if isinstance(name, str) else None,
             )
         )
-    return declared
+    return out
 
 
 def _timestamp(value: object, where: str) -> datetime:
@@ -298,6 +299,24 @@ class CloudFormationDriftReader:
             endpoint = f"cloudformation:{operation}"
             raise IntegrationError(endpoint, _status(exc), _detail(exc)) from None
         return result
+
+    def physical_ids(self, stack_name: str) -> dict[str, str]:
+        """{logical id: physical id} of a deployed stack's resources. ListStackResources, not
+        DescribeStackResources: the latter returns only the first 100 (AWS API Reference)."""
+        found: dict[str, str] = {}
+        params: dict[str, Any] = {"StackName": stack_name}
+        while True:
+            page = self._call("list_stack_resources", **params)
+            for summary in page.get("StackResourceSummaries", []):
+                logical, physical = (
+                    summary.get("LogicalResourceId"),
+                    summary.get("PhysicalResourceId"),
+                )
+                if isinstance(logical, str) and isinstance(physical, str) and physical:
+                    found[logical] = physical
+            if not page.get("NextToken"):
+                return found
+            params["NextToken"] = page["NextToken"]
 
     def detect(self, stack_name: str, poll: Callable[[float], None]) -> list[ResourceDrift]:
         """DetectStackDrift, wait for it (calling `poll(seconds)` between checks), then read

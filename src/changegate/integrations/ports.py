@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from changegate.domain.comparison import TypeRules
+from changegate.domain.configuration import ObservedItem
+
 
 class IntegrationError(Exception):
     """An outside system failed us: an HTTP error status, a refused connection, a timeout, or a
@@ -85,3 +88,21 @@ class Notifier(Protocol):
     raises IntegrationError otherwise, and the outbox tries again later."""
 
     def send(self, message: OutgoingMessage) -> None: ...
+
+
+class Vocabulary(Protocol):
+    """Observed configuration in CloudFormation's vocabulary, and how each type compares.
+
+    `translate` gives an AWS Config item's properties as a template would declare them, or None
+    when its type has no translation (then nothing it declares can be verified). `rules` says
+    how a type compares: for observations already in the CloudFormation vocabulary
+    (`cloudformation=True`: CloudFormation drift, Cloud Control) every property is observable.
+    `read_only` names the properties AWS sets, which a baseline adopted from observation leaves
+    out.
+    """
+
+    def translate(self, item: ObservedItem) -> dict[str, object] | None: ...
+
+    def rules(self, resource_type: str, cloudformation: bool = False) -> TypeRules: ...
+
+    def read_only(self, resource_type: str) -> frozenset[str]: ...

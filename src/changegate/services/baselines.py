@@ -10,10 +10,12 @@ from collections.abc import Mapping, Sequence
 from changegate.db.changes import Changes
 from changegate.db.configs import Configs
 from changegate.db.models import Baseline, BaselineResource, Review
+from changegate.domain import comparison
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused
 from changegate.domain.users import Role
+from changegate.integrations.ports import Vocabulary
 from changegate.services import reviews
 from changegate.services.context import Context
 
@@ -28,17 +30,23 @@ def import_baseline(
     resources: Sequence[DeclaredResource],
     source_ref: str,
     sha256: str,
+    vocabulary: Vocabulary,
     physical_ids: Mapping[str, str] | None = None,
     source: str = "template",
 ) -> Baseline:
-    """A new draft version; resources keyed by physical id where known (that is what Config
-    reports), else the template's literal name, else the logical id."""
+    """A new draft version. Each resource is keyed by its physical id where known (that is
+    what Config reports), else the template's literal name, else (never matched by an
+    observation: the view warns) its logical id. Each records what of it no observation can
+    verify: properties AWS Config does not record for its type, values known only at deploy."""
     author = ctx.user_with(*AUTHORS)
     if not name.strip():
         raise BadInput("a baseline needs a --name")
     if not resources:
         raise BadInput(f"{source_ref} declares no resources")
     ids = physical_ids or {}
+    strays = sorted(set(ids) - {r.logical_id for r in resources})
+    if strays:
+        raise BadInput(f"--physical names {strays[0]}, which {source_ref} does not declare")
     repo = Configs(ctx.session)
     baseline = Baseline(
         name=name.strip(),
@@ -51,18 +59,8 @@ def import_baseline(
         created_at=ctx.now,
     )
     repo.add(baseline)
-    repo.add(
-        *[
-            BaselineResource(
-                baseline_id=baseline.id,
-                resource_type=r.resource_type,
-                resource_id=ids.get(r.logical_id) or r.physical_name or r.logical_id,
-                logical_id=r.logical_id,
-                properties=dict(r.properties),
-            )
-            for r in resources
-        ]
-    )
+    rows = [_resource(baseline, r, ids.get(r.logical_id), vocabulary) for r in resources]
+    repo.add(*rows)
     ctx.record(
         "baseline.imported",
         f"baseline:{baseline.name}",
@@ -72,25 +70,66 @@ def import_baseline(
             "source_ref": source_ref,
             "sha256": sha256,
             "resources": len(resources),
+            "unmatched": [r.logical_id for r in rows if r.id_source == UNMATCHED],
+            "unverifiable": sum(len(r.unverifiable) for r in rows),
         },
     )
     return baseline
 
 
-def adopt(ctx: Context, name: str, keys: Sequence[tuple[str, str]]) -> Baseline:
+UNMATCHED = "logical"
+
+
+def _resource(
+    baseline: Baseline, declared: DeclaredResource, physical: str | None, vocabulary: Vocabulary
+) -> BaselineResource:
+    resource_id, id_source = (
+        (physical, "physical")
+        if physical
+        else (declared.physical_name, "name")
+        if declared.physical_name
+        else (declared.logical_id, UNMATCHED)
+    )
+    rules = vocabulary.rules(declared.resource_type)
+    return BaselineResource(
+        baseline_id=baseline.id,
+        resource_type=declared.resource_type,
+        resource_id=resource_id,
+        logical_id=declared.logical_id,
+        properties=dict(declared.properties),
+        unverifiable=[
+            {"path": u.path, "reason": u.reason}
+            for u in comparison.unverifiable(declared.properties, rules)
+        ],
+        id_source=id_source,
+    )
+
+
+def adopt(
+    ctx: Context, name: str, keys: Sequence[tuple[str, str]], vocabulary: Vocabulary
+) -> Baseline:
     """A draft baseline from what AWS Config last observed, for resources not built from IaC
-    yet: their current configuration becomes the declared one, once approved."""
+    yet: their current configuration, in CloudFormation's vocabulary and without what AWS sets
+    itself (the schema's read-only properties: ARNs, ids, timestamps), becomes the declared one,
+    once approved."""
     if not keys:
         raise BadInput("name at least one --resource TYPE=ID to adopt")
     observed = Configs(ctx.session).latest_observation_rows()
     declared = []
     for resource_type, resource_id in keys:
         seen = observed.get((resource_type, resource_id))
-        if seen is None or seen.configuration is None:
-            raise BadInput(f"no observed configuration for {resource_type} {resource_id}")
-        declared.append(
-            DeclaredResource(resource_id, resource_type, dict(seen.configuration), resource_id)
-        )
+        if seen is None or seen.properties is None:
+            raise BadInput(
+                f"no observed configuration for {resource_type} {resource_id}"
+                + (
+                    ""
+                    if seen is None
+                    else " in CloudFormation's vocabulary (no translation for the type)"
+                )
+            )
+        runtime = vocabulary.read_only(resource_type)
+        kept = {k: v for k, v in seen.properties.items() if k not in runtime}
+        declared.append(DeclaredResource(resource_id, resource_type, kept, resource_id))
     text = json.dumps([[t, i] for t, i in keys], sort_keys=True)
     return import_baseline(
         ctx,
@@ -98,6 +137,8 @@ def adopt(ctx: Context, name: str, keys: Sequence[tuple[str, str]]) -> Baseline:
         declared,
         "observed configuration",
         hashlib.sha256(text.encode()).hexdigest(),
+        vocabulary,
+        {resource_id: resource_id for _, resource_id in keys},
         source="observed",
     )
 

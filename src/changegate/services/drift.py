@@ -10,10 +10,13 @@ from datetime import datetime, timedelta
 from changegate.db.configs import Configs, DriftRow, ObservationRow, ResourceRow, ScanTarget
 from changegate.db.models import Change
 from changegate.domain import drift as rules
-from changegate.domain.configuration import ObservedItem
+from changegate.domain.comparison import compare
+from changegate.domain.configuration import CLOUDFORMATION, ObservedItem
 from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus, Verdict
 from changegate.domain.errors import BadInput
+from changegate.domain.intrinsics import Environment, evaluate
 from changegate.domain.users import Role
+from changegate.integrations.ports import Vocabulary
 from changegate.services.context import Context
 
 DELETED = {"ResourceDeleted", "ResourceDeletedNotRecorded"}
@@ -28,7 +31,11 @@ class Ingested:
     duplicates: int
 
 
-def ingest(ctx: Context, items: Sequence[ObservedItem], source: str) -> Ingested:
+def ingest(
+    ctx: Context, items: Sequence[ObservedItem], source: str, vocabulary: Vocabulary
+) -> Ingested:
+    """Store each item once (type, id, capture time), with its properties translated into
+    CloudFormation's vocabulary, which is what a scan compares with the baselines."""
     ctx.user_with(Role.SECURITY_ENGINEER, Role.PIPELINE, Role.ADMIN)
     _refuse_nul(items, source)
     repo = Configs(ctx.session)
@@ -45,12 +52,16 @@ def ingest(ctx: Context, items: Sequence[ObservedItem], source: str) -> Ingested
             {
                 "resource_type": item.resource_type,
                 "resource_id": item.resource_id,
+                "resource_name": item.resource_name,
                 "arn": item.arn,
                 "account_id": item.account_id,
                 "region": item.region,
                 "captured_at": item.captured_at,
                 "status": item.status,
-                "configuration": _config_of(item),
+                "configuration": item.configuration,
+                "properties": None if item.configuration is None else vocabulary.translate(item),
+                "shape": item.shape,
+                "diff": item.diff,
                 "source": source,
                 "ingested_at": ctx.now,
             }
@@ -75,18 +86,6 @@ def _refuse_nul(items: Sequence[ObservedItem], source: str) -> None:
         raise BadInput("source: text may not contain NUL characters")
 
 
-def _config_of(item: ObservedItem) -> dict[str, object] | None:
-    if item.configuration is None:
-        return None
-    merged = dict(item.configuration)
-    # CloudFormation declares some properties Config reports only as supplementary data
-    # (S3 versioning, policies) or as tags; expose them under the declared names as well.
-    for name, value in item.supplementary.items():
-        merged.setdefault(name, value)
-    merged.setdefault("Tags", [{"Key": k, "Value": v} for k, v in sorted(item.tags.items())])
-    return merged
-
-
 @dataclass
 class ScanResult:
     checked: int = 0
@@ -96,6 +95,8 @@ class ScanResult:
     closed: list[int] = field(default_factory=list)
     still_open: int = 0
     compared: int = 0  # of `checked`, those new or re-baselined since the last scan (or all)
+    # Declared properties of the compared resources that their observation cannot confirm.
+    unverifiable: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Mark:
 class _Scan:
     ctx: Context
     changes: list[ChangeRef]
+    vocabulary: Vocabulary
     result: ScanResult = field(default_factory=ScanResult)
     compared: int = 0
     was_open: int = 0  # compared resources whose drift was open before this scan
@@ -118,7 +120,7 @@ class _Scan:
     events: list[dict[str, object]] = field(default_factory=list)
 
 
-def scan(ctx: Context, full: bool = False) -> ScanResult:
+def scan(ctx: Context, vocabulary: Vocabulary, full: bool = False) -> ScanResult:
     """Compare approved baseline resources with their latest observations (CFG-4).
 
     Incremental: a resource's verdict depends only on its declared properties, its latest
@@ -137,7 +139,7 @@ def scan(ctx: Context, full: bool = False) -> ScanResult:
     since = None if full else _last_mark(repo)
     # Read before the rows: anything committed later is above it, so the next scan compares it.
     mark = Mark(repo.newest_observation_id(), tuple(repo.approved_baseline_ids()))
-    run = _Scan(ctx, [_ref(c) for c in repo.executed_changes()])
+    run = _Scan(ctx, [_ref(c) for c in repo.executed_changes()], vocabulary)
     targets = (
         repo.scan_targets(since.observation_id, since.baselines) if since else repo.scan_targets()
     )
@@ -157,6 +159,7 @@ def scan(ctx: Context, full: bool = False) -> ScanResult:
             "checked": result.checked,
             "unobserved": result.unobserved,
             "still_open": result.still_open,
+            "unverifiable": result.unverifiable,
             "events": run.events,
             "coverage": {
                 "full": since is None,
@@ -189,7 +192,7 @@ def _visit(run: _Scan, target: ScanTarget) -> None:
     run.compared += 1
     status = DriftStatus(last.status) if last is not None else None
     run.was_open += status is DriftStatus.OPEN
-    found = _differences(resource, seen)
+    found = _differences(run, resource, seen)
     verdict = rules.judge(bool(found), status, last.observation_id if last else None, seen.id)
     if verdict is Verdict.CLOSE and last is not None:
         _close(run, last, seen)
@@ -202,19 +205,42 @@ def _visit(run: _Scan, target: ScanTarget) -> None:
 def _ref(change: Change) -> ChangeRef:
     text = " ".join((change.title, change.scope, " ".join(change.affected_services)))
     assert change.implemented_at is not None  # the query selects executed changes only
-    return ChangeRef(change.key, text.lower(), change.window_start, change.implemented_at)
+    return ChangeRef(change.key, rules.words(text), change.window_start, change.implemented_at)
 
 
-def _differences(resource: ResourceRow, seen: ObservationRow) -> list[dict[str, object]]:
-    if seen.status in DELETED or seen.configuration is None:
+def _differences(
+    run: _Scan, resource: ResourceRow, seen: ObservationRow
+) -> list[dict[str, object]]:
+    if seen.status in DELETED:
         return [{"path": "/", "expected": "present", "actual": seen.status}]
-    # A declared name equal to the resource id is its identity (BucketName vs Config's "name"),
-    # and was already matched when the observation was found.
-    declared = {k: v for k, v in resource.properties.items() if v != resource.resource_id}
-    return [
-        {"path": d.path, "expected": d.expected, "actual": d.actual}
-        for d in rules.diff(declared, seen.configuration)
-    ]
+    if seen.properties is None:  # no translation for the type: nothing can be verified
+        run.result.unverifiable += len(resource.properties)
+        return []
+    declared = evaluate(resource.properties, _pseudo(seen))
+    found = compare(
+        declared if isinstance(declared, dict) else {},
+        seen.properties,
+        run.vocabulary.rules(resource.resource_type, seen.shape == CLOUDFORMATION),
+    )
+    run.result.unverifiable += len(found.unverifiable)
+    return [{"path": d.path, "expected": d.expected, "actual": d.actual} for d in found.differences]
+
+
+def _pseudo(seen: ObservationRow) -> Environment:
+    """The pseudo parameters an observation tells: its account, region and their partition."""
+    region = seen.region if seen.region and seen.region != "global" else None
+    partition = (
+        "aws-cn"
+        if region and region.startswith("cn-")
+        else ("aws-us-gov" if region and region.startswith("us-gov-") else "aws")
+    )
+    known: dict[str, object] = {"AWS::Partition": partition}
+    if seen.account_id:
+        known["AWS::AccountId"] = seen.account_id
+    if region:
+        known["AWS::Region"] = region
+        known["AWS::URLSuffix"] = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return Environment(pseudo=known)
 
 
 def _open(

@@ -46,6 +46,11 @@ class BaselineResource(Base):
     resource_id: Mapped[str] = mapped_column(String(500))
     logical_id: Mapped[str | None] = mapped_column(String(300))
     properties: Mapped[dict[str, Any]]
+    # [{"path", "reason"}]: declared properties no observation can confirm (CFG-1)
+    unverifiable: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # Where resource_id came from: "physical" (given, or the stack's), "name" (the template's
+    # literal name), "logical" (nothing an observation carries: it will never be matched).
+    id_source: Mapped[str] = mapped_column(String(20), default="logical")
     baseline: Mapped[Baseline] = relationship(back_populates="resources")
 
 
@@ -56,16 +61,25 @@ class Observation(Base):
     __table_args__ = (
         UniqueConstraint("resource_type", "resource_id", "captured_at"),
         Index("ix_observations_key", "resource_type", "resource_id"),
+        Index("ix_observations_name", "resource_type", "resource_name"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_type: Mapped[str] = mapped_column(String(200))
     resource_id: Mapped[str] = mapped_column(String(500))
     arn: Mapped[str | None] = mapped_column(String(1000))
+    # Some types are named by templates but identified by Config otherwise (an IAM role's
+    # name against its AROA... id; a security group's name against its sg- id).
+    resource_name: Mapped[str | None] = mapped_column(String(500))
     account_id: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(40))
     captured_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(40))
     configuration: Mapped[dict[str, Any] | None]
+    # In CloudFormation's vocabulary (None: no translation for the type); `shape` says what
+    # `configuration` was: AWS Config's own ("config") or already CloudFormation's.
+    properties: Mapped[dict[str, Any] | None]
+    shape: Mapped[str] = mapped_column(String(20), default="config")
+    diff: Mapped[dict[str, Any] | None]  # a change notification's configurationItemDiff
     source: Mapped[str] = mapped_column(Text)
     ingested_at: Mapped[datetime]
 

@@ -24,13 +24,24 @@ class BaselineOut(Out):
     approved_at: Instant | None
     change: str | None
     resources: int
+    # Resources no observation will ever match (no physical id and no literal name).
+    unmatched: list[str]
+    # Declared properties that observed configuration cannot confirm, across the resources.
+    unverifiable: int
+
+
+class UnverifiableOut(Out):
+    path: str
+    reason: str
 
 
 class DeclaredOut(Out):
     type: str
     id: str
+    id_source: str  # physical, name, or logical (never matched)
     logical_id: str | None
     properties: dict[str, Any]
+    unverifiable: list[UnverifiableOut]
 
 
 class BaselineDetailOut(BaselineOut):
@@ -71,6 +82,7 @@ class ScanOut(Out):
     reopened: list[int]
     closed: list[int]
     still_open: int
+    unverifiable: int  # declared properties of the compared resources no observation confirms
 
 
 def baseline(b: Baseline) -> BaselineOut:
@@ -80,7 +92,12 @@ def baseline(b: Baseline) -> BaselineOut:
 def baseline_detail(b: Baseline) -> BaselineDetailOut:
     declared = [
         DeclaredOut(
-            type=r.resource_type, id=r.resource_id, logical_id=r.logical_id, properties=r.properties
+            type=r.resource_type,
+            id=r.resource_id,
+            id_source=r.id_source,
+            logical_id=r.logical_id,
+            properties=r.properties,
+            unverifiable=[UnverifiableOut(**u) for u in r.unverifiable],
         )
         for r in b.resources
     ]
@@ -100,6 +117,10 @@ def _baseline_fields(b: Baseline) -> dict[str, Any]:
         "approved_at": b.approved_at,
         "change": b.change_key,
         "resources": len(b.resources),
+        "unmatched": [
+            r.logical_id or r.resource_id for r in b.resources if r.id_source == "logical"
+        ],
+        "unverifiable": sum(len(r.unverifiable) for r in b.resources),
     }
 
 
@@ -132,6 +153,7 @@ def scan(result: ScanResult) -> ScanOut:
         reopened=result.reopened,
         closed=result.closed,
         still_open=result.still_open,
+        unverifiable=result.unverifiable,
     )
 
 
