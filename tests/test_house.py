@@ -51,3 +51,38 @@ def test_make_demo_installs_only_the_runtime_and_make_test_the_dev_tools(tmp_pat
             check=True,
         ).stdout
     )
+
+
+def _imported_packages(root: Path) -> set[str]:
+    import ast
+    import sys
+
+    found = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {name for name in found if name not in sys.stdlib_module_names} - {"changegate"}
+
+
+def test_every_package_the_code_imports_is_a_declared_dependency() -> None:
+    """A package installed by hand here but not declared fails on a fresh clone."""
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {
+        re.split(r"[<>=\[; ]", spec, maxsplit=1)[0].lower().replace("_", "-")
+        for spec in project["dependencies"]
+    }
+    owners = packages_distributions()
+    imported = _imported_packages(ROOT / "src" / "changegate")
+    assert len(imported) > 10
+    undeclared = {
+        name: owners.get(name)
+        for name in imported
+        if not {d.lower().replace("_", "-") for d in owners.get(name, [name])} & declared
+    }
+    assert undeclared == {}

@@ -24,6 +24,19 @@ def test_root_redirects_to_docs_served_without_a_cdn(api: Api) -> None:
     assert api.client.get("/redoc").status_code == 200
 
 
+def test_head_answers_wherever_get_does_without_a_body(api: Api) -> None:
+    root = api.client.head("/", follow_redirects=False)
+    assert (root.status_code, root.headers["location"]) == (307, "/docs")
+    for path in ("/docs", "/api/v1/health", "/openapi.json"):
+        got, head = api.client.get(path), api.client.head(path)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-length"] == str(len(got.content)), path
+    # Authentication is the GET's: no token, no answer, not even headers.
+    assert api.client.head("/api/v1/changes").status_code == 401
+    # A path with no GET stays a 405, as it is for GET itself.
+    assert api.client.head("/api/v1/gate").status_code == 405
+
+
 def test_every_operation_declares_a_schema_for_its_success_answer(api: Api) -> None:
     document = api.client.get("/openapi.json").json()
     missing = []

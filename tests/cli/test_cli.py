@@ -182,7 +182,7 @@ def test_emergency_overdue_and_pir(org: Cli, monkeypatch: pytest.MonkeyPatch) ->
     org("change", "submit", key, *ALICE)
     assert org("change", "implement", key, *ALICE).code == 0
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-12-04T00:00:00Z")
-    rows = json.loads(org("change", "overdue", "--json").out)
+    rows = json.loads(org("change", "overdue", "--json").out)["items"]
     assert {(r["key"], r["obligation"], r["due_at"]) for r in rows} == {
         (key, "retroactive approval", "2026-12-04T00:00:00+00:00"),
         (key, "post-implementation review", "2026-12-04T00:00:00+00:00"),

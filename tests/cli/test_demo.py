@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -78,10 +79,16 @@ def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None
     seeded(cli)
     # `overdue` runs on the real clock, weeks after the seeded quarter ended.
     overdue = ok_json(cli("change", "overdue", "--json"))
-    assert {(o["key"], o["obligation"]) for o in overdue} == {
+    assert {(o["key"], o["obligation"]) for o in overdue["items"]} == {
         ("CHG-47", "retroactive approval"),
         ("CHG-47", "post-implementation review"),
     }
+    assert (overdue["total"], overdue["offset"]) == (2, 0)
+    # A business-day deadline reads as the day it ends, in the calendar's zone.
+    table = ok_text(cli("change", "overdue"))
+    assert table.count("end of Tue 2026-09-29 (UTC)") == 2, table
+    second = ok_json(cli("change", "overdue", "--json", "--limit", "1", "--offset", "1"))
+    assert (len(second["items"]), second["total"]) == (1, 2)
     verify = cli("ledger", "verify", "--json")
     assert verify.code == 0, verify.out
     assert json.loads(verify.out)["ok"] is True
@@ -133,6 +140,26 @@ def check_cases(changes: dict[str, dict[str, Any]]) -> None:
     ]
     assert len(on_time) == 2
     assert changes["CHG-48"]["awaiting"] == ["1 more CAB approval", "the ISO's approval"]
+
+
+def test_every_inbox_command_runs_as_printed(cli: Cli) -> None:
+    """What `status` tells each person to do works when pasted: no missing --as, no bad input."""
+    seeded(cli)
+    people = ok_json(cli("user", "list", "--json"))["items"]
+    ran = 0
+    for person in people:
+        shown = ok_text(cli("status", "--as", person["email"]))
+        items = ok_json(cli("status", "--as", person["email"], "--json"))["you"]["items"]
+        commands = re.findall(r"changegate (.*? --as \S+)", shown)
+        wanted = sum(1 + (i["alternative"] is not None) for i in items)
+        assert len(commands) == wanted, shown
+        for command in commands:
+            assert command.endswith(f"--as {person['email']}"), command
+            result = cli(*shlex.split(command))
+            # Refused by a rule (1) is an answer; bad input or a crash (2) is a broken hint.
+            assert result.code in (0, 1), (command, result.err)
+            ran += 1
+    assert ran >= 10
 
 
 def test_demo_changes_follow_the_rules_and_cover_the_cases(cli: Cli) -> None:
@@ -198,8 +225,10 @@ def test_demo_without_a_database_url_uses_its_own_file(
     assert (tmp_path / "changegate-demo.db").is_file()
     assert "export CHANGEGATE_DATABASE_URL=sqlite:///changegate-demo.db" in out
     assert len(rows) == 50
-    # A second run starts the file over instead of refusing or adding another 50.
+    assert "replacing" not in out
+    # A second run starts the file over instead of refusing or adding another 50, and says so.
     out, again, ledger_again = demo_then_read("--seed-only")
+    assert "replacing changegate-demo.db from the last demo run" in out
     assert len(again) == 50
     assert ledger_again == ledger
 

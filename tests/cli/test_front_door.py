@@ -71,8 +71,11 @@ def test_version_short_help_and_completion(cli: Cli) -> None:
     assert cli("--version").out == f"changegate {__version__}\n"
     assert cli("-h").out == cli("--help").out and "Commands:" in cli("-h").out
     assert cli("change", "show", "-h").code == 0
-    script = cli("--show-completion", "bash")
+    # Named, not guessed from the process tree: works where no shell is an ancestor (CI, cron).
+    script = cli("completion", "bash")
     assert script.code == 0 and "_changegate_completion" in script.out
+    assert "compdef" in cli("completion", "ZSH").out
+    assert cli("completion", "tcsh").code == 2
 
 
 def test_completion_offers_commands_and_options() -> None:
@@ -287,6 +290,7 @@ NO_RECORD = {
     "policy check",
     "token revoke",
     "outbox retry",
+    "completion",
 }
 
 

@@ -84,3 +84,39 @@ def test_a_pipe_gets_whole_rows_whatever_the_terminal(env: dict[str, str]) -> No
     ).stdout
     rows = piped.splitlines()[2:]
     assert len(rows) == 3 and all(LONG_EMAIL in row and "with retries" in row for row in rows)
+
+
+def test_inbox_commands_are_never_folded(env: dict[str, str]) -> None:
+    """`status` tells the requester to record a PIR: the command must survive a copy."""
+    subprocess.run(
+        [EXE, "user", "add", "iso@example.com", "--name", "Iso", "--role", "iso", "--role", "cab"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    for n in (1, 2):
+        for step in (
+            [
+                "edit",
+                f"CHG-{n}",
+                "--scope",
+                "s",
+                "--impact",
+                "i",
+                "--rollback",
+                "r",
+                "--ticket",
+                "T-1",
+            ],
+            ["submit", f"CHG-{n}"],
+        ):
+            subprocess.run(
+                [EXE, "change", *step, "--as", LONG_EMAIL], env=env, check=True, capture_output=True
+            )
+    out = in_a_terminal(["status", "--as", "iso@example.com"], env, 100)
+    lines = out[out.index("Awaiting") :].splitlines()
+    assert all(len(line) <= 100 for line in lines), out
+    for n in (1, 2):
+        for role in ("cab", "iso"):
+            wanted = f"changegate change approve CHG-{n} --role {role} --as iso@example.com"
+            assert any(line.strip().endswith(wanted) for line in lines), out

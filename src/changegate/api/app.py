@@ -20,6 +20,7 @@ from changegate.api import (
     pipeline,
     waivers,
 )
+from changegate.api.head import HeadAsGet
 from changegate.bootstrap import App
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
@@ -45,6 +46,7 @@ def create_app(app: App) -> FastAPI:
     )
     api.state.changegate = app
     errors.install(api)
+    api.add_middleware(HeadAsGet)
 
     @api.middleware("http")
     async def refuse_nul(request: Request, call_next: Any) -> Response:

@@ -69,8 +69,8 @@ def list_(
     summary="Emergency obligations overdue now (CM-3)",
     openapi_extra=allow(EVERYONE),
 )
-def overdue(who: CallerDep) -> list[OverdueOut]:
-    return who.read(views.overdue)
+def overdue(who: CallerDep, limit: Limit = 100, offset: Offset = 0) -> Page[OverdueOut]:
+    return who.read(lambda ctx: views.overdue(ctx, limit, offset))
 
 
 @router.get(

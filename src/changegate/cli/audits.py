@@ -168,7 +168,13 @@ def show_finding(f: FindingDetailOut) -> None:
             ("remediation", f.remediation and f"{f.remediation_kind}: {f.remediation}"),
             ("remediated by", f.remediated_by),
             ("remediated", when(f.remediated_at)),
-            ("disciplinary actions", plural(f.disciplinary_action_count, "record")),
+            # Those who may not read the records still learn that they exist.
+            (
+                "disciplinary actions",
+                plural(f.disciplinary_action_count, "record")
+                if f.disciplinary_actions is None
+                else None,
+            ),
         ],
     )
     say("")

@@ -356,24 +356,31 @@ def list_(
 
 
 @app.command("overdue")
-def overdue(as_: As = None, json_out: Json = False) -> None:
+def overdue(
+    limit: Limit = DEFAULT, offset: Offset = 0, as_: As = None, json_out: Json = False
+) -> None:
     """Emergency changes whose retroactive approval or PIR is overdue now (CM-3)."""
-    rows = transport.read(
+    query = {"limit": limit, "offset": offset}
+    page = transport.read(
         "change overdue",
         as_,
-        list[OverdueOut],
-        views.overdue,
-        lambda r: r.call("GET", "/api/v1/changes/overdue"),
+        Page[OverdueOut],
+        lambda ctx: views.overdue(ctx, limit, offset),
+        lambda r: r.call("GET", "/api/v1/changes/overdue", params=query),
     )
     if json_out:
-        emit_json(rows)
+        emit_json(page)
         return
     table(
-        f"Overdue ({plural(len(rows), 'obligation')})",
+        f"Overdue ({plural(page.total, 'obligation')})",
         ["key", "obligation", "due", "requester", Column("title", wrap=True)],
-        [[r.key, r.obligation, when(r.due_at), r.requester, r.title] for r in rows],
+        [
+            [r.key, r.obligation, deadline(r.due_at, r.due_tz), r.requester, r.title]
+            for r in page.items
+        ],
         empty="nothing is overdue",
     )
+    footer(len(page.items), page.total, offset)
 
 
 @pir_app.command("record")

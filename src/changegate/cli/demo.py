@@ -93,6 +93,9 @@ def _only_demo_here() -> Iterator[TextIO]:
 def _fresh_file() -> Path:
     """The demo's own file: nobody else's data lives there, so it is safe to start over."""
     path = Path.cwd() / DEMO_FILE
+    if path.exists():
+        # Work done in the last demo goes with it: say so, so nobody is surprised later.
+        say(f"replacing {path.name} from the last demo run (the demo starts afresh each time)")
     for stale in (path, path.with_name(f"{DEMO_FILE}-wal"), path.with_name(f"{DEMO_FILE}-shm")):
         stale.unlink(missing_ok=True)
     return path
@@ -202,7 +205,7 @@ def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
         f"changegate finding list --as {_who(summary, 'iso')}",
         "changegate waiver list",
         f"changegate audit run --period {summary.audit.period} --dry-run "
-        f"--as {_who(summary, 'auditor')}",
+        f"--as {_who(summary, 'auditor')}   # exit 1: the quarter has findings",
     ]
 
 

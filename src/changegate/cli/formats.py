@@ -1,31 +1,12 @@
-"""Values as people read them: instants to the second, business-day deadlines, durations."""
+"""Values as people read them: instants and deadlines (one wording with the domain's), durations."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from changegate.domain.wording import deadline, when
+
+__all__ = ["deadline", "duration", "plural", "when"]
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
-
-
-def when(instant: datetime | None) -> str | None:
-    """`2026-11-25 15:00:00+00:00`: to the second, with the offset, as stored (UTC)."""
-    if instant is None:
-        return None
-    return instant.replace(microsecond=0).isoformat(sep=" ")
-
-
-def deadline(instant: datetime | None, tz: str | None) -> str | None:
-    """A business-day deadline is stored as the instant its day ends in the policy's time zone;
-    people read it as `end of Thu 2026-12-03 (America/New_York)`. Anything else: `when`."""
-    if instant is None:
-        return None
-    if tz:
-        local = instant.astimezone(ZoneInfo(tz))
-        if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
-            day = local - timedelta(days=1)
-            return f"end of {day:%a %Y-%m-%d} ({tz})"
-    return when(instant)
 
 
 def duration(seconds: float | None) -> str | None:

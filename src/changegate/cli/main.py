@@ -65,6 +65,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("serve", "app", "Serve the REST API (OpenAPI at /docs)."),
     "worker": ("worker", "app", "Deliver notifications and run the periodic jobs."),
     "outbox": ("worker", "outbox_app", "The notification outbox."),
+    "completion": (
+        "completion",
+        "app",
+        "Print the shell completion script for bash, zsh, fish or PowerShell.",
+    ),
 }
 HIDDEN = {"doctor"}
 

@@ -118,7 +118,7 @@ def _plain(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> 
     return "\n".join(lines)
 
 
-WRAP_MIN = 12  # the narrowest a free-text column is squeezed to before rows go vertical
+WRAP_MIN = 20  # the narrowest a free-text column is squeezed to before rows go vertical
 
 
 def _rich(title: str | None, cols: Sequence[Column], rows: list[list[str]]) -> str:
@@ -155,6 +155,8 @@ def _vertical(title: str | None, cols: Sequence[Column], rows: list[list[str]]) 
     for row in rows:
         lines.append(row[0])
         for c, text in zip(cols[1:], row[1:], strict=True):
+            if text == "-":
+                continue  # as in a record, an empty field is left out
             first, *rest = textwrap.wrap(text, room) if c.wrap and text else [text]
             lines.append(f"  {c.name:<{pad}}  {first}")
             lines.extend(f"  {'':<{pad}}  {more}" for more in rest)

@@ -95,11 +95,22 @@ def _show(out: StatusOut, server: str | None) -> None:
         say("\n(give --as EMAIL to see what awaits you)" if server is None else "")
         return
     say("")
+    # Locally, every command acts as someone: the inbox's owner.
+    acting = f" --as {out.you.person}" if server is None else ""
     table(
         f"Awaiting {out.you.person} ({plural(len(out.you.items), 'item')})",
-        ["what", "subject", "as", "due", Column("title", wrap=True), Column("do", wrap=True)],
+        # Commands never wrap: a folded command cannot be copied.
+        ["what", "subject", "as", "due", Column("title", wrap=True), "do", "or"],
         [
-            [i.kind, i.subject, i.role, deadline(i.due_at, i.due_tz), i.title, i.command]
+            [
+                i.kind,
+                i.subject,
+                i.role,
+                deadline(i.due_at, i.due_tz),
+                i.title,
+                i.command + acting,
+                f"{i.alternative}{acting}" if i.alternative else None,
+            ]
             for i in out.you.items
         ],
         empty=f"nothing awaits {out.you.person}",

@@ -54,6 +54,11 @@ class BusinessCalendar:
         end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.tz))
         return end.astimezone(UTC)
 
+    def after_period(self, end: datetime, n: int) -> datetime:
+        """N business days after a period that ends (exclusive) at `end`: counted from the
+        period's last day, not from the midnight that ends it."""
+        return self.add_business_days(end - timedelta(microseconds=1), n)
+
     def describe(self) -> dict[str, str]:
         """What an auditor needs to re-compute a deadline later."""
         weekend = ",".join(DAY_NAMES[d] for d in sorted(self.weekend))

@@ -116,8 +116,9 @@ def _state(change: ChangeFacts, production: bool) -> Reason:
         ok = change.status not in CLOSED_FOR_DEPLOYS
     else:
         ok = change.status in GATEABLE_PRODUCTION
-    verb = "may" if ok else "may not"
-    return Reason("state", ok, f"{change.key} is {change.status.value}; it {verb} be deployed")
+    # Passing this check alone deploys nothing: the wording must not read as a verdict.
+    said = "open to deployment" if ok else "closed to deployment"
+    return Reason("state", ok, f"{change.key} is {change.status.value}: {said}")
 
 
 def _approval(change: ChangeFacts) -> Reason:

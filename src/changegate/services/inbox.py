@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from changegate.db.changes import Changes
 from changegate.db.configs import Configs
@@ -44,8 +45,9 @@ class InboxItemOut(Out):
     title: str
     role: str | None  # the role in which it awaits this person
     due_at: Instant | None
-    due_tz: str | None = None  # set when due_at is the end of a business day in this zone
-    command: str
+    due_tz: str | None = None  # the business calendar's zone, when due_at is a deadline
+    command: str  # the command that acts on it, run as the person the inbox belongs to
+    alternative: str | None = None  # another way to settle it (dismissing, not confirming)
 
 
 class InboxOut(Out):
@@ -70,7 +72,8 @@ def inbox(ctx: Context) -> InboxOut:
             FindingStatus.OPEN,
             "confirm-finding",
             Role.ISO,
-            "changegate finding confirm {k}  (or: finding dismiss {k} --reason R)",
+            "changegate finding confirm {k}",
+            "changegate finding dismiss {k} --reason R",
         )
     if Role.HR.value in roles:
         items += _findings(
@@ -83,6 +86,8 @@ def inbox(ctx: Context) -> InboxOut:
     if Role.SECURITY_ENGINEER.value in roles:
         items += _baselines_to_approve(ctx, user)
     items += _reviews_owed(ctx, roles)
+    tz = ctx.policy.timezone
+    items = [i.model_copy(update={"due_tz": i.due_tz or tz}) if i.due_at else i for i in items]
     return InboxOut(person=user.email, roles=sorted(roles), items=items)
 
 
@@ -99,6 +104,7 @@ def _change_decisions(ctx: Context, user: User) -> list[InboxItemOut]:
                     title=change.title,
                     role=role.value,
                     due_at=change.retro_due_at if retro else None,
+                    due_tz=_tz(change.due_calendar),
                     command=f"changegate change approve {change.key} --role {role.value}",
                 )
             )
@@ -184,6 +190,7 @@ def _pirs_owed(ctx: Context, user: User) -> list[InboxItemOut]:
             title=c.title,
             role="requester",
             due_at=c.pir_due_at,
+            due_tz=_tz(c.due_calendar),
             command=f'changegate pir record {c.key} --summary "..."',
         )
         for c in Changes(ctx.session).with_open_obligations()
@@ -192,7 +199,12 @@ def _pirs_owed(ctx: Context, user: User) -> list[InboxItemOut]:
 
 
 def _findings(
-    ctx: Context, status: FindingStatus, kind: str, role: Role, command: str
+    ctx: Context,
+    status: FindingStatus,
+    kind: str,
+    role: Role,
+    command: str,
+    alternative: str | None = None,
 ) -> list[InboxItemOut]:
     found = Findings(ctx.session).page(status.value, None, SHOWN, 0).rows
     return [
@@ -203,6 +215,7 @@ def _findings(
             role=role.value,
             due_at=f.remediation_due_at,
             command=command.format(k=f.key),
+            alternative=alternative.format(k=f.key) if alternative else None,
         )
         for f in found
     ]
@@ -237,16 +250,19 @@ def _reviews_owed(ctx: Context, roles: set[str]) -> list[InboxItemOut]:
             for r in Reviews(ctx.session).page([kind], 1000, 0).rows
         }
         for q in quarters:
-            _, end = quarter_bounds(q)
-            if (since and end.date() <= since) or q in signed:
+            _, utc_end = quarter_bounds(q)
+            if (since and utc_end.date() <= since) or q in signed:
                 continue
+            end = utc_end.replace(tzinfo=ZoneInfo(ctx.policy.timezone))
+            days = ctx.policy.audits.quarterly_review_business_days
+            due = ctx.policy.calendar(end).after_period(end, days)
             out.append(
                 InboxItemOut(
                     kind="sign-review",
                     subject=q,
-                    title=f"{kind} review of {q}",
+                    title=f"{kind.replace('_', ' ')} review of {q}",
                     role=role.value,
-                    due_at=None,
+                    due_at=due,
                     command=command.format(q=q),
                 )
             )

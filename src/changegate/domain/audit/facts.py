@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from changegate.domain import wording
 from changegate.domain.calendar import BusinessCalendar
 from changegate.domain.gate import Evidence
 from changegate.domain.waivers import Cover
@@ -177,6 +178,10 @@ class AuditFacts:
     waivers: tuple[WaiverFact, ...] = ()
     covers: tuple[Cover, ...] = ()
     findings: tuple[FindingFact, ...] = ()
+
+    def due(self, instant: datetime) -> str:
+        """A deadline as summaries word it: `end of Tue 2026-09-29 (UTC)` for a business day."""
+        return wording.deadline(instant, self.settings.calendar.tz) or ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from changegate.domain import wording
 from changegate.domain.approvals import ApprovalRole, Decision, Quorum, Tally, Vote, tally
 from changegate.domain.audit.facts import (
     ApprovalFact,
@@ -198,13 +199,13 @@ def emergency_overdue(facts: AuditFacts) -> list[Draft]:
         for slug, what, due, done in owed:
             if due is None or not overdue(due, done, as_of):
                 continue
-            state = "missing" if done is None else f"recorded late ({done.isoformat()})"
+            state = "missing" if done is None else f"recorded late ({wording.when(done)})"
             out.append(
                 Draft(
                     control="CM-3",
                     rule=f"CM-3.{slug}",
                     subject=f"change:{c.key}",
-                    summary=f"emergency {c.key}: {what} due {due.isoformat()} is {state}",
+                    summary=f"emergency {c.key}: {what} due {facts.due(due)} is {state}",
                     evidence=(f"change:{c.key}",),
                     occurred_at=due,
                     attributes={"change": c.key},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from changegate.domain import wording
 from changegate.domain.audit.facts import AuditFacts, Draft, DriftFact, overdue
 from changegate.domain.audit.rules_governance import quarters_without_review
 
@@ -48,14 +49,16 @@ def drift_overdue(facts: AuditFacts) -> list[Draft]:
         due = d.due_at
         if due is None or not unauthorised(d) or not overdue(due, d.closed_at, facts.period.as_of):
             continue
-        state = "still open" if d.closed_at is None else f"closed late ({d.closed_at.isoformat()})"
+        state = (
+            "still open" if d.closed_at is None else f"closed late ({wording.when(d.closed_at)})"
+        )
         out.append(
             Draft(
                 control="CFG-4",
                 rule="CFG-4.drift-overdue",
                 subject=f"drift:{d.id}",
                 summary=f"drift #{d.id} on {d.resource_type} {d.resource_id} was due "
-                f"{due.isoformat()}: {state}",
+                f"{wording.when(due)}: {state}",
                 evidence=(f"drift:{d.id}",),
                 occurred_at=due,
                 attributes={"resource": d.resource_id},

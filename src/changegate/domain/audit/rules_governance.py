@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from changegate.domain import wording
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.audit.facts import (
     AuditFacts,
@@ -48,10 +49,7 @@ def quarters_without_review(
     """Each quarter whose review deadline has passed with no `kind` review signed by `role`."""
     settings, out = facts.settings, []
     for name, end in quarters(facts.period, settings.calendar.tz):
-        # The deadline counts from the quarter's last day, not from the midnight that ends it.
-        deadline = settings.calendar.add_business_days(
-            end - timedelta(microseconds=1), settings.quarterly_review_business_days
-        )
+        deadline = settings.calendar.after_period(end, settings.quarterly_review_business_days)
         since = settings.effective_from
         if deadline > facts.period.as_of or (since is not None and end <= since):
             continue
@@ -66,7 +64,7 @@ def quarters_without_review(
                 rule=f"{control}.{slug}",
                 subject=f"quarter:{name}",
                 summary=f"{name}: no {what} signed by a holder of the {role} role by "
-                f"{deadline.isoformat()}",
+                f"{facts.due(deadline)}",
                 evidence=(f"quarter:{name}", *others),
                 occurred_at=deadline,
             )
@@ -123,7 +121,7 @@ def expired_not_reviewed(facts: AuditFacts) -> list[Draft]:
                 w,
                 "expired-not-reviewed",
                 f"waiver:{w.key}",
-                f"{w.key} expired {due.isoformat()} and was {state}",
+                f"{w.key} expired {wording.when(due)} and was {state}",
                 (),
                 due,
             )
@@ -158,7 +156,7 @@ def single_party_approval(facts: AuditFacts) -> list[Draft]:
                     w,
                     "single-party-approval",
                     f"waiver:{w.key}#{round_}",
-                    f"{w.key} round {round_} took effect {start.isoformat()} without joint "
+                    f"{w.key} round {round_} took effect {wording.when(start)} without joint "
                     "approval by a CAB member and the ISO (two people, neither the requester)",
                     tuple(f"approval:{i}" for i in ids),
                     start,
@@ -197,7 +195,7 @@ def not_reported(facts: AuditFacts) -> list[Draft]:
                 rule=f"{VIO}.not-reported",
                 subject=f"finding:{f.key}",
                 summary=f"{f.key} ({f.rule}) was not reported to {' and '.join(missing)} by "
-                f"{deadline.isoformat()}",
+                f"{facts.due(deadline)}",
                 evidence=(f"finding:{f.key}",),
                 occurred_at=deadline,
             )
@@ -218,7 +216,7 @@ def remediation_overdue(facts: AuditFacts) -> list[Draft]:
                 control=VIO,
                 rule=f"{VIO}.remediation-overdue",
                 subject=f"finding:{f.key}",
-                summary=f"{f.key} ({f.rule}) was due for remediation {due.isoformat()}: {state}",
+                summary=f"{f.key} ({f.rule}) was due for remediation {facts.due(due)}: {state}",
                 evidence=(f"finding:{f.key}",),
                 occurred_at=due,
             )

@@ -87,6 +87,7 @@ class OverdueOut(Out):
     title: str
     obligation: str
     due_at: Instant
+    due_tz: str | None  # the business calendar's zone the deadline was counted in
     requester: str
 
 
@@ -172,6 +173,7 @@ def overdue_rows(items: list[OverdueChange]) -> list[OverdueOut]:
             title=o.change.title,
             obligation=i.obligation,
             due_at=i.due_at,
+            due_tz=(o.change.due_calendar or {}).get("tz"),
             requester=o.change.requester.email,
         )
         for o in items
@@ -195,5 +197,8 @@ def show(ctx: Context, key: str) -> ChangeOut:
     return detail(ctx, Changes(ctx.session).get(key))
 
 
-def overdue(ctx: Context) -> list[OverdueOut]:
-    return overdue_rows(list_overdue(ctx))
+def overdue(ctx: Context, limit: int, offset: int) -> Page[OverdueOut]:
+    """Every overdue obligation, earliest due first (computed now, so paged in memory)."""
+    check_window(limit, offset)
+    rows = sorted(overdue_rows(list_overdue(ctx)), key=lambda r: (r.due_at, r.key))
+    return Page.of(rows[offset : offset + limit], len(rows), limit, offset)
