@@ -7,6 +7,7 @@ ancestor (a CI job, a container entrypoint, cron); naming the shell always works
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 from typer._completion_shared import get_completion_script
@@ -25,7 +26,7 @@ class Shell(StrEnum):
 
 
 @app.command("completion")
-def completion(shell: Shell = typer.Argument(..., case_sensitive=False)) -> None:
+def completion(shell: Annotated[Shell, typer.Argument(case_sensitive=False)]) -> None:
     """The script to source, e.g. `changegate completion bash > ~/.local/share/bash-completion/
     completions/changegate` (bash) or `changegate completion zsh > "${fpath[1]}/_changegate"`."""
     say(
