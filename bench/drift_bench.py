@@ -12,6 +12,7 @@ e.g.
 from __future__ import annotations
 
 import argparse
+import copy
 import cProfile
 import dataclasses
 import io
@@ -31,10 +32,12 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
 import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
-from changegate.bootstrap import App, build, init
+from changegate.bootstrap import App, build, init, vocabulary
 from changegate.config import Settings
+from changegate.db.configs import Configs
 from changegate.db.models import LedgerRecord
 from changegate.domain.configuration import DeclaredResource, ObservedItem
+from changegate.integrations.awsconfig import normalise_item
 from changegate.services import baselines, drift, users
 from common import log, rss_mb  # type: ignore[import-not-found]
 
@@ -43,6 +46,7 @@ AUTHOR, APPROVER = "sam.sec@example.com", "lee.sec@example.com"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 TYPES = ("AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::IAM::Role")
+VOCABULARY = vocabulary()
 
 
 def own_peak_rss_mb() -> float:
@@ -55,6 +59,15 @@ def own_peak_rss_mb() -> float:
     return rss_mb()
 
 
+SAMPLES = (
+    Path(__file__).resolve().parents[1] / "tests/fixtures/aws-config/aws-config-rdk-example_ci"
+)
+# One real configuration item per type, as AWS Config recorded it (see tests/fixtures/SOURCES.md).
+REAL = {
+    kind: json.loads((SAMPLES / f"{kind.replace('::', '_')}.json").read_text()) for kind in TYPES
+}
+
+
 def ident(i: int) -> tuple[str, str]:
     kind = TYPES[i % 3]
     if kind == "AWS::S3::Bucket":
@@ -64,106 +77,80 @@ def ident(i: int) -> tuple[str, str]:
     return kind, f"svc-role-{i:06d}"
 
 
-def declared(i: int) -> DeclaredResource:
-    """What the CloudFormation template says (CloudFormation property names)."""
+def raw_item(i: int, at: datetime, drifted: bool) -> dict[str, Any]:
+    """A real AWS Config item of the type, given resource i's identity (and, if drifted, one
+    change an engineer made by hand): the shape users' Config delivers, not the template's."""
     kind, rid = ident(i)
-    team = ("payments", "search", "platform", "data")[i % 4]
+    item = copy.deepcopy(REAL[kind])
+    config = item["configuration"]
+    item |= {"resourceId": rid, "configurationItemCaptureTime": at.isoformat()}
+    for key in ("accountId", "awsAccountId"):
+        if key in item:
+            item[key] = ACCOUNT
+    item["awsRegion"] = REGION
     if kind == "AWS::S3::Bucket":
-        props: dict[str, object] = {
-            "BucketName": rid,
-            "VersioningConfiguration": {"Status": "Enabled"},
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {
-                        "ServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": {"Ref": "DataKey"},
-                        }
-                    }
-                ]
-            },
-            "Tags": [{"Key": "env", "Value": "production"}, {"Key": "team", "Value": team}],
+        item |= {"resourceName": rid, "ARN": f"arn:aws:s3:::{rid}"}
+        config["name"] = rid
+        status = "Suspended" if drifted else "Enabled"
+        item["supplementaryConfiguration"]["BucketVersioningConfiguration"] = {
+            "status": status,
+            "isMfaDeleteEnabled": None,
         }
+        item["tags"] = {"team": ("payments", "search", "platform", "data")[i % 4]}
     elif kind == "AWS::EC2::SecurityGroup":
-        props = {
-            "GroupDescription": f"{team} service {i}",
-            "VpcId": "vpc-0a1b2c3d",
-            "SecurityGroupIngress": [
-                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"},
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": 5432,
-                    "ToPort": 5432,
-                    "SourceSecurityGroupId": {"Fn::GetAtt": ["AppSg", "GroupId"]},
-                },
-            ],
-        }
+        item["arn"] = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{rid}"
+        config |= {"groupId": rid, "groupName": f"svc-{i}", "description": f"service {i}"}
+        cidr = "0.0.0.0/0" if drifted else "10.0.0.0/8"
+        config["ipPermissions"][0]["ipRanges"] = [cidr]
     else:
-        props = {
-            "RoleName": rid,
-            "MaxSessionDuration": 3600,
-            "Path": "/service/",
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            "ManagedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/{team}-read"],
+        # AWS Config identifies a role by its role id; the template names it by its name.
+        item |= {
+            "resourceId": f"AROA{i:016d}",
+            "resourceName": rid,
+            "arn": f"arn:aws:iam::{ACCOUNT}:role/service/{rid}",
         }
-    return DeclaredResource(f"R{i:06d}", kind, props, physical_name=rid)
+        config |= {"roleName": rid, "roleId": f"AROA{i:016d}", "path": "/service/"}
+        if drifted:
+            config["attachedManagedPolicies"] = [
+                *config["attachedManagedPolicies"],
+                {
+                    "policyName": "AdministratorAccess",
+                    "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+                },
+            ]
+    return item
 
 
 def observed(i: int, at: datetime, drifted: bool) -> ObservedItem:
-    """What AWS Config reports (its own casing, strings for numbers, supplementary data)."""
-    kind, rid = ident(i)
-    props = dict(declared(i).properties)
-    supplementary: dict[str, object] = {}
-    tags: dict[str, str] = {}
-    if kind == "AWS::S3::Bucket":
-        tags = {t["Key"]: t["Value"] for t in props.pop("Tags")}  # type: ignore[attr-defined]
-        status = "Suspended" if drifted else "Enabled"
-        supplementary = {
-            "VersioningConfiguration": {"status": status},
-            "BucketEncryption": props.pop("BucketEncryption"),
-        }
-        config: dict[str, object] = {"name": rid, "owner": {"id": "abc"}, "creationDate": "2025"}
-    elif kind == "AWS::EC2::SecurityGroup":
-        cidr = "0.0.0.0/0" if drifted else "10.0.0.0/8"
-        config = {
-            "groupId": rid,
-            "groupDescription": props["GroupDescription"],
-            "vpcId": "vpc-0a1b2c3d",
-            "securityGroupIngress": [
-                {"ipProtocol": "tcp", "fromPort": "443", "toPort": "443", "cidrIp": cidr},
-                {
-                    "ipProtocol": "tcp",
-                    "fromPort": "5432",
-                    "toPort": "5432",
-                    "sourceSecurityGroupId": "sg-0app",
-                },
-            ],
-        }
-    else:
-        arns = list(props["ManagedPolicyArns"])  # type: ignore[call-overload]
-        if drifted:
-            arns.append("arn:aws:iam::aws:policy/AdministratorAccess")
-        config = {
-            "roleName": rid,
-            "roleId": f"AROA{i:016d}",
-            "maxSessionDuration": "3600",
-            "path": "/service/",
-            "assumeRolePolicyDocument": props["AssumeRolePolicyDocument"],
-            "managedPolicyArns": arns,
-        }
-    arn = f"arn:aws:config:{REGION}:{ACCOUNT}:{kind}/{rid}"
-    return ObservedItem(
-        kind, rid, arn, ACCOUNT, REGION, at, "OK", config, tags, supplementary=supplementary
-    )
+    """What AWS Config reports, read as `config ingest` reads it."""
+    return normalise_item(raw_item(i, at, drifted), "bench", f"item {i}")
+
+
+# What a template typically declares of each type (the rest is AWS's defaults).
+DECLARED = {
+    "AWS::S3::Bucket": (
+        "BucketName",
+        "VersioningConfiguration",
+        "Tags",
+        "PublicAccessBlockConfiguration",
+    ),
+    "AWS::EC2::SecurityGroup": ("GroupName", "GroupDescription", "VpcId", "SecurityGroupIngress"),
+    "AWS::IAM::Role": ("RoleName", "Path", "AssumeRolePolicyDocument", "ManagedPolicyArns"),
+}
+
+
+def declared(i: int) -> DeclaredResource:
+    """What the template declares: the properties a template usually sets, as the resource
+    should be, in CloudFormation's names (values taken from the translated real item, so the
+    undrifted ones match), plus a Fn::Sub the scan binds per observation."""
+    seen = observed(i, T0, drifted=False)
+    found = VOCABULARY.translate(seen)
+    assert found is not None, seen.resource_type
+    props = {k: found[k] for k in DECLARED[seen.resource_type] if k in found}
+    if seen.resource_type == "AWS::IAM::Role":
+        props["Description"] = {"Fn::Sub": "service role in ${AWS::Region}"}
+    name = seen.resource_name or seen.resource_id
+    return DeclaredResource(f"R{i:06d}", seen.resource_type, props, physical_name=name)
 
 
 class Meter:
@@ -224,6 +211,28 @@ class Meter:
         )
         return dict(out["result"])
 
+    def floor(self, name: str, url: str, items: int) -> None:
+        """The read-only floor (see `floor_child`) in a fresh interpreter."""
+        command = [sys.executable, __file__, "--floor-url", url]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{name} failed:\n{done.stderr}")
+        out = json.loads(done.stdout)
+        assert out["rows"] == items, out
+        self.record(name, out["seconds"], items, 1, out["peak_rss_mb"])
+
+
+def floor_child(url: str) -> None:
+    """The scan's floor: stream the rows a full scan reads (every approved resource joined
+    with its newest observation and drift, JSON decoded) and compare nothing."""
+    app = build(Settings(database_url=url))
+    started = time.perf_counter()
+    with app.sessions() as session:
+        rows = sum(1 for _ in Configs(session).scan_targets())
+    seconds = time.perf_counter() - started
+    app.engine.dispose()
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": round(own_peak_rss_mb())}))
+
 
 def scan_child(url: str, at: datetime, full: bool, profile: Path | None) -> None:
     """Time one scan in this process; print its figures as JSON. The peak RSS is this whole
@@ -235,7 +244,7 @@ def scan_child(url: str, at: datetime, full: bool, profile: Path | None) -> None
     )
 
     def scan() -> drift.ScanResult:
-        return app.run(lambda c: drift.scan(c, full=full), actor=AUTHOR, at=at)
+        return app.run(lambda c: drift.scan(c, vocabulary(), full=full), actor=AUTHOR, at=at)
 
     before, started = own_peak_rss_mb(), time.perf_counter()
     prof = cProfile.Profile() if profile else None
@@ -275,7 +284,7 @@ def ingest_all(app: App, indices: list[int], at: datetime, drifted: set[int], ba
     for start in range(0, len(indices), batch):
         items = [observed(i, at, i in drifted) for i in indices[start : start + batch]]
         added += app.run(
-            lambda c, it=items: drift.ingest(c, it, "aws-config"),  # type: ignore[misc]
+            lambda c, it=items: drift.ingest(c, it, "aws-config", VOCABULARY),  # type: ignore[misc]
             actor=AUTHOR,
             at=at,
         ).added
@@ -299,7 +308,7 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "import_baseline",
         lambda: app.run(
             lambda c: baselines.import_baseline(
-                c, "production", resources, "infra/production.yaml", "0" * 64
+                c, "production", resources, "infra/production.yaml", "0" * 64, VOCABULARY
             ),
             actor=AUTHOR,
             at=T0 - timedelta(hours=2),
@@ -320,15 +329,25 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     )
     assert added == n, added
     scan_at, fix_at = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
-    first = meter.scan("scan_first", url, scan_at, False, n, args.profile)
-    steady = meter.scan("scan_steady", url, scan_at + timedelta(minutes=10), False, n)
+
+    def profile(name: str) -> Path | None:
+        return args.profile.with_suffix(f".{name}.txt") if args.profile else None
+
+    meter.floor("floor_read", url, n)
+    first = meter.scan("scan_first", url, scan_at, False, n, profile("first"))
+    steady = meter.scan(
+        "scan_steady", url, scan_at + timedelta(minutes=10), False, n, profile("steady")
+    )
     meter.step(
         "ingest_fixes",
         lambda: ingest_all(app, sorted(fixed), fix_at, set(), args.batch),
         len(fixed),
     )
-    closing = meter.scan("scan_closing", url, fix_at + timedelta(minutes=10), False, n)
+    closing = meter.scan(
+        "scan_closing", url, fix_at + timedelta(minutes=10), False, n, profile("closing")
+    )
     full = meter.scan("scan_full", url, fix_at + timedelta(minutes=20), True, n)
+    meter.floor("floor_read_again", url, n)
     counts = {
         "first": {"checked": first["checked"], "opened": len(first["opened"])},
         "steady": {"opened": len(steady["opened"]), "still_open": steady["still_open"]},
@@ -373,12 +392,18 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=100_000)
     parser.add_argument("--drift-fraction", type=float, default=0.05)
     parser.add_argument("--batch", type=int, default=10_000, help="items per ingest call")
-    parser.add_argument("--profile", type=Path, help="cProfile the first scan, stats to FILE")
+    parser.add_argument(
+        "--profile", type=Path, help="cProfile the scans, stats to FILE.<db>.<scan>.txt"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--scan-url", help=argparse.SUPPRESS)  # internal: one scan, see Meter
     parser.add_argument("--scan-at", type=datetime.fromisoformat, help=argparse.SUPPRESS)
     parser.add_argument("--scan-full", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-url", help=argparse.SUPPRESS)  # internal: the floor
     args = parser.parse_args()
+    if args.floor_url:
+        floor_child(args.floor_url)
+        return
     if args.scan_url:
         scan_child(args.scan_url, args.scan_at, args.scan_full, args.profile)
         return

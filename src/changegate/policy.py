@@ -80,10 +80,16 @@ class HolidaySettings(Strict):
             ) from None
 
 
+AwsAccount = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
+
+
 class Environment(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     isolated: bool = False
     production: bool = False
+    # The AWS accounts this environment runs in: CFG-1 holds every resource observed in a
+    # production environment's accounts to an approved baseline.
+    aws_accounts: list[AwsAccount] = []
 
 
 class ChangeSettings(Strict):
@@ -149,6 +155,12 @@ class GateSettings(Strict):
     freeze_windows: list[FreezeWindow] = []
 
 
+class TestSettings(Strict):
+    __test__ = False  # not a pytest class, despite the name
+    # `fail`: a test that ended with a warning (PHPUnit) is not passed; `pass`: it is.
+    warnings: Literal["fail", "pass"] = "fail"
+
+
 class Control(Strict):
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
     clause: str
@@ -172,6 +184,7 @@ class Policy(Strict):
     drift: DriftSettings
     violations: ViolationSettings
     gate: GateSettings = GateSettings()
+    tests: TestSettings = TestSettings()
     waivers: WaiverSettings = WaiverSettings()
     audits: AuditSettings = AuditSettings()
     controls: list[Control] = Field(min_length=1)
@@ -207,11 +220,16 @@ class Policy(Strict):
         return Quorum(self.approvals.cab_quorum[risk], self.approvals.iso_required)
 
     def environment(self, name: str) -> Environment:
+        """By name, case-insensitively (GitHub's rule for environment names)."""
+        wanted = name.strip().lower()
         for env in self.environments:
-            if env.name == name:
+            if env.name == wanted:
                 return env
         known = ", ".join(e.name for e in self.environments)
         raise BadInput(f"unknown environment {name!r}; the policy defines {known}")
+
+    def production_accounts(self) -> frozenset[str]:
+        return frozenset(a for e in self.environments if e.production for a in e.aws_accounts)
 
     def calendar(self, around: datetime) -> BusinessCalendar:
         """The business calendar for deadlines that start near `around` (that year and next):

@@ -53,7 +53,7 @@ def test_a_pipeline_with_only_a_url_and_token(
         "--doc",
         "https://docs.google.com/d/1",
     )
-    assert code == 0 and "2 tests, 0 failures" in out and "(isolated)" in out, err
+    assert code == 0 and "passing: 2 passed of 2 executed" in out and "(isolated)" in out, err
     code, out, err = cli(
         capsys, "gate", "check", "--change", key, "--env", "production", "--commit", SHA, "--json"
     )

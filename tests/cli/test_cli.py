@@ -264,3 +264,13 @@ def test_checkpoint_signed_and_verified_from_a_file(
     export = tmp_path / "ledger.jsonl"
     assert org("ledger", "export", "--out", str(export)).code == 0
     assert len(export.read_text().splitlines()) == verified["count"]
+
+
+def test_user_github_links_and_unlinks_a_login(org: Cli) -> None:
+    linked = org("user", "github", "bob@example.com", "Bob-Dev", "--json")
+    assert linked.code == 0 and json.loads(linked.out)["github_login"] == "bob-dev"
+    taken = org("user", "github", "carol@example.com", "BOB-DEV")
+    assert taken.code == 2 and "already bob@example.com's" in taken.err
+    bad = org("user", "github", "carol@example.com", "no_underscores")
+    assert bad.code == 2 and "not a GitHub login" in bad.err
+    assert "no GitHub account" in org("user", "github", "bob@example.com").out

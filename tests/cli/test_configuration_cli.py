@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -269,3 +270,149 @@ def test_adopt_observed_configuration_as_a_baseline(team: Cli, tmp_path: Path) -
     assert len(json.loads(team("drift", "scan", *sam, "--json").out)["opened"]) == 1
     missing = team("baseline", "adopt", "--name", "x", "--resource", "AWS::S3::Bucket=nope", *sam)
     assert missing.code == 2 and "no observed configuration" in missing.err
+
+
+def _aws_env(monkeypatch: pytest.MonkeyPatch, **endpoints: str) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **endpoints,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_cloud_control_observes_what_a_baseline_declares(
+    team: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config ingest --source cloudcontrol --baseline NAME`: live properties, already in the
+    CloudFormation vocabulary, compared as they are; a resource gone is observed deleted."""
+    from tests.integrations.fake_cloudcontrol import FakeCloudControl
+
+    template = tmp_path / "stack.yaml"
+    template.write_text(TEMPLATE + "  Gone:\n    Type: AWS::SQS::Queue\n"
+                        "    Properties: {QueueName: old-jobs}\n")  # fmt: skip
+    sam, sec = ("--as", "sam@example.com"), ("--as", "sec@example.com")
+    assert team("baseline", "import", str(template), "--name", "logs", *sam).code == 0
+    assert team("baseline", "approve", "logs", *sec).code == 0
+    bucket = {
+        "BucketName": "logs-prod",
+        "Arn": "arn:aws:s3:::logs-prod",
+        "DomainName": "logs-prod.s3.amazonaws.com",
+        "VersioningConfiguration": {"Status": "Suspended"},
+        "Tags": [{"Key": "owner", "Value": "123456789012"}],
+    }
+    resources = {("AWS::S3::Bucket", "logs-prod"): bucket}
+    with FakeCloudControl(resources) as peer:
+        _aws_env(monkeypatch, AWS_ENDPOINT_URL=peer.url)
+        result = team("config", "ingest", "--source", "cloudcontrol", "--baseline", "logs", *sam)
+        assert result.code == 0 and "ingested 2 configuration items" in result.out, result.err
+        assert sorted(op for op, _ in peer.requests) == ["GetResource", "GetResource"]
+        listed = team("config", "ingest", "--source", "cloudcontrol",
+                      "--resource-type", "AWS::S3::Bucket", *sam)  # fmt: skip
+        assert listed.code == 0, listed.err
+        assert peer.requests[-1][0] == "ListResources"
+    scan = json.loads(team("drift", "scan", "--json", *sam).out)
+    assert len(scan["opened"]) == 2
+    found = {d["resource_id"]: d["differences"] for d in
+             json.loads(team("drift", "list", "--json").out)["items"]}  # fmt: skip
+    assert found == {
+        "logs-prod": [
+            {
+                "path": "/VersioningConfiguration/Status",
+                "expected": "Enabled",
+                "actual": "Suspended",
+            }
+        ],
+        "old-jobs": [{"path": "/", "expected": "present", "actual": "ResourceDeleted"}],
+    }
+    # Mistakes are one line, exit 2.
+    for bad in (
+        ["--identifier", "x"],
+        ["--resource-type", "AWS::S3::Bucket", "--resource-type", "AWS::SQS::Queue",
+         "--identifier", "x"],
+    ):  # fmt: skip
+        refused = team("config", "ingest", "--source", "cloudcontrol", *bad, *sam)
+        assert refused.code == 2 and len(refused.err.strip().splitlines()) == 1, refused.err
+
+
+def test_baseline_import_reads_physical_ids_from_the_stack(
+    team: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`baseline import --stack NAME` over moto: a `!Sub` name no observation could match is
+    mapped to the physical id CloudFormation reports."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    template = (
+        "Parameters:\n  Env: {Type: String, Default: prod}\n"
+        "Resources:\n  Jobs:\n    Type: AWS::SQS::Queue\n"
+        "    Properties:\n      QueueName: !Sub 'jobs-${Env}-${AWS::StackName}'\n"
+    )
+    path = tmp_path / "jobs.yaml"
+    path.write_text(template)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        _aws_env(monkeypatch, AWS_ENDPOINT_URL=f"http://{host}:{port}")
+        cfn = boto3.client("cloudformation")
+        stack = f"jobs-{uuid.uuid4().hex[:8]}"  # moto's state outlives its server
+        cfn.create_stack(StackName=stack, TemplateBody=template)
+        [deployed] = cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        sam = ("--as", "sam@example.com")
+        without = team("baseline", "import", str(path), "--name", "a", *sam)
+        assert without.code == 0 and "warning: Jobs: no physical id" in without.err
+        imported = team("baseline", "import", str(path), "--name", "b", "--stack", stack, *sam)
+        assert imported.code == 0 and "warning" not in imported.err, imported.err
+    finally:
+        server.stop()
+    [declared] = json.loads(team("baseline", "show", "b", "--json").out)["declared"]
+    # SQS's physical id is the queue URL, as CloudFormation reports it.
+    assert (declared["id"], declared["id_source"]) == (deployed["PhysicalResourceId"], "physical")
+
+
+def test_a_production_resource_no_baseline_declares_is_a_cfg1_finding(
+    team: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "environments:\n"
+        "  - {name: staging, isolated: true, aws_accounts: ['210987654321']}\n"
+        "  - {name: production, production: true, aws_accounts: ['123456789012']}\n"
+    )
+    sam = ("--as", "sam@example.com")
+    template = tmp_path / "stack.yaml"
+    template.write_text(TEMPLATE)
+    assert team("baseline", "import", str(template), "--name", "logs", *sam).code == 0
+    assert team("baseline", "approve", "logs", "--as", "sec@example.com").code == 0
+    snap = json.loads(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z", "Enabled").read_text())
+    logs = snap["configurationItems"][0]
+    rogue = logs | {"resourceId": "rogue-prod", "resourceName": "rogue-prod",
+                    "ARN": "arn:aws:s3:::rogue-prod"}  # fmt: skip
+    staging = rogue | {"resourceId": "scratch", "resourceName": "scratch",
+                       "awsAccountId": "210987654321"}  # fmt: skip
+    snap["configurationItems"] = [logs, rogue, staging]
+    (tmp_path / "b.json").write_text(json.dumps(snap))
+    assert team("config", "ingest", str(tmp_path / "b.json"), *sam).code == 0
+    listed = json.loads(team("config", "list", "--json").out)
+    assert {(o["resource_id"], o["baseline"]) for o in listed["items"]} == {
+        ("logs-prod", "logs"),
+        ("rogue-prod", None),
+        ("scratch", None),
+    }
+    assert (
+        json.loads(team("config", "list", "--account", "210987654321", "--json").out)["total"] == 1
+    )
+    team("user", "add", "ivy@example.com", "--name", "Ivy", "--role", "iso")
+    ivy = ("--as", "ivy@example.com")
+    # Without production accounts in the policy, CFG-1 cannot check, and says so.
+    blind = team("audit", "run", "--period", "2026-Q3", "--dry-run", *ivy)
+    assert "not checked: CFG-1: the policy names no production AWS account" in blind.out
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
+    audit = json.loads(team("audit", "run", "--period", "2026-Q3", "--dry-run", "--json", *ivy).out)
+    cfg1 = [f for f in audit["findings"] if f["control"] == "CFG-1"]
+    assert [(f["rule"], f["subject"]) for f in cfg1] == [
+        ("CFG-1.no-baseline", "resource:AWS::S3::Bucket:rogue-prod")
+    ]
+    assert audit["run"]["not_checked"] == []

@@ -1,8 +1,9 @@
 """CM-4 evidence: the JUnit report parser, over real reports from the tools pipelines use.
 
-The sample reports live in shared/data/junit-xml beside the repo (vendored from the projects
-named in its LICENSES folder). The figures below were counted by hand from the files: testcase
-elements and their result children, never the suites' summary attributes, which often lie.
+The sample reports live in tests/fixtures/junit-xml (copied from the projects named in its
+LICENSES folder; `shaped/` holds our own in PHPUnit's and Karma's documented shapes). The figures
+below were counted by hand from the files: testcase elements and their result children; the
+suites' summary attributes count only where they declare failures no case shows.
 """
 
 from __future__ import annotations
@@ -43,58 +44,77 @@ REFUSED = {
     "enricomi__non-junit.xml": "root element is <suites>",
 }
 
-# name: (tests, passed, failures, errors, skipped, flaky), counted by hand.
-EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
+# name: (tests, passed, failures, errors, skipped, flaky, not run, warnings, suite errors),
+# counted by hand.
+EXPECTED: dict[str, tuple[int, ...]] = {
     # edge cases
-    "dorny__jest-junit-empty-testsuite.xml": (0, 0, 0, 0, 0, 0),
-    "dorny__jest-test-errors.xml": (2, 0, 0, 2, 0, 0),  # root claims tests="0"
-    "enricomi__empty-system-out-err.xml": (1, 1, 0, 0, 0, 0),
-    "enricomi__junit.multiresult.xml": (4, 1, 1, 1, 1, 0),  # error > failure > skipped
-    "enricomi__minimal-attributes.xml": (4, 1, 1, 1, 1, 0),
-    "enricomi__no-attributes.xml": (4, 1, 1, 1, 1, 0),
-    "enricomi__no-cases-but-tests.xml": (0, 0, 0, 0, 0, 0),  # claims tests="6" failures="1"
-    "enricomi__no-cases.xml": (0, 0, 0, 0, 0, 0),
-    "enricomi__testsuite-in-testsuite.xml": (5, 5, 0, 0, 0, 0),
-    "enricomi__testsuite-root.xml": (5, 5, 0, 0, 0, 0),
-    "enricomi__with-xml-entities.xml": (4, 0, 1, 1, 2, 0),
-    "jenkins__junit-report-bad-duration.xml": (2, 2, 0, 0, 0, 0),  # claims tests="1"
-    "jenkins__junit-report-empty-testcasename.xml": (1, 0, 1, 0, 0, 0),
-    "jenkins__junit-report-huge.xml": (7580, 5131, 19, 0, 2430, 1),
+    "dorny__jest-junit-empty-testsuite.xml": (0, 0, 0, 0, 0, 0, 0, 0, 0),
+    "dorny__jest-test-errors.xml": (2, 0, 0, 2, 0, 0, 0, 0, 0),  # root claims tests="0"
+    "enricomi__empty-system-out-err.xml": (1, 1, 0, 0, 0, 0, 0, 0, 0),
+    "enricomi__junit.multiresult.xml": (4, 1, 1, 1, 1, 0, 0, 0, 0),  # error > failure > skipped
+    "enricomi__minimal-attributes.xml": (4, 1, 1, 1, 1, 0, 0, 0, 0),
+    "enricomi__no-attributes.xml": (4, 1, 1, 1, 1, 0, 0, 0, 0),
+    # claims tests="6" failures="1": a failure no case shows
+    "enricomi__no-cases-but-tests.xml": (0, 0, 0, 0, 0, 0, 0, 0, 1),
+    "enricomi__no-cases.xml": (0, 0, 0, 0, 0, 0, 0, 0, 0),
+    "enricomi__testsuite-in-testsuite.xml": (5, 5, 0, 0, 0, 0, 0, 0, 0),
+    "enricomi__testsuite-root.xml": (5, 5, 0, 0, 0, 0, 0, 0, 0),
+    "enricomi__with-xml-entities.xml": (4, 0, 1, 1, 2, 0, 0, 0, 0),
+    "jenkins__junit-report-bad-duration.xml": (2, 2, 0, 0, 0, 0, 0, 0, 0),  # claims tests="1"
+    "jenkins__junit-report-empty-testcasename.xml": (1, 0, 1, 0, 0, 0, 0, 0, 0),
+    "jenkins__junit-report-huge.xml": (7580, 5131, 19, 0, 2430, 1, 0, 0, 0),
     # 2 testcases + a suite-level <error> in a suite with no testcase; root claims tests="186"
-    "jenkins__junit-report-nested-testsuites.xml": (3, 2, 0, 1, 0, 0),
-    "jenkins__junit-report-testsuite-various-timestamps.xml": (12, 12, 0, 0, 0, 0),
-    "jenkins__junit-report-with-properties.xml": (2, 1, 1, 0, 0, 0),
+    "jenkins__junit-report-nested-testsuites.xml": (3, 2, 0, 1, 0, 0, 0, 0, 0),
+    "jenkins__junit-report-testsuite-various-timestamps.xml": (12, 12, 0, 0, 0, 0, 0, 0, 0),
+    "jenkins__junit-report-with-properties.xml": (2, 1, 1, 0, 0, 0, 0, 0, 0),
     # go-junit-report
-    "001-report.xml": (5, 2, 1, 0, 2, 0),
-    "012-report.xml": (11, 6, 4, 0, 1, 0),
-    "014-report.xml": (2, 0, 0, 2, 0, 0),
-    "017-report.xml": (1, 0, 1, 0, 0, 0),
-    "030-report.xml": (17, 8, 9, 0, 0, 0),
-    "101-report.xml": (2, 1, 1, 0, 0, 0),
-    "104-report.xml": (1, 0, 1, 0, 0, 0),
+    "001-report.xml": (5, 2, 1, 0, 2, 0, 0, 0, 0),
+    "012-report.xml": (11, 6, 4, 0, 1, 0, 0, 0, 0),
+    "014-report.xml": (2, 0, 0, 2, 0, 0, 0, 0, 0),
+    "017-report.xml": (1, 0, 1, 0, 0, 0, 0, 0, 0),
+    "030-report.xml": (17, 8, 9, 0, 0, 0, 0, 0, 0),
+    "101-report.xml": (2, 1, 1, 0, 0, 0, 0, 0, 0),
+    "104-report.xml": (1, 0, 1, 0, 0, 0, 0, 0, 0),
     # maven surefire (and TestNG's JUnit reporter)
-    "dorny__TEST-org.apache.pulsar.AddMissingPatchVersionTest.xml": (2, 0, 1, 0, 1, 0),
-    "jenkins__TEST-io.olamy.AlwaysFailTest.xml": (1, 0, 1, 0, 0, 0),  # claims 4 failures
-    "jenkins__TEST-io.olamy.FlakyTest.xml": (1, 1, 0, 0, 0, 1),  # claims tests=3 failures=2
-    "mikepenz__TEST-action.surefire.report.calc.CalcUtilsTest.xml": (2, 0, 2, 0, 0, 0),
-    "mikepenz__TEST-action.surefire.report.calc.StringUtilsTest.xml": (5, 2, 2, 0, 1, 0),
-    "mikepenz__TEST-action.surefire.report.email.EmailAddressTest.xml": (9, 2, 2, 5, 0, 0),
-    "mikepenz__surefire-flaky-report.xml": (1, 1, 0, 0, 0, 1),
+    "dorny__TEST-org.apache.pulsar.AddMissingPatchVersionTest.xml": (2, 0, 1, 0, 1, 0, 0, 0, 0),
+    "jenkins__TEST-io.olamy.AlwaysFailTest.xml": (1, 0, 1, 0, 0, 0, 0, 0, 0),  # claims 4 failures
+    "jenkins__TEST-io.olamy.FlakyTest.xml": (
+        1,
+        1,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+    ),  # claims tests=3 failures=2
+    "mikepenz__TEST-action.surefire.report.calc.CalcUtilsTest.xml": (2, 0, 2, 0, 0, 0, 0, 0, 0),
+    "mikepenz__TEST-action.surefire.report.calc.StringUtilsTest.xml": (5, 2, 2, 0, 1, 0, 0, 0, 0),
+    "mikepenz__TEST-action.surefire.report.email.EmailAddressTest.xml": (9, 2, 2, 5, 0, 0, 0, 0, 0),
+    "mikepenz__surefire-flaky-report.xml": (1, 1, 0, 0, 0, 1, 0, 0, 0),
     # pytest and python unittest
-    "dorny__python-xunit-pytest.xml": (10, 6, 2, 0, 2, 0),  # claims tests="15"
-    "dorny__python-xunit-unittest.xml": (8, 4, 1, 1, 2, 0),
-    "enricomi__horovod-junit.gloo.standalone.xml": (97, 80, 0, 0, 17, 0),
-    "enricomi__horovod-junit.mpi.standalone.xml": (97, 96, 0, 0, 1, 0),
-    "enricomi__horovod-junit.spark.integration.1.xml": (35, 33, 0, 0, 2, 0),
-    "enricomi__junit.fail.xml": (5, 3, 1, 0, 1, 0),
-    "mikepenz__report.xml": (3, 1, 2, 0, 0, 0),
+    "dorny__python-xunit-pytest.xml": (10, 6, 2, 0, 2, 0, 0, 0, 0),  # claims tests="15"
+    "dorny__python-xunit-unittest.xml": (8, 4, 1, 1, 2, 0, 0, 0, 0),
+    "enricomi__horovod-junit.gloo.standalone.xml": (97, 80, 0, 0, 17, 0, 0, 0, 0),
+    "enricomi__horovod-junit.mpi.standalone.xml": (97, 96, 0, 0, 1, 0, 0, 0, 0),
+    "enricomi__horovod-junit.spark.integration.1.xml": (35, 33, 0, 0, 2, 0, 0, 0, 0),
+    "enricomi__junit.fail.xml": (5, 3, 1, 0, 1, 0, 0, 0, 0),
+    "mikepenz__report.xml": (3, 1, 2, 0, 0, 0, 0, 0, 0),
     # "flaky" only in a test's name: no rerun elements, so nothing is flaky
-    "mikepenz__report_flaky.xml": (4, 2, 2, 0, 0, 0),
+    "mikepenz__report_flaky.xml": (4, 2, 2, 0, 0, 0, 0, 0, 0),
+    # shaped after PHPUnit's and karma-junit-reporter's own output
+    "phpunit-warning.xml": (3, 2, 0, 0, 0, 0, 0, 1, 0),
+    # errors="1" for the lost browser; the two cases that ran passed
+    "karma-browser-crash.xml": (2, 2, 0, 0, 0, 0, 0, 0, 1),
 }
 
 
-def _counts(s: junit.JUnitSummary) -> tuple[int, int, int, int, int, int]:
-    return (s.tests, s.passed, s.failures, s.errors, s.skipped, s.flaky)
+def _counts(s: junit.JUnitSummary) -> tuple[int, ...]:
+    return (
+        *(s.tests, s.passed, s.failures, s.errors, s.skipped, s.flaky),
+        *(s.not_run, s.warnings, s.suite_errors),
+    )
 
 
 # --- the whole corpus -------------------------------------------------------------------------
@@ -119,10 +139,12 @@ def test_every_sample_parses_consistently_or_is_refused(path: Path) -> None:
         assert "\n" not in refused.value.message
         return
     s = junit.parse(data, path.name)
-    assert s.passed + s.failures + s.errors + s.skipped == s.tests
+    assert s.passed + s.failures + s.errors + s.skipped + s.not_run + s.warnings == s.tests
+    assert s.executed == s.passed + s.failures + s.errors + s.warnings
     assert 0 <= s.flaky <= s.passed
     assert s.duration_seconds >= 0
-    assert s.ok == (s.tests > 0 and s.failures == 0 and s.errors == 0)
+    clean = s.failures == s.errors == s.suite_errors == s.warnings == 0
+    assert s.ok == (s.executed > 0 and clean)
     assert len(s.failing) == min(10, s.failures + s.errors)
     assert s.sha256 == hashlib.sha256(data).hexdigest()
 
@@ -218,7 +240,7 @@ def test_huge_report() -> None:
     data = _read("jenkins__junit-report-huge.xml")
     s = junit.parse(data, "huge.xml")
     assert len(re.findall(rb"<testcase\b", data)) == 7580  # independent cross-check
-    assert _counts(s) == (7580, 5131, 19, 0, 2430, 1)
+    assert _counts(s) == (7580, 5131, 19, 0, 2430, 1, 0, 0, 0)
     assert len(s.failing) == 10
     assert s.ok is False
 
@@ -275,7 +297,7 @@ def test_result_rules() -> None:
             '<testcase name="skipped-flaky"><skipped/><flakyFailure/></testcase>'
         )
     )
-    assert _counts(s) == (4, 1, 1, 1, 1, 1)
+    assert _counts(s) == (4, 1, 1, 1, 1, 1, 0, 0, 0)
     assert s.failing == ("twice", "rerun-only")
 
 
@@ -426,3 +448,65 @@ def test_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_default_cap_admits_the_huge_sample() -> None:
     assert len(_read("jenkins__junit-report-huge.xml")) < junit.MAX_BYTES == 50 * 1024 * 1024
+
+
+# --- verdicts: a run passes only when tests ran and nothing went wrong (issue 10, CM-4) ------
+
+
+def test_a_report_whose_every_test_was_skipped_is_not_passing() -> None:
+    s = junit.parse(fixture("real-world", "case-02.xml").read_bytes(), "case-02.xml")
+    assert (s.tests, s.executed, s.skipped, s.ok) == (3, 0, 3, False)
+    assert s.verdict().why == "no test executed (3 skipped, 0 not run)"
+
+
+def test_google_test_disabled_cases_are_not_run() -> None:
+    s = junit.parse(fixture("real-world", "case-03.xml").read_bytes(), "case-03.xml")
+    assert (s.tests, s.executed, s.not_run, s.passed, s.ok) == (2, 0, 2, 0, False)
+    assert s.verdict().why == "no test executed (0 skipped, 2 not run)"
+
+
+def test_google_test_result_attributes() -> None:
+    report = b"""<testsuites><testsuite name="T" tests="4" failures="0" errors="0">
+      <testcase name="a" status="run" result="completed" classname="T"/>
+      <testcase name="b" status="run" result="skipped"><skipped message=""/></testcase>
+      <testcase name="c" status="run" result="skipped" classname="T"/>
+      <testcase name="DISABLED_d" status="notrun" result="suppressed" classname="T"/>
+    </testsuite></testsuites>"""
+    s = junit.parse(report)
+    assert (s.passed, s.skipped, s.not_run, s.executed, s.ok) == (1, 2, 1, 1, True)
+
+
+def test_phpunit_warnings_fail_unless_the_policy_lets_them_pass() -> None:
+    s = _parse("phpunit-warning.xml")
+    assert (s.executed, s.passed, s.warnings) == (3, 2, 1)
+    strict, lenient = s.verdict(warnings_fail=True), s.verdict(warnings_fail=False)
+    assert not strict.passing and "1 of 3 executed ended with a warning" in strict.why
+    assert (lenient.passing, lenient.why) == (True, "3 passed of 3 executed")
+
+
+def test_a_crashed_browser_declared_only_by_its_suite_is_not_passing() -> None:
+    s = _parse("karma-browser-crash.xml")
+    assert (s.passed, s.failures, s.errors, s.suite_errors, s.ok) == (2, 0, 0, 1, False)
+    assert "declare 1 error(s) or failure(s) that no test case shows" in s.verdict().why
+
+
+@pytest.mark.parametrize(
+    ("outer", "expected"),
+    [('errors="1"', 1), ('errors="0"', 1), ('errors="2"', 2), ('errors="x"', 1)],
+)
+def test_an_undeclared_failure_counts_once_at_the_deepest_suite(outer: str, expected: int) -> None:
+    report = f"""<testsuites {outer}><testsuite name="outer" {outer}>
+      <testsuite name="inner" errors="1"><testcase name="ok"/></testsuite>
+      <testcase name="fine"/>
+    </testsuite></testsuites>""".encode()
+    assert junit.parse(report).suite_errors == expected
+
+
+def test_suite_attributes_that_match_the_cases_accuse_nothing() -> None:
+    report = b"""<testsuite name="s" failures="2" errors="1">
+      <testcase name="a"><failure/></testcase><testcase name="b"><failure/></testcase>
+      <testcase name="c"><error/></testcase><testcase name="d"/>
+    </testsuite>"""
+    s = junit.parse(report)
+    assert (s.failures, s.errors, s.suite_errors) == (2, 1, 0)
+    assert s.verdict().why == "2 failed and 1 errored of 4 executed"

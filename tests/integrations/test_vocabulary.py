@@ -1286,3 +1286,18 @@ def test_a_cloudformation_stack_tag_never_reaches_the_output(kind: str) -> None:
 
 def _rules(found: Translation) -> TypeRules:
     return TypeRules(covered=found.covered, unordered=found.unordered, defaults=found.defaults)
+
+
+def test_bundled_schemas_are_what_cfn_lint_itself_serves() -> None:
+    """The schemas are read from cfn-lint's files without importing it (a second per process);
+    they must be exactly what its own manager returns, for every type a mapping speaks."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    from changegate.integrations.vocabulary import schemas, typemaps
+
+    assert schemas._bundled() is not None
+    kinds = sorted({t.type for t in typemaps.every()})
+    assert len(kinds) >= 18
+    for kind in kinds:
+        expected = PROVIDER_SCHEMA_MANAGER.get_resource_schema(schemas.REGION, kind).schema
+        assert schemas.schema(kind) == expected, kind

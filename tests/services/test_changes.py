@@ -154,7 +154,7 @@ def test_a_rejection_needs_a_reason(org: App) -> None:
     [
         (ALICE, CAB, Forbidden, "does not hold the cab role"),
         ("max@example.com", CAB, None, ""),
-        ("dev@example.com", CAB, Refused, "authored commits"),
+        ("dev@example.com", CAB, Refused, "authored this change"),
     ],
 )
 def test_segregation_of_duties(

@@ -262,7 +262,8 @@ def test_commit_author_may_not_decide(author: str, role: ApprovalRole) -> None:
         decide(author, ["cab", "iso"], role)
     assert caught.value.control == "SoD"
     assert caught.value.message == (
-        f"SoD: {author} authored commits of this change and may not decide on it"
+        f"SoD: {author} authored this change (its commits or pull requests) "
+        "and may not decide on it"
     )
 
 

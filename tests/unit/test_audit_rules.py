@@ -29,6 +29,7 @@ from changegate.domain.audit.facts import (
     Draft,
     DriftFact,
     FindingFact,
+    ObservedFact,
     Period,
     Result,
     ReviewFact,
@@ -610,6 +611,37 @@ RAISED: list[Any] = [
 ]
 
 
+def observed(**overrides: Any) -> ObservedFact:
+    base: dict[str, Any] = {
+        "observation_id": 7,
+        "resource_type": "AWS::IAM::Role",
+        "resource_id": "AROA0000000000EXAMPLE",
+        "resource_name": "deploy-role",
+        "account_id": "123456789012",
+        "region": "global",
+        "first_seen": T + D,
+        "deleted": False,
+    }
+    return ObservedFact(**(base | overrides))
+
+
+CFG1 = ("CFG-1", "CFG-1.no-baseline", "resource:AWS::IAM::Role:AROA0000000000EXAMPLE")
+RAISED += [
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(),), declared=frozenset({("AWS::IAM::Role", "other-role")})),
+        [(*CFG1, ("observation:7",), T + D)],
+        id="CFG-1 no baseline declares the role",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(),), declared=frozenset({("AWS::S3::Bucket", "deploy-role")})),
+        [(*CFG1, ("observation:7",), T + D)],
+        id="CFG-1 the same name of another type is not a declaration",
+    ),
+]
+
+
 @pytest.mark.parametrize(("rule", "f", "expected"), RAISED)
 def test_rule_raises(rule: Rule, f: AuditFacts, expected: list[Key]) -> None:
     assert drafts(rule, f) == expected
@@ -815,6 +847,28 @@ NOT_RAISED: list[Any] = [
             )
         ),
         id="VIO-1 remediated at the deadline; VIO-1 findings exempt",
+    ),
+]
+
+
+NOT_RAISED += [
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(),), declared=frozenset({("AWS::IAM::Role", "deploy-role")})),
+        id="CFG-1 declared by the name the template gives it",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(
+            observed=(observed(),),
+            declared=frozenset({("AWS::IAM::Role", "AROA0000000000EXAMPLE")}),
+        ),
+        id="CFG-1 declared by its id",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(deleted=True),)),
+        id="CFG-1 gone by the end of the period",
     ),
 ]
 

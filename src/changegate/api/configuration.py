@@ -24,6 +24,7 @@ from changegate.services.views.configuration import (
     BaselineOut,
     DriftOut,
     IngestOut,
+    ObservedOut,
     ScanOut,
 )
 from changegate.services.views.reviews import ReviewOut, review
@@ -140,6 +141,21 @@ def show_baseline(
 )
 def verify_quarter(body: VerifyIn, who: CallerDep) -> ReviewOut:
     return who.write(lambda ctx: review(baselines.verify_quarter(ctx, body.quarter)))
+
+
+@router.get(
+    "/config/items",
+    openapi_extra=allow(EVERYONE),
+    summary="Observed resources: each one's latest observation, and the baseline declaring it",
+)
+def list_observed(
+    who: CallerDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    resource_type: Annotated[str | None, Query(alias="type", max_length=200)] = None,
+    account: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+) -> Page[ObservedOut]:
+    return who.read(lambda ctx: views.observed(ctx, resource_type, account, limit, offset))
 
 
 @router.post(

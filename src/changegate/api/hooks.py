@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from changegate.api.errors import problem
 from changegate.bootstrap import App
 from changegate.domain.errors import BadInput
-from changegate.integrations import github
-from changegate.integrations.ports import IntegrationError, ProtectionRuleRequest
-from changegate.services import github_hooks
+from changegate.integrations import github, github_reviews
+from changegate.integrations.ports import IntegrationError, PeerReview, ProtectionRuleRequest
+from changegate.services import code_reviews, github_hooks
+from changegate.services.context import Context
 from changegate.services.github_hooks import Verdict
 
 router = APIRouter(tags=["webhooks"])
@@ -61,6 +62,11 @@ async def github_hook(request: Request) -> JSONResponse:
         return problem(400, "bad-input", "X-GitHub-Delivery is missing")
     try:
         payload = json.loads(body)
+        if event in github_reviews.EVENTS:
+            evidence = github_reviews.parse(event, payload)
+            if evidence is None:
+                return JSONResponse({"status": "ignored", "event": event}, status_code=202)
+            return await run_in_threadpool(_keep, app, evidence, event, delivery)
         if event != EVENT or payload.get("action") != "requested":
             return JSONResponse({"status": "ignored", "event": event}, status_code=202)
         parsed = github.parse_protection_rule(payload)
@@ -70,15 +76,40 @@ async def github_hook(request: Request) -> JSONResponse:
     return await run_in_threadpool(_answer, app, parsed, delivery)
 
 
+def _keep(app: App, evidence: PeerReview, event: str, delivery: str) -> JSONResponse:
+    """Peer-review evidence: recorded once, linked to the change its branch or title names."""
+    config = app.settings.github
+    assert config is not None
+    key = github.change_key_in((evidence.head_ref, evidence.title))
+
+    def keep(ctx: Context) -> tuple[bool, str | None]:
+        if not github_hooks.claim(ctx, delivery, event):
+            return False, None
+        linked = code_reviews.record(ctx, evidence, key, delivery)
+        github_hooks.finish(ctx, delivery)
+        return True, linked
+
+    fresh, linked = app.run(keep, actor=config.principal)
+    if not fresh:
+        return JSONResponse({"status": "duplicate", "delivery": delivery})
+    return JSONResponse({"status": "recorded", "event": event, "change": linked})
+
+
 def _answer(app: App, request: ProtectionRuleRequest, delivery: str) -> JSONResponse:
     config = app.settings.github
     assert config is not None and app.reviewer is not None
     if not app.run(lambda ctx: github_hooks.claim(ctx, delivery, EVENT)):
         return JSONResponse({"status": "duplicate", "delivery": delivery})
     key = github.find_change_key(request)
-    verdict: Verdict = app.run(
-        lambda ctx: github_hooks.decide(ctx, request, key), actor=config.principal
-    )
+    try:
+        verdict: Verdict = app.run(
+            lambda ctx: github_hooks.decide(ctx, request, key), actor=config.principal
+        )
+    except Exception:
+        # Not answered: free the delivery so that GitHub's redelivery is answered, not a
+        # "duplicate" while the run waits on a rule that never reports.
+        app.run(lambda ctx: github_hooks.release(ctx, delivery), actor=config.principal)
+        raise
     error = None
     try:
         app.reviewer.review(request, verdict.approved, verdict.comment)

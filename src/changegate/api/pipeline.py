@@ -73,6 +73,17 @@ def check_gate(body: GateIn, who: CallerDep) -> GateDecisionOut:
     )
 
 
+@router.get(
+    "/gate/decisions/{decision_id}",
+    openapi_extra=allow(EVERYONE),
+    summary="One recorded gate decision, with the reasons and inputs to re-perform it",
+)
+def show_decision(
+    decision_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: CallerDep
+) -> GateDecisionOut:
+    return who.read(lambda ctx: views.show_decision(ctx, decision_id))
+
+
 @router.post(
     "/deployments",
     status_code=201,

@@ -100,6 +100,8 @@ def run(
             f"{plural(counts.findings, 'finding')}: {counts.suppressed} suppressed by "
             f"waivers, {counts.raised} newly raised"
         )
+        for reason in info.not_checked:
+            say(f"not checked: {reason}")
     if any(f.status == "open" for f in out.findings):
         raise typer.Exit(1)
 

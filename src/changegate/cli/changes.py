@@ -316,6 +316,24 @@ def show_change(c: ChangeOut) -> None:
         ],
         empty="decisions: none",
     )
+    if c.code_reviews:
+        say("")
+        table(
+            f"Code review on GitHub ({len(c.code_reviews)})",
+            ["pull request", "author", "kind", "by", "commit", "at"],
+            [
+                [
+                    f"{r.repository}#{r.pull_request}",
+                    r.author,
+                    r.kind,
+                    r.by,
+                    r.commit[:12],
+                    when(r.at),
+                ]
+                for r in c.code_reviews
+            ],
+            empty="",
+        )
     for review in c.reviews:
         say(f"\n{review.kind.upper()} by {review.author} at {when(review.at)}:\n  {review.summary}")
 

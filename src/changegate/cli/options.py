@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from changegate.domain.errors import BadInput
 from changegate.services.views.common import DEFAULT_LIMIT, MAX_LIMIT
 
 AS_HELP = (
@@ -48,3 +50,11 @@ def single(help_text: str) -> typer.Typer:
     return typer.Typer(
         help=help_text, rich_markup_mode=None, pretty_exceptions_enable=False, add_completion=False
     )
+
+
+def read_input(path: Path, what: str = "") -> bytes:
+    """A file's bytes, or one line of bad input naming it and why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read {what + ' ' if what else ''}{path}: {exc.strerror}") from None

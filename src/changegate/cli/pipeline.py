@@ -14,12 +14,11 @@ import typer
 
 from changegate.bootstrap import read_report
 from changegate.cli import transport
-from changegate.cli.formats import plural
-from changegate.cli.options import As, Json, group
-from changegate.cli.output import emit_json, say
-from changegate.domain.errors import BadInput
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, read_input
+from changegate.cli.output import Column, emit_json, footer, say, table
 from changegate.services import deployments, gate, testruns
 from changegate.services.views import pipeline as views
+from changegate.services.views.common import Page
 from changegate.services.views.pipeline import DeploymentOut, GateDecisionOut, TestRunOut
 
 test_app = group("Regression-test evidence (CM-4).")
@@ -48,10 +47,7 @@ def record(
     json_out: Json = False,
 ) -> None:
     """Record a regression-test report for a commit of a change (CM-4)."""
-    try:
-        data = junit.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read {junit}: {exc.strerror}") from None
+    data = read_input(junit)
 
     def remote(r: Any) -> Any:
         form = {"environment": env, "commit": commit, "artifact": artifact, "doc_url": doc}
@@ -77,10 +73,60 @@ def record(
     verdict = "passing" if run.ok else "NOT passing"
     where = f"{run.environment} ({'isolated' if run.isolated else 'not isolated'})"
     say(
-        f"test run {run.id} recorded for {run.change}: {plural(run.tests, 'test')}, "
-        f"{plural(run.failures, 'failure')}, {plural(run.errors, 'error')}, "
-        f"{run.flaky} flaky ({verdict}) for {run.commit[:12]} in {where}"
+        f"test run {run.id} recorded for {run.change} ({run.commit[:12]} in {where}): "
+        f"{verdict}: {run.verdict}\n  {categories(run)}"
     )
+
+
+def categories(run: TestRunOut) -> str:
+    """Every category, zeros too: `3 passed, 0 failed, 0 errored, 1 skipped, 2 not run`."""
+    shown = [
+        f"{run.passed} passed",
+        f"{run.failures} failed",
+        f"{run.errors} errored",
+        f"{run.skipped} skipped",
+        f"{run.not_run} not run",
+    ]
+    shown += [f"{run.warnings} with warnings"] if run.warnings else []
+    shown += [f"{run.flaky} flaky (passed on rerun)"] if run.flaky else []
+    shown += [f"{run.suite_errors} declared by suites only"] if run.suite_errors else []
+    return ", ".join(shown)
+
+
+@test_app.command("list")
+def list_runs(
+    key: Key, limit: Limit = DEFAULT, offset: Offset = 0, as_: As = None, json_out: Json = False
+) -> None:
+    """A change's recorded test runs in the order recorded, each with its verdict and why."""
+    page = transport.read(
+        "test list",
+        as_,
+        Page[TestRunOut],
+        lambda ctx: views.test_runs(ctx, key, limit, offset),
+        lambda r: r.call(
+            "GET", f"/api/v1/changes/{key}/test-runs", params={"limit": limit, "offset": offset}
+        ),
+    )
+    if json_out:
+        emit_json(page)
+        return
+    table(
+        f"Test runs of {key.upper()} ({page.total})",
+        ["run", "env", "commit", "verdict", Column("why", wrap=True), Column("tests", wrap=True)],
+        [
+            [
+                r.id,
+                r.environment + ("" if r.isolated else " (not isolated)"),
+                r.commit[:12],
+                "passing" if r.ok else "NOT passing",
+                r.verdict,
+                categories(r),
+            ]
+            for r in page.items
+        ],
+        empty=f"no test runs recorded for {key.upper()}",
+    )
+    footer(len(page.items), page.total, offset)
 
 
 @gate_app.command("check")
@@ -101,19 +147,40 @@ def check(
         lambda ctx: views.decision(gate.check(ctx, change, env, commit, artifact, "cli")),
         lambda r: r.call("POST", "/api/v1/gate", json=body),
     )
+    _show_decision(decision, json_out)
+    raise typer.Exit(0 if decision.allowed else 1)
+
+
+@gate_app.command("show")
+def show(
+    decision_id: Annotated[int, typer.Argument(metavar="DECISION", min=1, max=2**31 - 1)],
+    as_: As = None,
+    json_out: Json = False,
+) -> None:
+    """A recorded gate decision (from the pipeline, the CLI or GitHub), with its reasons."""
+    decision = transport.read(
+        "gate show",
+        as_,
+        GateDecisionOut,
+        lambda ctx: views.show_decision(ctx, decision_id),
+        lambda r: r.call("GET", f"/api/v1/gate/decisions/{decision_id}"),
+    )
+    _show_decision(decision, json_out)
+
+
+def _show_decision(decision: GateDecisionOut, json_out: bool) -> None:
     if json_out:
         emit_json(decision)
-    else:
-        verdict = "ALLOWED" if decision.allowed else "DENIED"
-        say(
-            f"{verdict}: {decision.change} {decision.commit[:12]} to "
-            f"{decision.environment} (decision {decision.decision_id})"
-        )
-        for reason in decision.reasons:
-            say(f"  {'ok ' if reason.ok else 'NO '} {reason.control}: {reason.message}")
-        for due in decision.obligations:
-            say(f"  due: {due}")
-    raise typer.Exit(0 if decision.allowed else 1)
+        return
+    verdict = "ALLOWED" if decision.allowed else "DENIED"
+    say(
+        f"{verdict}: {decision.change} {decision.commit[:12]} to "
+        f"{decision.environment} (decision {decision.decision_id})"
+    )
+    for reason in decision.reasons:
+        say(f"  {'ok ' if reason.ok else 'NO '} {reason.control}: {reason.message}")
+    for due in decision.obligations:
+        say(f"  due: {due}")
 
 
 def _iac(
@@ -121,10 +188,7 @@ def _iac(
 ) -> tuple[str | None, str | None]:
     if iac_file is None:
         return iac_path, iac_sha256
-    try:
-        return iac_path or str(iac_file), hashlib.sha256(iac_file.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise BadInput(f"cannot read {iac_file}: {exc.strerror}") from None
+    return iac_path or str(iac_file), hashlib.sha256(read_input(iac_file)).hexdigest()
 
 
 def _report(d: DeploymentOut, json_out: bool) -> None:

@@ -89,8 +89,11 @@ def list_(limit: Limit = DEFAULT, offset: Offset = 0, json_out: Json = False) ->
         return
     table(
         f"Users ({page.total})",
-        ["email", "name", "roles", "active", "added"],
-        [[u.email, u.name, ", ".join(u.roles), u.active, when(u.created_at)] for u in page.items],
+        ["email", "name", "roles", "active", "github", "added"],
+        [
+            [u.email, u.name, ", ".join(u.roles), u.active, u.github_login, when(u.created_at)]
+            for u in page.items
+        ],
         empty="no users yet: add one with `changegate user add`",
     )
     footer(len(page.items), page.total, offset)
@@ -108,6 +111,20 @@ def enable(email: Email, json_out: Json = False) -> None:
     """Enable a disabled person again."""
     user = _local("user enable", lambda ctx: service.enable_user(ctx, email))
     emit_json(user) if json_out else say(f"enabled {user.email}")
+
+
+@app.command("github")
+def github(
+    email: Email,
+    login: Annotated[
+        str | None, typer.Argument(metavar="LOGIN", help="Their GitHub login; omit to unlink.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Link a person to their GitHub account: pull requests they wrote make them an author."""
+    user = _local("user github", lambda ctx: service.link_github(ctx, email, login))
+    shown = f"GitHub {user.github_login}" if user.github_login else "no GitHub account"
+    emit_json(user) if json_out else say(f"{user.email}: {shown}")
 
 
 @role_app.command("add")

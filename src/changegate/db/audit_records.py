@@ -156,6 +156,13 @@ class AuditRecords(Repository):
                         TestRun.artifact,
                         TestRun.ok,
                         TestRun.recorded_at,
+                        TestRun.passed,
+                        TestRun.failures,
+                        TestRun.errors,
+                        TestRun.skipped,
+                        TestRun.not_run,
+                        TestRun.warnings,
+                        TestRun.suite_errors,
                     )
                     .where(TestRun.change_id.in_(chunk))
                     .order_by(TestRun.id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -27,7 +27,14 @@ class Repository:
     def paginate(self, stmt: Select[tuple[T]], limit: int, offset: int) -> Slice[T]:
         """`stmt` must be ordered: LIMIT/OFFSET over an unordered query is not a stable page.
         Two statements: the count (without the ORDER BY) and the page itself."""
-        counted: Select[Any] = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total = int(self.session.execute(counted).scalar_one())
         rows = self.session.execute(stmt.limit(limit).offset(offset)).scalars().all()
-        return Slice(rows, total)
+        return Slice(rows, self._count(stmt))
+
+    def paginate_rows(self, stmt: Select[Any], limit: int, offset: int) -> Slice[Row[Any]]:
+        """As `paginate`, for a statement selecting columns rather than one entity."""
+        rows = self.session.execute(stmt.limit(limit).offset(offset)).all()
+        return Slice(rows, self._count(stmt))
+
+    def _count(self, stmt: Select[Any]) -> int:
+        counted: Select[Any] = select(func.count()).select_from(stmt.order_by(None).subquery())
+        return int(self.session.execute(counted).scalar_one())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -14,7 +16,18 @@ from changegate.domain.errors import BadInput
 READ_ONLY = "changegate_read_only"
 
 
+def loads(text: str | bytes) -> Any:
+    """JSON columns read with orjson (a drift scan decodes two documents per resource: several
+    times faster than the standard library), falling back to it for what orjson refuses
+    (integers beyond 64 bits, the NaN that `json.dumps` writes)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def build_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_deserializer", loads)
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -15,6 +15,10 @@ class Users(Repository):
     def find(self, email: str) -> User | None:
         return self.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
 
+    def by_github(self, login: str) -> User | None:
+        stmt = select(User).where(User.github_login == login)
+        return self.session.execute(stmt).scalar_one_or_none()
+
     def get(self, email: str) -> User:
         user = self.find(email)
         if user is None:

@@ -71,7 +71,11 @@ def check_may_decide(
     if approver == requester:
         raise Refused("SoD", f"{approver} requested this change and may not decide on it")
     if approver in authors:
-        raise Refused("SoD", f"{approver} authored commits of this change and may not decide on it")
+        raise Refused(
+            "SoD",
+            f"{approver} authored this change (its commits or pull requests) "
+            "and may not decide on it",
+        )
     for vote in votes:
         if vote.version != version or vote.approver != approver:
             continue

@@ -37,6 +37,7 @@ class Evidence:
     artifact: str | None
     passed: bool
     recorded_at: datetime
+    verdict: str = ""  # why it passes or not: "no test executed (3 skipped, 0 not run)"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class GateRequest:
     principal: str
     principal_is_pipeline: bool
     now: datetime
+    # False: the policy defines no such environment; the gate answers (denied), fail closed.
+    known_environment: bool = True
 
 
 @dataclass(frozen=True)
@@ -173,11 +176,29 @@ def _tests(facts: GateFacts, change: ChangeFacts) -> Reason:
             f"emergency: no staging evidence for {subject}; "
             "the post-implementation review must cover testing",
         )
-    return Reason(
-        "CM-4",
-        False,
-        f"no passing regression run in an isolated environment for {subject} recorded before now",
-    )
+    return Reason("CM-4", False, _why_no_evidence(facts, subject))
+
+
+def _why_no_evidence(facts: GateFacts, subject: str) -> str:
+    """Name the run that came closest, so the pipeline owner knows what to fix."""
+    req = facts.request
+    same = [
+        r
+        for r in facts.evidence
+        if (r.commit == req.commit or (req.artifact is not None and r.artifact == req.artifact))
+        and r.recorded_at <= req.now
+    ]
+    isolated = [r for r in same if r.isolated]
+    if isolated:
+        newest = max(isolated, key=lambda r: r.recorded_at)
+        return (
+            f"run #{newest.id} in {newest.environment} for {subject} is not passing evidence: "
+            f"{newest.verdict or 'it did not pass'}"
+        )
+    if same:
+        places = ", ".join(sorted({r.environment for r in same}))
+        return f"runs for {subject} were recorded only in {places}, which is not isolated"
+    return f"no regression run in an isolated environment for {subject} recorded before now"
 
 
 def _freeze(facts: GateFacts, change: ChangeFacts) -> Reason | None:
@@ -206,6 +227,11 @@ def _waived(facts: GateFacts, change: ChangeFacts, reason: Reason) -> Reason:
 def decide(facts: GateFacts) -> GateDecision:
     req, change = facts.request, facts.change
     reasons = [_principal(facts)]
+    if not req.known_environment:
+        reasons.append(
+            Reason("policy", False, f"{req.environment!r} is not an environment the policy defines")
+        )
+        return GateDecision(False, tuple(reasons))
     if change is None:
         reasons.append(Reason("CM-1", False, "no such change request"))
         return GateDecision(False, tuple(reasons))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -109,6 +109,41 @@ def _pending(value: object) -> bool:
         return name in ("Ref", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split") and (
             name != "Ref" or arg in PSEUDO
         )
+    return False
+
+
+def pseudo_properties(properties: Mapping[str, object]) -> list[str]:
+    """The evaluated properties that still hold an expression on pseudo parameters, to be
+    bound from each observation (its account and region) before they are compared."""
+    return sorted(key for key, value in properties.items() if _binds(value))
+
+
+def bind(
+    properties: Mapping[str, object], names: Sequence[str] | None, env: Environment
+) -> dict[str, object]:
+    """`properties` with the named ones (None: all of them) evaluated in `env`: a scan binds
+    only what needs binding, not every property of every resource."""
+    if names is None:
+        out = evaluate(dict(properties), env)
+        return out if isinstance(out, dict) else {}
+    bound = dict(properties)
+    for name in names:
+        if name in bound:
+            value = _eval(bound[name], env)
+            if value is DROP:
+                del bound[name]
+            else:
+                bound[name] = value
+    return bound
+
+
+def _binds(node: object) -> bool:
+    if _pending(node):
+        return True
+    if isinstance(node, list):
+        return any(_binds(v) for v in node)
+    if isinstance(node, dict):
+        return any(_binds(v) for v in node.values())
     return False
 
 

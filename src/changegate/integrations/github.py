@@ -34,10 +34,10 @@ import hmac
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import httpx
@@ -47,6 +47,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from changegate.domain.errors import BadInput
+from changegate.integrations.payload import (
+    Fields,
+    is_int,
+    mapping,
+    optional_int,
+    optional_str,
+)
 from changegate.integrations.ports import IntegrationError, ProtectionRuleRequest
 
 API_VERSION: Final = "2022-11-28"
@@ -58,6 +65,7 @@ _JWT_BACKDATE: Final = timedelta(seconds=60)
 # 401 "'Expiration time' claim ('exp') is too far in the future", so stay a minute short.
 _JWT_AHEAD: Final = timedelta(minutes=9)
 _TOKEN_MARGIN: Final = timedelta(minutes=1)
+_FIELDS: Final = Fields("deployment_protection_rule webhook")
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _CHANGE_KEY = re.compile(r"(?<![A-Za-z0-9])CHG-([0-9]{1,18})(?![0-9])", re.IGNORECASE)
 # Searched, not matched, in the URL path: GitHub Enterprise Server puts /api/v3 before /repos.
@@ -85,15 +93,15 @@ def parse_protection_rule(payload: Mapping[str, Any]) -> ProtectionRuleRequest:
     sha and ref come from the top level (GitHub fills them even when no deployment object is
     created) and fall back to the deployment's (older payloads, the octokit sample).
     """
-    action = _required_str(payload, "action")
-    environment = _required_str(payload, "environment")
-    event = _required_str(payload, "event")
-    callback_url = _required_str(payload, "deployment_callback_url")
-    installation_id = _required_int(_mapping(payload, "installation"), "id", "installation.id")
-    repository = _required_str(_mapping(payload, "repository"), "full_name", "repository.full_name")
+    action = _FIELDS.text(payload, "action")
+    environment = _FIELDS.text(payload, "environment")
+    event = _FIELDS.text(payload, "event")
+    callback_url = _FIELDS.text(payload, "deployment_callback_url")
+    installation_id = _FIELDS.number(mapping(payload, "installation"), "id", "installation.id")
+    repository = _FIELDS.text(mapping(payload, "repository"), "full_name", "repository.full_name")
     callback_path, run_id = _callback_target(callback_url, repository)
-    sender = _required_str(_mapping(payload, "sender"), "login", "sender.login")
-    deployment = _mapping(payload, "deployment")
+    sender = _FIELDS.text(mapping(payload, "sender"), "login", "sender.login")
+    deployment = mapping(payload, "deployment")
     return ProtectionRuleRequest(
         action=action,
         environment=environment,
@@ -104,13 +112,13 @@ def parse_protection_rule(payload: Mapping[str, Any]) -> ProtectionRuleRequest:
         repository=repository,
         run_id=run_id,
         sender=sender,
-        sha=_optional_str(payload, "sha") or _optional_str(deployment, "sha"),
-        ref=_optional_str(payload, "ref") or _optional_str(deployment, "ref"),
-        deployment_id=_optional_int(deployment, "id"),
-        deployment_description=_optional_str(deployment, "description"),
+        sha=optional_str(payload, "sha") or optional_str(deployment, "sha"),
+        ref=optional_str(payload, "ref") or optional_str(deployment, "ref"),
+        deployment_id=optional_int(deployment, "id"),
+        deployment_description=optional_str(deployment, "description"),
         deployment_payload=_deployment_payload(deployment.get("payload")),
-        head_commit_message=_optional_str(
-            _mapping(_mapping(payload, "workflow_run"), "head_commit"), "message"
+        head_commit_message=optional_str(
+            mapping(mapping(payload, "workflow_run"), "head_commit"), "message"
         ),
         pull_requests=_pull_request_numbers(payload.get("pull_requests")),
     )
@@ -124,7 +132,12 @@ def find_change_key(request: ProtectionRuleRequest) -> str | None:
     (`chg-42/fix-login`, `CHG-42-hotfix`); the head commit message, which this event does not
     carry today. Case-insensitive; normalised to `CHG-<int>` so `chg-042` is the stored `CHG-42`.
     """
-    for text in _change_key_sources(request):
+    return change_key_in(_change_key_sources(request))
+
+
+def change_key_in(texts: Iterable[str]) -> str | None:
+    """The first change key (`CHG-42`, `chg-042`) in these texts, as stored: `CHG-42`."""
+    for text in texts:
         match = _CHANGE_KEY.search(text)
         if match is not None:
             return f"CHG-{int(match.group(1))}"
@@ -312,41 +325,8 @@ def _deployment_payload(value: object) -> Mapping[str, object]:
     return MappingProxyType(dict(value)) if isinstance(value, Mapping) else MappingProxyType({})
 
 
-def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
 def _pull_request_numbers(value: object) -> tuple[int, ...]:
     items = value if isinstance(value, list) else []
     return tuple(
-        pr["number"] for pr in items if isinstance(pr, Mapping) and _is_int(pr.get("number"))
+        pr["number"] for pr in items if isinstance(pr, Mapping) and is_int(pr.get("number"))
     )
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not an id
-
-
-def _required_str(data: Mapping[str, Any], key: str, name: str | None = None) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise BadInput(f"deployment_protection_rule webhook: missing {name or key}")
-    return value
-
-
-def _required_int(data: Mapping[str, Any], key: str, name: str) -> int:
-    value = data.get(key)
-    if not _is_int(value):
-        raise BadInput(f"deployment_protection_rule webhook: missing {name}")
-    return value
-
-
-def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _optional_int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    return value if _is_int(value) else None

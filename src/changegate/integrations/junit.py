@@ -6,10 +6,16 @@ passing run exists. So this parser leans conservative: it counts what the report
 doubt resolves towards "not passing". Pure functions over bytes: no I/O, no clock, no database.
 
 Decisions an auditor may ask about:
-- Counts come from `<testcase>` elements. Suites' `tests`/`failures` attributes are ignored
-  because tools get them wrong (Surefire counts reruns; some writers emit tests="6" with no cases).
-- One outcome per testcase, by precedence error > failure > skipped > passed, so a testcase with
-  several result elements (or several `<failure>`s) counts once, as its worst result.
+- Counts come from `<testcase>` elements. Suites' `tests` attributes are ignored because tools
+  get them wrong (Surefire counts reruns; some writers emit tests="6" with no cases). Suites'
+  `errors`/`failures` attributes are read only to catch what the cases hide: a suite declaring
+  more than its cases (and nested suites) show counts the excess in `suite_errors`, and the run
+  cannot pass. karma-junit-reporter writes `errors="1"` on the browser's suite when the browser
+  crashed or disconnected, with only the cases that ran before it.
+- One outcome per testcase, by precedence error > failure > warning > skipped > not run > passed,
+  so a testcase with several result elements (or several `<failure>`s) counts once, as its worst
+  result. `<warning>` is PHPUnit's; Google Test marks a disabled test `status="notrun"` (older)
+  or `result="suppressed"` (newer), and a `GTEST_SKIP` one `result="skipped"` with `<skipped>`.
 - Surefire reruns: `<flakyFailure>`/`<flakyError>` in an otherwise passing case means it failed,
   then passed on rerun: passed and counted in `flaky`. `<rerunFailure>`/`<rerunError>` mean every
   rerun failed too: the case fails (even without a primary `<failure>`, which should not happen).
@@ -57,7 +63,15 @@ class Outcome(StrEnum):
     PASSED = "passed"
     FAILURE = "failure"
     ERROR = "error"
+    WARNING = "warning"
     SKIPPED = "skipped"
+    NOT_RUN = "not_run"
+
+
+_BAD: Final = frozenset({Outcome.FAILURE, Outcome.ERROR})
+_ATTEMPTS: Final = frozenset(
+    {"failure", "error", "rerunFailure", "rerunError", "flakyFailure", "flakyError"}
+)
 
 
 # The first result element found in this order decides a testcase's outcome; see module doc.
@@ -66,6 +80,7 @@ _PRECEDENCE: Final = (
     ("failure", Outcome.FAILURE),
     ("rerunError", Outcome.ERROR),
     ("rerunFailure", Outcome.FAILURE),
+    ("warning", Outcome.WARNING),
     ("skipped", Outcome.SKIPPED),
 )
 
@@ -78,6 +93,7 @@ JUnitSummary = TestReport
 class _Tally:
     outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     flaky: int = 0
+    suite_errors: int = 0
     suites: int = 0
     cases: int = 0
     case_seconds: float = 0.0
@@ -87,7 +103,7 @@ class _Tally:
         self.cases += 1
         self.outcomes[outcome] += 1
         self.case_seconds += seconds
-        if outcome in (Outcome.FAILURE, Outcome.ERROR) and len(self.failing) < MAX_FAILING_IDS:
+        if outcome in _BAD and len(self.failing) < MAX_FAILING_IDS:
             self.failing.append(case_id)
 
 
@@ -102,6 +118,9 @@ def parse(data: bytes, source: str = "report") -> JUnitSummary:
         failures=tally.outcomes[Outcome.FAILURE],
         errors=tally.outcomes[Outcome.ERROR],
         skipped=tally.outcomes[Outcome.SKIPPED],
+        not_run=tally.outcomes[Outcome.NOT_RUN],
+        warnings=tally.outcomes[Outcome.WARNING],
+        suite_errors=tally.suite_errors,
         flaky=tally.flaky,
         duration_seconds=duration,
         suites=tally.suites,
@@ -143,31 +162,72 @@ def _load(data: bytes, source: str) -> ET.Element:
 
 def _walk(root: ET.Element) -> _Tally:
     # An explicit stack, not recursion: suites nest at any depth, and a hostile report must not
-    # be able to raise RecursionError. Children are pushed reversed to keep document order.
+    # be able to raise RecursionError. Children are pushed reversed to keep document order; a
+    # suite is visited again after its children, to compare what it declares with what they show.
     tally = _Tally()
-    stack = [root]
+    shown: dict[int, int] = {}  # failing results shown under each suite (by id)
+    hidden: dict[int, int] = {}  # the part of that already counted in suite_errors below it
+    stack: list[tuple[ET.Element, ET.Element | None, bool]] = [(root, None, False)]
     while stack:
-        elem = stack.pop()
+        elem, parent, leaving = stack.pop()
         tag = _local(elem.tag)
         if tag == "testcase":
             outcome = _outcome(elem)
             if outcome is Outcome.PASSED and any(_local(c.tag) in _FLAKY for c in elem):
                 tally.flaky += 1
             tally.add(outcome, _case_id(elem), _seconds(elem.get("time")))
+            if parent is not None:
+                shown[id(parent)] = shown.get(id(parent), 0) + _failing_results(elem, outcome)
+        elif tag in _ROOTS and not leaving:
+            shown[id(elem)], hidden[id(elem)] = _suite_level_result(elem, tally), 0
+            stack.append((elem, parent, True))
+            stack.extend((child, elem, False) for child in reversed(elem))
         elif tag in _ROOTS:
-            if tag == _SUITE:
-                tally.suites += 1
-                _tally_suite_level_result(elem, tally)
-            stack.extend(reversed(elem))
+            _settle_suite(elem, parent, shown, hidden, tally)
     return tally
 
 
-def _tally_suite_level_result(suite: ET.Element, tally: _Tally) -> None:
+def _suite_level_result(suite: ET.Element, tally: _Tally) -> int:
     # A suite that failed to load or set up reports <error> directly under <testsuite>; count it
     # as a failing test so a report can never look green because the failure had no testcase.
+    if _local(suite.tag) != _SUITE:
+        return 0
+    tally.suites += 1
     outcome = _outcome(suite)
-    if outcome in (Outcome.FAILURE, Outcome.ERROR):
-        tally.add(outcome, f"{suite.get('name') or '(unnamed suite)'}::(suite)")
+    if outcome not in _BAD:
+        return 0
+    tally.add(outcome, f"{suite.get('name') or '(unnamed suite)'}::(suite)")
+    return 1
+
+
+def _settle_suite(
+    suite: ET.Element,
+    parent: ET.Element | None,
+    shown: dict[int, int],
+    hidden: dict[int, int],
+    tally: _Tally,
+) -> None:
+    """Count what this suite declares beyond what it shows, once (at the deepest suite)."""
+    declared = _count(suite.get("errors")) + _count(suite.get("failures"))
+    excess = max(0, declared - shown[id(suite)])
+    tally.suite_errors += max(0, excess - hidden[id(suite)])
+    if parent is not None:
+        shown[id(parent)] = shown.get(id(parent), 0) + shown[id(suite)]
+        hidden[id(parent)] = hidden.get(id(parent), 0) + max(excess, hidden[id(suite)])
+
+
+def _failing_results(case: ET.Element, outcome: Outcome) -> int:
+    # Surefire counts every failed attempt in its suite's `failures`, reruns and flaky ones too.
+    found = sum(1 for child in case if _local(child.tag) in _ATTEMPTS)
+    return max(found, 1 if outcome in _BAD else 0)
+
+
+def _count(raw: str | None) -> int:
+    # A garbled count declares nothing: only a readable number can accuse a report.
+    try:
+        return max(0, int((raw or "0").strip()))
+    except ValueError:
+        return 0
 
 
 def _outcome(elem: ET.Element) -> Outcome:
@@ -175,6 +235,10 @@ def _outcome(elem: ET.Element) -> Outcome:
     for tag, outcome in _PRECEDENCE:
         if tag in tags:
             return outcome
+    if elem.get("status") == "notrun" or elem.get("result") == "suppressed":
+        return Outcome.NOT_RUN
+    if elem.get("result") == "skipped":
+        return Outcome.SKIPPED
     return Outcome.PASSED
 
 

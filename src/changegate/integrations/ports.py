@@ -32,6 +32,23 @@ class IntegrationError(Exception):
 
 
 @dataclass(frozen=True)
+class PeerReview:
+    """Code review GitHub reported: an approving `pull_request_review`, or a merged
+    `pull_request` (`kind` "approved" or "merged"); `actor` reviewed it, or merged it."""
+
+    kind: str
+    repository: str
+    pull_number: int
+    title: str
+    head_ref: str
+    author: str  # the pull request's author (GitHub login)
+    actor: str
+    commit_sha: str  # the head the review approved, or the merge commit
+    at: datetime
+    url: str
+
+
+@dataclass(frozen=True)
 class ProtectionRuleRequest:
     """A GitHub `deployment_protection_rule` webhook, reduced to what the gate and the answer need.
 

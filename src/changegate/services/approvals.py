@@ -10,6 +10,7 @@ from changegate.domain import changes as rules
 from changegate.domain.approvals import ApprovalRole, Decision, Tally, Vote, check_may_decide, tally
 from changegate.domain.changes import Action, ChangeStatus, ChangeType, Risk
 from changegate.domain.errors import BadInput, Refused
+from changegate.services import code_reviews
 from changegate.services.context import Context
 
 
@@ -54,7 +55,7 @@ def decide(
         approver.role_names,
         role,
         change.requester.email,
-        change.commit_authors,
+        code_reviews.authors_of(ctx, change),
         votes,
         change.version,
     )

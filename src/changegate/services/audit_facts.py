@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from changegate.db.audit_records import AuditRecords
+from changegate.db.code_reviews import CodeReviews
+from changegate.db.inventory import GONE, Inventory
 from changegate.db.models import Finding
 from changegate.domain import changes as change_rules
 from changegate.domain.audit.facts import (
@@ -21,6 +23,7 @@ from changegate.domain.audit.facts import (
     DeploymentFact,
     DriftFact,
     FindingFact,
+    ObservedFact,
     Period,
     ReviewFact,
     WaiverApprovalFact,
@@ -28,7 +31,7 @@ from changegate.domain.audit.facts import (
 )
 from changegate.domain.gate import Evidence
 from changegate.domain.users import Role
-from changegate.services import installation
+from changegate.services import installation, testruns
 from changegate.services import waivers as waivers_service
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
@@ -63,6 +66,7 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     changes = _changes(ctx, repo, ids, _Known(people, production))
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
+    observed, declared = _inventory(ctx, period)
     return AuditFacts(
         period=period,
         settings=settings(ctx, period),
@@ -73,7 +77,43 @@ def load(ctx: Context, period: Period) -> AuditFacts:
         drifts=tuple(DriftFact(*row) for row in repo.drifts(period.start, period.end)),
         waivers=tuple(_waiver_facts(repo, waivers)),
         covers=tuple(waivers_service.covers_of(waivers)),
+        observed=observed,
+        declared=declared,
     )
+
+
+def _inventory(
+    ctx: Context, period: Period
+) -> tuple[tuple[ObservedFact, ...], frozenset[tuple[str, str]]]:
+    """CFG-1's facts: resources seen in production accounts, and what the baselines declare."""
+    accounts = ctx.policy.production_accounts()
+    if not accounts:
+        return (), frozenset()
+    inventory = Inventory(ctx.session)
+    observed = tuple(
+        ObservedFact(
+            s.observation_id,
+            s.resource_type,
+            s.resource_id,
+            s.resource_name,
+            s.account_id or "",
+            s.region,
+            s.first_seen,
+            s.status in GONE,
+        )
+        for s in inventory.observed(accounts, period.start, period.end)
+    )
+    return observed, inventory.declared(period.as_of)
+
+
+def not_checked(ctx: Context) -> list[str]:
+    """Rules that had nothing to check for want of configuration, said in the run's record."""
+    if ctx.policy.production_accounts():
+        return []
+    return [
+        "CFG-1: the policy names no production AWS account (environments[].aws_accounts), "
+        "so no observed resource could be held to a baseline"
+    ]
 
 
 @dataclass(frozen=True)
@@ -94,6 +134,7 @@ def _changes(
     require_ticket = ctx.policy.changes.require_ticket
     deployed = repo.production_deployments(ids, known.production)
     out = {}
+    pull_request_authors = CodeReviews(ctx.session).authors(ids)
     for c in repo.changes(ids):
         missing = change_rules.missing_for_submit(fields_of(c), require_ticket)
         implementer, roles = known.people.get(c.implemented_by_id or 0, (None, frozenset()))
@@ -105,7 +146,7 @@ def _changes(
             risk=c.risk,
             version=c.version,
             missing_fields=tuple(missing),
-            commit_authors=tuple(c.commit_authors),
+            commit_authors=tuple(sorted({*c.commit_authors, *pull_request_authors.get(c.id, ())})),
             approvals=tuple(approvals[c.id]),
             versions=tuple(sorted(versions[c.id])),
             implemented_at=c.implemented_at,
@@ -147,20 +188,10 @@ def _deployment(
 def _test_runs(
     ctx: Context, repo: AuditRecords, ids: list[int], keys: dict[int, str]
 ) -> dict[str, tuple[Evidence, ...]]:
-    isolated = {e.name for e in ctx.policy.environments if e.isolated}
+    rows = repo.test_runs(ids)
     runs: dict[str, list[Evidence]] = defaultdict(list)
-    for r in repo.test_runs(ids):
-        runs[keys[r.change_id]].append(
-            Evidence(
-                r.id,
-                r.environment,
-                r.isolated and r.environment in isolated,
-                r.commit,
-                r.artifact,
-                r.ok,
-                r.recorded_at,
-            )
-        )
+    for row, evidence in zip(rows, testruns.as_evidence(ctx, rows), strict=True):
+        runs[keys[row.change_id]].append(evidence)
     return {key: tuple(found) for key, found in runs.items()}
 
 

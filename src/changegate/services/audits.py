@@ -68,6 +68,7 @@ def run(ctx: Context, period_text: str | None = None) -> Outcome:
     every = results + violations
     run_row.digest = engine.digest(every)
     run_row.counts = _counts(every, raised + more_raised)
+    run_row.not_checked = audit_facts.not_checked(ctx)
     ctx.session.flush()
     ctx.record(
         "audit.run",
@@ -78,6 +79,7 @@ def run(ctx: Context, period_text: str | None = None) -> Outcome:
             "digest": run_row.digest,
             "counts": run_row.counts,
             "raised": sorted(raised + more_raised),
+            "not_checked": run_row.not_checked,
         },
     )
     return Outcome(run_row, stored + more, raised + more_raised)
@@ -218,6 +220,7 @@ def preview(ctx: Context, period_text: str | None) -> AuditOut:
         digest=engine.digest(results),
         counts=out.AuditCountsOut.model_validate(_counts(results, [])),
         rules=sorted({rule.__name__ for _, rule in engine.RULES}),
+        not_checked=audit_facts.not_checked(ctx),
         stored=False,
     )
     drafts = [out.draft_finding(r, stored.get(r.draft.fingerprint)) for r in results]

@@ -14,6 +14,7 @@ from changegate.domain import comparison
 from changegate.domain.configuration import DeclaredResource
 from changegate.domain.drift import DriftAction, DriftStatus, transition
 from changegate.domain.errors import BadInput, Refused
+from changegate.domain.intrinsics import pseudo_properties
 from changegate.domain.users import Role
 from changegate.integrations.ports import Vocabulary
 from changegate.services import reviews
@@ -102,6 +103,7 @@ def _resource(
             for u in comparison.unverifiable(declared.properties, rules)
         ],
         id_source=id_source,
+        pseudo_properties=pseudo_properties(declared.properties),
     )
 
 

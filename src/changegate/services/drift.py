@@ -14,7 +14,7 @@ from changegate.domain.comparison import compare
 from changegate.domain.configuration import CLOUDFORMATION, ObservedItem
 from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus, Verdict
 from changegate.domain.errors import BadInput
-from changegate.domain.intrinsics import Environment, evaluate
+from changegate.domain.intrinsics import Environment, bind
 from changegate.domain.users import Role
 from changegate.integrations.ports import Vocabulary
 from changegate.services.context import Context
@@ -216,9 +216,12 @@ def _differences(
     if seen.properties is None:  # no translation for the type: nothing can be verified
         run.result.unverifiable += len(resource.properties)
         return []
-    declared = evaluate(resource.properties, _pseudo(seen))
+    names = resource.pseudo_properties
+    declared = (
+        bind(resource.properties, names, _pseudo(seen)) if names != [] else resource.properties
+    )
     found = compare(
-        declared if isinstance(declared, dict) else {},
+        declared,
         seen.properties,
         run.vocabulary.rules(resource.resource_type, seen.shape == CLOUDFORMATION),
     )

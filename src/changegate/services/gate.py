@@ -10,9 +10,10 @@ from changegate.db.pipeline import Pipeline
 from changegate.domain import changes as rules
 from changegate.domain import gate
 from changegate.domain.changes import ChangeStatus, ChangeType
-from changegate.domain.errors import NotFound
+from changegate.domain.errors import BadInput, NotFound
 from changegate.domain.users import Role
-from changegate.services import waivers
+from changegate.policy import Environment
+from changegate.services import testruns, waivers
 from changegate.services.approvals import current_tally
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
@@ -37,21 +38,7 @@ def change_facts(ctx: Context, change: Change) -> gate.ChangeFacts:
 
 
 def evidence(ctx: Context, change: Change) -> list[gate.Evidence]:
-    isolated = {e.name for e in ctx.policy.environments if e.isolated}
-    # Isolation is judged by the policy in force now as well as when the run was recorded:
-    # an environment demoted from isolated no longer yields evidence.
-    return [
-        gate.Evidence(
-            r.id,
-            r.environment,
-            r.isolated and r.environment in isolated,
-            r.commit,
-            r.artifact,
-            r.ok,
-            r.recorded_at,
-        )
-        for r in Pipeline(ctx.session).evidence(change)
-    ]
+    return testruns.as_evidence(ctx, Pipeline(ctx.session).evidence(change))
 
 
 def check(
@@ -61,11 +48,14 @@ def check(
     commit: str,
     artifact: str | None = None,
     source: str = "api",
+    answer_unknown_environment: bool = False,
 ) -> GateDecisionRecord:
-    """`key` None: the caller could not name a change; that is recorded as a CM-1 denial."""
+    """`key` None: the caller could not name a change; that is recorded as a CM-1 denial.
+    An environment the policy does not define is bad input, unless the caller must get an
+    answer whatever it asks (GitHub waits for one): then it is a recorded denial."""
     principal = ctx.user()
-    env = ctx.policy.environment(environment)
     sha = check_commit(commit)
+    env, known = _environment(ctx, environment, answer_unknown_environment)
     change: Change | None = None
     if key is not None:
         try:
@@ -80,6 +70,7 @@ def check(
         principal.email,
         Role.PIPELINE.value in principal.role_names,
         ctx.now,
+        known,
     )
     facts = gate.GateFacts(
         request,
@@ -126,6 +117,17 @@ def check(
         },
     )
     return record
+
+
+def _environment(ctx: Context, name: str, answer_unknown: bool) -> tuple[Environment, bool]:
+    try:
+        return ctx.policy.environment(name), True
+    except BadInput:
+        if not answer_unknown:
+            raise
+    # Treated as production: an unknown target gets the strictest reading (fail closed).
+    shown = " ".join(name.split())[:40] or "(none)"
+    return Environment.model_construct(name=shown, isolated=False, production=True), False
 
 
 def _inputs(facts: gate.GateFacts, decision: gate.GateDecision) -> dict[str, object]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from changegate.db.models import GateDecisionRecord, WebhookDelivery
 from changegate.db.pipeline import Pipeline
+from changegate.domain.errors import BadInput
 from changegate.integrations.ports import ProtectionRuleRequest
 from changegate.services import gate
 from changegate.services.context import Context
@@ -33,12 +34,24 @@ def claim(ctx: Context, delivery_id: str, event: str) -> bool:
 
 
 def decide(ctx: Context, request: ProtectionRuleRequest, key: str | None) -> Verdict:
+    """Always a verdict: GitHub holds the deployment until it gets one, so whatever is wrong
+    with the request (no SHA, an environment the policy does not know) is a recorded denial."""
     where = f"{request.repository} run {request.run_id}"
-    if request.sha is None:
-        comment = f"changegate: DENIED {where}: the request carries no commit SHA"
-        ctx.record("github.denied_unparseable", where, {"reason": "no commit SHA"})
-        return Verdict(None, False, comment)
-    record = gate.check(ctx, key, request.environment, request.sha, None, SOURCE)
+    try:
+        if request.sha is None:
+            raise BadInput("the request carries no commit SHA")
+        record = gate.check(
+            ctx,
+            key,
+            request.environment,
+            request.sha,
+            None,
+            SOURCE,
+            answer_unknown_environment=True,
+        )
+    except BadInput as exc:
+        ctx.record("github.denied_unparseable", where, {"reason": exc.message})
+        return Verdict(None, False, f"changegate: DENIED {where}: {exc.message}")
     return Verdict(record.id, record.allowed, comment_for(record, where))
 
 
@@ -63,3 +76,13 @@ def settle(ctx: Context, delivery_id: str, verdict: Verdict, error: str | None) 
         delivery_id,
         {"decision_id": verdict.decision_id, "approved": verdict.approved, "error": error},
     )
+
+
+def finish(ctx: Context, delivery_id: str) -> None:
+    """The delivery is fully handled: a replay of it is a duplicate."""
+    Pipeline(ctx.session).finish_delivery(SOURCE, delivery_id, "done")
+
+
+def release(ctx: Context, delivery_id: str) -> None:
+    """The delivery was claimed but not answered (the decision failed): a redelivery may try."""
+    Pipeline(ctx.session).finish_delivery(SOURCE, delivery_id, "failed")

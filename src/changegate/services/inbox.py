@@ -23,7 +23,7 @@ from changegate.domain.findings import FindingStatus
 from changegate.domain.periods import previous_quarter, quarter_bounds, quarter_of
 from changegate.domain.users import Role
 from changegate.domain.waivers import DECIDABLE, WaiverStatus, missing
-from changegate.services import installation
+from changegate.services import code_reviews, installation
 from changegate.services.approvals import current_tally, votes_of
 from changegate.services.context import Context
 from changegate.services.views.common import Instant, Out
@@ -127,7 +127,7 @@ def _roles_wanted(ctx: Context, change: Change, user: User) -> Iterator[Approval
                 user.role_names,
                 role,
                 change.requester.email,
-                change.commit_authors,
+                code_reviews.authors_of(ctx, change),
                 votes,
                 change.version,
             )

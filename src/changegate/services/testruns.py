@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
 from changegate.db.changes import Changes
 from changegate.db.models import TestRun
 from changegate.db.pipeline import Pipeline
 from changegate.domain.errors import BadInput
-from changegate.domain.evidence import TestReport
+from changegate.domain.evidence import TestReport, Verdict, judge
+from changegate.domain.gate import Evidence
 from changegate.domain.users import Role
 from changegate.services.context import Context
 
@@ -34,6 +39,7 @@ def record(
     change = Changes(ctx.session).get(key)
     if doc_url and not doc_url.startswith(("https://", "http://")):
         raise BadInput(f"--doc must be a URL, got {doc_url!r}")
+    verdict = report.verdict(warnings_fail=ctx.policy.tests.warnings == "fail")
     run = TestRun(
         change_id=change.id,
         environment=env.name,
@@ -45,12 +51,16 @@ def record(
         failures=report.failures,
         errors=report.errors,
         skipped=report.skipped,
+        not_run=report.not_run,
+        warnings=report.warnings,
+        suite_errors=report.suite_errors,
         flaky=report.flaky,
         duration_seconds=report.duration_seconds,
         report_sha256=report.sha256,
         report_format=report.format_hint,
         doc_url=doc_url,
-        ok=report.ok,
+        ok=verdict.passing,
+        verdict=verdict.why,
         recorded_by_id=user.id,
         recorded_at=ctx.now,
     )
@@ -65,13 +75,75 @@ def record(
             "commit": run.commit,
             "artifact": run.artifact,
             "ok": run.ok,
+            "verdict": run.verdict,
             "tests": run.tests,
+            "passed": run.passed,
             "failures": run.failures,
             "errors": run.errors,
             "skipped": run.skipped,
+            "not_run": run.not_run,
+            "warnings": run.warnings,
+            "suite_errors": run.suite_errors,
             "flaky": run.flaky,
             "report_sha256": run.report_sha256,
             "doc_url": doc_url,
         },
     )
     return run
+
+
+class Figures(Protocol):
+    """A stored run's figures: a TestRun, or a row selecting the same columns."""
+
+    id: int
+    environment: str
+    isolated: bool
+    commit: str
+    artifact: str | None
+    ok: bool
+    recorded_at: datetime
+    passed: int
+    failures: int
+    errors: int
+    skipped: int
+    not_run: int
+    warnings: int
+    suite_errors: int
+
+
+def as_evidence(ctx: Context, runs: Iterable[Figures]) -> list[Evidence]:
+    """Stored runs as CM-4 sees them, for the gate and the audit alike. Isolation and the
+    verdict are judged by the policy in force now as well as when the run was recorded: an
+    environment demoted from isolated, or a rule made stricter, applies to old runs too."""
+    isolated = {e.name for e in ctx.policy.environments if e.isolated}
+    strict = ctx.policy.tests.warnings == "fail"
+    found = []
+    for r in runs:
+        verdict = judged(r, strict)
+        found.append(
+            Evidence(
+                r.id,
+                r.environment,
+                r.isolated and r.environment in isolated,
+                r.commit,
+                r.artifact,
+                r.ok and verdict.passing,
+                r.recorded_at,
+                verdict.why,
+            )
+        )
+    return found
+
+
+def judged(run: Figures, warnings_fail: bool) -> Verdict:
+    """A stored run judged again from its figures under a policy."""
+    return judge(
+        run.passed,
+        run.failures,
+        run.errors,
+        run.skipped,
+        run.not_run,
+        run.warnings,
+        run.suite_errors,
+        warnings_fail,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from changegate.db.models import User, UserRole
 from changegate.db.users import Users
 from changegate.domain.errors import BadInput
@@ -79,4 +81,23 @@ def _roles_changed(ctx: Context, user: User, action: str, role: str) -> User:
     ctx.record(
         action, f"user:{user.email}", {"email": user.email, "role": role, "roles": user.role_names}
     )
+    return user
+
+
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+
+
+def link_github(ctx: Context, email: str, login: str | None) -> User:
+    """Say which GitHub account is this person's (None: none), so pull requests they wrote
+    count them as an author of the change (segregation of duties)."""
+    user = Users(ctx.session).get(normalise_email(email))
+    wanted = login.strip().lower() if login else None
+    if wanted is not None and not GITHUB_LOGIN.fullmatch(wanted):
+        raise BadInput(f"not a GitHub login: {login!r}")
+    holder = Users(ctx.session).by_github(wanted) if wanted else None
+    if holder is not None and holder.id != user.id:
+        raise BadInput(f"GitHub login {wanted} is already {holder.email}'s")
+    user.github_login = wanted
+    ctx.session.flush()
+    ctx.record("user.github_linked", f"user:{user.email}", {"email": user.email, "login": wanted})
     return user

@@ -51,6 +51,9 @@ class BaselineResource(Base):
     # Where resource_id came from: "physical" (given, or the stack's), "name" (the template's
     # literal name), "logical" (nothing an observation carries: it will never be matched).
     id_source: Mapped[str] = mapped_column(String(20), default="logical")
+    # The properties holding expressions on pseudo parameters (AWS::AccountId, AWS::Region),
+    # which each scan binds from the observation; None (resources imported before 0008): all.
+    pseudo_properties: Mapped[list[str] | None]
     baseline: Mapped[Baseline] = relationship(back_populates="resources")
 
 
@@ -61,7 +64,7 @@ class Observation(Base):
     __table_args__ = (
         UniqueConstraint("resource_type", "resource_id", "captured_at"),
         Index("ix_observations_key", "resource_type", "resource_id"),
-        Index("ix_observations_name", "resource_type", "resource_name"),
+        Index("ix_observations_name", "resource_type", "resource_name", "captured_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_type: Mapped[str] = mapped_column(String(200))

@@ -27,6 +27,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Links what GitHub reports (a pull request's author, its reviewer) to the person.
+    github_login: Mapped[str | None] = mapped_column(String(100), unique=True)
     # Loaded when read: every approver, requester and recorder loaded along a gate call would
     # otherwise cost a roles query each, for roles only the principal's check reads.
     roles: Mapped[list[UserRole]] = relationship(
@@ -199,16 +201,43 @@ class TestRun(Base):
     failures: Mapped[int]
     errors: Mapped[int]
     skipped: Mapped[int]
+    not_run: Mapped[int] = mapped_column(default=0, server_default="0")
+    warnings: Mapped[int] = mapped_column(default=0, server_default="0")
+    suite_errors: Mapped[int] = mapped_column(default=0, server_default="0")
     flaky: Mapped[int]
     duration_seconds: Mapped[float]
     report_sha256: Mapped[str] = mapped_column(String(64))
     report_format: Mapped[str] = mapped_column(String(40))
     doc_url: Mapped[str | None] = mapped_column(String(1000))
     ok: Mapped[bool] = mapped_column(Boolean)
+    verdict: Mapped[str | None] = mapped_column(String(300))  # why it passes or not
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime]
     recorded_by: Mapped[User] = relationship(lazy="joined")
     change: Mapped[Change] = relationship(lazy="select")
+
+
+class CodeReview(Base):
+    """Peer review GitHub reported for a pull request: an approving review, or its merge."""
+
+    __tablename__ = "code_reviews"
+    __table_args__ = (
+        UniqueConstraint("repository", "pull_number", "kind", "actor_login", "commit_sha"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"), index=True)
+    repository: Mapped[str] = mapped_column(String(200))
+    pull_number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(500))
+    head_ref: Mapped[str] = mapped_column(String(255))
+    author_login: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # approved | merged
+    actor_login: Mapped[str] = mapped_column(String(100))  # the reviewer, or who merged
+    commit_sha: Mapped[str] = mapped_column(String(64))  # reviewed head, or the merge commit
+    at: Mapped[datetime]
+    url: Mapped[str] = mapped_column(String(500))
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime]
 
 
 class GateDecisionRecord(Base):

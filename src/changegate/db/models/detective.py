@@ -71,6 +71,8 @@ class AuditRun(Base):
     started_at: Mapped[datetime]
     rules: Mapped[list[str]]
     counts: Mapped[dict[str, Any]]
+    # Rules that had nothing to check for want of configuration (e.g. no production account).
+    not_checked: Mapped[list[str] | None]
     # SHA-256 over the sorted fingerprints and statuses: two runs over the same records agree.
     digest: Mapped[str] = mapped_column(String(64))
 

@@ -30,6 +30,7 @@ RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("CM-5", changes.non_pipeline_deployment),
     ("CM-5", changes.implemented_by_hand),
     ("CM-6", governance.metrics_review_missing),
+    ("CFG-1", config.no_baseline),
     ("CFG-2", config.unauthorised_drift),
     ("CFG-3", config.baseline_verification_missing),
     ("CFG-4", config.drift_overdue),

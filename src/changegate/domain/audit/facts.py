@@ -103,6 +103,20 @@ class DriftFact:
 
 
 @dataclass(frozen=True)
+class ObservedFact:
+    """A resource AWS Config observed in a production account during the period (CFG-1)."""
+
+    observation_id: int  # its latest observation in the period
+    resource_type: str
+    resource_id: str
+    resource_name: str | None
+    account_id: str
+    region: str | None
+    first_seen: datetime  # its first observation in the period
+    deleted: bool  # its latest observation in the period says it is gone
+
+
+@dataclass(frozen=True)
 class WaiverApprovalFact:
     id: int
     round: int
@@ -178,6 +192,9 @@ class AuditFacts:
     waivers: tuple[WaiverFact, ...] = ()
     covers: tuple[Cover, ...] = ()
     findings: tuple[FindingFact, ...] = ()
+    observed: tuple[ObservedFact, ...] = ()
+    # (type, id or name) of every resource the baselines in force at `as_of` declare.
+    declared: frozenset[tuple[str, str]] = frozenset()
 
     def due(self, instant: datetime) -> str:
         """A deadline as summaries word it: `end of Tue 2026-09-29 (UTC)` for a business day."""

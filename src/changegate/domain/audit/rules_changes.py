@@ -149,7 +149,9 @@ def _self_approvals(change: ChangeFact) -> list[tuple[ApprovalFact, str, tuple[s
         if a.approver == change.requester:
             found.append((a, f"{a.approver} requested {change.key}", ()))
         elif a.approver in change.commit_authors:
-            found.append((a, f"{a.approver} authored commits of {change.key}", ()))
+            found.append(
+                (a, f"{a.approver} authored {change.key} (its commits or pull requests)", ())
+            )
         earlier = first_role.setdefault((a.approver, a.version), a)
         # The later of the two is the one that made one person count as both CAB and ISO.
         if earlier is not a and earlier.role != a.role:

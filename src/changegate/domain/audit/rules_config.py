@@ -1,10 +1,33 @@
-"""Audit rules for configuration management: CFG-2, CFG-3 and CFG-4 (DESIGN.md section 3)."""
+"""Audit rules for configuration management: CFG-1 to CFG-4 (DESIGN.md section 3)."""
 
 from __future__ import annotations
 
 from changegate.domain import wording
 from changegate.domain.audit.facts import AuditFacts, Draft, DriftFact, overdue
 from changegate.domain.audit.rules_governance import quarters_without_review
+
+
+def no_baseline(facts: AuditFacts) -> list[Draft]:
+    """CFG-1: configuration is defined in IaC. A resource observed in a production account that
+    no baseline in force declares (by id, or by the name a template gives it) is a finding."""
+    out = []
+    for o in facts.observed:
+        names = {o.resource_id, o.resource_name} - {None}
+        if o.deleted or any((o.resource_type, n) in facts.declared for n in names):
+            continue
+        out.append(
+            Draft(
+                control="CFG-1",
+                rule="CFG-1.no-baseline",
+                subject=f"resource:{o.resource_type}:{o.resource_id}",
+                summary=f"{o.resource_type} {o.resource_id} runs in production account "
+                f"{o.account_id} ({o.region or 'global'}) and no approved baseline declares it",
+                evidence=(f"observation:{o.observation_id}",),
+                occurred_at=o.first_seen,
+                attributes={"resource": o.resource_id, "account": o.account_id},
+            )
+        )
+    return out
 
 
 def unauthorised(d: DriftFact) -> bool:

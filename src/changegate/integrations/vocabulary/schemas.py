@@ -3,14 +3,20 @@
 cfn-lint carries the CloudFormation registry's provider schemas for every region and keeps them
 current with each release, so property names, read-only and write-only properties, the tag
 property and which lists are sets come from AWS's own data rather than from a list kept here.
-Schemas are read through cfn-lint's public `PROVIDER_SCHEMA_MANAGER` (bundled files, no network)
-the first time a type is asked for; importing this module loads nothing.
+Schemas are read from the files cfn-lint bundles (`data/schemas/providers/<region>.json` maps a
+type to a schema file in `data/schemas/resources/`), located without importing cfn-lint, whose
+import costs over a second (it loads its whole linter) on every scan and import. Where that
+layout is not found (another cfn-lint version), its public `PROVIDER_SCHEMA_MANAGER` is used.
+Nothing is read until a type is asked for, and no network is used.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
+from pathlib import Path
 from typing import Final
 
 # us-east-1 carries every type first; the translator speaks one vocabulary for all regions.
@@ -24,7 +30,43 @@ Node = Mapping[str, object]
 @cache
 def schema(resource_type: str) -> Node | None:
     """The provider schema of a CloudFormation type, or None for a type cfn-lint does not know."""
-    # Imported here: cfn-lint takes about a second to import, and most runs never need it.
+    bundled = _bundled()
+    if bundled is not None:
+        found = _read_bundled(bundled, resource_type)
+    else:
+        found = _from_manager(resource_type)
+    # cfn-lint answers any Custom::* with the custom resource schema: not the type asked for.
+    return found if found is not None and found.get("typeName") == resource_type else None
+
+
+@cache
+def _bundled() -> tuple[Path, Mapping[str, str]] | None:
+    """(resources folder, type -> schema file stem) of cfn-lint's bundled schemas, if present."""
+    spec = importlib.util.find_spec("cfnlint")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        return None
+    data = Path(spec.origin).parent / "data" / "schemas"
+    try:
+        index = json.loads((data / "providers" / f"{REGION}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return (data / "resources", index) if isinstance(index, dict) else None
+
+
+def _read_bundled(bundled: tuple[Path, Mapping[str, str]], resource_type: str) -> Node | None:
+    folder, index = bundled
+    stem = index.get(resource_type)
+    if not isinstance(stem, str):
+        return None
+    try:
+        found = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, Mapping) else None
+
+
+def _from_manager(resource_type: str) -> Node | None:
+    # Imported here: cfn-lint takes over a second to import.
     from cfnlint.schema import (  # type: ignore[import-untyped]  # noqa: PLC0415
         PROVIDER_SCHEMA_MANAGER,
         ResourceNotFoundError,
@@ -34,8 +76,7 @@ def schema(resource_type: str) -> Node | None:
         found: Node = PROVIDER_SCHEMA_MANAGER.get_resource_schema(REGION, resource_type).schema
     except ResourceNotFoundError:
         return None
-    # cfn-lint answers any Custom::* with the custom resource schema: not the type asked for.
-    return found if found.get("typeName") == resource_type else None
+    return found
 
 
 def _node(value: object) -> Node:

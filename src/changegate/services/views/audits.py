@@ -35,6 +35,7 @@ class AuditRunOut(Out):
     digest: str
     counts: AuditCountsOut
     rules: list[str]
+    not_checked: list[str]  # rules with nothing to check for want of configuration, and why
     stored: bool
 
 
@@ -122,6 +123,7 @@ def run(row: AuditRun) -> AuditRunOut:
         digest=row.digest,
         counts=AuditCountsOut.model_validate(row.counts),
         rules=row.rules,
+        not_checked=row.not_checked or [],
         stored=True,
     )
 

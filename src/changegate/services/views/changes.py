@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from changegate.db.changes import Changes
+from changegate.db.code_reviews import CodeReviews
 from changegate.db.models import Approval, Change, Review
 from changegate.domain.changes import ChangeStatus
 from changegate.services.approvals import current_tally
@@ -80,6 +81,7 @@ class ChangeOut(ChangeSummaryOut):
     closed_at: Instant | None
     due: DueOut
     reviews: list[ReviewNoteOut]
+    code_reviews: list[CodeReviewOut]  # peer review GitHub reported for its pull requests
 
 
 class OverdueOut(Out):
@@ -89,6 +91,18 @@ class OverdueOut(Out):
     due_at: Instant
     due_tz: str | None  # the business calendar's zone the deadline was counted in
     requester: str
+
+
+class CodeReviewOut(Out):
+    kind: str  # approved | merged
+    repository: str
+    pull_request: int
+    title: str
+    author: str  # GitHub login
+    by: str  # who approved, or merged
+    commit: str
+    at: Instant
+    url: str
 
 
 class PirOut(Out):
@@ -163,6 +177,20 @@ def detail(ctx: Context, change: Change) -> ChangeOut:
             pir_recorded_at=change.pir_recorded_at,
         ),
         reviews=[_review(r) for r in repo.reviews(change)],
+        code_reviews=[
+            CodeReviewOut(
+                kind=r.kind,
+                repository=r.repository,
+                pull_request=r.pull_number,
+                title=r.title,
+                author=r.author_login,
+                by=r.actor_login,
+                commit=r.commit_sha,
+                at=r.at,
+                url=r.url,
+            )
+            for r in CodeReviews(ctx.session).of_change(change.id)
+        ],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from changegate.db.configs import Configs
+from changegate.db.inventory import Inventory
 from changegate.db.models import Baseline, Drift
 from changegate.domain.drift import DriftStatus
 from changegate.services.context import Context
@@ -155,6 +156,45 @@ def scan(result: ScanResult) -> ScanOut:
         still_open=result.still_open,
         unverifiable=result.unverifiable,
     )
+
+
+class ObservedOut(Out):
+    """A resource as AWS Config (or Cloud Control) last observed it."""
+
+    resource_type: str
+    resource_id: str
+    resource_name: str | None
+    account_id: str | None
+    region: str | None
+    status: str  # the latest item's configurationItemStatus
+    captured_at: Instant  # the latest observation
+    first_seen: Instant
+    baseline: str | None  # the approved baseline that declares it; None: none does (CFG-1)
+
+
+def observed(
+    ctx: Context, resource_type: str | None, account: str | None, limit: int, offset: int
+) -> Page[ObservedOut]:
+    check_window(limit, offset)
+    inventory = Inventory(ctx.session)
+    found = inventory.page(resource_type, account, limit, offset)
+    declaring = inventory.declaring(found.rows)
+    items = [
+        ObservedOut(
+            resource_type=s.resource_type,
+            resource_id=s.resource_id,
+            resource_name=s.resource_name,
+            account_id=s.account_id,
+            region=s.region,
+            status=s.status,
+            captured_at=s.captured_at,
+            first_seen=s.first_seen,
+            baseline=declaring.get((s.resource_type, s.resource_id))
+            or declaring.get((s.resource_type, s.resource_name or "")),
+        )
+        for s in found.rows
+    ]
+    return Page.of(items, found.total, limit, offset)
 
 
 def baselines(ctx: Context, limit: int, offset: int) -> Page[BaselineOut]:

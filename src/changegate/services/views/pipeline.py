@@ -5,6 +5,7 @@ from __future__ import annotations
 from changegate.db.changes import Changes
 from changegate.db.models import Deployment, GateDecisionRecord, TestRun
 from changegate.db.pipeline import Pipeline
+from changegate.services import testruns
 from changegate.services.context import Context
 from changegate.services.views.common import Instant, Out, Page, check_window
 
@@ -17,12 +18,17 @@ class TestRunOut(Out):
     isolated: bool
     commit: str
     artifact: str | None
-    ok: bool
-    tests: int
+    ok: bool  # passing evidence, as judged when it was recorded
+    verdict: str  # why: "12 passed of 12 executed", "no test executed (3 skipped, 0 not run)"
+    tests: int  # test cases in the report
+    executed: int  # passed + failed + errored (+ warnings)
     passed: int
     failures: int
     errors: int
     skipped: int
+    not_run: int
+    warnings: int
+    suite_errors: int  # failures the suites declare that no test case shows
     flaky: int
     duration_seconds: float
     report_sha256: str
@@ -82,11 +88,16 @@ def testrun(r: TestRun) -> TestRunOut:
         commit=r.commit,
         artifact=r.artifact,
         ok=r.ok,
+        verdict=r.verdict or testruns.judged(r, warnings_fail=True).why,
         tests=r.tests,
+        executed=r.passed + r.failures + r.errors + r.warnings,
         passed=r.passed,
         failures=r.failures,
         errors=r.errors,
         skipped=r.skipped,
+        not_run=r.not_run,
+        warnings=r.warnings,
+        suite_errors=r.suite_errors,
         flaky=r.flaky,
         duration_seconds=r.duration_seconds,
         report_sha256=r.report_sha256,
@@ -95,6 +106,10 @@ def testrun(r: TestRun) -> TestRunOut:
         recorded_by=r.recorded_by.email,
         recorded_at=r.recorded_at,
     )
+
+
+def show_decision(ctx: Context, decision_id: int) -> GateDecisionOut:
+    return decision(Pipeline(ctx.session).decision(decision_id))
 
 
 def decision(d: GateDecisionRecord) -> GateDecisionOut:

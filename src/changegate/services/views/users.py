@@ -15,6 +15,7 @@ class UserOut(Out):
     roles: list[str]
     active: bool
     created_at: Instant
+    github_login: str | None  # their GitHub account, lower-case
 
 
 class TokenOut(Out):
@@ -35,7 +36,12 @@ class NewTokenOut(TokenOut):
 
 def user(u: User) -> UserOut:
     return UserOut(
-        email=u.email, name=u.name, roles=u.role_names, active=u.active, created_at=u.created_at
+        email=u.email,
+        name=u.name,
+        roles=u.role_names,
+        active=u.active,
+        created_at=u.created_at,
+        github_login=u.github_login,
     )
 
 

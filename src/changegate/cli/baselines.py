@@ -1,4 +1,5 @@
-"""`changegate baseline ...`, `config ingest` and `drift ...` (CFG-1..CFG-4)."""
+"""`changegate baseline ...`: baselines from IaC or from what runs, approved by another
+security engineer (CFG-1, CFG-3)."""
 
 from __future__ import annotations
 
@@ -12,36 +13,22 @@ import typer
 
 from changegate import bootstrap
 from changegate.cli import aws, transport
-from changegate.cli.formats import deadline, duration, plural, when
-from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, Quarter, group
+from changegate.cli.formats import plural, when
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, Quarter, group, read_input
 from changegate.cli.output import Column, emit_json, footer, record, say, table
-from changegate.domain.configuration import ObservedItem
-from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
-from changegate.services import baselines, drift
+from changegate.services import baselines
 from changegate.services.views import configuration as views
 from changegate.services.views.common import Page
 from changegate.services.views.configuration import (
     BaselineDetailOut,
     BaselineOut,
-    DriftOut,
-    IngestOut,
-    ScanOut,
 )
 from changegate.services.views.reviews import ReviewOut, review
 
 baseline_app = group("Approved configuration baselines (CFG-1, CFG-3).")
-config_app = group("Observed configuration (AWS Config).")
-drift_app = group("Drift from the baselines (CFG-2, CFG-4).")
 
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The baseline's name.")]
-
-
-def read_input(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _pairs(raw: list[str] | None, option: str) -> dict[str, str]:
@@ -304,212 +291,4 @@ def verify(quarter: Quarter, as_: As = None, json_out: Json = False) -> None:
         f"{plural(len(out.report['baselines']), 'baseline')}, "
         f"{found['found']} drift ({found['unauthorised']} unauthorised, "
         f"{found['late']} remediated late or still open past due)"
-    )
-
-
-def awsconfig_unreadable(problem: str) -> bool:
-    from changegate.integrations import awsconfig  # noqa: PLC0415
-
-    return awsconfig.is_unreadable(problem)
-
-
-def _from_files(paths: list[Path]) -> tuple[list[ObservedItem], list[str]]:
-    from changegate.integrations import awsconfig  # noqa: PLC0415
-
-    items: list[ObservedItem] = []
-    problems: list[str] = []
-    for path in paths:
-        found, skipped = awsconfig.read_file(read_input(path), str(path))
-        items.extend(found)
-        problems.extend(skipped)
-    return items, problems
-
-
-@config_app.command("ingest")
-def ingest(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="FILE...", help="Snapshot, history or notification files (--source files)."
-        ),
-    ] = None,
-    source: Annotated[
-        str,
-        typer.Option(
-            help="files, aws (AWS Config API or its S3 delivery) or cloudformation (drift)."
-        ),
-    ] = "files",
-    resource_type: Annotated[
-        list[str] | None,
-        typer.Option(metavar="TYPE", help="aws: resource types to read, e.g. AWS::S3::Bucket."),
-    ] = None,
-    bucket: Annotated[
-        str | None, typer.Option(metavar="BUCKET", help="aws: Config's S3 bucket.")
-    ] = None,
-    prefix: Annotated[
-        str, typer.Option(metavar="PREFIX", help="aws: key prefix in the bucket.")
-    ] = "",
-    stack: Annotated[
-        list[str] | None,
-        typer.Option(metavar="STACK", help="cloudformation: stacks to run drift detection on."),
-    ] = None,
-    as_: As = None,
-    json_out: Json = False,
-) -> None:
-    """Ingest observed configuration; malformed items are reported and skipped."""
-    source = source.lower()
-    if source == "files":
-        if not paths:
-            raise BadInput("give the files to ingest")
-        items, problems = _from_files(paths)
-        label = ",".join(map(str, paths))
-    elif source in ("aws", "cloudformation"):
-        transport.local_only(f"config ingest --source {source}")
-        items, problems = aws.read(source, resource_type or [], bucket, prefix, stack or [])
-        label = source
-    else:
-        raise BadInput(f"unknown --source {source!r}; use files, aws or cloudformation")
-    for problem in problems:
-        sys.stderr.write(f"skipped: {problem}\n")
-
-    def remote(r: Any) -> Any:
-        from changegate.integrations import awsconfig  # noqa: PLC0415
-
-        totals = {"added": 0, "duplicates": 0, "skipped": []}
-        for path in paths or []:
-            try:  # decompressed and parsed here; an unreadable file is already a problem
-                document = awsconfig.load_document(read_input(path), str(path))
-            except BadInput:
-                continue
-            got = r.call("POST", "/api/v1/config/items", json=document)
-            totals["added"] += got["added"]
-            totals["duplicates"] += got["duplicates"]
-        return totals | {"skipped": problems}
-
-    out = transport.write(
-        "config ingest",
-        as_,
-        IngestOut,
-        lambda ctx: views.ingest(drift.ingest(ctx, items, label, bootstrap.vocabulary()), problems),
-        remote,
-    )
-    if json_out:
-        emit_json(out)
-    else:
-        say(
-            f"ingested {plural(out.added, 'configuration item')} "
-            f"({out.duplicates} already known, {len(out.skipped)} skipped)"
-        )
-    if any(awsconfig_unreadable(problem) for problem in problems):
-        raise typer.Exit(1)  # what was readable is kept; the rest needs a look
-
-
-@drift_app.command("scan")
-def scan(
-    full: Annotated[
-        bool,
-        typer.Option(
-            "--full",
-            help="Compare every resource, not only those observed or re-baselined "
-            "since the last scan (after a change to the comparison rules).",
-        ),
-    ] = False,
-    as_: As = None,
-    json_out: Json = False,
-) -> None:
-    """Compare approved baselines with the latest observations (incremental by default)."""
-    out = transport.write(
-        "drift scan",
-        as_,
-        ScanOut,
-        lambda ctx: views.scan(drift.scan(ctx, bootstrap.vocabulary(), full)),
-        lambda r: r.call("POST", "/api/v1/drift/scan", params={"full": full}),
-    )
-    if json_out:
-        emit_json(out)
-        return
-    say(
-        f"checked {plural(out.checked, 'resource')} ({out.compared} compared, "
-        f"{out.unobserved} never observed): {len(out.opened)} new drift, "
-        f"{len(out.reopened)} reopened, {len(out.closed)} remediated, "
-        f"{out.still_open} still open; {out.unverifiable} declared "
-        f"{'property' if out.unverifiable == 1 else 'properties'} unverifiable"
-    )
-
-
-@drift_app.command("list")
-def list_drifts(
-    status: Annotated[DriftStatus | None, typer.Option(case_sensitive=False)] = None,
-    limit: Limit = DEFAULT,
-    offset: Offset = 0,
-    as_: As = None,
-    json_out: Json = False,
-) -> None:
-    """Drift, oldest first."""
-    query = {"limit": limit, "offset": offset} | ({"status": status.value} if status else {})
-    page = transport.read(
-        "drift list",
-        as_,
-        Page[DriftOut],
-        lambda ctx: views.drifts(ctx, status, limit, offset),
-        lambda r: r.call("GET", "/api/v1/drift", params=query),
-    )
-    if json_out:
-        emit_json(page)
-        return
-    table(
-        f"Drift ({page.total})",
-        ["id", "status", "type", "resource", "authorised by", "detected", "due"],
-        [
-            [
-                d.id,
-                d.status,
-                d.resource_type,
-                d.resource_id,
-                d.authorised_by,
-                when(d.detected_at),
-                when(d.due_at),
-            ]
-            for d in page.items
-        ],
-        empty="no drift",
-    )
-    footer(len(page.items), page.total, offset)
-
-
-@drift_app.command("show")
-def show_drift(
-    drift_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1)],
-    as_: As = None,
-    json_out: Json = False,
-) -> None:
-    """One drift with its property-level differences."""
-    out = transport.read(
-        "drift show",
-        as_,
-        DriftOut,
-        lambda ctx: views.show_drift(ctx, drift_id),
-        lambda r: r.call("GET", f"/api/v1/drift/{drift_id}"),
-    )
-    if json_out:
-        emit_json(out)
-        return
-    record(
-        f"drift {out.id}  {out.resource_type} {out.resource_id}",
-        [
-            ("status", out.status),
-            ("authorised by", out.authorised_by or "no change"),
-            ("detected", when(out.detected_at)),
-            ("due", deadline(out.due_at, None)),
-            ("closed", when(out.closed_at)),
-            ("time to remediate", duration(out.remediation_seconds)),
-            ("reopened", plural(out.reopened, "time") if out.reopened else None),
-        ],
-    )
-    say("")
-    table(
-        "Differences",
-        ["path", Column("baseline", wrap=True), Column("observed", wrap=True)],
-        [[d.path, json.dumps(d.expected), json.dumps(d.actual)] for d in out.differences],
-        empty="differences: none",
     )
