@@ -360,9 +360,12 @@ def target(app: App, n: int) -> tuple[str, str]:
     key = app.run(lambda ctx: changes.create(ctx, f).key, actor=requester)
     app.run(lambda ctx: changes.submit(ctx, key), actor=requester)
     app.run(
-        lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED), actor=CABS[0]
+        lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, 1),
+        actor=CABS[0],
     )
-    app.run(lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED), actor=ISO)
+    app.run(
+        lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, 1), actor=ISO
+    )
     report = read_report(JUNIT, "report.xml")
     app.run(lambda ctx: testruns.record(ctx, key, "staging", sha, report), actor=PIPELINE)
     return key, sha

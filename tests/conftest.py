@@ -21,8 +21,12 @@ from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.config import Settings
 from changegate.db import schema
+from changegate.db.changes import Changes
 from changegate.db.engine import build_engine
-from changegate.db.models import everything
+from changegate.db.models import Change, everything
+from changegate.domain.approvals import ApprovalRole, Decision
+from changegate.services import approvals
+from changegate.services.context import Context
 
 PG_URL = os.environ.get("CHANGEGATE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_problem: list[str] = []
@@ -119,6 +123,12 @@ class Result:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def _own_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test has its own CLI state (what `change show` last showed), never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def cli(
     db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -159,3 +169,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             red=True,
             bold=True,
         )
+
+
+def decide_current(
+    ctx: Context, key: str, role: ApprovalRole, decision: Decision, comment: str = ""
+) -> Change:
+    """An approver who has just read the change decides on the version they read: its current
+    one (tests of a moved-on version call `approvals.decide` with the stale one)."""
+    seen = Changes(ctx.session).get(key).version
+    return approvals.decide(ctx, key, role, decision, seen, comment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from importlib.metadata import version
@@ -19,7 +19,7 @@ from changegate.domain.approvals import Quorum
 from changegate.domain.calendar import BusinessCalendar, calendar_from
 from changegate.domain.changes import Risk
 from changegate.domain.errors import BadInput
-from changegate.domain.gate import Freeze
+from changegate.domain.gate import Freeze, WindowRule
 from changegate.domain.users import Role
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -90,6 +90,9 @@ class Environment(Strict):
     # The AWS accounts this environment runs in: CFG-1 holds every resource observed in a
     # production environment's accounts to an approved baseline.
     aws_accounts: list[AwsAccount] = []
+    # What the gate asks of a deployment here; unset: as production does (both) or not (neither).
+    approval: bool | None = None  # CAB+ISO approval of the current version, in its window
+    tests: bool | None = None  # passing regression evidence from an isolated environment
 
 
 class ChangeSettings(Strict):
@@ -149,10 +152,24 @@ class FreezeWindow(Strict):
         return self
 
 
+class WindowSettings(Strict):
+    early_minutes: int = Field(default=30, ge=0, le=10_080)
+    late_minutes: int = Field(default=60, ge=0, le=10_080)
+    without_window: Literal["allow", "deny"] = "allow"
+
+    def rule(self) -> WindowRule:
+        return WindowRule(
+            timedelta(minutes=self.early_minutes),
+            timedelta(minutes=self.late_minutes),
+            self.without_window == "allow",
+        )
+
+
 class GateSettings(Strict):
     decision_ttl_minutes: PositiveInt = 60
     emergency_requires_tests: bool = False
     freeze_windows: list[FreezeWindow] = []
+    window: WindowSettings = WindowSettings()
 
 
 class TestSettings(Strict):

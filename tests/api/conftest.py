@@ -124,7 +124,7 @@ def approved_change(api: Api, **fields: Any) -> str:
             who,
             "POST",
             f"/api/v1/changes/{key}/approvals",
-            json={"role": role, "decision": "approved"},
+            json={"role": role, "decision": "approved", "version": 1},
         )
         assert r.status_code == 200, r.text
     return key

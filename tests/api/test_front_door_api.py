@@ -109,8 +109,9 @@ def test_every_served_command_goes_to_the_server(
     ):
         code, _, err = cli(capsys, *args)
         assert code == 0, (args, err)
+    assert cli(capsys, "change", "show", pending)[0] == 0  # read through the server: version 1
     code, out, err = cli(capsys, "change", "approve", pending, "--role", "iso")
-    assert code == 0 and "iso approved by ivy@example.com" in out, err
+    assert code == 0 and "iso approved version 1 by ivy@example.com" in out, err
     code, out, _ = cli(capsys, "status", "--json")
     status = json.loads(out)
     assert status["you"]["person"] == "ivy@example.com"

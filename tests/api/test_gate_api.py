@@ -28,7 +28,15 @@ def test_a_complete_change_is_allowed_and_recorded(api: Api) -> None:
     decision = gate(api, key)
     assert decision["allowed"] is True, decision
     assert failing(decision) == []
-    assert {r["control"] for r in decision["reasons"]} == {"CM-5", "CM-1", "state", "CM-2", "CM-4"}
+    assert {r["control"] for r in decision["reasons"]} == {
+        "CM-5",
+        "CM-1",
+        "scope",
+        "state",
+        "CM-2",
+        "window",
+        "CM-4",
+    }
     log = api.call("auditor", "GET", "/api/v1/ledger/verify").json()
     assert log["ok"] is True
 
@@ -114,3 +122,29 @@ def test_production_deployment_without_decision_is_refused(api: Api) -> None:
     assert r.status_code == 409
     assert r.json()["control"] == "CM-5"
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("fields", "control", "says"),
+    [
+        ({"environments": ["staging"]}, "scope", "declares staging; production is not among them"),
+        (
+            {
+                "window_start": "2030-01-07T09:00:00Z",
+                "window_end": "2030-01-07T12:00:00Z",
+            },
+            "window",
+            "is planned for 2030-01-07T09:00:00+00:00 to 2030-01-07T12:00:00+00:00; too early",
+        ),
+    ],
+)
+def test_the_gate_enforces_what_the_request_declares(
+    api: Api, fields: dict[str, Any], control: str, says: str
+) -> None:
+    key = approved_change(api, **fields)
+    assert record_tests(api, key).status_code == 201
+    decision = gate(api, key)
+    assert decision["allowed"] is False
+    assert failing(decision) == [control], decision
+    reason = next(r for r in decision["reasons"] if r["control"] == control)
+    assert says in reason["message"]

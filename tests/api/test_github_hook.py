@@ -269,7 +269,7 @@ def test_peer_review_from_github_is_kept_on_the_change_and_bars_the_author(hook:
     ]
     refused = hook.api.call(
         "cab", "POST", f"/api/v1/changes/{key}/approvals",
-        json={"role": "cab", "decision": "approved"},
+        json={"role": "cab", "decision": "approved", "version": 1},
     )  # fmt: skip
     assert refused.status_code == 409, refused.text
     assert "authored this change" in refused.json()["detail"]

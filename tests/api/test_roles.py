@@ -35,7 +35,9 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
         "/api/v1/changes/{key}": {"json": {"title": "new title"}},
-        "/api/v1/changes/{key}/approvals": {"json": {"role": "cab", "decision": "approved"}},
+        "/api/v1/changes/{key}/approvals": {
+            "json": {"role": "cab", "decision": "approved", "version": 1}
+        },
         "/api/v1/changes/{key}/pir": {"json": {"summary": "fine"}},
         "/api/v1/changes/{key}/test-runs": {
             "data": {"environment": "staging", "commit": SHA},

@@ -68,8 +68,11 @@ def test_full_normal_flow(org: Cli) -> None:
         "cab",
         "--comment",
         "looks fine",
+        "--version",
+        "1",
     )
     assert out.code == 0 and "awaiting the ISO's approval" in out.out
+    assert org("change", "show", key).code == 0  # the ISO reads it: version 1 is the default
     assert org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso").code == 0
     shown = json.loads(org("change", "show", key, "--json").out)
     assert (shown["status"], shown["version"]) == ("approved", 1)
@@ -93,7 +96,7 @@ def test_rule_refusals_exit_1_and_name_the_rule(org: Cli) -> None:
     org("change", "submit", key, *ALICE)
     result = org("change", "implement", key, *ALICE)
     assert result.code == 1 and "CM-2" in result.err
-    result = org("change", "approve", key, *ALICE, "--role", "cab")
+    result = org("change", "approve", key, *ALICE, "--role", "cab", "--version", "1")
     assert result.code == 1 and "does not hold the cab role" in result.err
 
 
@@ -146,11 +149,33 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[s
     assert ledger_count(org) == before
 
 
+def test_an_approval_names_the_version_its_approver_read(org: Cli) -> None:
+    key = create(org)
+    org("change", "submit", key, *ALICE)
+    bob = ("--as", "bob@example.com", "--role", "cab")
+    unread = org("change", "approve", key, *bob)
+    assert unread.code == 2
+    assert unread.err.strip() == (
+        "error: say which version of CHG-1 you decide on: --version N, as "
+        "`changegate change show CHG-1` prints it (after a show, it is the default)"
+    )
+    assert org("change", "show", key).code == 0  # Bob reads version 1 ...
+    assert org("change", "edit", key, *ALICE, "--risk", "high").code == 0  # ... Alice edits
+    stale = org("change", "approve", key, *bob)
+    assert stale.code == 2
+    assert "CHG-1 is at version 2; you decided on version 1" in stale.err
+    assert json.loads(org("change", "show", key, "--json").out)["approvals"] == []
+    explicit_stale = org("change", "approve", key, *bob, "--version", "1")
+    assert explicit_stale.code == 2 and "at version 2" in explicit_stale.err
+    done = org("change", "approve", key, *bob)  # the --json show above read version 2
+    assert done.code == 0 and "cab approved version 2 by bob@example.com" in done.out
+
+
 def test_edit_after_approval_needs_new_approvals(org: Cli) -> None:
     key = create(org)
     org("change", "submit", key, *ALICE)
-    org("change", "approve", key, "--as", "bob@example.com", "--role", "cab")
-    org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso")
+    org("change", "approve", key, "--as", "bob@example.com", "--role", "cab", "--version", "1")
+    org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso", "--version", "1")
     result = org("change", "edit", key, *ALICE, "--risk", "high")
     assert result.code == 0 and "version 2 (submitted)" in result.out
     shown = json.loads(org("change", "show", key, "--json").out)
@@ -171,6 +196,8 @@ def test_reject_needs_a_comment(org: Cli) -> None:
         "iso",
         "--comment",
         "no tested rollback",
+        "--version",
+        "1",
     )
     assert result.code == 0 and "status rejected" in result.out
 
@@ -243,6 +270,7 @@ def test_custom_policy_changes_the_quorum(
     monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
     key = create(org)
     org("change", "submit", key, *ALICE)
+    org("change", "show", key)
     org("change", "approve", key, "--as", "bob@example.com", "--role", "cab")
     result = org("change", "approve", key, "--as", "ivy@example.com", "--role", "iso")
     assert "awaiting 1 more CAB approval" in result.out

@@ -125,7 +125,12 @@ def test_values_of_roles_statuses_and_enums_are_case_insensitive(org: Cli) -> No
     assert org("user", "add", "max@example.com", "--name", "Max", "--role", "CAB").code == 0
     key = created(org, "--risk", "High", "--env", "production")
     assert org("change", "submit", key, "--as", "alice@EXAMPLE.com").code == 0
-    assert org("change", "approve", key, "--as", "Bob@Example.com", "--role", "CAB").code == 0
+    assert (
+        org(
+            "change", "approve", key, "--as", "Bob@Example.com", "--role", "CAB", "--version", "1"
+        ).code
+        == 0
+    )
     listed = json.loads(org("change", "list", "--status", "SUBMITTED", "--json").out)
     assert [c["key"] for c in listed["items"]] == [key]
     assert org("change", "show", key.lower(), "--json").code == 0
@@ -175,7 +180,7 @@ def test_status_reports_the_installation_and_what_awaits_a_person(org: Cli) -> N
     # No adoption date recorded (the schema was made without `init`): last two quarters owed.
     owed = {i["subject"] for i in shown["you"]["items"] if i["kind"] == "sign-review"}
     assert owed == {"2026-Q2", "2026-Q3"}
-    assert awaiting[0]["command"] == f"changegate change approve {key} --role iso"
+    assert awaiting[0]["command"] == f"changegate change approve {key} --role iso --version 1"
     text = org("doctor", "--as", "alice@example.com")
     assert (
         text.code == 0 and "schema" in text.out and "nothing awaits alice@example.com" in text.out

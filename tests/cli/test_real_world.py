@@ -134,11 +134,21 @@ def test_case_13_business_days_follow_the_israeli_week(
 def record_and_gate(team: Cli, report: str) -> tuple[Result, Result]:
     key = team(
         "change", "create", *ALICE, "--title", "Ship", "--scope", "api", "--impact", "none",
-        "--rollback", "revert", "--ticket", "ENG-2", "--risk", "low",
+        "--rollback", "revert", "--ticket", "ENG-2", "--risk", "low", "--env", "production",
     ).out.strip()  # fmt: skip
     assert team("change", "submit", key, *ALICE).code == 0
-    assert team("change", "approve", key, "--role", "cab", "--as", "bob@example.com").code == 0
-    assert team("change", "approve", key, "--role", "iso", "--as", "ivy@example.com").code == 0
+    assert (
+        team(
+            "change", "approve", key, "--role", "cab", "--as", "bob@example.com", "--version", "1"
+        ).code
+        == 0
+    )
+    assert (
+        team(
+            "change", "approve", key, "--role", "iso", "--as", "ivy@example.com", "--version", "1"
+        ).code
+        == 0
+    )
     commit = "a" * 40
     recorded = team(
         "test", "record", key, "--env", "staging", "--commit", commit, "--junit", report, *CI

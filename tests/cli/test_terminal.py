@@ -118,5 +118,7 @@ def test_inbox_commands_are_never_folded(env: dict[str, str]) -> None:
     assert all(len(line) <= 100 for line in lines), out
     for n in (1, 2):
         for role in ("cab", "iso"):
-            wanted = f"changegate change approve CHG-{n} --role {role} --as iso@example.com"
+            wanted = (
+                f"changegate change approve CHG-{n} --role {role} --version 1 --as iso@example.com"
+            )
             assert any(line.strip().endswith(wanted) for line in lines), out

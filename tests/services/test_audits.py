@@ -30,10 +30,11 @@ from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType
 from changegate.domain.errors import BadInput, Forbidden, InvalidTransition, Refused
 from changegate.domain.findings import DisciplinaryKind, RemediationKind
-from changegate.services import approvals, audits, changes, findings, lifecycle, waivers
+from changegate.services import audits, changes, findings, lifecycle, waivers
 from changegate.services.context import Context
 from changegate.services.views import audits as finding_views
 from tests.builders import T0, add_people, make_fields
+from tests.conftest import decide_current
 
 SHA = "a" * 40
 ISO, HR, AUD = "ivy@example.com", "hana@example.com", "aud@example.com"
@@ -454,12 +455,12 @@ def test_bad_period_is_bad_input(people: App) -> None:
 def approve(app: App, key: str) -> None:
 
     app.run(
-        lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
+        lambda ctx: decide_current(ctx, key, ApprovalRole.CAB, Decision.APPROVED, ""),
         actor="bob@example.com",
         at=T0,
     )
     app.run(
-        lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
+        lambda ctx: decide_current(ctx, key, ApprovalRole.ISO, Decision.APPROVED, ""),
         actor=ISO,
         at=T0,
     )

@@ -14,9 +14,10 @@ from changegate.db.models import LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType, Risk
 from changegate.domain.errors import BadInput, Forbidden, InvalidTransition, Refused
-from changegate.services import approvals, changes, lifecycle, users
+from changegate.services import changes, lifecycle, users
 from changegate.services.views import changes as views
 from tests.builders import T0, add_people, make_fields
+from tests.conftest import decide_current
 
 ALICE = "alice@example.com"
 CAB, ISO = ApprovalRole.CAB, ApprovalRole.ISO
@@ -63,8 +64,8 @@ def detail(app: App, key: str) -> dict[str, Any]:
 
 def approve_all(app: App, key: str, cab: list[str], iso: str = "ivy@example.com") -> None:
     for who in cab:
-        act(app, who, approvals.decide, key, CAB, OK, "ok")
-    act(app, iso, approvals.decide, key, ISO, OK, "ok")
+        act(app, who, decide_current, key, CAB, OK, "ok")
+    act(app, iso, decide_current, key, ISO, OK, "ok")
 
 
 def test_create_makes_a_draft_with_version_one_and_a_ledger_record(org: App) -> None:
@@ -90,11 +91,11 @@ def test_submit_refuses_an_incomplete_request_and_writes_nothing(org: App) -> No
 def test_high_risk_needs_two_cab_and_the_iso(org: App) -> None:
     key = create(org, risk=Risk.HIGH)
     act(org, ALICE, changes.submit, key)
-    act(org, "bob@example.com", approvals.decide, key, CAB, OK, "")
-    act(org, "ivy@example.com", approvals.decide, key, ISO, OK, "")
+    act(org, "bob@example.com", decide_current, key, CAB, OK, "")
+    act(org, "ivy@example.com", decide_current, key, ISO, OK, "")
     assert detail(org, key)["status"] == "submitted"
     assert detail(org, key)["awaiting"] == ["1 more CAB approval"]
-    act(org, "carol@example.com", approvals.decide, key, CAB, OK, "")
+    act(org, "carol@example.com", decide_current, key, CAB, OK, "")
     assert detail(org, key)["status"] == "approved"
     assert ledger_actions(org, key)[-1] == "change.approved"
 
@@ -133,7 +134,7 @@ def test_edit_with_no_difference_is_bad_input(org: App) -> None:
 def test_rejection_then_revision_and_resubmission(org: App) -> None:
     key = create(org)
     act(org, ALICE, changes.submit, key)
-    act(org, "ivy@example.com", approvals.decide, key, ISO, NO, "no rollback test")
+    act(org, "ivy@example.com", decide_current, key, ISO, NO, "no rollback test")
     assert detail(org, key)["status"] == "rejected"
     act(org, ALICE, changes.edit, key, {"rollback_plan": "tested rollback"})
     assert (detail(org, key)["status"], detail(org, key)["version"]) == ("draft", 2)
@@ -146,7 +147,7 @@ def test_a_rejection_needs_a_reason(org: App) -> None:
     key = create(org)
     act(org, ALICE, changes.submit, key)
     with pytest.raises(BadInput, match="comment"):
-        act(org, "ivy@example.com", approvals.decide, key, ISO, NO, " ")
+        act(org, "ivy@example.com", decide_current, key, ISO, NO, " ")
 
 
 @pytest.mark.parametrize(
@@ -164,10 +165,10 @@ def test_segregation_of_duties(
     key = create(org, commit_authors=("Dev@Example.com",))
     act(org, ALICE, changes.submit, key)
     if error is None:
-        act(org, approver, approvals.decide, key, role, OK, "")
+        act(org, approver, decide_current, key, role, OK, "")
         return
     with pytest.raises(error, match=text):
-        act(org, approver, approvals.decide, key, role, OK, "")
+        act(org, approver, decide_current, key, role, OK, "")
 
 
 def test_requester_holding_cab_cannot_approve_own_change(org: App) -> None:
@@ -177,15 +178,15 @@ def test_requester_holding_cab_cannot_approve_own_change(org: App) -> None:
     )
     act(org, "both@example.com", changes.submit, key)
     with pytest.raises(Refused, match=r"SoD: both@example\.com requested this change"):
-        act(org, "both@example.com", approvals.decide, key, CAB, OK, "")
+        act(org, "both@example.com", decide_current, key, CAB, OK, "")
 
 
 def test_one_person_counts_for_one_role_only(org: App) -> None:
     key = create(org)
     act(org, ALICE, changes.submit, key)
-    act(org, "max@example.com", approvals.decide, key, CAB, OK, "")
+    act(org, "max@example.com", decide_current, key, CAB, OK, "")
     with pytest.raises(Refused, match="counts for one role only"):
-        act(org, "max@example.com", approvals.decide, key, ISO, OK, "")
+        act(org, "max@example.com", decide_current, key, ISO, OK, "")
 
 
 def test_only_the_requester_edits_submits_and_cancels(org: App) -> None:
@@ -242,7 +243,7 @@ def test_emergency_path_end_to_end(org: App) -> None:
     assert overdue_at(4) == [(key, "retroactive approval"), (key, "post-implementation review")]
     for who, role in (("bob@example.com", CAB), ("ivy@example.com", ISO)):
         org.run(
-            lambda ctx, w=who, r=role: approvals.decide(ctx, key, r, OK, "retro"),
+            lambda ctx, w=who, r=role: decide_current(ctx, key, r, OK, "retro"),
             actor=who,
             at=run_at + timedelta(days=1),
         )
@@ -274,7 +275,7 @@ def test_emergency_approved_before_running_owes_only_a_pir(org: App) -> None:
 def test_no_decisions_on_a_closed_or_draft_change(org: App) -> None:
     key = create(org)
     with pytest.raises(Refused, match="nothing awaits a decision"):
-        act(org, "bob@example.com", approvals.decide, key, CAB, OK, "")
+        act(org, "bob@example.com", decide_current, key, CAB, OK, "")
 
 
 def test_simulated_clock_marks_ledger_records(org: App) -> None:

@@ -19,8 +19,9 @@ from changegate.db.models import Change, LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import Risk
 from changegate.domain.errors import DomainError
-from changegate.services import approvals, changes, lifecycle, users
+from changegate.services import changes, lifecycle, users
 from tests.builders import add_people, make_fields
+from tests.conftest import decide_current
 
 THREADS = 12
 
@@ -101,14 +102,14 @@ def test_concurrent_approvals_count_once_and_approve_exactly_once(app: App) -> N
     )
     app.run(lambda ctx: changes.submit(ctx, key), actor="alice@example.com")
     app.run(
-        lambda ctx: approvals.decide(ctx, key, ApprovalRole.ISO, Decision.APPROVED),
+        lambda ctx: decide_current(ctx, key, ApprovalRole.ISO, Decision.APPROVED),
         actor="ivy@example.com",
     )
 
     results = race(
         THREADS,
         lambda i: app.run(
-            lambda ctx: approvals.decide(ctx, key, ApprovalRole.CAB, Decision.APPROVED).status,
+            lambda ctx: decide_current(ctx, key, ApprovalRole.CAB, Decision.APPROVED).status,
             actor=members[i],
         ),
     )
@@ -128,7 +129,7 @@ def test_concurrent_implements_have_exactly_one_winner(app: App) -> None:
     key = app.run(lambda ctx: changes.create(ctx, make_fields()).key, actor="alice@example.com")
     app.run(lambda ctx: changes.submit(ctx, key), actor="alice@example.com")
     for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
-        app.run(lambda ctx, r=role: approvals.decide(ctx, key, r, Decision.APPROVED), actor=who)
+        app.run(lambda ctx, r=role: decide_current(ctx, key, r, Decision.APPROVED), actor=who)
 
     def implement_or_cancel(i: int) -> str:
         fn = lifecycle.implement if i % 2 else changes.cancel

@@ -17,10 +17,10 @@ from changegate.db.models import LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.configuration import DeclaredResource, ObservedItem
 from changegate.domain.errors import BadInput, Conflict, Refused
-from changegate.services import approvals as decisions
 from changegate.services import baselines, changes, drift, lifecycle, users
 from changegate.services.views import configuration as config_views
 from tests.builders import T0, add_people, make_fields
+from tests.conftest import decide_current
 
 SAM, SEC2 = "sam@example.com", "sec2@example.com"
 BUCKET = DeclaredResource(
@@ -155,7 +155,7 @@ def test_drift_explained_by_an_implemented_change_is_authorised(org: App) -> Non
     key = run(org, "alice@example.com", lambda ctx: changes.create(ctx, fields).key)
     run(org, "alice@example.com", lambda ctx: changes.submit(ctx, key))
     for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
-        run(org, who, lambda ctx, r=role: decisions.decide(ctx, key, r, Decision.APPROVED))
+        run(org, who, lambda ctx, r=role: decide_current(ctx, key, r, Decision.APPROVED))
     run(org, "alice@example.com", lambda ctx: lifecycle.implement(ctx, key), hours=3)
     ingest(org, item(3.5, "Suspended"))
     scan(org, 4)
@@ -192,7 +192,7 @@ def test_replacing_a_baseline_needs_an_approved_change_and_closes_open_drift(org
     key = run(org, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()).key)
     run(org, "alice@example.com", lambda ctx: changes.submit(ctx, key))
     for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
-        run(org, who, lambda ctx, r=role: decisions.decide(ctx, key, r, Decision.APPROVED))
+        run(org, who, lambda ctx, r=role: decide_current(ctx, key, r, Decision.APPROVED))
     run(org, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, key), hours=3)
     assert [d["status"] for d in drifts(org)] == ["rebaselined"]
     assert scan(org, 4).opened == []
@@ -239,7 +239,7 @@ def replace_baseline(app: App, declared: DeclaredResource, hours: float) -> None
     key = run(app, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()).key)
     run(app, "alice@example.com", lambda ctx: changes.submit(ctx, key))
     for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
-        run(app, who, lambda ctx, r=role: decisions.decide(ctx, key, r, Decision.APPROVED))
+        run(app, who, lambda ctx, r=role: decide_current(ctx, key, r, Decision.APPROVED))
     run(app, SEC2, lambda ctx: baselines.approve(ctx, "logs", None, key), hours)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Response
 
 from changegate.api.access import (
     CLOSERS,
@@ -18,6 +18,7 @@ from changegate.api.access import (
 )
 from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import ChangeEditIn, ChangeIn, DecisionIn, PirIn
+from changegate.api.versions import etag, seen_version
 from changegate.db.models import Change
 from changegate.domain.changes import ChangeFields, ChangeStatus, Window
 from changegate.services import approvals, changes, lifecycle
@@ -78,8 +79,10 @@ def overdue(who: CallerDep, limit: Limit = 100, offset: Offset = 0) -> Page[Over
     summary="One change with its approvals and due dates",
     openapi_extra=allow(EVERYONE),
 )
-def show(key: str, who: CallerDep) -> ChangeOut:
-    return who.read(lambda ctx: views.show(ctx, key))
+def show(key: str, who: CallerDep, response: Response) -> ChangeOut:
+    out = who.read(lambda ctx: views.show(ctx, key))
+    response.headers["ETag"] = etag(out.version, out.version_hash)
+    return out
 
 
 @router.patch(
@@ -124,13 +127,27 @@ _transition("close", CLOSERS, lifecycle.close, "Close an implemented change")
 
 @router.post(
     "/{key}/approvals",
-    summary="Approve or reject the current version",
+    summary="Approve or reject the version you read",
+    description=(
+        "Name the version decided on: `version` in the body, or `If-Match` with the ETag that "
+        "`GET /api/v1/changes/{key}` returned. 409 if the change has moved on to another "
+        "version (the problem names both), 428 if neither is given."
+    ),
     openapi_extra=allow(DECIDERS),
 )
-def decide(key: str, body: DecisionIn, who: CallerDep) -> ChangeOut:
+def decide(
+    key: str,
+    body: DecisionIn,
+    who: CallerDep,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> ChangeOut:
+    version, version_hash = seen_version(body.version, if_match)
     return who.write(
         lambda ctx: views.detail(
-            ctx, approvals.decide(ctx, key, body.role, body.decision, body.comment)
+            ctx,
+            approvals.decide(
+                ctx, key, body.role, body.decision, version, body.comment, version_hash
+            ),
         )
     )
 

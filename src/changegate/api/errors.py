@@ -15,6 +15,8 @@ from changegate.domain.errors import (
     InvalidTransition,
     NotFound,
     Refused,
+    VersionMoved,
+    VersionRequired,
 )
 
 STATUS: dict[type[DomainError], tuple[int, str]] = {
@@ -24,6 +26,8 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     InvalidTransition: (409, "invalid-transition"),
     Refused: (409, "refused-by-rule"),
     Conflict: (409, "conflict"),
+    VersionMoved: (409, "version-moved"),
+    VersionRequired: (428, "version-required"),
 }
 
 
@@ -66,7 +70,8 @@ def install(api: FastAPI) -> None:
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         status, kind = status_of(exc)
         control = getattr(exc, "control", None)
-        return problem(status, kind, exc.message, **({"control": control} if control else {}))
+        extra: dict[str, object] = {"control": control} if control else {}
+        return problem(status, kind, exc.message, **extra, **getattr(exc, "extra", {}))
 
     @api.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -63,6 +63,12 @@ class DecisionIn(In):
     role: ApprovalRole
     decision: Decision
     comment: str = Field(default="", max_length=5_000)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version decided on, as read; or send If-Match with the change's ETag.",
+    )
 
 
 class PirIn(In):

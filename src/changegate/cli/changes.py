@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 
-from changegate.cli import transport
+from changegate.cli import seen, transport
 from changegate.cli.formats import deadline, plural, when
 from changegate.cli.options import DEFAULT, As, ChangeKey, Instant, Json, Limit, Offset, group
 from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.config import parse_instant
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeFields, ChangeStatus, ChangeType, Risk, Window
+from changegate.domain.errors import BadInput
 from changegate.services import approvals, changes, lifecycle
 from changegate.services.views import changes as views
 from changegate.services.views.changes import ChangeOut, ChangeSummaryOut, OverdueOut, PirOut
@@ -27,6 +29,12 @@ RiskOpt = Annotated[Risk, typer.Option(case_sensitive=False)]
 TypeOpt = Annotated[ChangeType, typer.Option("--type", case_sensitive=False)]
 RoleOpt = Annotated[ApprovalRole, typer.Option(case_sensitive=False, help="cab or iso.")]
 Email = Annotated[list[str] | None, typer.Option(metavar="EMAIL", help="Commit author email.")]
+VersionOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=2**31 - 1, metavar="N", help="The version you read (`change show` prints it)."
+    ),
+]
 
 
 def _instant(raw: str | None, what: str) -> Any:
@@ -210,24 +218,53 @@ def cancel(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
     _transition(key, as_, json_out, "cancel", changes.cancel)
 
 
-def _decide(
-    key: str, as_: str | None, role: ApprovalRole, decision: Decision, comment: str, json_out: bool
-) -> None:
-    body = {"role": role.value, "decision": decision.value, "comment": comment}
+def _seen(key: str, version: int | None) -> int:
+    if version is not None:
+        return version
+    shown = seen.last_shown(key)
+    if shown is None:
+        raise BadInput(
+            f"say which version of {key.upper()} you decide on: --version N, as "
+            f"`changegate change show {key.upper()}` prints it (after a show, it is the default)"
+        )
+    return shown
+
+
+def _decide(d: _Decision) -> None:
+    version = _seen(d.key, d.version)
+    body = {"role": d.role.value, "decision": d.decision.value, "comment": d.comment}
     out = transport.write(
-        f"change {'approve' if decision is Decision.APPROVED else 'reject'}",
-        as_,
+        f"change {'approve' if d.decision is Decision.APPROVED else 'reject'}",
+        d.as_,
         ChangeOut,
-        lambda ctx: views.detail(ctx, approvals.decide(ctx, key, role, decision, comment)),
-        lambda r: r.call("POST", f"/api/v1/changes/{key}/approvals", json=body),
+        lambda ctx: views.detail(
+            ctx, approvals.decide(ctx, d.key, d.role, d.decision, version, d.comment)
+        ),
+        lambda r: r.call(
+            "POST", f"/api/v1/changes/{d.key}/approvals", json=body | {"version": version}
+        ),
     )
-    if json_out:
+    if d.json_out:
         emit_json(out)
         return
     mine = out.approvals[-1] if out.approvals else None
     who = mine.approver if mine else "you"
     waiting = f"; awaiting {' and '.join(out.awaiting)}" if out.awaiting else ""
-    say(f"{out.key}: {role.value} {decision.value} by {who}; status {out.status}{waiting}")
+    say(
+        f"{out.key}: {d.role.value} {d.decision.value} version {version} by {who}; "
+        f"status {out.status}{waiting}"
+    )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    key: str
+    as_: str | None
+    role: ApprovalRole
+    decision: Decision
+    version: int | None
+    comment: str
+    json_out: bool
 
 
 @app.command("approve")
@@ -235,11 +272,13 @@ def approve(
     key: ChangeKey,
     role: RoleOpt,
     comment: Annotated[str, typer.Option()] = "",
+    version: VersionOpt = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
-    """Approve the current version as a CAB member or as the ISO."""
-    _decide(key, as_, role, Decision.APPROVED, comment, json_out)
+    """Approve the version you read as a CAB member or as the ISO (default: the version
+    `change show` last showed you)."""
+    _decide(_Decision(key, as_, role, Decision.APPROVED, version, comment, json_out))
 
 
 @app.command("reject")
@@ -247,11 +286,12 @@ def reject(
     key: ChangeKey,
     role: RoleOpt,
     comment: Annotated[str, typer.Option()],
+    version: VersionOpt = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
-    """Reject the current version, saying why."""
-    _decide(key, as_, role, Decision.REJECTED, comment, json_out)
+    """Reject the version you read, saying why (default version: as for approve)."""
+    _decide(_Decision(key, as_, role, Decision.REJECTED, version, comment, json_out))
 
 
 @app.command("show")
@@ -265,6 +305,7 @@ def show(key: ChangeKey, as_: As = None, json_out: Json = False) -> None:
         lambda r: r.call("GET", f"/api/v1/changes/{key}"),
     )
     emit_json(out) if json_out else show_change(out)
+    seen.remember(out.key, out.version)
 
 
 def show_change(c: ChangeOut) -> None:

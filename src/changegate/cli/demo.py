@@ -199,8 +199,8 @@ def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
         '--rollback "Disable the QUIC listeners" --ticket ENG-2401 --service api-gateway '
         f"--env staging --env production   # prints {key}",
         f"changegate change submit {key} --as {me}",
-        f"changegate change approve {key} --as {_who(summary, 'cab')} --role cab",
-        f"changegate change approve {key} --as {_who(summary, 'iso')} --role iso",
+        f"changegate change approve {key} --as {_who(summary, 'cab')} --role cab --version 1",
+        f"changegate change approve {key} --as {_who(summary, 'iso')} --role iso --version 1",
         f"changegate change show {key}",
         f"changegate finding list --as {_who(summary, 'iso')}",
         "changegate waiver list",

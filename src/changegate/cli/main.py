@@ -17,7 +17,14 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from changegate import __version__
 from changegate.cli.output import error
-from changegate.domain.errors import BadInput, Conflict, DomainError, Forbidden, Refused
+from changegate.domain.errors import (
+    BadInput,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Refused,
+    VersionMoved,
+)
 
 OK, REFUSED, BAD = 0, 1, 2
 
@@ -26,6 +33,7 @@ EXIT_CODES: dict[type[DomainError], int] = {
     Forbidden: REFUSED,
     BadInput: BAD,
     Conflict: BAD,
+    VersionMoved: BAD,
 }
 
 # name: (module under changegate.cli, its Typer app, one line of help)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from changegate.domain.errors import Forbidden, Refused
+from changegate.domain.errors import Forbidden, Refused, VersionMoved
 
 
 class ApprovalRole(StrEnum):
@@ -106,3 +106,12 @@ def tally(votes: Sequence[Vote], version: int, quorum: Quorum) -> Tally:
     )
     rejected = next((v.approver for v in current if v.decision is Decision.REJECTED), None)
     return Tally(cab, iso, rejected, quorum.cab, quorum.iso_required)
+
+
+def check_version(key: str, seen: int, current: int) -> None:
+    """A decision counts only for the version its decider saw (CM-2): if the request was edited
+    after they read it, they are told, not counted for text they never read.
+
+    Raises VersionMoved naming both versions."""
+    if seen != current:
+        raise VersionMoved(key, seen, current)

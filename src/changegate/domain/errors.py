@@ -41,3 +41,19 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     """A concurrent writer changed the record first (compare-and-set lost); safe to retry."""
+
+
+class VersionMoved(DomainError):
+    """A decision named a version the record has moved on from (HTTP 409): the decider has not
+    seen what they would be deciding on. Never retried."""
+
+    def __init__(self, key: str, seen: int, current: int) -> None:
+        super().__init__(
+            f"{key} is at version {current}; you decided on version {seen}, which is no longer "
+            f"current: read version {current} and decide again"
+        )
+        self.extra = {"key": key, "your_version": seen, "current_version": current}
+
+
+class VersionRequired(BadInput):
+    """A decision that does not say which version it decides on (HTTP 428, RFC 6585)."""

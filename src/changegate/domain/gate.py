@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from changegate.domain.changes import ChangeStatus, ChangeType
 from changegate.domain.waivers import Cover, covering
@@ -61,6 +61,10 @@ class ChangeFacts:
     approvals_complete: bool
     awaiting: tuple[str, ...]
     justification: str
+    # What the request declares (CM-1): where it may deploy and when.
+    environments: tuple[str, ...] = ()
+    window_start: datetime | None = None
+    window_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,28 @@ class GateRequest:
     now: datetime
     # False: the policy defines no such environment; the gate answers (denied), fail closed.
     known_environment: bool = True
+    # What the policy asks of this environment; None: as of production (the policy's default).
+    requires_approval: bool | None = None
+    requires_tests: bool | None = None
+
+    @property
+    def approval_required(self) -> bool:
+        return self.production if self.requires_approval is None else self.requires_approval
+
+    @property
+    def tests_required(self) -> bool:
+        return self.production if self.requires_tests is None else self.requires_tests
+
+
+@dataclass(frozen=True)
+class WindowRule:
+    """How the planned window binds a deployment that needs approval: it may start `early`
+    before the window opens and `late` after it closes; a normal change without a window may
+    deploy only if `unplanned_ok`. Emergencies are not bound to a window (CM-3)."""
+
+    early: timedelta = timedelta(minutes=30)
+    late: timedelta = timedelta(minutes=60)
+    unplanned_ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,7 @@ class GateFacts:
     emergency_requires_tests: bool = False
     # Approved exceptions (EXC-1): a failing control an active waiver covers passes, named.
     covers: Sequence[Cover] = ()
+    window_rule: WindowRule = WindowRule()
 
 
 @dataclass(frozen=True)
@@ -122,6 +149,61 @@ def _state(change: ChangeFacts, production: bool) -> Reason:
     # Passing this check alone deploys nothing: the wording must not read as a verdict.
     said = "open to deployment" if ok else "closed to deployment"
     return Reason("state", ok, f"{change.key} is {change.status.value}: {said}")
+
+
+def _scope(change: ChangeFacts, req: GateRequest) -> Reason:
+    """The environments the request declares are the only ones it may deploy to."""
+    env = req.environment.lower()
+    declared = [e.lower() for e in change.environments]
+    if declared:
+        listed = ", ".join(change.environments)
+        if env in declared:
+            return Reason("scope", True, f"{change.key} declares {req.environment}")
+        return Reason(
+            "scope", False, f"{change.key} declares {listed}; {req.environment} is not among them"
+        )
+    if req.production:
+        return Reason(
+            "scope",
+            False,
+            f"{change.key} declares no environments; {req.environment} is a production "
+            "environment and must be declared",
+        )
+    return Reason(
+        "scope", True, f"{change.key} declares no environments; {req.environment} is not production"
+    )
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)} min"
+
+
+def _window(change: ChangeFacts, req: GateRequest, rule: WindowRule) -> Reason:
+    start, end = change.window_start, change.window_end
+    if change.change_type is ChangeType.EMERGENCY:
+        return Reason("window", True, "emergency: not bound to a planned window")
+    if start is None or end is None:
+        if rule.unplanned_ok:
+            return Reason("window", True, f"{change.key} plans no window; the policy allows that")
+        return Reason(
+            "window", False, f"{change.key} plans no window; the policy requires one to deploy"
+        )
+    planned = f"{start.isoformat()} to {end.isoformat()}"
+    if req.now < start - rule.early:
+        return Reason(
+            "window",
+            False,
+            f"{change.key} is planned for {planned}; too early "
+            f"(deployments may start {_minutes(rule.early)} before the window)",
+        )
+    if req.now > end + rule.late:
+        return Reason(
+            "window",
+            False,
+            f"{change.key} was planned for {planned}; the window has passed "
+            f"(tolerance {_minutes(rule.late)} after it)",
+        )
+    return Reason("window", True, f"within {change.key}'s planned window {planned}")
 
 
 def _approval(change: ChangeFacts) -> Reason:
@@ -235,11 +317,13 @@ def decide(facts: GateFacts) -> GateDecision:
     if change is None:
         reasons.append(Reason("CM-1", False, "no such change request"))
         return GateDecision(False, tuple(reasons))
-    reasons += [_request(change), _state(change, req.production)]
-    if req.production:
-        reasons += [_approval(change), _tests(facts, change)]
-        frozen = _freeze(facts, change)
-        reasons += [frozen] if frozen else []
+    reasons += [_request(change), _scope(change, req), _state(change, req.production)]
+    if req.approval_required:
+        reasons += [_approval(change), _window(change, req, facts.window_rule)]
+    if req.tests_required:
+        reasons.append(_tests(facts, change))
+    frozen = _freeze(facts, change)
+    reasons += [frozen] if frozen else []
     reasons = [_waived(facts, change, r) for r in reasons]
     allowed = all(r.ok for r in reasons)
     obligations: tuple[str, ...] = ()

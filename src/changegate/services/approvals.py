@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from changegate.db.changes import Changes
 from changegate.db.models import Approval, Change
 from changegate.domain import changes as rules
-from changegate.domain.approvals import ApprovalRole, Decision, Tally, Vote, check_may_decide, tally
+from changegate.domain.approvals import (
+    ApprovalRole,
+    Decision,
+    Tally,
+    Vote,
+    check_may_decide,
+    check_version,
+    tally,
+)
 from changegate.domain.changes import Action, ChangeStatus, ChangeType, Risk
 from changegate.domain.errors import BadInput, Refused
 from changegate.services import code_reviews
@@ -41,12 +49,25 @@ def _retroactive(change: Change) -> bool:
 
 
 def decide(
-    ctx: Context, key: str, role: ApprovalRole, decision: Decision, comment: str = ""
+    ctx: Context,
+    key: str,
+    role: ApprovalRole,
+    decision: Decision,
+    version: int,
+    comment: str = "",
+    version_hash: str | None = None,
 ) -> Change:
+    """The current user's decision on `version` of change `key`, the version they read (and,
+    if given, whose hash they read).
+
+    Raises VersionMoved if the change is at another version, Refused (SoD, state), Forbidden."""
     if decision is Decision.REJECTED and not comment.strip():
         raise BadInput("a rejection needs a --comment saying why")
     repo = Changes(ctx.session)
     change = repo.get(key)
+    check_version(change.key, version, change.version)
+    if version_hash is not None and version_hash != change.version_hash:
+        raise BadInput(f"{change.key}: version {version} does not have the hash {version_hash}")
     approver = ctx.user()
     retro = _retroactive(change)
     votes = votes_of(repo.approvals(change))

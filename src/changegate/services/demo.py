@@ -244,7 +244,9 @@ def _plans(policy: Policy, span: int, days: list[date], tz: str) -> list[Plan]:
         (_emergency if kind == "fix" else _normal)(s, code, nth, fields)
         last = max(x.day for x in s.steps)
         start = min(round(n * (span - 3) / (len(ROWS) - 1)), span - 1 - last)
-        if kind != "fix":
+        # Approved and waiting (A): no fixed window, so it deploys whenever its pipeline runs,
+        # as the demo's gate example shows at any real time after the demo.
+        if kind != "fix" and code != "A":
             begin = _at(days[start + s.planned], 14 * 60 + 30, tz)
             fields = dataclasses.replace(fields, window=Window(begin, begin + timedelta(hours=3)))
         plans.append(Plan(n, code, fields, start, s.steps))
@@ -274,7 +276,9 @@ def _op(ctx: Context, plan: Plan, step: Step, keys: dict[int, str]) -> None:
             changes.submit(ctx, key)
         case "approve" | "reject":
             decision = Decision.APPROVED if step.op == "approve" else Decision.REJECTED
-            approvals.decide(ctx, key, step.role or CAB, decision, step.text)
+            # The approver reads the change first: they decide on its current version.
+            seen = Changes(ctx.session).get(key).version
+            approvals.decide(ctx, key, step.role or CAB, decision, seen, step.text)
         case "edit":
             changes.edit(ctx, key, step.updates)
         case "cancel":

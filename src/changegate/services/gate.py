@@ -34,6 +34,9 @@ def change_facts(ctx: Context, change: Change) -> gate.ChangeFacts:
         approvals_complete=result.complete,
         awaiting=tuple(result.missing()),
         justification=change.justification,
+        environments=tuple(change.environments),
+        window_start=change.window_start,
+        window_end=change.window_end,
     )
 
 
@@ -71,6 +74,8 @@ def check(
         Role.PIPELINE.value in principal.role_names,
         ctx.now,
         known,
+        env.approval,
+        env.tests,
     )
     facts = gate.GateFacts(
         request,
@@ -78,6 +83,7 @@ def check(
         evidence(ctx, change) if change else (),
         ctx.policy.freezes(),
         ctx.policy.gate.emergency_requires_tests,
+        window_rule=ctx.policy.gate.window.rule(),
     )
     decision = gate.decide(facts)
     if not decision.allowed and change is not None:
@@ -135,6 +141,8 @@ def _inputs(facts: gate.GateFacts, decision: gate.GateDecision) -> dict[str, obj
     change = facts.change
     return {
         "production": facts.request.production,
+        "requires_approval": facts.request.approval_required,
+        "requires_tests": facts.request.tests_required,
         "principal_is_pipeline": facts.request.principal_is_pipeline,
         "change": None
         if change is None
@@ -145,6 +153,10 @@ def _inputs(facts: gate.GateFacts, decision: gate.GateDecision) -> dict[str, obj
             "missing_fields": list(change.missing_fields),
             "approvals_complete": change.approvals_complete,
             "awaiting": list(change.awaiting),
+            "environments": list(change.environments),
+            "window": [
+                w.isoformat() if w else None for w in (change.window_start, change.window_end)
+            ],
         },
         "evidence_considered": [e.id for e in facts.evidence],
         "evidence_used": decision.evidence_id,

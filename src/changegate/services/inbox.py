@@ -105,7 +105,10 @@ def _change_decisions(ctx: Context, user: User) -> list[InboxItemOut]:
                     role=role.value,
                     due_at=change.retro_due_at if retro else None,
                     due_tz=_tz(change.due_calendar),
-                    command=f"changegate change approve {change.key} --role {role.value}",
+                    command=(
+                        f"changegate change approve {change.key} --role {role.value} "
+                        f"--version {change.version}"
+                    ),
                 )
             )
     return out
