@@ -29,6 +29,8 @@ class Settings:
     github: GitHubSettings | None = None
     smtp: SmtpSettings | None = None
     slack_webhook_url: str | None = field(default=None, repr=False)  # the URL is the secret
+    # A little over the largest legitimate upload (a 50 MiB JUnit report in a multipart form).
+    max_body_bytes: int = 52 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +46,7 @@ class Settings:
             github=_github(env),
             smtp=_smtp(env),
             slack_webhook_url=_slack(env),
+            max_body_bytes=_bytes(env, "CHANGEGATE_MAX_BODY_BYTES", 52 * 1024 * 1024),
         )
 
 
@@ -191,3 +194,12 @@ def parse_instant(raw: str, what: str) -> datetime:
     if value.tzinfo is None:
         raise BadInput(f"{what}: give a time zone, e.g. {raw}Z")
     return value.astimezone(UTC)
+
+
+def _bytes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1024 <= int(raw) <= 2**40:
+        raise BadInput(f"{name} must be a number of bytes from 1024 to 2^40, not {raw[:40]!r}")
+    return int(raw)

@@ -192,7 +192,9 @@ def verify(
     """Walk the chain from genesis; name the first record that was tampered with."""
     count, last_seq, last_hash, problem = _walk(session, batch)
     stored = list(session.execute(select(Checkpoint).order_by(Checkpoint.seq)).scalars())
-    checks = stored + (anchors or [])
+    # A checkpoint file an auditor kept is usually one the database holds too: count it once.
+    unique = {(c.seq, c.head_hash, c.signature or ""): c for c in stored + (anchors or [])}
+    checks = list(unique.values())
     if problem is None:
         problem = _head_problem(session, last_seq, last_hash)
     if problem is None:
@@ -205,6 +207,11 @@ def verify(
 def check_anchor(
     session: Session, cp: Checkpoint, last_seq: int, public_key: Ed25519PublicKey | None
 ) -> Problem | None:
+    if public_key is not None and not cp.signature:
+        # With a key configured, only what it signed is trusted: anyone can write an unsigned one.
+        return Problem(
+            cp.seq, "checkpoint", f"the checkpoint at seq {cp.seq} is not signed by the signing key"
+        )
     if cp.signature and not signature_ok(cp, public_key):
         return Problem(cp.seq, "checkpoint", f"the checkpoint at seq {cp.seq} has a bad signature")
     if cp.seq > last_seq:

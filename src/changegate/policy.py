@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from changegate.domain.approvals import Quorum
 from changegate.domain.calendar import BusinessCalendar, calendar_from
 from changegate.domain.changes import Risk
+from changegate.domain.documents import check_depth, too_deep
 from changegate.domain.errors import BadInput
 from changegate.domain.gate import Freeze, WindowRule
 from changegate.domain.users import Role
@@ -284,7 +285,10 @@ def _safe_load(text: str) -> Any:
     """YAML's safe loader, in C where PyYAML was built with libyaml (every command loads the
     policy; the pure-Python parser takes a tenth of a second over the defaults)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)
+    try:
+        return check_depth(yaml.load(text, Loader=loader), "policy")
+    except RecursionError:
+        raise too_deep("policy") from None
 
 
 def default_document() -> dict[str, Any]:
@@ -321,11 +325,20 @@ def from_document(document: dict[str, Any], source: str) -> Policy:
         raise BadInput(explain(exc, source)) from None
 
 
+MAX_POLICY_BYTES = 1024 * 1024
+
+
 def load(path: Path | None) -> Policy:
     if path is None:
         return from_document({}, "built-in policy")
     try:
-        document = _safe_load(path.read_text()) or {}
+        with path.open("rb") as file:
+            text = file.read(MAX_POLICY_BYTES + 1)
+        if len(text) > MAX_POLICY_BYTES:
+            raise BadInput(f"{path}: a policy file is at most {MAX_POLICY_BYTES:,} bytes")
+        document = _safe_load(text.decode("utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: not UTF-8 at byte {exc.start}") from None
     except OSError as exc:
         raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

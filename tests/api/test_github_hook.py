@@ -168,6 +168,17 @@ def test_an_unparseable_delivery_is_400(hook: Hook) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_signed_delivery_nested_too_deeply_is_400_not_a_server_error(hook: Hook) -> None:
+    body = b'{"action": "requested", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"X-GitHub-Event": "deployment_protection_rule", "X-GitHub-Delivery": "d-deep"}
+    response = hook.client.post(
+        "/hooks/github", content=body, headers=headers | {"X-Hub-Signature-256": signature}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"] == "body: nested too deeply (over 100 levels)"
+
+
 def test_case_15_environment_names_are_case_insensitive(hook: Hook) -> None:
     """GitHub sends `Production`; the policy's environment is `production` (real-world case 15)."""
     from tests.fixtures import fixture

@@ -149,6 +149,37 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[s
     assert ledger_count(org) == before
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("test", "record", "CHG-1", "--env", "staging", "--commit", "a" * 40, "--junit",
+             "/dev/zero", "--as", "alice@example.com"),
+            "error: /dev/zero is over the 54,525,952-byte limit",
+        ),
+        (("ledger", "verify", "--checkpoint", "/dev/zero"),
+         "error: checkpoint /dev/zero is over the 65,536-byte limit"),
+        (("ledger", "verify", "--checkpoint", "{deep}"), "error: {deep}: nested too deeply"),
+        (("baseline", "import", "{deep}", "--name", "x", "--as", "alice@example.com"),
+         "error: {deep}: nested too deeply"),
+    ],
+)  # fmt: skip
+def test_hostile_files_are_refused_at_once_in_one_line(
+    org: Cli, tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(DEEP[:2000] + DEEP[-2000:])
+    create(org)
+    before = ledger_count(org)
+    result = org(*(a.replace("{deep}", str(deep)) for a in args))
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.strip().startswith(expected.replace("{deep}", str(deep))), result.err
+    assert ledger_count(org) == before
+
+
 def test_an_approval_names_the_version_its_approver_read(org: Cli) -> None:
     key = create(org)
     org("change", "submit", key, *ALICE)

@@ -193,3 +193,18 @@ def test_export_lines_rehash_to_their_hash(chain: App) -> None:
         digest = hashlib.sha256(ledger.canonical(body).encode()).hexdigest()
         assert (record["prev"], digest) == (prev, record["hash"])
         prev = digest
+
+
+def test_with_a_signing_key_an_unsigned_checkpoint_is_reported_not_matched(chain: App) -> None:
+    key = Ed25519PrivateKey.generate()
+    chain.run(lambda ctx: ledger.checkpoint(ctx.session, T0, None))
+    assert verify(chain).ok, "without a key, an unsigned checkpoint is all there is to check"
+    problem = verify(chain, key=key.public_key()).problem
+    assert problem is not None and problem.kind == "checkpoint"
+    assert problem.detail == f"the checkpoint at seq {N} is not signed by the signing key"
+
+
+def test_a_checkpoint_file_the_database_also_holds_counts_once(chain: App) -> None:
+    kept = chain.run(lambda ctx: ledger.checkpoint_json(ledger.checkpoint(ctx.session, T0, None)))
+    anchor = ledger.checkpoint_from_json(json.loads(json.dumps(kept)))
+    assert verify(chain, [anchor]).checkpoints == 1

@@ -21,6 +21,7 @@ from changegate.api import (
     waivers,
 )
 from changegate.api.head import HeadAsGet
+from changegate.api.limits import Limits
 from changegate.bootstrap import App
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
@@ -47,6 +48,7 @@ def create_app(app: App) -> FastAPI:
     api.state.changegate = app
     errors.install(api)
     api.add_middleware(HeadAsGet)
+    api.add_middleware(Limits, max_body_bytes=app.settings.max_body_bytes)
 
     @api.middleware("http")
     async def refuse_nul(request: Request, call_next: Any) -> Response:

@@ -12,6 +12,7 @@ from pydantic import Field
 from changegate.api.access import EVERYONE, CallerDep, allow
 from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import In
+from changegate.domain.documents import loads_json
 from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
@@ -86,7 +87,7 @@ def import_baseline(
 
 def _pairs(raw: str, field: str) -> dict[str, str]:
     try:
-        found = json.loads(raw)
+        found = loads_json(raw, field)
         if not isinstance(found, dict):
             raise TypeError
         return {str(k): str(v) for k, v in found.items()}

@@ -82,7 +82,10 @@ def install(api: FastAPI) -> None:
 
     @api.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, "http-error", str(exc.detail))
+        if isinstance(exc.__cause__, RecursionError):
+            return problem(400, "bad-input", "body: nested too deeply")
+        kind = {413: "too-large"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, kind, str(exc.detail))
 
     @api.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from changegate.api.errors import problem
 from changegate.bootstrap import App
+from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
 from changegate.integrations import github, github_reviews
 from changegate.integrations.ports import IntegrationError, PeerReview, ProtectionRuleRequest
@@ -61,7 +61,7 @@ async def github_hook(request: Request) -> JSONResponse:
     if not delivery:
         return problem(400, "bad-input", "X-GitHub-Delivery is missing")
     try:
-        payload = json.loads(body)
+        payload = loads_json(body, "body")
         if event in github_reviews.EVENTS:
             evidence = github_reviews.parse(event, payload)
             if evidence is None:

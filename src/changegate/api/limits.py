@@ -5,6 +5,7 @@ by its Content-Length when sent and by counting the stream when not."""
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from changegate.api import errors
@@ -45,7 +46,7 @@ class Limits:
 
         await self.app(scope, counted, send)
 
-    def _refusal(self, scope: Scope) -> errors.JSONResponse | None:
+    def _refusal(self, scope: Scope) -> JSONResponse | None:
         headers = dict(scope["headers"])
         path: str = scope.get("path", "")
         if path.startswith("/api/") and path not in OPEN:

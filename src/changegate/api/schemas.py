@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType, Risk
+from changegate.domain.documents import has_nul
 
 Short = Annotated[str, Field(max_length=300)]
 Long = Annotated[str, Field(max_length=20_000)]
@@ -20,7 +21,7 @@ class In(BaseModel):
     @model_validator(mode="after")
     def _no_nul(self) -> In:
         # PostgreSQL text cannot hold NUL; refusing it here keeps reads from failing too.
-        if "\\u0000" in self.model_dump_json():
+        if has_nul(self.model_dump()):
             raise ValueError("text may not contain NUL characters")
         return self
 

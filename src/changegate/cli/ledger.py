@@ -13,9 +13,10 @@ import typer
 from changegate import ledger
 from changegate.cli import runtime, transport
 from changegate.cli.formats import plural
-from changegate.cli.options import Json, group
+from changegate.cli.options import Json, group, read_input
 from changegate.cli.output import emit_json, say
 from changegate.db.models import Checkpoint
+from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
 from changegate.services.context import Context
 from changegate.services.views import ledger as views
@@ -28,9 +29,8 @@ def _anchors(paths: list[Path]) -> list[Checkpoint]:
     found = []
     for path in paths:
         try:
-            found.append(ledger.checkpoint_from_json(json.loads(path.read_text())))
-        except OSError as exc:
-            raise BadInput(f"cannot read checkpoint {path}: {exc.strerror}") from None
+            document = loads_json(read_input(path, "checkpoint", 64 * 1024), str(path))
+            found.append(ledger.checkpoint_from_json(document))
         except (ValueError, KeyError, TypeError):
             raise BadInput(f"{path} is not a checkpoint written by `ledger checkpoint`") from None
     return found

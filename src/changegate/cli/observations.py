@@ -37,7 +37,9 @@ def _from_files(paths: list[Path]) -> tuple[list[ObservedItem], list[str]]:
     items: list[ObservedItem] = []
     problems: list[str] = []
     for path in paths:
-        found, skipped = awsconfig.read_file(read_input(path), str(path))
+        found, skipped = awsconfig.read_file(
+            read_input(path, limit=awsconfig.MAX_FILE_BYTES), str(path)
+        )
         items.extend(found)
         problems.extend(skipped)
     return items, problems
@@ -146,7 +148,9 @@ def ingest(
         totals = {"added": 0, "duplicates": 0, "skipped": []}
         for path in paths or []:
             try:  # decompressed and parsed here; an unreadable file is already a problem
-                document = awsconfig.load_document(read_input(path), str(path))
+                document = awsconfig.load_document(
+                    read_input(path, limit=awsconfig.MAX_FILE_BYTES), str(path)
+                )
             except BadInput:
                 continue
             got = r.call("POST", "/api/v1/config/items", json=document)

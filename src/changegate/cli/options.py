@@ -52,9 +52,20 @@ def single(help_text: str) -> typer.Typer:
     )
 
 
-def read_input(path: Path, what: str = "") -> bytes:
-    """A file's bytes, or one line of bad input naming it and why it cannot be read."""
+# The largest input a command reads, a little over the largest legitimate one (a 50 MiB JUnit
+# report); AWS Config snapshots pass their own, larger limit.
+MAX_INPUT_BYTES = 52 * 1024 * 1024
+
+
+def read_input(path: Path, what: str = "", limit: int = MAX_INPUT_BYTES) -> bytes:
+    """A file's bytes, at most `limit` (reading limit + 1 to know, so /dev/zero is refused at
+    once), or one line of bad input naming it and why it cannot be read."""
+    name = f"{what + ' ' if what else ''}{path}"
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
     except OSError as exc:
-        raise BadInput(f"cannot read {what + ' ' if what else ''}{path}: {exc.strerror}") from None
+        raise BadInput(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise BadInput(f"{name} is over the {limit:,}-byte limit")
+    return data

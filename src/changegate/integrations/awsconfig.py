@@ -27,6 +27,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from changegate.domain.configuration import ObservedItem
+from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
 from changegate.integrations.ports import IntegrationError
 from changegate.integrations.times import aws_time
@@ -165,13 +166,13 @@ def _load(data: bytes, source: str) -> object:
     elif len(data) > MAX_FILE_BYTES:
         raise BadInput(f"{source}: over {MAX_FILE_BYTES} bytes")
     try:
-        return json.loads(data)
+        return loads_json(data, source)
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"{source}: not JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise BadInput(f"{source}: not readable JSON: {type(exc).__name__}") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{source}: not UTF-8 at byte {exc.start}") from None
 
 
 # A walk over the known document shapes yields (position, item, diff) or a problem string.

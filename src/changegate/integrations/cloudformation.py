@@ -34,6 +34,7 @@ from changegate.domain.configuration import (
     PropertyDifference,
     ResourceDrift,
 )
+from changegate.domain.documents import check_depth, loads_json
 from changegate.domain.errors import BadInput
 from changegate.domain.templates import declare
 from changegate.integrations.ports import IntegrationError
@@ -139,8 +140,8 @@ for _short, _long in _TAGS.items():
 def _load(text: str, source: str) -> object:
     try:
         if text.lstrip().startswith("{"):
-            return json.loads(text)
-        return yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader subclass
+            return loads_json(text, source)
+        return check_depth(yaml.load(text, Loader=_TemplateLoader), source)  # a SafeLoader
     except json.JSONDecodeError as exc:
         raise BadInput(f"{source}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
     except yaml.MarkedYAMLError as exc:
