@@ -48,6 +48,9 @@ def pg_admin_url() -> str:
     problem = _pg_reachable()
     if problem:
         _pg_problem.append(problem)
+        if os.environ.get("CHANGEGATE_TEST_REQUIRE_PG") == "1":
+            # CI sets this (.ci/run): there, a missing PostgreSQL half is a failure, not a skip.
+            pytest.fail(f"PostgreSQL unreachable at {PG_URL}: {problem}", pytrace=False)
         pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {problem}")
     return PG_URL
 

@@ -10,6 +10,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from changegate.domain.documents import check_instant
 from changegate.domain.errors import BadInput
 
 DEFAULT_DATABASE_URL = "sqlite:///changegate.db"
@@ -193,7 +194,10 @@ def parse_instant(raw: str, what: str) -> datetime:
         raise BadInput(f"{what}: not an ISO 8601 time: {raw!r}") from None
     if value.tzinfo is None:
         raise BadInput(f"{what}: give a time zone, e.g. {raw}Z")
-    return value.astimezone(UTC)
+    try:
+        return check_instant(value.astimezone(UTC), what)
+    except OverflowError:
+        raise BadInput(f"{what}: {raw!r} is outside 1970 to 9000") from None
 
 
 def _bytes(env: Mapping[str, str], name: str, default: int) -> int:

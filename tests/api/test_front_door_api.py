@@ -33,8 +33,10 @@ def test_head_answers_wherever_get_does_without_a_body(api: Api) -> None:
         assert head.headers["content-length"] == str(len(got.content)), path
     # Authentication is the GET's: no token, no answer, not even headers.
     assert api.client.head("/api/v1/changes").status_code == 401
-    # A path with no GET stays a 405, as it is for GET itself.
-    assert api.client.head("/api/v1/gate").status_code == 405
+    # A path with no GET stays a 405, as it is for GET itself; unauthenticated, it is 401
+    # first (nothing of the API answers before the token).
+    assert api.client.head("/api/v1/gate", headers=api.as_("pipeline")).status_code == 405
+    assert api.client.head("/api/v1/gate").status_code == 401
 
 
 def test_every_operation_declares_a_schema_for_its_success_answer(api: Api) -> None:
@@ -134,3 +136,27 @@ def test_as_is_refused_and_local_administration_says_so(
         code, out, err = cli(capsys, *args)
         assert code == 2 and "local administration" in err and "unset CHANGEGATE_URL" in err, args
         assert len(err.splitlines()) == 1
+
+
+def test_every_operation_declares_its_error_answers_as_problems(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+    operations = [
+        (path, method, op)
+        for path, item in document["paths"].items()
+        if path.startswith("/api/") and path != "/api/v1/health"
+        for method, op in item.items()
+    ]
+    assert len(operations) >= 30
+    for path, method, op in operations:
+        declared = set(op["responses"])
+        wanted = {"400", "422"}
+        if "x-roles" in op:
+            wanted |= {"401", "403", "404"}
+        if method in {"post", "patch", "put", "delete"}:
+            wanted |= {"409", "413"}
+        assert wanted <= declared, (method, path, sorted(declared))
+        for status in wanted:
+            content = op["responses"][status]["content"]
+            assert "application/problem+json" in content, (method, path, status)
+    approvals = document["paths"]["/api/v1/changes/{key}/approvals"]["post"]["responses"]
+    assert "428" in approvals

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from changegate import bootstrap
 from changegate.bootstrap import App
-from changegate.db.configs import Configs
+from changegate.db.configs import DRIFT_SCANS, OBSERVATION_WRITERS, Configs
 from changegate.db.models import LedgerRecord
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.configuration import DeclaredResource, ObservedItem
@@ -331,14 +332,35 @@ def test_a_full_scan_after_an_incremental_one_finds_nothing_more(org: App) -> No
     assert (full.opened, full.reopened, full.closed) == ([], [], [])
 
 
+def waits_for(app: App, thread: threading.Thread, lock: int) -> None:
+    """Observe the second transaction waiting on the lock itself: on PostgreSQL, its advisory
+    lock request not granted in pg_locks (another wait, say on the ledger head, does not count);
+    on SQLite, where writers are serialised by BEGIN IMMEDIATE, the thread still blocked."""
+    if app.engine.dialect.name != "postgresql":
+        thread.join(timeout=0.5)
+        assert thread.is_alive()
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = :high AND objid = :low AND objsubid = 1"
+    )
+    keys = {"high": lock >> 32, "low": lock & 0xFFFFFFFF}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with app.engine.connect() as conn:
+            if conn.execute(waiting, keys).scalar_one() == 1:
+                return
+        thread.join(timeout=0.02)
+    raise AssertionError("the second transaction never waited on the lock")
+
+
 def test_overlapping_ingests_commit_one_after_the_other(org: App) -> None:
     """The incremental scan's mark assumes observation ids become visible in order."""
     second = threading.Thread(target=lambda: ingest(org, item(2)))
     with org.transaction(SAM, T0) as ctx:
         drift.ingest(ctx, [item(1)], "test", VOCABULARY)
         second.start()
-        second.join(timeout=0.5)
-        assert second.is_alive()  # waiting for the first to commit
+        waits_for(org, second, OBSERVATION_WRITERS)
     second.join(timeout=30)
     assert not second.is_alive() and ingest(org, item(1), item(2)).duplicates == 2
 
@@ -391,8 +413,7 @@ def test_overlapping_scans_open_each_drift_once(org: App) -> None:
     with org.transaction(SAM, T0 + timedelta(hours=2)) as ctx:
         first = drift.scan(ctx, VOCABULARY)
         waiting.start()
-        waiting.join(timeout=0.5)
-        assert waiting.is_alive()  # waiting for the first scan to commit
+        waits_for(org, waiting, DRIFT_SCANS)
     waiting.join(timeout=30)
     assert len(first.opened) == 1 and second[0].opened == [] and second[0].still_open == 1
     assert len(drifts(org)) == 1

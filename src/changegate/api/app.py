@@ -18,6 +18,7 @@ from changegate.api import (
     hooks,
     people,
     pipeline,
+    statuses,
     waivers,
 )
 from changegate.api.head import HeadAsGet
@@ -61,6 +62,7 @@ def create_app(app: App) -> FastAPI:
         return response
 
     for module in (changes, pipeline, hooks, configuration, audits, waivers, people):
+        statuses.declare(module.router)
         api.include_router(module.router)
 
     @api.get("/", include_in_schema=False)

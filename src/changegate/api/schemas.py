@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType, Risk
-from changegate.domain.documents import has_nul
+from changegate.domain.documents import check_instant, has_nul
+from changegate.domain.errors import BadInput
 
 Short = Annotated[str, Field(max_length=300)]
 Long = Annotated[str, Field(max_length=20_000)]
@@ -23,6 +24,12 @@ class In(BaseModel):
         # PostgreSQL text cannot hold NUL; refusing it here keeps reads from failing too.
         if has_nul(self.model_dump()):
             raise ValueError("text may not contain NUL characters")
+        for name, value in self:
+            if isinstance(value, datetime):
+                try:
+                    check_instant(value.astimezone(UTC), name)
+                except (BadInput, OverflowError):
+                    raise ValueError(f"{name}: outside 1970 to 9000") from None
         return self
 
 

@@ -160,7 +160,26 @@ def exit_code(exc: DomainError) -> int:
     return BAD
 
 
+def _not_utf8(argv: list[str]) -> str | None:
+    for n, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            option = next((a for a in reversed(argv[:n]) if a.startswith("-")), None)
+            where = (
+                f"the value of {option}"
+                if option and n and argv[n - 1] == option
+                else (f"argument {n + 1}")
+            )
+            return f"{where} is not valid UTF-8"
+    return None
+
+
 def run(argv: list[str]) -> int:
+    problem = _not_utf8(argv)
+    if problem is not None:
+        error(problem)
+        return BAD
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="changegate", standalone_mode=False)

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from changegate.domain.errors import BadInput
+
+# Instants a person or a pipeline may give: far enough from datetime's ends (year 1 to 9999)
+# that a window's tolerance or a deadline's business days never overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 # Real CloudFormation templates, AWS Config items and GitHub payloads nest under 20 levels.
 MAX_DEPTH = 100
@@ -67,3 +73,10 @@ def has_nul(value: Any) -> bool:
     """True if any string in `value` (keys included) holds the character U+0000. The six
     characters `\\u0000` typed as text are not a NUL."""
     return any("\x00" in text for text in _strings(value))
+
+
+def check_instant(value: datetime, what: str) -> datetime:
+    """`value` if it lies from 1970 to 9000 (UTC); BadInput naming `what` if not."""
+    if not EARLIEST <= value < LATEST:
+        raise BadInput(f"{what}: {value.isoformat()} is outside 1970 to 9000")
+    return value

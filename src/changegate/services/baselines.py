@@ -62,6 +62,7 @@ def import_baseline(
     repo.add(baseline)
     rows = [_resource(baseline, r, ids.get(r.logical_id), vocabulary) for r in resources]
     repo.add(*rows)
+    repo.analyse("baseline_resources", len(rows))
     ctx.record(
         "baseline.imported",
         f"baseline:{baseline.name}",

@@ -67,6 +67,7 @@ def ingest(
             }
         )
     added = repo.add_observations(rows)  # skips those already stored
+    repo.analyse("observations", added)
     result = Ingested(added, len(items) - added)
     ctx.record(
         "config.ingested",
@@ -312,6 +313,7 @@ def _close(run: _Scan, drift: DriftRow, seen: ObservationRow) -> None:
 def _persist(run: _Scan, repo: Configs) -> None:
     repo.close_drifts(run.closing)
     ids = repo.insert_drifts([row for row, _ in run.new])
+    repo.analyse("drifts", len(ids) + len(run.closing))
     for drift_id, (_, event) in zip(ids, run.new, strict=True):
         reopened = event["event"] == "reopened"
         (run.result.reopened if reopened else run.result.opened).append(drift_id)
