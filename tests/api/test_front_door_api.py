@@ -160,3 +160,16 @@ def test_every_operation_declares_its_error_answers_as_problems(api: Api) -> Non
             assert "application/problem+json" in content, (method, path, status)
     approvals = document["paths"]["/api/v1/changes/{key}/approvals"]["post"]["responses"]
     assert "428" in approvals
+
+
+def test_over_the_api_an_approval_of_a_moved_on_version_names_both(
+    remote: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_change(remote)
+    remote.call("requester", "POST", f"/api/v1/changes/{key}/submit")
+    assert cli(capsys, "change", "show", key)[0] == 0  # the ISO reads version 1 ...
+    edited = {"rollback_plan": "restore the snapshot"}
+    remote.call("requester", "PATCH", f"/api/v1/changes/{key}", json=edited)  # ... it moves on
+    code, _, err = cli(capsys, "change", "approve", key, "--role", "iso")
+    assert code == 2
+    assert err.strip().startswith(f"error: {key} is at version 2; you decided on version 1")

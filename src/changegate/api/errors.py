@@ -15,6 +15,7 @@ from changegate.domain.errors import (
     InvalidTransition,
     NotFound,
     Refused,
+    Unauthenticated,
     VersionMoved,
     VersionRequired,
 )
@@ -31,14 +32,16 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
-class Unauthorized(DomainError):
+class Unauthorized(Unauthenticated):
     """No or malformed credentials (HTTP 401, not 403: the caller is unknown)."""
 
 
-STATUS[Unauthorized] = (401, "unauthorized")
+STATUS[Unauthenticated] = (401, "unauthorized")
 
 
-def problem(status: int, kind: str, detail: str, **extra: object) -> JSONResponse:
+def problem(
+    status: int, kind: str, detail: str, challenge: str = "Bearer", **extra: object
+) -> JSONResponse:
     body = {
         "type": f"https://changegate.dev/problems/{kind}",
         "title": kind.replace("-", " "),
@@ -46,7 +49,7 @@ def problem(status: int, kind: str, detail: str, **extra: object) -> JSONRespons
         "detail": detail,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": challenge} if status == 401 else None
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
@@ -71,7 +74,10 @@ def install(api: FastAPI) -> None:
         status, kind = status_of(exc)
         control = getattr(exc, "control", None)
         extra: dict[str, object] = {"control": control} if control else {}
-        return problem(status, kind, exc.message, **extra, **getattr(exc, "extra", {}))
+        # RFC 6750 section 3.1: a token was sent but names no one.
+        invalid = isinstance(exc, Unauthenticated) and not isinstance(exc, Unauthorized)
+        challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
+        return problem(status, kind, exc.message, challenge, **extra, **getattr(exc, "extra", {}))
 
     @api.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

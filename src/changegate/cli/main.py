@@ -23,6 +23,7 @@ from changegate.domain.errors import (
     DomainError,
     Forbidden,
     Refused,
+    Unauthenticated,
     VersionMoved,
 )
 
@@ -31,6 +32,7 @@ OK, REFUSED, BAD = 0, 1, 2
 EXIT_CODES: dict[type[DomainError], int] = {
     Refused: REFUSED,
     Forbidden: REFUSED,
+    Unauthenticated: REFUSED,
     BadInput: BAD,
     Conflict: BAD,
     VersionMoved: BAD,

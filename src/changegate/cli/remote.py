@@ -10,7 +10,14 @@ from typing import Any
 
 import httpx
 
-from changegate.domain.errors import BadInput, DomainError, Forbidden, Refused
+from changegate.domain.errors import (
+    BadInput,
+    DomainError,
+    Forbidden,
+    Refused,
+    Unauthenticated,
+    VersionMoved,
+)
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -53,8 +60,14 @@ def _problem(response: httpx.Response) -> DomainError:
     except ValueError:
         body, detail = {}, response.text[:200] or response.reason_phrase
     status = response.status_code
+    if status == 401:
+        return Unauthenticated(detail)
     if status == 403:
         return Forbidden(detail)
+    if status == 409 and isinstance(body, dict) and body.get("current_version") is not None:
+        return VersionMoved(
+            str(body.get("key")), int(body["your_version"]), int(body["current_version"])
+        )
     if status == 409:
         control = body.get("control") if isinstance(body, dict) else None
         return Refused(control or "rule", detail.removeprefix(f"{control}: "))

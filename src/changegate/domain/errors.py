@@ -39,6 +39,10 @@ class Forbidden(DomainError):
     """The actor lacks the role for this action."""
 
 
+class Unauthenticated(DomainError):
+    """The credentials name no one: invalid, expired or revoked (HTTP 401, RFC 6750)."""
+
+
 class Conflict(DomainError):
     """A concurrent writer changed the record first (compare-and-set lost); safe to retry."""
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from changegate.db.models import Token, User
 from changegate.db.tokens import Tokens
 from changegate.db.users import Users
-from changegate.domain.errors import BadInput, Forbidden
+from changegate.domain.errors import BadInput, Unauthenticated
 from changegate.domain.users import normalise_email
 from changegate.services.context import Context
 
@@ -63,7 +63,7 @@ def authenticate(ctx: Context, secret: str, touch: bool = True) -> User:
     """The principal behind a bearer token; one message for every failure, to leak nothing."""
     # The user and their roles in the same query: every route checks the roles next.
     token = Tokens(ctx.session).by_hash(digest(secret))
-    refused = Forbidden("invalid, expired or revoked token")
+    refused = Unauthenticated("invalid, expired or revoked token")
     if token is None or token.revoked_at is not None or not token.user.active:
         raise refused
     if token.expires_at is not None and ctx.now >= token.expires_at:
