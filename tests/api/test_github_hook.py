@@ -309,3 +309,15 @@ def test_a_malformed_approval_is_400_naming_the_field(hook: Hook) -> None:
     response = hook.deliver(payload, "r-bad", "pull_request_review")
     assert response.status_code == 400
     assert response.json()["detail"] == "pull_request_review webhook: missing review.commit_id"
+
+
+def test_an_over_long_delivery_id_is_answered_and_still_deduplicated(hook: Hook) -> None:
+    key = ready_change(hook)
+    payload = hook.fake.pending_run(120, deployment_payload={"change": key})
+    long_id = "d-" + "x" * 400
+    first = hook.deliver(payload, long_id)
+    assert first.status_code == 200, first.text
+    assert first.json()["state"] == "approved"
+    again = hook.deliver(payload, long_id)
+    assert again.json()["status"] == "duplicate"
+    assert len(hook.fake.reviews) == 1

@@ -227,6 +227,11 @@ class FakeSlack:
     def redirect_to(self, location: str) -> None:
         self._redirect = location
 
+    def echo_next(self) -> None:
+        """Answer the next post as a misconfigured gateway does: a 502 page quoting the URL."""
+        with self._lock:
+            self._echo = True
+
     def texts(self) -> list[str]:
         with self._lock:
             return [str(p.body.get("text")) for p in self.posts]
@@ -237,6 +242,11 @@ class FakeSlack:
             failure = self._failures.pop(0) if self._failures else None
         if self._redirect:
             return 302, b"", {"Location": self._redirect}
+        with self._lock:
+            echo, self._echo = getattr(self, "_echo", False), False
+        if echo:
+            page = f"<h1>502 Bad Gateway</h1> upstream timed out for POST {path}"
+            return 502, page.encode(), {}
         if path != self.path:
             return 404, b"no_service", {}
         if failure is not None:

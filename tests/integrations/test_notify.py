@@ -196,6 +196,22 @@ def test_slack_error_status_is_an_integration_error_naming_the_host_only(
     assert slack.posts == []
 
 
+def test_a_reply_quoting_the_webhook_url_is_scrubbed(
+    slack: FakeSlack, client: httpx.Client
+) -> None:
+    slack.echo_next()
+    with pytest.raises(IntegrationError) as caught:
+        SlackNotifier(slack.webhook_url, client).send(make_message())
+    told = str(caught.value)
+    assert told == (
+        "Slack webhook at 127.0.0.1: HTTP 502: <h1>502 Bad Gateway</h1> upstream timed out for "
+        "POST [redacted]"
+    )
+    for segment in slack.path.split("/"):
+        if len(segment) >= 6:
+            assert segment not in told
+
+
 def test_slack_redirect_is_not_followed(slack: FakeSlack, client: httpx.Client) -> None:
     with FakeSlack() as elsewhere:
         slack.redirect_to(elsewhere.webhook_url)

@@ -55,7 +55,7 @@ async def github_hook(request: Request) -> JSONResponse:
     ):
         return problem(401, "bad-signature", "X-Hub-Signature-256 does not match the body")
     event = request.headers.get("X-GitHub-Event", "")
-    delivery = request.headers.get("X-GitHub-Delivery", "")
+    delivery = github_hooks.delivery_key(request.headers.get("X-GitHub-Delivery", ""))
     if event == "ping":
         return JSONResponse({"status": "pong"})
     if not delivery:

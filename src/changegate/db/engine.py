@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -28,6 +29,9 @@ def loads(text: str | bytes) -> Any:
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_deserializer", loads)
+    # A failed statement's message must not carry its parameters (tokens' hashes, people's
+    # text) into logs and error output.
+    kwargs.setdefault("hide_parameters", True)
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -74,14 +78,29 @@ def session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Ses
         snapshot = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
         bind = engine.execution_options(**{READ_ONLY: True}, **snapshot)
     factory = sessionmaker(bind, expire_on_commit=False)
-    event.listen(factory, "before_flush", _refuse_nul)
+    event.listen(factory, "before_flush", _refuse_unstorable)
     return factory
 
 
-def _refuse_nul(session: Session, _context: Any, _instances: Any) -> None:
-    """PostgreSQL cannot store NUL in text; SQLite can. Refuse it on both, as bad input."""
+def _refuse_unstorable(session: Session, _context: Any, _instances: Any) -> None:
     for obj in (*session.new, *session.dirty):
-        for column in obj.__table__.columns:
-            value = getattr(obj, column.key, None)
-            if isinstance(value, str) and "\x00" in value:
-                raise BadInput(f"{column.key}: text may not contain NUL characters")
+        check_storable(
+            obj.__table__, {c.key: getattr(obj, c.key, None) for c in obj.__table__.columns}
+        )
+
+
+def check_storable(table: Any, values: Mapping[str, Any]) -> None:
+    """What PostgreSQL refuses, refused on both databases as bad input, so SQLite never keeps
+    what PostgreSQL would not: NUL in text, and text longer than its column. The column widths
+    are the one place field limits live; a writer that may exceed one truncates on purpose.
+
+    Raises BadInput naming the column."""
+    for column in table.columns:
+        value = values.get(column.key)
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            raise BadInput(f"{column.key}: text may not contain NUL characters")
+        width = getattr(column.type, "length", None)
+        if width is not None and len(value) > width:
+            raise BadInput(f"{column.key}: at most {width} characters, not {len(value)}")

@@ -24,3 +24,8 @@ def deadline(instant: datetime | None, tz: str | None) -> str | None:
             day = local - timedelta(days=1)
             return f"end of {day:%a %Y-%m-%d} ({tz})"
     return when(instant)
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the last one an ellipsis when anything was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -135,13 +135,23 @@ class SlackNotifier:
                 self.webhook_url, json={"text": slack_text(message)}, follow_redirects=False
             )
         except httpx.HTTPError as exc:
-            raise IntegrationError(self.endpoint, None, _describe(exc)) from None
+            raise IntegrationError(self.endpoint, None, self._scrub(_describe(exc))) from None
         if not response.is_success:
             raise IntegrationError(
                 self.endpoint,
                 response.status_code,
-                response.text.strip()[:ERROR_DETAIL] or response.reason_phrase,
+                self._scrub(_text(response.text) or response.reason_phrase),
             )
+
+    def _scrub(self, text: str) -> str:
+        """The peer's reply without the webhook's secret: a proxy or a gateway may echo the URL
+        (or its path, or its token segments) in an error page, which is then logged and stored."""
+        parts = urlsplit(self.webhook_url)
+        secrets = [self.webhook_url, parts.path, parts.query]
+        secrets += [p for p in parts.path.split("/") if len(p) >= 6]
+        for secret in sorted(filter(None, secrets), key=len, reverse=True):
+            text = text.replace(secret, "[redacted]")
+        return text
 
 
 def slack_text(message: OutgoingMessage) -> str:

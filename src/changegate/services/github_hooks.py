@@ -6,6 +6,7 @@ must not hold the ledger head lock, and the decision is recorded even if the ans
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from changegate.db.models import GateDecisionRecord, WebhookDelivery
@@ -14,6 +15,9 @@ from changegate.domain.errors import BadInput
 from changegate.integrations.ports import ProtectionRuleRequest
 from changegate.services import gate
 from changegate.services.context import Context
+
+# The widths of webhook_deliveries.delivery_id and .event.
+DELIVERY_ID_WIDTH, EVENT_WIDTH = 100, 60
 
 SOURCE = "github"
 
@@ -25,10 +29,22 @@ class Verdict:
     comment: str
 
 
+def delivery_key(header: str) -> str:
+    """The delivery id as stored: GitHub's (a GUID) as sent; anything longer than the column,
+    by its SHA-256, so an over-long id is still de-duplicated and answered, never refused."""
+    if len(header) <= DELIVERY_ID_WIDTH:
+        return header
+    return "sha256:" + hashlib.sha256(header.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def claim(ctx: Context, delivery_id: str, event: str) -> bool:
     """False if this delivery was already answered (a replay or a duplicate)."""
     row = WebhookDelivery(
-        source=SOURCE, delivery_id=delivery_id, event=event, status="new", received_at=ctx.now
+        source=SOURCE,
+        delivery_id=delivery_id,
+        event=event[:EVENT_WIDTH],
+        status="new",
+        received_at=ctx.now,
     )
     return Pipeline(ctx.session).claim_delivery(row)
 

@@ -16,7 +16,11 @@ from changegate.db.outbox import Outbox
 from changegate.db.users import Users
 from changegate.domain.notifications import EMAIL, INBOX, SLACK
 from changegate.domain.users import Role
+from changegate.domain.wording import clip
 from changegate.services.context import Context
+
+# notifications.subject's width: a subject made of a prefix and a title is cut, on purpose.
+SUBJECT_WIDTH = 300
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def enqueue_many(
                 channel=channel,
                 recipient=recipient,
                 recipient_role=role,
-                subject=message.subject,
+                subject=clip(message.subject, SUBJECT_WIDTH),
                 body=message.body,
                 status="delivered" if delivered else "pending",
                 attempts=0,
