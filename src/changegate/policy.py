@@ -281,14 +281,14 @@ class Policy(Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _safe_load(text: str) -> Any:
+def _safe_load(text: str, source: str = "policy") -> Any:
     """YAML's safe loader, in C where PyYAML was built with libyaml (every command loads the
     policy; the pure-Python parser takes a tenth of a second over the defaults)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return check_depth(yaml.load(text, Loader=loader), "policy")
+        return check_depth(yaml.load(text, Loader=loader), source)
     except RecursionError:
-        raise too_deep("policy") from None
+        raise too_deep(source) from None
 
 
 def default_document() -> dict[str, Any]:
@@ -336,12 +336,14 @@ def load(path: Path | None) -> Policy:
             text = file.read(MAX_POLICY_BYTES + 1)
         if len(text) > MAX_POLICY_BYTES:
             raise BadInput(f"{path}: a policy file is at most {MAX_POLICY_BYTES:,} bytes")
-        document = _safe_load(text.decode("utf-8")) or {}
+        document = _safe_load(text.decode("utf-8"), str(path)) or {}
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path}: not UTF-8 at byte {exc.start}") from None
     except OSError as exc:
         raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml's own limit, before ours
+            raise too_deep(str(path)) from None
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise BadInput(f"{path}:{where} is not valid YAML") from None

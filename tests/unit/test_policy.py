@@ -428,3 +428,24 @@ def test_digest_changes_when_a_value_changes(
 def test_setting_a_default_explicitly_keeps_the_digest(default: policy.Policy) -> None:
     same = policy.from_document({"drift": {"remediation_hours": 48}, "timezone": "UTC"}, "x")
     assert same.digest() == default.digest()
+
+
+@pytest.mark.parametrize("levels", [150, 2_000])
+def test_a_policy_nested_too_deeply_is_named_as_such(tmp_path: Path, levels: int) -> None:
+    # 150: past our limit; 2,000: past libyaml's own, which stops first.
+    path = tmp_path / "deep.yaml"
+    path.write_text("gate: " + "[" * levels + "]" * levels + "\n")
+    with pytest.raises(BadInput, match=r"deep.yaml: nested too deeply \(over 100 levels\)$"):
+        policy.load(path)
+
+
+def test_a_policy_file_is_read_only_up_to_its_limit() -> None:
+    with pytest.raises(BadInput, match="a policy file is at most 1,048,576 bytes"):
+        policy.load(Path("/dev/zero"))
+
+
+def test_the_built_in_gate_policy_per_environment(default: policy.Policy) -> None:
+    wanted = {"development": (False, False), "staging": (False, False), "production": (True, True)}
+    assert {e.name: (e.approval, e.tests) for e in default.environments} == wanted
+    window = default.gate.window
+    assert (window.early_minutes, window.late_minutes, window.without_window) == (30, 60, "allow")
