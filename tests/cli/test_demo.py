@@ -283,8 +283,8 @@ def test_demo_serves_the_api_and_its_banner_works_as_printed(tmp_path: Path) -> 
         assert verdicts == ["ALLOWED", "DENIED"], text
         home = str(Path(sys.executable).parents[1])
         ran = [
-            subprocess.run(
-                ["bash", "-c", f"source {home}/bin/activate && {line}"],
+            subprocess.run(  # as printed, in a shell with no venv active
+                ["bash", "-c", line],
                 cwd=tmp_path,
                 capture_output=True,
                 text=True,
@@ -294,6 +294,11 @@ def test_demo_serves_the_api_and_its_banner_works_as_printed(tmp_path: Path) -> 
         ]
         assert [r.returncode for r in ran] == [0, 1], [r.stdout + r.stderr for r in ran]
         assert ran[0].stdout.startswith("ALLOWED") and ran[1].stdout.startswith("DENIED")
+        # Denied for exactly what the banner says: CM-2 and CM-4.
+        failing = [
+            line.split()[1] for line in ran[1].stdout.splitlines() if line.strip().startswith("NO ")
+        ]
+        assert failing == ["CM-2:", "CM-4:"], ran[1].stdout
         steps = text.split("What to try next")[1].split("API tokens")[0].splitlines()[1:]
         script = "\n".join(["set -e", f"cd {tmp_path}", *[s.strip() for s in steps if s.strip()]])
         script = script.replace(".venv/bin/activate", f"{home}/bin/activate")

@@ -225,7 +225,8 @@ def _print_api(cg: App, summary: service.DemoSummary, host: str, port: int) -> N
     url = f"http://{_shown_host(host)}:{port}"
     pipeline, auditor = made[0].token, made[2].token
     gate = summary.gate
-    remote = f"CHANGEGATE_URL={url} CHANGEGATE_TOKEN={pipeline} changegate gate check"
+    # The full path: these lines are pasted into a pipeline's shell, where no venv is active.
+    remote = f"CHANGEGATE_URL={url} CHANGEGATE_TOKEN={pipeline} {_executable()} gate check"
     say("\nThe deployment gate over the API, as the pipeline (exit 0 allowed, 1 denied):")
     say(
         f"  {remote} --change {gate.allowed} --env production --commit {gate.commit}"
@@ -237,6 +238,12 @@ def _print_api(cg: App, summary: service.DemoSummary, host: str, port: int) -> N
     )
     say(f"  curl -s -H 'Authorization: Bearer {auditor}' {url}/api/v1/changes/overdue")
     say(f"  open {url}/docs for every operation")
+
+
+def _executable() -> str:
+    """This changegate's own command, by its full path when it sits beside the interpreter."""
+    beside = Path(sys.executable).with_name("changegate")
+    return str(beside) if beside.exists() else "changegate"
 
 
 def _shown_host(host: str) -> str:

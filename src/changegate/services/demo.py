@@ -244,9 +244,9 @@ def _plans(policy: Policy, span: int, days: list[date], tz: str) -> list[Plan]:
         (_emergency if kind == "fix" else _normal)(s, code, nth, fields)
         last = max(x.day for x in s.steps)
         start = min(round(n * (span - 3) / (len(ROWS) - 1)), span - 1 - last)
-        # Approved and waiting (A): no fixed window, so it deploys whenever its pipeline runs,
-        # as the demo's gate example shows at any real time after the demo.
-        if kind != "fix" and code != "A":
+        # Not yet deployed (A approved, P and Q awaiting decisions): no window fixed yet, so
+        # the demo's gate examples answer for their approvals and evidence at any real time.
+        if kind != "fix" and code not in "APQ":
             begin = _at(days[start + s.planned], 14 * 60 + 30, tz)
             fields = dataclasses.replace(fields, window=Window(begin, begin + timedelta(hours=3)))
         plans.append(Plan(n, code, fields, start, s.steps))
