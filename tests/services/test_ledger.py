@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -180,19 +181,37 @@ def test_a_forged_checkpoint_signature_is_caught(chain: App) -> None:
     assert problem is not None and problem.kind == "checkpoint"
 
 
-def test_export_lines_rehash_to_their_hash(chain: App) -> None:
-    out = io.StringIO()
-    assert chain.run(lambda ctx: ledger.export(ctx.session, out)) == N
-    prev = ledger.GENESIS
-    for line in out.getvalue().splitlines():
-        record = json.loads(line)
-        body = {
-            k: record[k]
-            for k in ("at", "actor", "action", "subject", "payload", "clock_override", "prev")
-        }
-        digest = hashlib.sha256(ledger.canonical(body).encode()).hexdigest()
-        assert (record["prev"], digest) == (prev, record["hash"])
-        prev = digest
+def _auditor_recipe() -> str:
+    """The Python block of docs/ledger.md, exactly as an auditor would copy it."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ledger.md").read_text()
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_auditors_recipe_in_the_docs_verifies_an_export(chain: App, tmp_path: Path) -> None:
+    # The oracle is the documented recipe (standard library only), not the code under test.
+    with (tmp_path / "ledger.jsonl").open("w", encoding="utf-8") as out:
+        assert chain.run(lambda ctx: ledger.export(ctx.session, out)) == N
+    done = subprocess.run(
+        [sys.executable, "-c", _auditor_recipe()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    head = chain.run(
+        lambda ctx: ctx.session.execute(text("SELECT hash FROM ledger_head")).scalar_one()
+    )
+    assert done.stdout.strip() == f"chain intact; head {head}"
+    # ... and it notices an edit, as it says it will.
+    lines = (tmp_path / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+    edited = json.loads(lines[3])
+    edited["payload"]["note"] = "e"
+    lines[3] = json.dumps(edited, ensure_ascii=False)
+    (tmp_path / "ledger.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    recipe = [sys.executable, "-c", _auditor_recipe()]
+    again = subprocess.run(recipe, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert again.returncode != 0 and "seq 4 was edited" in again.stderr
 
 
 def test_with_a_signing_key_an_unsigned_checkpoint_is_reported_not_matched(chain: App) -> None:
