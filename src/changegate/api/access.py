@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from changegate.api.errors import Unauthorized
+from changegate.api.errors import NO_TOKEN, Unauthorized
 from changegate.bootstrap import App
 from changegate.domain.errors import Forbidden
 from changegate.domain.users import Role
@@ -62,9 +62,7 @@ def caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized(
-            "send `Authorization: Bearer <token>` (create one with `changegate token create`)"
-        )
+        raise Unauthorized(NO_TOKEN)
     app: App = request.app.state.changegate
     route = request.scope.get("route")
     # Fail closed: a route that declares no roles admits nobody.

@@ -32,6 +32,9 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
+NO_TOKEN = "send `Authorization: Bearer <token>` (create one with `changegate token create`)"
+
+
 class Unauthorized(Unauthenticated):
     """No or malformed credentials (HTTP 401, not 403: the caller is unknown)."""
 

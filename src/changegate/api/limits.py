@@ -52,12 +52,7 @@ class Limits:
         if path.startswith("/api/") and path not in OPEN:
             scheme = headers.get(b"authorization", b"").split(b" ", 1)[0]
             if scheme.lower() != b"bearer":
-                return errors.problem(
-                    401,
-                    "unauthorized",
-                    "send `Authorization: Bearer <token>` (create one with "
-                    "`changegate token create`)",
-                )
+                return errors.problem(401, "unauthorized", errors.NO_TOKEN)
         length = headers.get(b"content-length")
         if length is None:
             return None

@@ -9,7 +9,7 @@ import typer
 
 from changegate.cli import transport
 from changegate.cli.formats import deadline, plural, when
-from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, page_query
 from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.db.models import Finding
 from changegate.domain.findings import DisciplinaryKind, FindingStatus, RemediationKind
@@ -116,10 +116,7 @@ def list_(
     json_out: Json = False,
 ) -> None:
     """Findings, newest first."""
-    query: dict[str, object] = {"limit": limit, "offset": offset}
-    query |= ({"status": status.value} if status else {}) | (
-        {"control": control} if control else {}
-    )
+    query = page_query(limit, offset, status=status, control=control or None)
     page = transport.read(
         "finding list",
         as_,

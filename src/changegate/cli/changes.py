@@ -9,7 +9,17 @@ import typer
 
 from changegate.cli import seen, transport
 from changegate.cli.formats import deadline, plural, when
-from changegate.cli.options import DEFAULT, As, ChangeKey, Instant, Json, Limit, Offset, group
+from changegate.cli.options import (
+    DEFAULT,
+    As,
+    ChangeKey,
+    Instant,
+    Json,
+    Limit,
+    Offset,
+    group,
+    page_query,
+)
 from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.config import parse_instant
 from changegate.domain.approvals import ApprovalRole, Decision
@@ -394,7 +404,7 @@ def list_(
     json_out: Json = False,
 ) -> None:
     """Changes in key order, or those in one status."""
-    query = {"limit": limit, "offset": offset} | ({"status": status.value} if status else {})
+    query = page_query(limit, offset, status=status)
     page = transport.read(
         "change list",
         as_,

@@ -10,7 +10,7 @@ import typer
 from changegate import bootstrap
 from changegate.cli import transport
 from changegate.cli.formats import deadline, duration, plural, when
-from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, page_query
 from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.domain.drift import DriftStatus
 from changegate.services import drift
@@ -67,7 +67,7 @@ def list_drifts(
     json_out: Json = False,
 ) -> None:
     """Drift, oldest first."""
-    query = {"limit": limit, "offset": offset} | ({"status": status.value} if status else {})
+    query = page_query(limit, offset, status=status)
     page = transport.read(
         "drift list",
         as_,

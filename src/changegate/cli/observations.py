@@ -13,7 +13,7 @@ import typer
 from changegate import bootstrap
 from changegate.cli import aws, transport
 from changegate.cli.formats import plural, when
-from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, read_input
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, page_query, read_input
 from changegate.cli.output import emit_json, footer, say, table
 from changegate.domain.configuration import ObservedItem
 from changegate.domain.errors import BadInput
@@ -188,10 +188,7 @@ def list_observed(
     json_out: Json = False,
 ) -> None:
     """Every observed resource as last seen, and the approved baseline declaring it (CFG-1)."""
-    query: dict[str, object] = {"limit": limit, "offset": offset}
-    query |= ({"type": resource_type} if resource_type else {}) | (
-        {"account": account} if account else {}
-    )
+    query = page_query(limit, offset, type=resource_type or None, account=account or None)
     page = transport.read(
         "config list",
         as_,

@@ -69,3 +69,9 @@ def read_input(path: Path, what: str = "", limit: int = MAX_INPUT_BYTES) -> byte
     if len(data) > limit:
         raise BadInput(f"{name} is over the {limit:,}-byte limit")
     return data
+
+
+def page_query(limit: int, offset: int, **filters: object) -> dict[str, object]:
+    """A list endpoint's query: the page, and each filter that was given (enums by value)."""
+    given = {k: getattr(v, "value", v) for k, v in filters.items() if v is not None}
+    return {"limit": limit, "offset": offset} | given

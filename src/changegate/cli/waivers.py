@@ -8,7 +8,7 @@ import typer
 
 from changegate.cli import transport
 from changegate.cli.formats import plural, when
-from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group
+from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, page_query
 from changegate.cli.output import Column, emit_json, footer, record, say, table
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.errors import BadInput
@@ -197,7 +197,7 @@ def list_(
     json_out: Json = False,
 ) -> None:
     """All waivers, or those in one status."""
-    query = {"limit": limit, "offset": offset} | ({"status": status.value} if status else {})
+    query = page_query(limit, offset, status=status)
     page = transport.read(
         "waiver list",
         as_,

@@ -13,7 +13,6 @@ from changegate.domain import drift as rules
 from changegate.domain.comparison import compare
 from changegate.domain.configuration import CLOUDFORMATION, ObservedItem
 from changegate.domain.drift import ChangeRef, DriftAction, DriftStatus, Verdict
-from changegate.domain.errors import BadInput
 from changegate.domain.intrinsics import Environment, bind
 from changegate.domain.users import Role
 from changegate.integrations.ports import Vocabulary
@@ -37,7 +36,6 @@ def ingest(
     """Store each item once (type, id, capture time), with its properties translated into
     CloudFormation's vocabulary, which is what a scan compares with the baselines."""
     ctx.user_with(Role.SECURITY_ENGINEER, Role.PIPELINE, Role.ADMIN)
-    _refuse_nul(items, source)
     repo = Configs(ctx.session)
     # Overlapping ingests would commit observation ids out of order (see the repository).
     repo.serialise_observation_writes()
@@ -75,16 +73,6 @@ def ingest(
         {"added": result.added, "duplicates": result.duplicates},
     )
     return result
-
-
-def _refuse_nul(items: Sequence[ObservedItem], source: str) -> None:
-    """PostgreSQL cannot store or even compare NUL in text: refuse it before any query."""
-    for item in items:
-        for name in ("resource_type", "resource_id", "arn", "account_id", "region", "status"):
-            if "\x00" in (getattr(item, name) or ""):
-                raise BadInput(f"{name}: text may not contain NUL characters")
-    if "\x00" in source:
-        raise BadInput("source: text may not contain NUL characters")
 
 
 @dataclass
