@@ -35,6 +35,7 @@ from audit_seed import AUDIT_AT, AUDITOR, IVY, PEOPLE, START, populate  # type: 
 from changegate.bootstrap import build, init
 from changegate.config import Settings
 from changegate.services import audits, users
+from changegate.services.views.audits import AuditOut
 from common import SETTLE, check, log, rss_mb  # type: ignore[import-not-found]
 
 SCRATCH_DB = "changegate_auditbench"
@@ -118,11 +119,11 @@ def ran(outcome: audits.Outcome) -> dict[str, Any]:
     }
 
 
-def previewed(out: dict[str, Any]) -> dict[str, Any]:
+def previewed(out: AuditOut) -> dict[str, Any]:
     return {
-        "digest": out["run"]["digest"],
-        "findings": len(out["findings"]),
-        "by_control": out["run"]["counts"]["by_control"],
+        "digest": out.run.digest,
+        "findings": len(out.findings),
+        "by_control": out.run.counts.by_control,
     }
 
 

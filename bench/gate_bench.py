@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, event, select, text, update
 
 import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from changegate import ledger
@@ -428,7 +428,31 @@ def in_process(
         profiler.runcall(lambda: [gate_call(i) for i in range(args.requests)])
         profiler.dump_stats(args.profile)
         log(f"  cProfile of {args.requests:,} in-process gate calls -> {args.profile}")
-    return {k: stats(v) for k, v in interleave(calls, args.requests, args.warmup).items()}
+    out: dict[str, Any] = {
+        k: stats(v) for k, v in interleave(calls, args.requests, args.warmup).items()
+    }
+    out["statements"] = statements(app, lambda: gate_call(0))
+    return out
+
+
+def statements(app: App, call: Callable[[], Any]) -> list[str]:
+    """The SQL one allowed call sends, in order (first line of each statement), BEGIN and
+    COMMIT included: each is a driver round trip."""
+    sent: list[str] = []
+
+    listeners: dict[str, Callable[..., None]] = {
+        "before_cursor_execute": lambda *a: sent.append(" ".join(str(a[2]).split())[:160]),
+        "begin": lambda *_: sent.append("BEGIN"),
+        "commit": lambda *_: sent.append("COMMIT"),
+    }
+    for name, fn in listeners.items():
+        event.listen(app.engine, name, fn)
+    try:
+        call()
+    finally:
+        for name, fn in listeners.items():
+            event.remove(app.engine, name, fn)
+    return sent
 
 
 def serve(url: str, port: int) -> None:

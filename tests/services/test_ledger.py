@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from changegate import ledger
 from changegate.bootstrap import App
 from changegate.services.context import Context
 from tests.builders import T0
+from tests.unit.test_ledger_known_answer import PINNED
 
 N = 8
 
@@ -227,3 +229,34 @@ def test_a_checkpoint_file_the_database_also_holds_counts_once(chain: App) -> No
     kept = chain.run(lambda ctx: ledger.checkpoint_json(ledger.checkpoint(ctx.session, T0, None)))
     anchor = ledger.checkpoint_from_json(json.loads(json.dumps(kept)))
     assert verify(chain, [anchor]).checkpoints == 1
+
+
+def test_the_stored_record_hashes_to_the_known_answer_on_this_database(app: App) -> None:
+    """What verify and export read back (PostgreSQL formats the timestamp itself) is the text
+    the writer hashed: the pinned record, then instants whose offset and microseconds vary."""
+    first = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    app.run(
+        lambda ctx: ctx.record("change.created", "CHG-1", {"title": "Düsseldorf → 東京"}),
+        actor="zoë@example.com",
+        at=first,
+    )
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    for at in (
+        datetime(2026, 12, 1, 3, 4, 5, 7, tzinfo=kolkata),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ):
+        app.run(lambda ctx: ctx.record("test.event", "CHG-2", {"n": 1}), actor="tester", at=at)
+    lines = [json.loads(line) for line in _export(app).splitlines()]
+    assert lines[0]["hash"] == PINNED
+    assert [x["at"] for x in lines] == [
+        "2026-11-30T12:00:00.000000+00:00",
+        "2026-11-30T21:34:05.000007+00:00",
+        "1999-12-31T23:59:59.999999+00:00",
+    ]
+    assert verify(app).ok
+
+
+def _export(app: App) -> str:
+    out = io.StringIO()
+    app.read(lambda ctx: ledger.export(ctx.session, out))
+    return out.getvalue()

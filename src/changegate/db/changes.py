@@ -25,15 +25,27 @@ class Changes(Repository):
         return int(self.session.execute(stmt).scalar_one())
 
     def get(self, key: str) -> Change:
-        normalised = key.strip().upper()
-        if not normalised.startswith("CHG-") or not normalised[4:].isdigit():
-            raise BadInput(f"not a change key: {key!r} (expected CHG-<number>)")
+        normalised = _key(key)
         change = self.session.execute(
             select(Change).where(Change.key == normalised)
         ).scalar_one_or_none()
         if change is None:
             raise NotFound(f"no change {normalised}")
         return change
+
+    def with_approvals(self, key: str) -> tuple[Change, list[Approval]]:
+        """The change and every decision on it, oldest first, in one query: the gate's read.
+        Raises BadInput for a malformed key, NotFound for an unknown one."""
+        normalised = _key(key)
+        rows = self.session.execute(
+            select(Change, Approval)
+            .outerjoin(Approval, Approval.change_id == Change.id)
+            .where(Change.key == normalised)
+            .order_by(Approval.decided_at, Approval.id)
+        ).all()
+        if not rows:
+            raise NotFound(f"no change {normalised}")
+        return rows[0][0], [a for _, a in rows if a is not None]
 
     def add(self, change: Change) -> Change:
         self.session.add(change)
@@ -132,3 +144,10 @@ class Changes(Repository):
     def add_review(self, review: Review) -> None:
         self.session.add(review)
         self.session.flush()
+
+
+def _key(key: str) -> str:
+    normalised = key.strip().upper()
+    if not normalised.startswith("CHG-") or not normalised[4:].isdigit():
+        raise BadInput(f"not a change key: {key!r} (expected CHG-<number>)")
+    return normalised

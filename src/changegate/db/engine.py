@@ -43,7 +43,10 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         backend = parsed.get_backend_name()
         raise BadInput(f"unsupported database {backend!r}; use sqlite or postgresql")
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    # Sessions in UTC: psycopg then reads timestamps with the `datetime.UTC` zone itself, which
+    # `UTCDateTime` passes through instead of converting every value it reads.
+    utc = {} if "options" in parsed.query else {"connect_args": {"options": "-c TimeZone=UTC"}}
+    return create_engine(parsed, pool_pre_ping=True, **utc, **kwargs)
 
 
 def _sqlite(url: str, **kwargs: Any) -> Engine:

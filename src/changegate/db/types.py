@@ -24,6 +24,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

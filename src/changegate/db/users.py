@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from changegate.db.base import Repository, Slice
 from changegate.db.models import User, UserRole
@@ -13,7 +14,9 @@ from changegate.domain.errors import Forbidden, NotFound
 
 class Users(Repository):
     def find(self, email: str) -> User | None:
-        return self.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        """The person with their roles, in one query (every caller checks roles next)."""
+        stmt = select(User).where(User.email == email).options(joinedload(User.roles))
+        return self.session.execute(stmt).unique().scalar_one_or_none()
 
     def by_github(self, login: str) -> User | None:
         stmt = select(User).where(User.github_login == login)

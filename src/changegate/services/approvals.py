@@ -29,8 +29,13 @@ def votes_of(approvals: Sequence[Approval]) -> list[Vote]:
     ]
 
 
-def current_tally(ctx: Context, change: Change) -> Tally:
-    votes = votes_of(Changes(ctx.session).approvals(change))
+def current_tally(
+    ctx: Context, change: Change, approvals: Sequence[Approval] | None = None
+) -> Tally:
+    """`approvals`: every decision on the change, when the caller already read them."""
+    if approvals is None:
+        approvals = Changes(ctx.session).approvals(change)
+    votes = votes_of(approvals)
     return tally(votes, change.version, ctx.policy.quorum(Risk(change.risk)))
 
 

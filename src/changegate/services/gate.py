@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 
 from changegate.db.changes import Changes
-from changegate.db.models import Change, GateDecisionRecord
+from changegate.db.models import Approval, Change, GateDecisionRecord
 from changegate.db.pipeline import Pipeline
 from changegate.domain import changes as rules
 from changegate.domain import gate
@@ -22,8 +23,8 @@ from changegate.services.testruns import check_commit
 UNKNOWN = "(none)"
 
 
-def change_facts(ctx: Context, change: Change) -> gate.ChangeFacts:
-    result = current_tally(ctx, change)
+def change_facts(ctx: Context, change: Change, approvals: Sequence[Approval]) -> gate.ChangeFacts:
+    result = current_tally(ctx, change, approvals)
     missing = rules.missing_for_submit(fields_of(change), ctx.policy.changes.require_ticket)
     return gate.ChangeFacts(
         key=change.key,
@@ -60,9 +61,10 @@ def check(
     sha = check_commit(commit)
     env, known = _environment(ctx, environment, answer_unknown_environment)
     change: Change | None = None
+    decisions: Sequence[Approval] = ()
     if key is not None:
         try:
-            change = Changes(ctx.session).get(key)
+            change, decisions = Changes(ctx.session).with_approvals(key)
         except NotFound:
             change = None
     request = gate.GateRequest(
@@ -79,7 +81,7 @@ def check(
     )
     facts = gate.GateFacts(
         request,
-        change_facts(ctx, change) if change else None,
+        change_facts(ctx, change, decisions) if change else None,
         evidence(ctx, change) if change else (),
         ctx.policy.freezes(),
         ctx.policy.gate.emergency_requires_tests,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from changegate.db.models import Notification
 from changegate.db.outbox import Outbox
 from changegate.db.users import Users
 from changegate.domain.notifications import EMAIL, INBOX, SLACK
@@ -30,16 +29,13 @@ class Message:
     body: str
 
 
-def enqueue(
-    ctx: Context, event_key: str, subject: str, body: str, roles: Iterable[Role]
-) -> list[Notification]:
+def enqueue(ctx: Context, event_key: str, subject: str, body: str, roles: Iterable[Role]) -> int:
     return enqueue_many(ctx, [Message(event_key, subject, body)], roles)
 
 
-def enqueue_many(
-    ctx: Context, messages: Sequence[Message], roles: Iterable[Role]
-) -> list[Notification]:
+def enqueue_many(ctx: Context, messages: Sequence[Message], roles: Iterable[Role]) -> int:
     """One row per person holding a role (email or inbox), plus one Slack post if configured.
+    Returns how many rows were queued.
 
     An event already queued for a recipient is not queued again, so re-raising is harmless.
     """
@@ -56,26 +52,34 @@ def enqueue_many(
     if SLACK in ctx.channels:
         targets.append((SLACK, "slack", None))
     seen = repo.queued([m.event_key for m in messages])
-    queued = []
-    for message in messages:
-        for channel, recipient, role in targets:
-            if (message.event_key, channel, recipient) in seen:
-                continue
-            delivered = ctx.now if channel == INBOX else None
-            row = Notification(
-                event_key=message.event_key,
-                channel=channel,
-                recipient=recipient,
-                recipient_role=role,
-                subject=clip(message.subject, SUBJECT_WIDTH),
-                body=message.body,
-                status="delivered" if delivered else "pending",
-                attempts=0,
-                created_at=ctx.now,
-                next_attempt_at=ctx.now,
-                delivered_at=delivered,
-            )
-            repo.add(row)
-            queued.append(row)
-    ctx.session.flush()
-    return queued
+    rows = [
+        _row(ctx, message, channel, recipient, role)
+        for message in messages
+        for channel, recipient, role in targets
+        if (message.event_key, channel, recipient) not in seen
+    ]
+    repo.add_many(rows)
+    return len(rows)
+
+
+def _row(
+    ctx: Context, message: Message, channel: str, recipient: str, role: str | None
+) -> dict[str, object]:
+    delivered = ctx.now if channel == INBOX else None
+    return {
+        "event_key": message.event_key,
+        "channel": channel,
+        "recipient": recipient,
+        "recipient_role": role,
+        "subject": clip(message.subject, SUBJECT_WIDTH),
+        "body": message.body,
+        "status": "delivered" if delivered else "pending",
+        "attempts": 0,
+        "created_at": ctx.now,
+        "next_attempt_at": ctx.now,
+        "claimed_by": None,
+        "claimed_until": None,
+        "delivered_at": delivered,
+        "last_error": None,
+        "lock_version": 1,
+    }
