@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from changegate.db.engine import check_storable
 from changegate.db.models import Checkpoint, LedgerHead, LedgerRecord
+from changegate.domain import limits
+from changegate.domain.wording import clip
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -96,15 +98,17 @@ def append(session: Session, entry: Entry) -> int:
     session.flush()  # the caller's pending rows first, as before: their ids may be in payloads
     seq, prev = _head(session, lock=True)
     payload = canonical(dict(entry.payload))
+    # A subject is a label to find records by; text from a peer may exceed it (see `limits`).
+    subject = clip(entry.subject, limits.LEDGER_SUBJECT)
     digest = record_hash(
-        entry.at, entry.actor, entry.action, entry.subject, payload, entry.clock_override, prev
+        entry.at, entry.actor, entry.action, subject, payload, entry.clock_override, prev
     )
     row = {
         "seq": seq + 1,
         "at": entry.at,
         "actor": entry.actor,
         "action": entry.action,
-        "subject": entry.subject,
+        "subject": subject,
         "payload": payload,
         "clock_override": entry.clock_override,
         "prev_hash": prev,

@@ -287,6 +287,18 @@ def test_users_list_and_disable(org: Cli) -> None:
     assert result.code == 1 and "disabled" in result.err
 
 
+def test_the_longest_valid_email_is_a_person_everywhere_it_is_written(cli: Cli) -> None:
+    """254 characters (RFC 5321's limit): the person, their roles, a token, the ledger
+    records that name them ("user:<email>"), on both databases."""
+    email = "a" * 64 + "@" + ("b" * 61 + ".") * 3 + "com"
+    assert len(email) == 254
+    assert cli("user", "add", email, "--name", "Long", "--role", "cab").code == 0
+    assert cli("token", "create", "--user", email, "--name", "t").code == 0
+    assert cli("user", "disable", email).code == 0
+    assert json.loads(cli("ledger", "verify", "--json").out)["ok"] is True
+    assert cli("user", "add", "a" + email, "--name", "x", "--role", "cab").code == 2
+
+
 def test_policy_show_and_check(cli: Cli, tmp_path: Path) -> None:
     shown = json.loads(cli("policy", "show", "--json").out)
     assert shown["policy"]["approvals"]["cab_quorum"] == {"low": 1, "medium": 1, "high": 2}

@@ -416,3 +416,35 @@ def test_a_production_resource_no_baseline_declares_is_a_cfg1_finding(
         ("CFG-1.no-baseline", "resource:AWS::S3::Bucket:rogue-prod")
     ]
     assert audit["run"]["not_checked"] == []
+
+
+def test_a_resource_at_aws_maximum_widths_is_ingested_audited_and_named(
+    team: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS Config allows a 256-character type, a 768-character id and a 2048-character ARN; the
+    CFG-1 finding that names such a resource ("resource:<type>:<id>") is stored whole."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "environments:\n  - {name: production, production: true, aws_accounts: ['123456789012']}\n"
+    )
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
+    kind = "Acme::" + "T" * 244 + "::Item"
+    rid = "i" * 768
+    snap = json.loads(snapshot(tmp_path / "a.json", "2026-09-01T08:00:00Z", "Enabled").read_text())
+    wide = snap["configurationItems"][0] | {
+        "resourceType": kind,
+        "resourceId": rid,
+        "resourceName": "n" * 256,
+        "ARN": "arn:aws:acme:us-east-1:123456789012:" + "a" * 2012,
+    }
+    assert (len(kind), len(wide["ARN"])) == (256, 2048)
+    snap["configurationItems"] = [wide]
+    (tmp_path / "b.json").write_text(json.dumps(snap))
+    assert team("config", "ingest", str(tmp_path / "b.json"), "--as", "sam@example.com").code == 0
+    team("user", "add", "ivy@example.com", "--name", "Ivy", "--role", "iso")
+    ran = team("audit", "run", "--period", "2026-Q3", "--json", "--as", "ivy@example.com")
+    assert ran.code == 1, ran.err  # findings were raised
+    [cfg1] = [f for f in json.loads(ran.out)["findings"] if f["control"] == "CFG-1"]
+    assert cfg1["subject"] == f"resource:{kind}:{rid}"
+    listed = json.loads(team("finding", "list", "--json", "--as", "ivy@example.com").out)
+    assert f"resource:{kind}:{rid}" in {f["subject"] for f in listed["items"]}

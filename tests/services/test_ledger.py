@@ -260,3 +260,12 @@ def _export(app: App) -> str:
     out = io.StringIO()
     app.read(lambda ctx: ledger.export(ctx.session, out))
     return out.getvalue()
+
+
+def test_a_subject_longer_than_its_column_is_cut_on_purpose_and_still_verifies(app: App) -> None:
+    """A peer's text (a repository name GitHub sends) may exceed the subject's width: the
+    record keeps the first 499 characters and an ellipsis, and hashes what it keeps."""
+    app.run(lambda ctx: ctx.record("test.event", "r" * 600, {"whole": "r" * 600}), actor="t")
+    [line] = [json.loads(x) for x in _export(app).splitlines()]
+    assert line["subject"] == "r" * 499 + "…" and line["payload"]["whole"] == "r" * 600
+    assert verify(app).ok

@@ -12,6 +12,7 @@ from pydantic import Field
 from changegate.api.access import EVERYONE, CallerDep, allow
 from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import In
+from changegate.domain import limits
 from changegate.domain.documents import loads_json
 from changegate.domain.drift import DriftStatus
 from changegate.domain.errors import BadInput
@@ -45,8 +46,8 @@ class ApproveIn(In):
 
 
 class ResourceRefIn(In):
-    type: str = Field(min_length=1, max_length=200, examples=["AWS::S3::Bucket"])
-    id: str = Field(min_length=1, max_length=500, examples=["logs-prod"])
+    type: str = Field(min_length=1, max_length=limits.RESOURCE_TYPE, examples=["AWS::S3::Bucket"])
+    id: str = Field(min_length=1, max_length=limits.RESOURCE_ID, examples=["logs-prod"])
 
 
 class AdoptIn(In):
@@ -153,7 +154,9 @@ def list_observed(
     who: CallerDep,
     limit: Limit = 100,
     offset: Offset = 0,
-    resource_type: Annotated[str | None, Query(alias="type", max_length=200)] = None,
+    resource_type: Annotated[
+        str | None, Query(alias="type", max_length=limits.RESOURCE_TYPE)
+    ] = None,
     account: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> Page[ObservedOut]:
     return who.read(lambda ctx: views.observed(ctx, resource_type, account, limit, offset))

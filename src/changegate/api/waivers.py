@@ -10,6 +10,7 @@ from pydantic import Field
 from changegate.api.access import EVERYONE, CallerDep, allow
 from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import DecisionIn, In
+from changegate.domain import limits
 from changegate.domain.users import Role
 from changegate.domain.waivers import ScopeKind, WaiverStatus
 from changegate.services import waiver_reviews, waivers
@@ -37,7 +38,7 @@ class WaiverIn(In):
         min_length=1, max_length=50, examples=[["CM-4"]]
     )
     scope_kind: ScopeKind = Field(examples=["change"])
-    scope_value: str = Field(min_length=1, max_length=500, examples=["CHG-3"])
+    scope_value: str = Field(min_length=1, max_length=limits.RESOURCE_ID, examples=["CHG-3"])
     days: int = Field(ge=1, le=MAX_DAYS, examples=[30])
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from changegate.db.models.core import Base, User
+from changegate.domain import limits
 
 
 class Baseline(Base):
@@ -42,8 +43,8 @@ class BaselineResource(Base):
     __table_args__ = (Index("ix_baseline_resources_key", "resource_type", "resource_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     baseline_id: Mapped[int] = mapped_column(ForeignKey("baselines.id"), index=True)
-    resource_type: Mapped[str] = mapped_column(String(200))
-    resource_id: Mapped[str] = mapped_column(String(500))
+    resource_type: Mapped[str] = mapped_column(String(limits.RESOURCE_TYPE))
+    resource_id: Mapped[str] = mapped_column(String(limits.RESOURCE_ID))
     logical_id: Mapped[str | None] = mapped_column(String(300))
     properties: Mapped[dict[str, Any]]
     # [{"path", "reason"}]: declared properties no observation can confirm (CFG-1)
@@ -67,9 +68,9 @@ class Observation(Base):
         Index("ix_observations_name", "resource_type", "resource_name", "captured_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    resource_type: Mapped[str] = mapped_column(String(200))
-    resource_id: Mapped[str] = mapped_column(String(500))
-    arn: Mapped[str | None] = mapped_column(String(1000))
+    resource_type: Mapped[str] = mapped_column(String(limits.RESOURCE_TYPE))
+    resource_id: Mapped[str] = mapped_column(String(limits.RESOURCE_ID))
+    arn: Mapped[str | None] = mapped_column(String(limits.ARN))
     # Some types are named by templates but identified by Config otherwise (an IAM role's
     # name against its AROA... id; a security group's name against its sg- id).
     resource_name: Mapped[str | None] = mapped_column(String(500))
@@ -93,8 +94,8 @@ class Drift(Base):
     baseline_resource_id: Mapped[int] = mapped_column(
         ForeignKey("baseline_resources.id"), index=True
     )
-    resource_type: Mapped[str] = mapped_column(String(200))
-    resource_id: Mapped[str] = mapped_column(String(500), index=True)
+    resource_type: Mapped[str] = mapped_column(String(limits.RESOURCE_TYPE))
+    resource_id: Mapped[str] = mapped_column(String(limits.RESOURCE_ID), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
     differences: Mapped[list[dict[str, Any]]]

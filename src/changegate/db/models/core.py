@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from changegate.db.types import UTCDateTime
+from changegate.domain import limits
 
 
 class Base(DeclarativeBase):
@@ -143,7 +144,7 @@ class LedgerRecord(Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(80), index=True)
-    subject: Mapped[str] = mapped_column(String(120), index=True)
+    subject: Mapped[str] = mapped_column(String(limits.LEDGER_SUBJECT), index=True)
     # Canonical JSON text, hashed as stored; a JSON column could re-order or re-format it.
     payload: Mapped[str] = mapped_column(Text)
     clock_override: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from changegate.db.models.core import Base, User
+from changegate.domain import limits
 
 
 class Waiver(Base):
@@ -25,7 +26,7 @@ class Waiver(Base):
     compensating_controls: Mapped[str] = mapped_column(Text)
     controls: Mapped[list[str]]
     scope_kind: Mapped[str] = mapped_column(String(20))
-    scope_value: Mapped[str] = mapped_column(String(500))
+    scope_value: Mapped[str] = mapped_column(String(limits.RESOURCE_ID))
     requested_days: Mapped[int]
     # A renewal is a new round: only approvals of the current round count.
     round: Mapped[int] = mapped_column(default=1)
@@ -84,10 +85,10 @@ class Finding(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
     key: Mapped[str] = mapped_column(String(20), unique=True)
-    fingerprint: Mapped[str] = mapped_column(String(300), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(limits.FINGERPRINT), unique=True)
     control: Mapped[str] = mapped_column(String(20), index=True)
-    rule: Mapped[str] = mapped_column(String(60))
-    subject: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str] = mapped_column(String(limits.RULE))
+    subject: Mapped[str] = mapped_column(String(limits.FINDING_SUBJECT))
     summary: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[str]]
     attributes: Mapped[dict[str, Any]]
