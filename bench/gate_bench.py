@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -520,7 +521,36 @@ def over_http(
         for i in range(args.requests):
             check(gate_call(i).status_code == 200, "sequential gate call failed")
         result["gate_sequential_rps"] = args.requests / (time.perf_counter() - started)
+        result["concurrent"] = concurrent(base, targets, secret, args)
     return result
+
+
+def concurrent(
+    base: str, targets: list[tuple[str, str]], secret: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """`--pipelines` clients at once, each its own keep-alive connection, `--requests` calls in
+    all: the throughput a deployment wave sees, and its latencies (the ledger head row lock
+    serialises the writes)."""
+    auth = {"Authorization": f"Bearer {secret}"}
+    per = args.requests // args.pipelines
+
+    def pipeline(n: int) -> list[float]:
+        took = []
+        with httpx.Client(base_url=base, timeout=60, headers=auth) as c:
+            for i in range(per):
+                key, sha = targets[(n * per + i) % len(targets)]
+                body = {"change": key, "environment": "production", "commit": sha}
+                started = time.perf_counter()
+                r = c.post("/api/v1/gate", json=body)
+                took.append(time.perf_counter() - started)
+                check(r.status_code == 200 and r.json()["allowed"], f"concurrent call: {r.text}")
+        return took
+
+    with ThreadPoolExecutor(args.pipelines) as pool:
+        started = time.perf_counter()
+        samples = [t for ts in pool.map(pipeline, range(args.pipelines)) for t in ts]
+        elapsed = time.perf_counter() - started
+    return {"pipelines": args.pipelines, "rps": len(samples) / elapsed, **stats(samples)}
 
 
 def bench_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -596,6 +626,15 @@ def table(results: dict[str, dict[str, Any]]) -> str:
             f"{'MET' if g['p99'] < 10 else 'NOT MET'}, p50 <= 1.5x floor "
             f"{'MET' if g['p50'] <= 1.5 * floor else 'NOT MET'}"
         )
+        cc = r["http"]["concurrent"]
+        lines.append(
+            f"{db}: {cc['pipelines']} concurrent pipelines: {cc['rps']:,.0f} req/s, "
+            f"p50 {cc['p50']:.2f} ms, p99 {cc['p99']:.2f} ms"
+        )
+        lines.append(
+            f"{db}: SQL statements per allowed call, in-process: "
+            f"{len(r['in_process']['statements'])} (BEGIN and COMMIT included)"
+        )
     return "\n".join(lines)
 
 
@@ -610,6 +649,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ledger", type=int, default=1_000_000, help="ledger records after the fill")
     p.add_argument("--requests", type=int, default=2_000, help="per measured series")
     p.add_argument("--warmup", type=int, default=200, help="unmeasured calls per series")
+    p.add_argument("--pipelines", type=int, default=8, help="clients in the concurrent series")
     p.add_argument("--sqlite", action="store_true", help="also run on a temporary SQLite file")
     p.add_argument("--keep", action="store_true", help=f"do not drop {SCRATCH_DB} at the end")
     p.add_argument("--profile", help="cProfile an extra in-process series into this file")
