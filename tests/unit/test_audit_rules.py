@@ -95,6 +95,7 @@ def change(**overrides: Any) -> ChangeFact:
         commit_authors=("dev",),
         approvals=APPROVED,
         versions=((1, T - 2 * D),),
+        environments=("staging", "production"),
     )
     return dataclasses.replace(base, **overrides)
 

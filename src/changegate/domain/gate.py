@@ -152,26 +152,26 @@ def _state(change: ChangeFacts, production: bool) -> Reason:
 
 
 def _scope(change: ChangeFacts, req: GateRequest) -> Reason:
-    """The environments the request declares are the only ones it may deploy to."""
-    env = req.environment.lower()
-    declared = [e.lower() for e in change.environments]
+    return scope_reason(change.key, change.environments, req.environment, req.production)
+
+
+def scope_reason(key: str, declared: Sequence[str], environment: str, production: bool) -> Reason:
+    """The environments a request declares are the only ones it may deploy to (compared without
+    regard to case); a request declaring none may go only where nothing is production. The gate
+    decides with it and the audit re-performs it (CM-1)."""
     if declared:
-        listed = ", ".join(change.environments)
-        if env in declared:
-            return Reason("scope", True, f"{change.key} declares {req.environment}")
-        return Reason(
-            "scope", False, f"{change.key} declares {listed}; {req.environment} is not among them"
-        )
-    if req.production:
+        listed = ", ".join(declared)
+        if environment.lower() in {e.lower() for e in declared}:
+            return Reason("scope", True, f"{key} declares {environment}")
+        return Reason("scope", False, f"{key} declares {listed}; {environment} is not among them")
+    if production:
         return Reason(
             "scope",
             False,
-            f"{change.key} declares no environments; {req.environment} is a production "
+            f"{key} declares no environments; {environment} is a production "
             "environment and must be declared",
         )
-    return Reason(
-        "scope", True, f"{change.key} declares no environments; {req.environment} is not production"
-    )
+    return Reason("scope", True, f"{key} declares no environments; {environment} is not production")
 
 
 def _minutes(delta: timedelta) -> str:
@@ -179,31 +179,44 @@ def _minutes(delta: timedelta) -> str:
 
 
 def _window(change: ChangeFacts, req: GateRequest, rule: WindowRule) -> Reason:
-    start, end = change.window_start, change.window_end
-    if change.change_type is ChangeType.EMERGENCY:
+    emergency = change.change_type is ChangeType.EMERGENCY
+    planned = (change.window_start, change.window_end)
+    return window_reason(change.key, emergency, planned, req.now, rule)
+
+
+def window_reason(
+    key: str,
+    emergency: bool,
+    planned: tuple[datetime | None, datetime | None],
+    at: datetime,
+    rule: WindowRule,
+) -> Reason:
+    """A deployment starting at `at` against the planned window (start, end) and the policy's
+    tolerances; emergencies are not bound to one (CM-3). The gate decides with it and the audit
+    re-performs it (CM-2)."""
+    start, end = planned
+    if emergency:
         return Reason("window", True, "emergency: not bound to a planned window")
     if start is None or end is None:
         if rule.unplanned_ok:
-            return Reason("window", True, f"{change.key} plans no window; the policy allows that")
-        return Reason(
-            "window", False, f"{change.key} plans no window; the policy requires one to deploy"
-        )
-    planned = f"{start.isoformat()} to {end.isoformat()}"
-    if req.now < start - rule.early:
+            return Reason("window", True, f"{key} plans no window; the policy allows that")
+        return Reason("window", False, f"{key} plans no window; the policy requires one to deploy")
+    shown = f"{start.isoformat()} to {end.isoformat()}"
+    if at < start - rule.early:
         return Reason(
             "window",
             False,
-            f"{change.key} is planned for {planned}; too early "
+            f"{key} is planned for {shown}; too early "
             f"(deployments may start {_minutes(rule.early)} before the window)",
         )
-    if req.now > end + rule.late:
+    if at > end + rule.late:
         return Reason(
             "window",
             False,
-            f"{change.key} was planned for {planned}; the window has passed "
+            f"{key} was planned for {shown}; the window has passed "
             f"(tolerance {_minutes(rule.late)} after it)",
         )
-    return Reason("window", True, f"within {change.key}'s planned window {planned}")
+    return Reason("window", True, f"within {key}'s planned window {shown}")
 
 
 def _approval(change: ChangeFacts) -> Reason:

@@ -50,6 +50,7 @@ def settings(ctx: Context, period: Period) -> AuditSettings:
         cab_quorum={risk.value: n for risk, n in policy.approvals.cab_quorum.items()},
         iso_required=policy.approvals.iso_required,
         effective_from=_start_of(installation.effective_from(ctx), policy.timezone),
+        window_rule=policy.gate.window.rule(),
     )
 
 
@@ -63,6 +64,12 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     deployment_rows = repo.deployments(period.start, period.end)
     ids = repo.change_ids(period.start, period.end, {r.change_id for r in deployment_rows})
     production = frozenset(e.name for e in ctx.policy.environments if e.production)
+    # As the gate reads the policy: an environment's `approval`, else whether it is production.
+    approving = frozenset(
+        e.name
+        for e in ctx.policy.environments
+        if (e.production if e.approval is None else e.approval)
+    )
     changes = _changes(ctx, repo, ids, _Known(people, production))
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
@@ -71,7 +78,9 @@ def load(ctx: Context, period: Period) -> AuditFacts:
         period=period,
         settings=settings(ctx, period),
         changes={fact.key: fact for fact in changes.values()},
-        deployments=tuple(_deployment(row, keys, people, production) for row in deployment_rows),
+        deployments=tuple(
+            _deployment(row, keys, people, production, approving) for row in deployment_rows
+        ),
         test_runs=_test_runs(ctx, repo, ids, keys),
         reviews=tuple(_reviews(repo, people)),
         drifts=tuple(DriftFact(*row) for row in repo.drifts(period.start, period.end)),
@@ -158,6 +167,8 @@ def _changes(
             implemented_by=implementer,
             implemented_by_pipeline=Role.PIPELINE.value in roles,
             production_deployments=deployed.get(c.id, 0),
+            environments=tuple(c.environments),
+            window=(c.window_start, c.window_end),
         )
     return out
 
@@ -167,6 +178,7 @@ def _deployment(
     keys: dict[int, str],
     people: dict[int, tuple[str, frozenset[str]]],
     production: frozenset[str],
+    approving: frozenset[str],
 ) -> DeploymentFact:
     email, roles = people.get(row.deployer_id, (UNKNOWN, frozenset()))
     return DeploymentFact(
@@ -182,6 +194,7 @@ def _deployment(
         deployer=email,
         deployer_is_pipeline=Role.PIPELINE.value in roles,
         iac_path=row.iac_path,
+        needs_approval=row.environment in approving,
     )
 
 

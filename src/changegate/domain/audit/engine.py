@@ -13,6 +13,7 @@ from typing import Final
 from changegate.domain.audit import rules_changes as changes
 from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
+from changegate.domain.audit import rules_plan as plan
 from changegate.domain.audit.facts import AuditFacts, Draft, Result
 from changegate.domain.waivers import covering
 
@@ -23,8 +24,10 @@ VIOLATIONS: Final = governance.VIO
 
 RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("CM-1", changes.incomplete_request),
+    ("CM-1", plan.outside_declared_scope),
     ("CM-2", changes.deployed_before_approval),
     ("CM-2", changes.self_approval),
+    ("CM-2", plan.outside_window),
     ("CM-3", changes.emergency_overdue),
     ("CM-4", changes.no_staging_evidence),
     ("CM-5", changes.non_pipeline_deployment),

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from changegate.domain import wording
 from changegate.domain.calendar import BusinessCalendar
-from changegate.domain.gate import Evidence
+from changegate.domain.gate import Evidence, WindowRule
 from changegate.domain.waivers import Cover
 
 
@@ -62,6 +62,9 @@ class ChangeFact:
     implemented_by: str | None = None
     implemented_by_pipeline: bool = False
     production_deployments: int = 0
+    # What the request declares: where it may deploy and when (the gate's scope and window).
+    environments: tuple[str, ...] = ()
+    window: tuple[datetime | None, datetime | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class DeploymentFact:
     deployer: str
     deployer_is_pipeline: bool
     iac_path: str | None = None
+    # The policy asks CAB and ISO approval, in the planned window, of this environment.
+    needs_approval: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,8 @@ class AuditSettings:
     # When the controls took effect (e.g. the start of the SOC 2 observation window): nothing
     # that happened, or fell due, before it is a finding.
     effective_from: datetime | None = None
+    # The gate's window tolerances, re-performed by CM-2 over each deployment.
+    window_rule: WindowRule = field(default_factory=WindowRule)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def deployment_attributes(d: DeploymentFact) -> dict[str, str]:
     return {"change": d.change_key, "environment": d.environment, "principal": d.deployer}
 
 
-def _deployment_draft(
+def deployment_draft(
     d: DeploymentFact, control: str, slug: str, summary: str, evidence: Iterable[str] = ()
 ) -> Draft:
     return Draft(
@@ -67,7 +67,7 @@ def incomplete_request(facts: AuditFacts) -> list[Draft]:
         else:
             continue
         out.append(
-            _deployment_draft(
+            deployment_draft(
                 d,
                 "CM-1",
                 "incomplete-request",
@@ -128,7 +128,7 @@ def deployed_before_approval(facts: AuditFacts) -> list[Draft]:
             a.id for a in change.approvals if a.version == version and a.decided_at <= d.started_at
         )
         out.append(
-            _deployment_draft(
+            deployment_draft(
                 d,
                 "CM-2",
                 "deployed-before-approval",
@@ -232,7 +232,7 @@ def no_staging_evidence(facts: AuditFacts) -> list[Draft]:
             continue
         subject = d.artifact or d.commit[:12]
         out.append(
-            _deployment_draft(
+            deployment_draft(
                 d,
                 "CM-4",
                 "no-staging-evidence",
@@ -246,7 +246,7 @@ def no_staging_evidence(facts: AuditFacts) -> list[Draft]:
 def non_pipeline_deployment(facts: AuditFacts) -> list[Draft]:
     """CM-5: production is changed only through CI/CD, rollbacks included."""
     return [
-        _deployment_draft(
+        deployment_draft(
             d,
             "CM-5",
             "non-pipeline-deployment",
