@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from changegate.db import models as m
 from changegate.db.models import Notification
 from tests.api.conftest import JUNIT_PASS, SHA, Api, approved_change, record_tests
 
@@ -77,3 +78,62 @@ def test_a_value_longer_than_its_column_is_bad_input_on_both_databases(api: Api)
     # The API's own limit is the column's: one character over is a 422 naming the field.
     too_long = api.call("requester", "POST", "/api/v1/changes", json={"title": "T" * 301})
     assert too_long.status_code == 422 and "title" in too_long.json()["detail"]
+
+
+# Where each bounded API input is stored: its limit may not exceed the column's width, so the
+# API refuses (422, naming the field) what the database could not hold. Text columns (Text) and
+# inputs that are only compared, never stored, are not listed.
+STORED_IN = {
+    "AdoptIn.name": ["baselines.name"],
+    "ApproveIn.change": ["baselines.change_key"],
+    "Body_import_baseline_api_v1_baselines_post.name": ["baselines.name"],
+    "Body_record_test_run_api_v1_changes__key__test_runs_post.environment": [
+        "test_runs.environment"
+    ],
+    "Body_record_test_run_api_v1_changes__key__test_runs_post.commit": ["test_runs.commit"],
+    "Body_record_test_run_api_v1_changes__key__test_runs_post.artifact": ["test_runs.artifact"],
+    "Body_record_test_run_api_v1_changes__key__test_runs_post.doc_url": ["test_runs.doc_url"],
+    "ChangeEditIn.title": ["changes.title"],
+    "ChangeEditIn.ticket": ["changes.ticket"],
+    "ChangeIn.title": ["changes.title"],
+    "ChangeIn.ticket": ["changes.ticket"],
+    "DeploymentIn.environment": ["deployments.environment"],
+    "DeploymentIn.commit": ["deployments.commit"],
+    "DeploymentIn.run_url": ["deployments.run_url"],
+    "DeploymentIn.artifact": ["deployments.artifact"],
+    "DeploymentIn.iac_path": ["deployments.iac_path"],
+    "GateIn.change": ["gate_decisions.change_key"],
+    "GateIn.environment": ["gate_decisions.environment"],
+    "GateIn.commit": ["gate_decisions.commit"],
+    "GateIn.artifact": ["gate_decisions.artifact"],
+    "ResourceRefIn.type": ["baseline_resources.resource_type"],
+    "ResourceRefIn.id": ["baseline_resources.resource_id"],
+    "RollbackIn.to_commit": ["deployments.commit"],
+    "RollbackIn.run_url": ["deployments.run_url"],
+    "WaiverIn.title": ["waivers.title"],
+    "WaiverIn.scope_value": ["waivers.scope_value"],
+}
+
+
+def test_every_stored_api_input_is_limited_to_its_columns_width(api: Api) -> None:
+    schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+    widths = {
+        f"{t.name}.{c.name}": c.type.length
+        for t in m.everything().metadata.tables.values()
+        for c in t.columns
+        if getattr(c.type, "length", None)
+    }
+    checked = 0
+    for field, columns in STORED_IN.items():
+        model, name = field.rsplit(".", 1)
+        prop = schemas[model]["properties"][name]
+        limit = prop.get("maxLength") or max(
+            (v["maxLength"] for v in prop.get("anyOf", []) if "maxLength" in v), default=None
+        )
+        assert limit is not None, f"{field} has no maxLength"
+        for column in columns:
+            assert limit <= widths[column], (
+                f"{field} allows {limit}; {column} holds {widths[column]}"
+            )
+            checked += 1
+    assert checked >= 25
