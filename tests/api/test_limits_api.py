@@ -29,6 +29,30 @@ def test_no_bearer_token_is_401_before_the_body_is_read(api: Api, headers: dict[
     assert r.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    "token", ["cgt_nope", "x" * 47, "cgt_" + "A" * 42 + "!", "cgt_" + "A" * 44, "cgt_" + "é" * 43]
+)
+def test_a_token_no_one_could_have_made_is_401_before_the_body_is_read(
+    api: Api, token: str
+) -> None:
+    r = api.client.post(
+        "/api/v1/changes",
+        content=b"{",
+        headers=JSON | {"Authorization": f"Bearer {token}".encode()},  # raw UTF-8 bytes too
+    )
+    assert r.status_code == 401, r.text
+    assert r.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert r.json()["detail"] == "invalid, expired or revoked token"
+
+
+def test_a_well_formed_unknown_token_is_401_after_the_body_is_parsed(api: Api) -> None:
+    # Shaped like a real one: only the database can say no, in the use case's transaction.
+    unknown = {"Authorization": "Bearer cgt_" + "A" * 43}
+    r = api.client.post("/api/v1/changes", json={"title": "t"}, headers=unknown)
+    assert r.status_code == 401 and r.json()["detail"] == "invalid, expired or revoked token"
+    assert r.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
 def test_a_body_over_the_limit_is_413_by_its_length_and_by_its_stream(api: Api) -> None:
     limit = api.app.settings.max_body_bytes
     assert limit == 52 * 1024 * 1024

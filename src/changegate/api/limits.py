@@ -1,6 +1,8 @@
 """What the server refuses before a route reads a byte of the body: an API call without a bearer
-token (401, RFC 6750 section 3) and a body over the limit (413, RFC 9110 section 15.5.14),
-by its Content-Length when sent and by counting the stream when not."""
+token, or with one no `token create` could have made (401, RFC 6750 section 3), and a body over
+the limit (413, RFC 9110 section 15.5.14), by its Content-Length when sent and by counting the
+stream when not. A well-formed token is checked against the database in the use case's own
+transaction, after the body is parsed."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from changegate.api import errors
+from changegate.services import tokens
 
 OPEN = frozenset({"/api/v1/health"})
 
@@ -50,9 +53,13 @@ class Limits:
         headers = dict(scope["headers"])
         path: str = scope.get("path", "")
         if path.startswith("/api/") and path not in OPEN:
-            scheme = headers.get(b"authorization", b"").split(b" ", 1)[0]
+            scheme, _, credential = headers.get(b"authorization", b"").partition(b" ")
             if scheme.lower() != b"bearer":
                 return errors.problem(401, "unauthorized", errors.NO_TOKEN)
+            if not tokens.well_formed(credential.decode("latin-1").strip()):
+                return errors.problem(
+                    401, "unauthorized", tokens.REFUSED, 'Bearer error="invalid_token"'
+                )
         length = headers.get(b"content-length")
         if length is None:
             return None
