@@ -15,10 +15,11 @@ from changegate.domain.approvals import (
     Tally,
     Vote,
     check_may_decide,
+    check_version,
     tally,
 )
 from changegate.domain.changes import Risk
-from changegate.domain.errors import Forbidden, Refused
+from changegate.domain.errors import Forbidden, Refused, VersionMoved
 
 CAB, ISO = ApprovalRole.CAB, ApprovalRole.ISO
 OK, NO = Decision.APPROVED, Decision.REJECTED
@@ -318,3 +319,26 @@ def test_other_peoples_votes_do_not_block() -> None:
     votes = [vote("bob", CAB), vote("carol", CAB), vote("ivy", ISO, NO)]
     decide("cody", ["cab"], CAB, votes)
     decide("max", ["cab", "iso"], ISO, votes)
+
+
+def test_an_own_vote_listed_after_others_still_counts() -> None:
+    votes = [vote("bob", CAB), vote("max", CAB, version=0), vote("max", CAB)]
+    with pytest.raises(Refused) as caught:
+        decide("max", ["cab", "iso"], ISO, votes)
+    assert caught.value.message == (
+        "SoD: max already decided version 1 as cab; one person's decision counts for one role only"
+    )
+
+
+def test_a_decision_on_the_current_version_passes() -> None:
+    check_version("CHG-7", 3, 3)
+
+
+def test_a_decision_on_an_older_version_is_told_the_current_one() -> None:
+    with pytest.raises(VersionMoved) as caught:
+        check_version("CHG-7", 2, 3)
+    assert caught.value.message == (
+        "CHG-7 is at version 3; you decided on version 2, which is no longer current: "
+        "read version 3 and decide again"
+    )
+    assert caught.value.extra == {"key": "CHG-7", "your_version": 2, "current_version": 3}

@@ -515,3 +515,39 @@ def test_china_works_its_make_up_saturdays() -> None:
     made_up = sorted(d for d in cal.workdays if d.year == 2026)
     assert made_up and all(d.weekday() in (5, 6) for d in made_up)
     assert all(cal.is_business_day(d) for d in made_up)
+
+
+WEEKENDS_ACCEPTED = [(), (4,), (5, 6), (4, 5, 6), (0, 6)]
+WEEKENDS_REFUSED = [
+    ((4, 5, 6, 0), "[0, 4, 5, 6]"),
+    ((7,), "[7]"),
+    ((5, 7), "[5, 7]"),
+    ((-1,), "[-1]"),
+]
+
+
+def test_the_weekend_tables_are_not_empty() -> None:
+    assert (len(WEEKENDS_ACCEPTED), len(WEEKENDS_REFUSED)) == (5, 4)
+
+
+@pytest.mark.parametrize("weekend", WEEKENDS_ACCEPTED)
+def test_a_weekend_of_up_to_three_days_is_accepted(weekend: tuple[int, ...]) -> None:
+    assert calendar_from("UTC", (), "x", weekend=weekend).weekend == frozenset(weekend)
+
+
+@pytest.mark.parametrize(("weekend", "shown"), WEEKENDS_REFUSED)
+def test_four_weekend_days_or_a_day_outside_the_week_is_refused(
+    weekend: tuple[int, ...], shown: str
+) -> None:
+    with pytest.raises(BadInput) as caught:
+        calendar_from("UTC", (), "x", weekend=weekend)
+    assert caught.value.message == (
+        f"a weekend is up to three of the days 0 (Mon) to 6 (Sun), not {shown}"
+    )
+
+
+def test_a_business_day_deadline_is_given_in_utc_whatever_the_calendars_zone() -> None:
+    ny = BusinessCalendar(tz="America/New_York")
+    deadline = ny.add_business_days(z("2026-11-25T15:00Z"), 1)
+    assert deadline.tzinfo is UTC
+    assert deadline.isoformat() == "2026-11-27T05:00:00+00:00"

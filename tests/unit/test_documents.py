@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from changegate.domain.documents import MAX_DEPTH, check_depth, has_nul, loads_json
+from changegate.domain.documents import (
+    MAX_DEPTH,
+    check_depth,
+    check_instant,
+    has_nul,
+    loads_json,
+)
 from changegate.domain.errors import BadInput
 
 
@@ -52,3 +60,41 @@ def test_malformed_json_is_still_the_callers_to_name() -> None:
 )
 def test_nul_is_found_anywhere_and_only_a_real_nul(value: object, expected: bool) -> None:
     assert has_nul(value) is expected
+
+
+def test_a_scalar_beside_a_deep_branch_does_not_end_the_check() -> None:
+    deep: object = []
+    for _ in range(101):
+        deep = [deep]
+    with pytest.raises(BadInput):
+        check_depth([deep, 1], "item")
+    with pytest.raises(BadInput):
+        check_depth({"a": deep, "b": "leaf"}, "item")
+
+
+def test_too_deep_for_the_parser_names_the_source() -> None:
+    with pytest.raises(BadInput) as caught:
+        loads_json("[" * 200_000 + "]" * 200_000, "webhook body")
+    assert caught.value.message == "webhook body: nested too deeply (over 100 levels)"
+
+
+INSTANTS = [
+    (datetime(1970, 1, 1, tzinfo=UTC), True),
+    (datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), False),
+    (datetime(8999, 12, 31, 23, 59, 59, tzinfo=UTC), True),
+    (datetime(9000, 1, 1, tzinfo=UTC), False),
+]
+
+
+def test_the_instants_are_not_empty() -> None:
+    assert len(INSTANTS) == 4
+
+
+@pytest.mark.parametrize(("instant", "accepted"), INSTANTS)
+def test_an_instant_lies_from_1970_up_to_9000(instant: datetime, accepted: bool) -> None:
+    if accepted:
+        assert check_instant(instant, "window start") is instant
+        return
+    with pytest.raises(BadInput) as caught:
+        check_instant(instant, "window start")
+    assert caught.value.message == f"window start: {instant.isoformat()} is outside 1970 to 9000"

@@ -124,3 +124,30 @@ def test_judge_one_observation_of_a_resource(
     differs: bool, last: DriftStatus | None, last_observation: int | None, expected: Verdict
 ) -> None:
     assert judge(differs, last, last_observation, 7) is expected
+
+
+def test_words_keep_letters_the_punctuation_strip_does_not_name() -> None:
+    assert words("Resize BOX, then X. Done!") == {"resize", "box", "then", "x", "done"}
+    assert words("... ?! logs-prod:") == {"logs-prod"}
+
+
+SLACK = timedelta(hours=2)
+# A change with a window from T - 1h, implemented at T: it explains T - 3h to T + 2h, inclusive.
+EDGES = [
+    (T - timedelta(hours=3), "CHG-1"),
+    (T - timedelta(hours=3, seconds=1), None),
+    (T + SLACK, "CHG-1"),
+    (T + SLACK + timedelta(seconds=1), None),
+]
+
+
+def test_the_edges_are_not_empty() -> None:
+    assert len(EDGES) == 4
+
+
+@pytest.mark.parametrize(("observed_at", "expected"), EDGES)
+def test_a_change_explains_drift_up_to_the_slack_either_side(
+    observed_at: datetime, expected: str | None
+) -> None:
+    changes = [change("CHG-1", "logs-prod", T, start=T - timedelta(hours=1))]
+    assert authorising_change(["logs-prod"], observed_at, changes, SLACK) == expected

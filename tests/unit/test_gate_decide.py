@@ -16,8 +16,10 @@ from changegate.domain.gate import (
     ChangeFacts,
     Evidence,
     Freeze,
+    GateDecision,
     GateFacts,
     GateRequest,
+    Reason,
     WindowRule,
     decide,
 )
@@ -355,3 +357,287 @@ def test_the_reason_says_which(change: dict[str, Any], message: str) -> None:
         replace(GateFacts(REQUEST, CHANGE, (PASSING,)), change=replace(CHANGE, **change))
     )
     assert [r.message for r in decision.failures()] == [message]
+
+
+# Whole reasons, word for word: they are stored in the ledger and returned by the API, so the
+# control, the verdict (a bool, never null) and the message are all part of the contract.
+SHORT = "9fceb02d0ae5"  # the commit as the reasons name it
+WINDOW_TEXT = "2026-12-01T09:00:00+00:00 to 2026-12-01T11:00:00+00:00"
+NO_RUN = f"no regression run in an isolated environment for {SHORT} recorded before now"
+
+
+def decide_with(
+    change: dict[str, Any] | None = None,
+    request: dict[str, Any] | None = None,
+    **facts: Any,
+) -> GateDecision:
+    base = GateFacts(REQUEST, CHANGE, evidence=(PASSING,))
+    return decide(
+        replace(
+            base,
+            request=replace(REQUEST, **(request or {})),
+            change=replace(CHANGE, **(change or {})),
+            **facts,
+        )
+    )
+
+
+def test_an_allowed_deployment_gives_every_reason_in_full() -> None:
+    decision = decide_with()
+    assert decision == GateDecision(
+        True,
+        (
+            Reason("CM-5", True, "ci@example.com is a pipeline principal"),
+            Reason("CM-1", True, "CHG-7 states scope, impact and rollback plan"),
+            Reason("scope", True, "CHG-7 declares production"),
+            Reason("state", True, "CHG-7 is approved: open to deployment"),
+            Reason("CM-2", True, "CAB and ISO approved version 2"),
+            Reason("window", True, f"within CHG-7's planned window {WINDOW_TEXT}"),
+            Reason("CM-4", True, f"passing run #7 in staging (isolated) for {SHORT}"),
+        ),
+        (),
+        7,
+    )
+
+
+def test_a_denial_on_every_count_gives_every_reason_in_full() -> None:
+    decision = decide_with(
+        change={
+            "status": ChangeStatus.DRAFT,
+            "missing_fields": ("impact", "rollback_plan"),
+            "environments": ("staging", "qa"),
+            "approvals_complete": False,
+            "awaiting": ("the CAB's approval", "the ISO's approval"),
+        }
+        | NO_WINDOW,
+        request={"principal_is_pipeline": False, "principal": "ops@example.com"},
+        evidence=(),
+        freezes=(YEAR_END, replace(YEAR_END, name="release-train")),
+        window_rule=WindowRule(unplanned_ok=False),
+    )
+    assert decision == GateDecision(
+        False,
+        (
+            Reason(
+                "CM-5",
+                False,
+                "ops@example.com is not a pipeline principal; deployments go through CI/CD",
+            ),
+            Reason("CM-1", False, "CHG-7 is incomplete: missing impact, rollback_plan"),
+            Reason("scope", False, "CHG-7 declares staging, qa; production is not among them"),
+            Reason("state", False, "CHG-7 is draft: closed to deployment"),
+            Reason(
+                "CM-2", False, "version 2 still needs the CAB's approval and the ISO's approval"
+            ),
+            Reason("window", False, "CHG-7 plans no window; the policy requires one to deploy"),
+            Reason("CM-4", False, NO_RUN),
+            Reason("freeze", False, "production is frozen: year-end, release-train"),
+        ),
+    )
+
+
+def test_an_unapproved_change_awaiting_nothing_named_still_needs_approval() -> None:
+    decision = decide_with(change={"approvals_complete": False, "awaiting": ()})
+    assert decision.failures() == [Reason("CM-2", False, "version 2 still needs approval")]
+    assert decision.allowed is False
+
+
+def test_an_emergency_before_approval_gives_its_own_reasons_in_full() -> None:
+    decision = decide_with(
+        change=UNAPPROVED | EMERGENCY | IN_2030 | {"justification": "  checkout down \n"},
+        request={"artifact": "sha256:abc"},
+        evidence=(),
+        freezes=(YEAR_END,),
+    )
+    assert decision.reasons[4:] == (
+        Reason("CM-3", True, "emergency: deploying before approval, justified: checkout down"),
+        Reason("window", True, "emergency: not bound to a planned window"),
+        Reason(
+            "CM-4",
+            True,
+            "emergency: no staging evidence for sha256:abc; the post-implementation review "
+            "must cover testing",
+        ),
+        Reason("freeze", True, "emergency change allowed during freeze: year-end"),
+    )
+    assert decision.allowed is True
+    assert decision.evidence_id is None
+
+
+def test_an_emergency_without_justification_says_it_needs_one() -> None:
+    decision = decide_with(change=UNAPPROVED | EMERGENCY | {"justification": " "})
+    assert decision.failures() == [
+        Reason("CM-3", False, "an emergency change needs a recorded justification")
+    ]
+
+
+def test_staging_undeclared_by_a_request_that_declares_nothing_is_in_scope() -> None:
+    decision = decide_with(change={"environments": ()}, request=STAGING)
+    assert decision.reasons[2] == Reason(
+        "scope", True, "CHG-7 declares no environments; staging is not production"
+    )
+
+
+def test_production_undeclared_by_a_request_that_declares_nothing_is_out_of_scope() -> None:
+    decision = decide_with(change={"environments": ()})
+    assert decision.failures() == [
+        Reason(
+            "scope",
+            False,
+            "CHG-7 declares no environments; production is a production environment and must "
+            "be declared",
+        )
+    ]
+
+
+HALF_WINDOWS = [NO_WINDOW, {"window_end": None}, {"window_start": None}]
+
+
+@pytest.mark.parametrize("window", HALF_WINDOWS, ids=["none", "start-only", "end-only"])
+def test_half_a_window_is_no_window(window: dict[str, Any]) -> None:
+    allowed = decide_with(change=window)
+    refused = decide_with(change=window, window_rule=WindowRule(unplanned_ok=False))
+    assert allowed.reasons[5] == Reason(
+        "window", True, "CHG-7 plans no window; the policy allows that"
+    )
+    assert refused.reasons[5] == Reason(
+        "window", False, "CHG-7 plans no window; the policy requires one to deploy"
+    )
+
+
+def test_exactly_the_early_tolerance_before_the_window_is_allowed() -> None:
+    opens = NOW + timedelta(minutes=30)
+    decision = decide_with(change={"window_start": opens, "window_end": opens + HOUR})
+    assert decision.reasons[5] == Reason(
+        "window",
+        True,
+        "within CHG-7's planned window 2026-12-01T10:30:00+00:00 to 2026-12-01T11:30:00+00:00",
+    )
+
+
+def test_exactly_the_late_tolerance_after_the_window_is_allowed() -> None:
+    closed = NOW - timedelta(minutes=60)
+    decision = decide_with(change={"window_start": closed - HOUR, "window_end": closed})
+    assert decision.reasons[5] == Reason(
+        "window",
+        True,
+        "within CHG-7's planned window 2026-12-01T08:00:00+00:00 to 2026-12-01T09:00:00+00:00",
+    )
+
+
+def test_too_early_and_too_late_are_false_not_merely_falsy() -> None:
+    early = decide_with(change={"window_start": NOW + timedelta(minutes=31)})
+    late = decide_with(change={"window_end": NOW - timedelta(minutes=61)})
+    assert [r.ok for r in early.failures() + late.failures()] == [False, False]
+
+
+def test_a_freeze_starting_exactly_now_blocks() -> None:
+    decision = decide_with(freezes=(replace(YEAR_END, start=NOW),))
+    assert decision.failures() == [Reason("freeze", False, "production is frozen: year-end")]
+
+
+def test_the_newest_passing_run_is_the_evidence() -> None:
+    newer = replace(PASSING, id=9, environment="qa", recorded_at=NOW - timedelta(minutes=5))
+    decision = decide_with(evidence=(PASSING, newer))
+    assert decision.reasons[6] == Reason(
+        "CM-4", True, f"passing run #9 in qa (isolated) for {SHORT}"
+    )
+    assert decision.evidence_id == 9
+
+
+FAILED = replace(PASSING, passed=False)
+NO_TEST = "no test executed (3 skipped, 0 not run)"
+OTHER = "0" * 40
+
+
+CLOSEST_RUNS = [
+    (
+        {},
+        (
+            FAILED,
+            replace(FAILED, id=9, recorded_at=NOW - timedelta(minutes=5), verdict=NO_TEST),
+        ),
+        f"run #9 in staging for {SHORT} is not passing evidence: {NO_TEST}",
+    ),
+    (
+        {},
+        (FAILED,),
+        f"run #7 in staging for {SHORT} is not passing evidence: it did not pass",
+    ),
+    (
+        {},
+        (replace(FAILED, recorded_at=NOW),),
+        f"run #7 in staging for {SHORT} is not passing evidence: it did not pass",
+    ),
+    (
+        {"artifact": "sha256:abc"},
+        (replace(FAILED, id=8, commit=OTHER, artifact="sha256:abc"),),
+        "run #8 in staging for sha256:abc is not passing evidence: it did not pass",
+    ),
+    ({}, (replace(FAILED, commit=OTHER),), NO_RUN),
+    ({}, (replace(FAILED, recorded_at=NOW + timedelta(seconds=1)),), NO_RUN),
+    (
+        {},
+        (
+            replace(PASSING, environment="dev", isolated=False),
+            replace(PASSING, id=8, environment="ci", isolated=False),
+            replace(PASSING, id=9, environment="dev", isolated=False),
+        ),
+        f"runs for {SHORT} were recorded only in ci, dev, which is not isolated",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_", "evidence", "message"),
+    CLOSEST_RUNS,
+    ids=[
+        "newest-failing-run",
+        "no-verdict",
+        "failing-run-recorded-exactly-now",
+        "same-artifact",
+        "another-commit",
+        "recorded-after-now",
+        "not-isolated",
+    ],
+)
+def test_cm4_names_the_run_that_came_closest(
+    request_: dict[str, Any], evidence: tuple[Evidence, ...], message: str
+) -> None:
+    decision = decide_with(request=request_, evidence=evidence)
+    assert decision.failures() == [Reason("CM-4", False, message)]
+    assert decision.evidence_id is None
+
+
+def test_a_waived_reason_keeps_its_control_and_names_the_waiver() -> None:
+    waiver = cover("CM-4", ScopeKind.CHANGE, "CHG-7", NOW - HOUR, NOW + HOUR)
+    decision = decide_with(evidence=(), covers=(waiver,))
+    assert decision.reasons[6] == Reason("CM-4", True, f"waived by WVR-3: {NO_RUN}", "WVR-3")
+    assert decision.allowed is True
+
+
+def test_an_unknown_environment_is_denied_with_nothing_else_weighed() -> None:
+    decision = decide_with(request={"environment": "prod-eu", "known_environment": False})
+    assert decision == GateDecision(
+        False,
+        (
+            Reason("CM-5", True, "ci@example.com is a pipeline principal"),
+            Reason("policy", False, "'prod-eu' is not an environment the policy defines"),
+        ),
+    )
+
+
+def test_no_change_request_is_denied() -> None:
+    decision = decide(GateFacts(REQUEST, None, evidence=(PASSING,)))
+    assert decision == GateDecision(
+        False,
+        (
+            Reason("CM-5", True, "ci@example.com is a pipeline principal"),
+            Reason("CM-1", False, "no such change request"),
+        ),
+    )
+
+
+def test_the_parameter_lists_are_not_empty() -> None:
+    assert len(HALF_WINDOWS) == 3
+    assert len(CLOSEST_RUNS) == 7

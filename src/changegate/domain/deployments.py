@@ -37,7 +37,7 @@ TRANSITIONS: Final[Mapping[tuple[DeploymentStatus, DeploymentAction], Deployment
 
 
 def transition(current: DeploymentStatus, action: DeploymentAction) -> DeploymentStatus:
-    return step(TRANSITIONS, current, action)
+    return step(TRANSITIONS, current, action, subject="deployment")
 
 
 @dataclass(frozen=True)

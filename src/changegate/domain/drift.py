@@ -35,7 +35,7 @@ TRANSITIONS: Final[Mapping[tuple[DriftStatus, DriftAction], DriftStatus]] = {
 
 
 def transition(current: DriftStatus, action: DriftAction) -> DriftStatus:
-    return step(TRANSITIONS, current, action)
+    return step(TRANSITIONS, current, action, subject="drift")
 
 
 class Verdict(StrEnum):

@@ -20,8 +20,8 @@ class Refused(DomainError):
 
 
 class InvalidTransition(Refused):
-    def __init__(self, current: str, action: str, hint: str = "") -> None:
-        detail = f"cannot {action} a change that is {current}"
+    def __init__(self, current: str, action: str, hint: str = "", subject: str = "change") -> None:
+        detail = f"cannot {action} a {subject} that is {current}"
         super().__init__("state", f"{detail}; {hint}" if hint else detail)
         self.current = current
         self.action = action

@@ -53,4 +53,4 @@ UNDECIDED: Final = frozenset({S.OPEN, S.SUPPRESSED})
 
 
 def transition(current: FindingStatus, action: FindingAction) -> FindingStatus:
-    return step(TRANSITIONS, current, action, "finding")
+    return step(TRANSITIONS, current, action, subject="finding")

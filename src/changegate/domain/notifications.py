@@ -40,7 +40,7 @@ TRANSITIONS: Final[Mapping[tuple[NotificationStatus, NotificationAction], Notifi
 
 
 def transition(current: NotificationStatus, action: NotificationAction) -> NotificationStatus:
-    return step(TRANSITIONS, current, action, "notification")
+    return step(TRANSITIONS, current, action, subject="notification")
 
 
 def after_failure(attempts: int, max_attempts: int) -> NotificationAction:

@@ -12,8 +12,10 @@ S = TypeVar("S", bound=StrEnum)
 A = TypeVar("A", bound=StrEnum)
 
 
-def step(table: Mapping[tuple[S, A], S], current: S, action: A, hint: str = "") -> S:
+def step(
+    table: Mapping[tuple[S, A], S], current: S, action: A, hint: str = "", subject: str = "change"
+) -> S:
     try:
         return table[(current, action)]
     except KeyError:
-        raise InvalidTransition(current.value, action.value, hint) from None
+        raise InvalidTransition(current.value, action.value, hint, subject) from None

@@ -60,7 +60,7 @@ DECIDABLE: Final = frozenset({S.REQUESTED, S.RENEWAL})
 
 
 def transition(current: WaiverStatus, action: WaiverAction) -> WaiverStatus:
-    return step(TRANSITIONS, current, action, "waiver")
+    return step(TRANSITIONS, current, action, subject="waiver")
 
 
 @dataclass(frozen=True)
