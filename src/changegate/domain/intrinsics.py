@@ -258,7 +258,11 @@ def _sub(arg: object, env: Environment) -> object:
         return unknown(f"dynamic reference in {text}")
     if reasons:
         return unknown(f"Fn::Sub: {reasons[0]}")
-    return {"Fn::Sub": out} if pending else re.sub(r"\$\{!", "${", out)
+    if not pending:
+        return re.sub(r"\$\{!", "${", out)
+    # Variables waiting for pseudo parameters keep their definitions for the second pass.
+    waiting = {name: extra[name] for name in pending if name in extra}
+    return {"Fn::Sub": [out, waiting] if waiting else out}
 
 
 def _join(arg: object, env: Environment) -> object:

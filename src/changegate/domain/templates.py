@@ -69,7 +69,8 @@ def declare(
 
 
 def _transforms(raw: object, source: str) -> list[str]:
-    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    # A name, a list of them, or one macro with its parameters (AWS::Include at the top level).
+    names = [raw] if isinstance(raw, str | dict) else raw if isinstance(raw, list) else []
     text = [n for n in names if isinstance(n, str)]
     others = [n for n in text if n != LANGUAGE_EXTENSIONS] + [
         "a macro" for n in names if not isinstance(n, str)
