@@ -8,7 +8,7 @@ DEV_STAMP     := $(VENV)/.dev-stamp
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: demo test lint format install install-dev clean
+.PHONY: demo test lint format install install-dev mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,5 +42,12 @@ format: $(DEV_STAMP)
 test: lint
 	$(BIN)/pytest -n auto
 
+# Mutation testing of domain/ and ledger.py (about 10 minutes; docs/testing.md has the score).
+mutation: $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) changegate-demo.db* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) changegate-demo.db* .pytest_cache .mypy_cache .ruff_cache mutants
