@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +19,19 @@ from changegate import ledger
 from changegate.bootstrap import App
 from changegate.services.context import Context
 from tests.builders import T0
-from tests.unit.test_ledger_known_answer import PINNED
+from tests.unit.test_ledger_known_answer import PINNED, PINNED_OVERRIDE
 
 N = 8
+
+
+def _event(i: int, ctx: Context) -> None:
+    ctx.record("test.event", f"CHG-{i}", {"i": i, "note": "é"})
 
 
 @pytest.fixture
 def chain(app: App) -> App:
     for i in range(N):
-        app.run(
-            lambda ctx, i=i: ctx.record("test.event", f"CHG-{i}", {"i": i, "note": "é"}),
-            actor="tester",
-            at=T0 + timedelta(seconds=i),
-        )
+        app.run(partial(_event, i), actor="tester", at=T0 + timedelta(seconds=i))
     return app
 
 
@@ -47,29 +48,43 @@ def sql(app: App, *statements: str) -> None:
 def test_an_untouched_chain_verifies(chain: App) -> None:
     report = verify(chain)
     assert report.ok and report.count == N and report.head_seq == N
+    head = chain.run(
+        lambda ctx: ctx.session.execute(text("SELECT hash FROM ledger_head")).scalar_one()
+    )
+    assert report.head_hash == head and report.checkpoints == 0
 
 
 def test_an_empty_chain_verifies(app: App) -> None:
-    assert verify(app).ok
+    assert verify(app) == ledger.Report(0, 0, "0" * 64, 0, None)
 
 
 def test_edit_is_named(chain: App) -> None:
     sql(chain, "UPDATE ledger SET actor = 'mallory' WHERE seq = 4")
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("edited", 4)
+    assert problem == ledger.Problem(4, "edited", "seq 4 does not match its hash")
 
 
 def test_payload_edit_is_named(chain: App) -> None:
     with chain.engine.begin() as conn:
         conn.execute(text("UPDATE ledger SET payload = :p WHERE seq = 6"), {"p": '{"i":9}'})
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("edited", 6)
+    assert problem == ledger.Problem(6, "edited", "seq 6 does not match its hash")
 
 
 def test_deletion_in_the_middle_is_named(chain: App) -> None:
     sql(chain, "DELETE FROM ledger WHERE seq = 5")
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("deleted", 5)
+    assert problem == ledger.Problem(5, "deleted", "seq 5 deleted")
+
+
+@pytest.mark.parametrize(
+    ("where", "detail"),
+    [("seq IN (5, 6)", "seq 5 to 6 deleted"), ("seq BETWEEN 4 AND 7", "seq 4 to 7 deleted")],
+)
+def test_a_run_of_deleted_records_is_named_as_a_range(chain: App, where: str, detail: str) -> None:
+    sql(chain, f"DELETE FROM ledger WHERE {where}")
+    problem = verify(chain).problem
+    assert problem is not None and (problem.kind, problem.detail) == ("deleted", detail)
 
 
 def test_deletion_with_renumbering_is_named(chain: App) -> None:
@@ -80,13 +95,50 @@ def test_deletion_with_renumbering_is_named(chain: App) -> None:
         "UPDATE ledger SET seq = seq - 1001 WHERE seq > 1000",
     )
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("deleted", 5)
+    assert problem == ledger.Problem(
+        5, "deleted", "the record before seq 5 is missing from the chain"
+    )
 
 
 def test_deleting_the_tail_is_named(chain: App) -> None:
     sql(chain, f"DELETE FROM ledger WHERE seq = {N}")
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("deleted", N)
+    assert problem == ledger.Problem(
+        N, "deleted", "the head says seq 8 but the chain ends at seq 7"
+    )
+
+
+def test_a_missing_head_row_is_named(chain: App) -> None:
+    sql(chain, "DELETE FROM ledger_head")
+    problem = verify(chain).problem
+    assert problem == ledger.Problem(
+        N + 1, "deleted", "the head says seq 0 but the chain ends at seq 8"
+    )
+
+
+def _hash_of(app: App, seq: int) -> str:
+    return str(
+        app.run(
+            lambda ctx: ctx.session.execute(
+                text("SELECT hash FROM ledger WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+        )
+    )
+
+
+def test_deleting_the_tail_and_moving_the_head_back_is_caught_by_a_checkpoint(
+    chain: App,
+) -> None:
+    chain.run(lambda ctx: ledger.checkpoint(ctx.session, T0, None))
+    before = _hash_of(chain, N - 1)
+    with chain.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM ledger WHERE seq = {N}"))
+        conn.execute(text("UPDATE ledger_head SET seq = :s, hash = :h"), {"s": N - 1, "h": before})
+    report = verify(chain)
+    assert (report.count, report.head_seq, report.checkpoints) == (N - 1, N - 1, 1)
+    assert report.problem == ledger.Problem(
+        N, "deleted", "a checkpoint covers seq 8 but the chain ends at seq 7"
+    )
 
 
 def test_insertion_is_named(chain: App) -> None:
@@ -110,7 +162,7 @@ def test_insertion_is_named(chain: App) -> None:
             {"at": T0, "f": False, "prev": row, "hash": forged, "p": '{"i":99}'},
         )
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("inserted", 4)
+    assert problem == ledger.Problem(4, "inserted", "seq 4 was inserted: seq 5 links to seq 3")
 
 
 def test_reordering_is_named(chain: App) -> None:
@@ -121,7 +173,7 @@ def test_reordering_is_named(chain: App) -> None:
         "UPDATE ledger SET seq = 6 WHERE seq = 1000",
     )
     problem = verify(chain).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("reordered", 5)
+    assert problem == ledger.Problem(5, "reordered", "seq 5 links to seq 6, which comes after it")
 
 
 def _rewrite_whole_table(app: App) -> None:
@@ -172,7 +224,27 @@ def test_a_whole_table_rewrite_is_caught_by_an_exported_checkpoint(chain: App) -
     assert verify(chain).ok, "without an outside anchor a full rewrite is undetectable"
     anchor = ledger.checkpoint_from_json(json.loads(exported))
     problem = verify(chain, [anchor], key.public_key()).problem
-    assert problem is not None and (problem.kind, problem.seq) == ("rewritten", N)
+    assert problem == ledger.Problem(
+        N,
+        "rewritten",
+        "seq 8 differs from the checkpoint taken at 2026-11-02T09:00:00.000000+00:00",
+    )
+
+
+def test_of_two_rewritten_checkpoints_the_earliest_is_named(chain: App) -> None:
+    chain.run(lambda ctx: ledger.checkpoint(ctx.session, T0, None))
+    # An older checkpoint, stored after the newer one.
+    sixth = _hash_of(chain, 6)
+    with chain.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO ledger_checkpoints (seq, head_hash, count, at) VALUES (6, :h, 6, :at)"
+            ),
+            {"h": sixth, "at": T0 - timedelta(hours=1)},
+        )
+    _rewrite_whole_table(chain)
+    problem = verify(chain).problem
+    assert problem is not None and (problem.kind, problem.seq) == ("rewritten", 6)
 
 
 def test_a_forged_checkpoint_signature_is_caught(chain: App) -> None:
@@ -180,7 +252,24 @@ def test_a_forged_checkpoint_signature_is_caught(chain: App) -> None:
     chain.run(lambda ctx: ledger.checkpoint(ctx.session, T0, other))
     assert verify(chain).ok, "a checkpoint verifies against its own key when none is trusted"
     problem = verify(chain, key=key.public_key()).problem
-    assert problem is not None and problem.kind == "checkpoint"
+    assert problem == ledger.Problem(N, "checkpoint", "the checkpoint at seq 8 has a bad signature")
+
+
+def test_a_signed_checkpoint_file_verifies_with_the_key_it_carries(chain: App) -> None:
+    key = Ed25519PrivateKey.generate()
+    kept = chain.run(lambda ctx: ledger.checkpoint_json(ledger.checkpoint(ctx.session, T0, key)))
+    sql(chain, "DELETE FROM ledger_checkpoints")
+    anchor = ledger.checkpoint_from_json(json.loads(json.dumps(kept)))
+    assert anchor.public_key == ledger.public_key_text(key.public_key())
+    report = verify(chain, [anchor])
+    assert report.ok and report.checkpoints == 1
+
+
+def test_two_signatures_of_one_head_are_two_checkpoints(chain: App) -> None:
+    keys = (Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate())
+    chain.run(lambda ctx: [ledger.checkpoint(ctx.session, T0, key) for key in keys])
+    report = verify(chain)
+    assert report.ok and report.checkpoints == 2
 
 
 def _auditor_recipe() -> str:
@@ -221,8 +310,9 @@ def test_with_a_signing_key_an_unsigned_checkpoint_is_reported_not_matched(chain
     chain.run(lambda ctx: ledger.checkpoint(ctx.session, T0, None))
     assert verify(chain).ok, "without a key, an unsigned checkpoint is all there is to check"
     problem = verify(chain, key=key.public_key()).problem
-    assert problem is not None and problem.kind == "checkpoint"
-    assert problem.detail == f"the checkpoint at seq {N} is not signed by the signing key"
+    assert problem == ledger.Problem(
+        N, "checkpoint", "the checkpoint at seq 8 is not signed by the signing key"
+    )
 
 
 def test_a_checkpoint_file_the_database_also_holds_counts_once(chain: App) -> None:
@@ -269,3 +359,41 @@ def test_a_subject_longer_than_its_column_is_cut_on_purpose_and_still_verifies(a
     [line] = [json.loads(x) for x in _export(app).splitlines()]
     assert line["subject"] == "r" * 499 + "…" and line["payload"]["whole"] == "r" * 600
     assert verify(app).ok
+
+
+def test_a_record_under_a_simulated_clock_says_so_and_verifies(app: App) -> None:
+    """The known-answer records, appended: the second under a simulated clock."""
+    app.run(
+        lambda ctx: ctx.record("change.created", "CHG-1", {"title": "Düsseldorf → 東京"}),
+        actor="zoë@example.com",
+        at=datetime(2026, 11, 30, 12, tzinfo=UTC),
+    )
+    app.run(
+        lambda ctx: ctx.record("change.approved", "CHG-1", {"version": 2}),
+        actor="ivy@example.com",
+        at=datetime(2026, 11, 30, 13, 0, 0, 1, tzinfo=timezone(timedelta(hours=1))),
+        simulated=True,
+    )
+    lines = [json.loads(line) for line in _export(app).splitlines()]
+    assert [(x["clock_override"], x["hash"]) for x in lines] == [
+        (False, PINNED),
+        (True, PINNED_OVERRIDE),
+    ]
+    stored = app.run(
+        lambda ctx: ctx.session.execute(
+            text("SELECT clock_override FROM ledger ORDER BY seq")
+        ).all()
+    )
+    assert [bool(x) for (x,) in stored] == [False, True]
+    assert verify(app) == ledger.Report(2, 2, PINNED_OVERRIDE, 0, None)
+
+
+def test_append_continues_from_the_head_and_returns_the_new_seq(chain: App) -> None:
+    """The head row, not the table, says where the chain ends: a record appended after the
+    tail was deleted leaves the gap visible."""
+    sql(chain, f"DELETE FROM ledger WHERE seq = {N}")
+    entry = ledger.Entry(T0 + timedelta(hours=1), "tester", "test.event", "CHG-9", {"i": 9})
+    assert chain.run(lambda ctx: ledger.append(ctx.session, entry)) == N + 1
+    assert chain.run(lambda ctx: ledger.append(ctx.session, entry)) == N + 2
+    report = verify(chain)
+    assert (report.count, report.problem) == (N, ledger.Problem(N, "deleted", "seq 8 deleted"))

@@ -19,6 +19,7 @@ from changegate.domain.audit import engine
 from changegate.domain.audit import rules_changes as changes
 from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
+from changegate.domain.audit import rules_plan as plan
 from changegate.domain.audit.facts import (
     ApprovalFact,
     AuditFacts,
@@ -1260,3 +1261,800 @@ def test_cm5_by_hand_can_be_waived_for_that_person_only() -> None:
         for r in engine.evaluate(other)
         if r.draft.rule == "CM-5.implemented-without-pipeline"
     ] == [None]
+
+
+# --- what the auditor reads: each finding's summary, word for word ------------------------------
+
+MIDNIGHT_AUG_4 = datetime(2026, 8, 4, tzinfo=UTC)  # a business-day deadline: end of Mon 08-03
+SUMMARIES: list[Any] = [
+    pytest.param(
+        plan.outside_declared_scope,
+        facts(change_list=[change(environments=("staging",))], deployments=(deployment(),)),
+        [
+            "deployment #45 went to production: CHG-1 declares staging; production is not "
+            "among them"
+        ],
+        id="CM-1 outside the declared environments",
+    ),
+    pytest.param(
+        plan.outside_window,
+        facts(
+            change_list=[change(window=(T - 6 * H, T - 4 * H))],
+            deployments=(deployment(needs_approval=True),),
+        ),
+        [
+            "deployment #45 to production started 2026-08-03T09:00:00+00:00: CHG-1 was planned "
+            "for 2026-08-03T03:00:00+00:00 to 2026-08-03T05:00:00+00:00; the window has passed "
+            "(tolerance 60 min after it)"
+        ],
+        id="CM-2 outside the planned window",
+    ),
+    pytest.param(
+        changes.incomplete_request,
+        facts(deployments=(deployment(change_key="CHG-9"),)),
+        ["deployment #45 to production references an unknown change request: CHG-9"],
+        id="CM-1 unknown",
+    ),
+    pytest.param(
+        changes.incomplete_request,
+        facts(
+            change_list=[change(missing_fields=("rollback_plan", "impact"))],
+            deployments=(deployment(),),
+        ),
+        [
+            "deployment #45 to production references an incomplete request "
+            "(missing rollback_plan, impact): CHG-1"
+        ],
+        id="CM-1 incomplete",
+    ),
+    pytest.param(
+        changes.incomplete_request,
+        facts(
+            change_list=[change(status="draft")],
+            deployments=(deployment(environment="staging", production=False),),
+        ),
+        ["deployment #45 to staging references a request that was never submitted: CHG-1"],
+        id="CM-1 draft",
+    ),
+    pytest.param(
+        changes.deployed_before_approval,
+        facts(
+            change_list=[change(approvals=(APPROVED[0], approval(2, "ivy", "iso", T + S)))],
+            deployments=(deployment(),),
+        ),
+        ["deployment #45 of CHG-1 v1 started before approval: still needed the ISO's approval"],
+        id="CM-2 ISO missing",
+    ),
+    pytest.param(
+        changes.deployed_before_approval,
+        facts(change_list=[change(approvals=(), risk="high")], deployments=(deployment(),)),
+        [
+            "deployment #45 of CHG-1 v1 started before approval: "
+            "still needed 2 more CAB approvals and the ISO's approval"
+        ],
+        id="CM-2 nothing approved, high risk",
+    ),
+    pytest.param(
+        changes.deployed_before_approval,
+        facts(
+            change_list=[
+                change(approvals=(*APPROVED, approval(3, "carol", "cab", T - S, "rejected")))
+            ],
+            deployments=(deployment(),),
+        ),
+        ["deployment #45 of CHG-1 v1 started before approval: rejected by carol"],
+        id="CM-2 rejected",
+    ),
+    pytest.param(
+        changes.self_approval,
+        facts(change_list=[change(approvals=(approval(3, "alice", "cab", T - 2 * H),))]),
+        ["approval #3 of CHG-1 breaks segregation of duties: alice requested CHG-1"],
+        id="CM-2 requester approves",
+    ),
+    pytest.param(
+        changes.self_approval,
+        facts(change_list=[change(approvals=(approval(3, "dev", "iso", T - 2 * H),))]),
+        [
+            "approval #3 of CHG-1 breaks segregation of duties: "
+            "dev authored CHG-1 (its commits or pull requests)"
+        ],
+        id="CM-2 author approves",
+    ),
+    pytest.param(
+        changes.self_approval,
+        facts(
+            change_list=[
+                change(
+                    approvals=(
+                        approval(6, "max", "iso", T - 2 * H),
+                        approval(5, "max", "cab", T - 3 * H),
+                    )
+                )
+            ]
+        ),
+        ["approval #6 of CHG-1 breaks segregation of duties: max approved v1 as both cab and iso"],
+        id="CM-2 one person both roles",
+    ),
+    pytest.param(
+        changes.emergency_overdue,
+        facts(change_list=[emergency(retro_due_at=T)]),
+        ["emergency CHG-2: retroactive approval due 2026-08-03 09:00:00+00:00 is missing"],
+        id="CM-3 retro missing",
+    ),
+    pytest.param(
+        changes.emergency_overdue,
+        facts(
+            change_list=[emergency(pir_due_at=MIDNIGHT_AUG_4, pir_recorded_at=MIDNIGHT_AUG_4 + H)]
+        ),
+        [
+            "emergency CHG-2: post-implementation review due end of Mon 2026-08-03 (UTC) is "
+            "recorded late (2026-08-04 01:00:00+00:00)"
+        ],
+        id="CM-3 PIR late, business-day deadline",
+    ),
+    pytest.param(
+        changes.no_staging_evidence,
+        facts(deployments=(deployment(commit="0123456789abcdef"),), test_runs={}),
+        [
+            "deployment #45 of CHG-1 to production had no passing run in an isolated "
+            "environment for 0123456789ab recorded before it started"
+        ],
+        id="CM-4 commit, cut to 12",
+    ),
+    pytest.param(
+        changes.no_staging_evidence,
+        facts(deployments=(deployment(artifact="img@sha256:aa"),), test_runs={}),
+        [
+            "deployment #45 of CHG-1 to production had no passing run in an isolated "
+            "environment for img@sha256:aa recorded before it started"
+        ],
+        id="CM-4 artifact",
+    ),
+    pytest.param(
+        changes.non_pipeline_deployment,
+        facts(deployments=(HUMAN,)),
+        ["deployment #45 to production was made by bob, not a pipeline principal"],
+        id="CM-5 human deploys",
+    ),
+    pytest.param(
+        changes.implemented_by_hand,
+        facts(change_list=[change(**BY_HAND)]),
+        [
+            "CHG-1 targets production and was marked implemented by alice with no production "
+            "deployment recorded through a pipeline"
+        ],
+        id="CM-5 by hand",
+    ),
+    pytest.param(
+        changes.implemented_by_hand,
+        facts(change_list=[change(**(BY_HAND | {"implemented_by": None}))]),
+        [
+            "CHG-1 targets production and was marked implemented by an unrecorded principal "
+            "with no production deployment recorded through a pipeline"
+        ],
+        id="CM-5 by hand, nobody recorded",
+    ),
+    pytest.param(
+        governance.metrics_review_missing,
+        facts(),
+        [
+            "2026-Q2: no review of change metrics signed by a holder of the iso role by "
+            "end of Tue 2026-07-14 (UTC)"
+        ],
+        id="CM-6",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(),)),
+        [
+            "AWS::IAM::Role AROA0000000000EXAMPLE runs in production account 123456789012 "
+            "(global) and no approved baseline declares it"
+        ],
+        id="CFG-1 global",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(region="eu-west-1"),)),
+        [
+            "AWS::IAM::Role AROA0000000000EXAMPLE runs in production account 123456789012 "
+            "(eu-west-1) and no approved baseline declares it"
+        ],
+        id="CFG-1 regional",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(observed=(observed(region=None),)),
+        [
+            "AWS::IAM::Role AROA0000000000EXAMPLE runs in production account 123456789012 "
+            "(global) and no approved baseline declares it"
+        ],
+        id="CFG-1 no region",
+    ),
+    pytest.param(
+        config.unauthorised_drift,
+        facts(drifts=(drift(),)),
+        ["drift #9 on AWS::S3::Bucket logs is not linked to an approved change"],
+        id="CFG-2",
+    ),
+    pytest.param(
+        config.baseline_verification_missing,
+        facts(),
+        [
+            "2026-Q2: no baseline verification signed by a holder of the security_engineer "
+            "role by end of Tue 2026-07-14 (UTC)"
+        ],
+        id="CFG-3",
+    ),
+    pytest.param(
+        config.drift_overdue,
+        facts(drifts=(drift(),)),
+        ["drift #9 on AWS::S3::Bucket logs was due 2026-08-05 09:00:00+00:00: still open"],
+        id="CFG-4 open",
+    ),
+    pytest.param(
+        config.drift_overdue,
+        facts(drifts=(drift(status="remediated", closed_at=T + 48 * H + S),)),
+        [
+            "drift #9 on AWS::S3::Bucket logs was due 2026-08-05 09:00:00+00:00: "
+            "closed late (2026-08-05 09:00:01+00:00)"
+        ],
+        id="CFG-4 closed late",
+    ),
+    pytest.param(
+        governance.waiver_review_missing,
+        facts(),
+        [
+            "2026-Q2: no review of waivers signed by a holder of the iso role by "
+            "end of Tue 2026-07-14 (UTC)"
+        ],
+        id="EXC-1 quarterly",
+    ),
+    pytest.param(
+        governance.expired_not_reviewed,
+        facts(waivers=(waiver(expires_at=T),)),
+        ["WVR-2 expired 2026-08-03 09:00:00+00:00 and was never reviewed"],
+        id="EXC-1 never reviewed",
+    ),
+    pytest.param(
+        governance.expired_not_reviewed,
+        facts(waivers=(waiver(expires_at=T, reviewed_at=T + S),)),
+        ["WVR-2 expired 2026-08-03 09:00:00+00:00 and was reviewed only after it expired"],
+        id="EXC-1 reviewed late",
+    ),
+    pytest.param(
+        governance.single_party_approval,
+        facts(waivers=(waiver(approvals=()),)),
+        [
+            "WVR-2 round 1 took effect 2026-08-03 09:00:00+00:00 without joint approval by a "
+            "CAB member and the ISO (two people, neither the requester)"
+        ],
+        id="EXC-1 single party",
+    ),
+    pytest.param(
+        governance.not_reported,
+        facts(findings=(stored_finding(deliveries=()),)),
+        [
+            "FND-1 (CM-4.no-staging-evidence) was not reported to iso and hr by "
+            "2026-08-04 09:00:00+00:00"
+        ],
+        id="VIO-1 reported to nobody",
+    ),
+    pytest.param(
+        governance.not_reported,
+        facts(
+            findings=(
+                stored_finding(
+                    deliveries=(delivered("iso", T + H), delivered("hr", T + 24 * H + S))
+                ),
+            )
+        ),
+        ["FND-1 (CM-4.no-staging-evidence) was not reported to hr by 2026-08-04 09:00:00+00:00"],
+        id="VIO-1 HR late",
+    ),
+    pytest.param(
+        governance.remediation_overdue,
+        facts(findings=(stored_finding(remediation_due_at=T + 3 * D),)),
+        [
+            "FND-1 (CM-4.no-staging-evidence) was due for remediation "
+            "2026-08-06 09:00:00+00:00: not remediated"
+        ],
+        id="VIO-1 not remediated",
+    ),
+    pytest.param(
+        governance.remediation_overdue,
+        facts(
+            findings=(
+                stored_finding(
+                    remediation_due_at=datetime(2026, 8, 7, tzinfo=UTC),
+                    remediated_at=datetime(2026, 8, 7, 8, tzinfo=UTC),
+                ),
+            )
+        ),
+        [
+            "FND-1 (CM-4.no-staging-evidence) was due for remediation "
+            "end of Thu 2026-08-06 (UTC): remediated late"
+        ],
+        id="VIO-1 remediated late, business-day deadline",
+    ),
+]
+
+
+def test_summaries_cover_every_rule() -> None:
+    assert SUMMARIES
+    assert {p.values[0] for p in SUMMARIES} == {rule for _, rule in engine.RULES}
+
+
+@pytest.mark.parametrize(("rule", "f", "expected"), SUMMARIES)
+def test_the_summary_says_what_was_found(rule: Rule, f: AuditFacts, expected: list[str]) -> None:
+    assert SUMMARIES
+    # As the engine keeps them: only what happened inside the period counts.
+    assert [d.summary for d in rule(f) if f.period.contains(d.occurred_at)] == expected
+
+
+# --- what a waiver's scope can match: each finding's attributes ---------------------------------
+
+
+def test_deployment_findings_carry_change_environment_and_principal() -> None:
+    f = facts(deployments=(deployment(deployer="bob", deployer_is_pipeline=False),))
+    [found] = changes.non_pipeline_deployment(f)
+    assert found.attributes == {"change": "CHG-1", "environment": "production", "principal": "bob"}
+
+
+def test_a_self_approval_carries_its_change_and_approver() -> None:
+    f = facts(change_list=[change(approvals=(approval(3, "alice", "cab", T - 2 * H),))])
+    [found] = changes.self_approval(f)
+    assert found.attributes == {"change": "CHG-1", "principal": "alice"}
+
+
+def test_an_emergency_finding_carries_its_change() -> None:
+    [found] = changes.emergency_overdue(facts(change_list=[emergency(retro_due_at=T)]))
+    assert found.attributes == {"change": "CHG-2"}
+
+
+def test_by_hand_with_no_implementer_recorded_names_no_principal() -> None:
+    f = facts(change_list=[change(**(BY_HAND | {"implemented_by": None}))])
+    [found] = changes.implemented_by_hand(f)
+    assert found.attributes == {"change": "CHG-1", "environment": "production"}
+
+
+def test_an_unbaselined_resource_carries_its_id_and_account() -> None:
+    [found] = config.no_baseline(facts(observed=(observed(),)))
+    assert found.attributes == {"resource": "AROA0000000000EXAMPLE", "account": "123456789012"}
+
+
+def test_drift_findings_carry_the_resource() -> None:
+    f = facts(drifts=(drift(),))
+    assert [d.attributes for d in config.unauthorised_drift(f)] == [{"resource": "logs"}]
+    assert [d.attributes for d in config.drift_overdue(f)] == [{"resource": "logs"}]
+
+
+def test_an_unbaselined_resource_is_waived_by_its_resource_scope() -> None:
+    f = facts(
+        observed=(observed(),),
+        covers=(cover("CFG-1", ScopeKind.RESOURCE, "AROA0000000000EXAMPLE", key="WVR-3"),),
+    )
+    assert [r.waiver for r in engine.evaluate(f) if r.draft.rule == "CFG-1.no-baseline"] == [
+        "WVR-3"
+    ]
+
+
+# --- one record that does not qualify does not stop the scan of the next -------------------------
+
+SECOND_IS_FOUND: list[Any] = [
+    pytest.param(
+        changes.deployed_before_approval,
+        facts(
+            change_list=[change(approvals=()), emergency()],
+            deployments=(deployment(id=44, change_key="CHG-2"), deployment()),
+        ),
+        ["deployment:45"],
+        id="CM-2 after an emergency's deployment",
+    ),
+    pytest.param(
+        changes.deployed_before_approval,
+        facts(
+            change_list=[change(approvals=()), change(key="CHG-3")],
+            deployments=(deployment(id=44, change_key="CHG-3"), deployment()),
+        ),
+        ["deployment:45"],
+        id="CM-2 after an approved deployment",
+    ),
+    pytest.param(
+        changes.self_approval,
+        facts(
+            change_list=[
+                change(
+                    approvals=(
+                        approval(7, "carol", "cab", T - 3 * H, "rejected"),
+                        approval(3, "alice", "cab", T - 2 * H),
+                    )
+                )
+            ]
+        ),
+        ["approval:3"],
+        id="CM-2 self-approval after a rejection",
+    ),
+    pytest.param(
+        changes.emergency_overdue,
+        facts(change_list=[change(), emergency(retro_due_at=T)]),
+        ["change:CHG-2"],
+        id="CM-3 after a normal change",
+    ),
+    pytest.param(
+        changes.emergency_overdue,
+        facts(change_list=[emergency(retro_due_at=T, retro_approved_at=T, pir_due_at=T)]),
+        ["change:CHG-2"],
+        id="CM-3 PIR after a retro approval in time",
+    ),
+    pytest.param(
+        changes.no_staging_evidence,
+        facts(
+            change_list=[change(), emergency()],
+            deployments=(deployment(id=44, change_key="CHG-2"), deployment()),
+            test_runs={},
+        ),
+        ["deployment:45"],
+        id="CM-4 after an exempt emergency",
+    ),
+    pytest.param(
+        changes.no_staging_evidence,
+        facts(deployments=(deployment(id=44), deployment(commit="def456"))),
+        ["deployment:45"],
+        id="CM-4 after a tested deployment",
+    ),
+    pytest.param(
+        changes.implemented_by_hand,
+        facts(change_list=[change(key="CHG-3"), change(**BY_HAND)]),
+        ["change:CHG-1"],
+        id="CM-5 after a change not implemented",
+    ),
+    pytest.param(
+        config.no_baseline,
+        facts(
+            observed=(
+                observed(observation_id=6, resource_id="declared-role", resource_name=None),
+                observed(),
+            ),
+            declared=frozenset({("AWS::IAM::Role", "declared-role")}),
+        ),
+        ["resource:AWS::IAM::Role:AROA0000000000EXAMPLE"],
+        id="CFG-1 after a declared resource",
+    ),
+    pytest.param(
+        config.drift_overdue,
+        facts(drifts=(drift(id=8, status="remediated", closed_at=T + H), drift())),
+        ["drift:9"],
+        id="CFG-4 after a drift closed in time",
+    ),
+    pytest.param(
+        governance.expired_not_reviewed,
+        facts(waivers=(waiver(key="WVR-1", reviewed_at=T), waiver(expires_at=T))),
+        ["waiver:WVR-2"],
+        id="EXC-1 after a reviewed waiver",
+    ),
+    pytest.param(
+        governance.single_party_approval,
+        facts(waivers=(waiver(periods=((1, T, T + 30 * D), (2, T + 30 * D, T + 60 * D))),)),
+        ["waiver:WVR-2#2"],
+        id="EXC-1 a renewal after a joint round",
+    ),
+    pytest.param(
+        governance.not_reported,
+        facts(
+            findings=(
+                stored_finding(first_detected_at=T + 2 * D, deliveries=()),
+                stored_finding(key="FND-2", deliveries=()),
+            ),
+            period=period(as_of=T + 2 * D),
+        ),
+        ["finding:FND-2"],
+        id="VIO-1 after a report not yet due",
+    ),
+    pytest.param(
+        governance.remediation_overdue,
+        facts(
+            findings=(
+                stored_finding(remediation_due_at=T, remediated_at=T),
+                stored_finding(key="FND-2", remediation_due_at=T),
+            )
+        ),
+        ["finding:FND-2"],
+        id="VIO-1 after a remediation in time",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "f", "subjects"), SECOND_IS_FOUND)
+def test_a_record_that_does_not_qualify_does_not_end_the_scan(
+    rule: Rule, f: AuditFacts, subjects: list[str]
+) -> None:
+    assert SECOND_IS_FOUND
+    assert [d.subject for d in rule(f)] == subjects
+
+
+# --- CM-2: which version, which quorum, which votes ---------------------------------------------
+
+ONE_CAB = (approval(1, "bob", "cab", T - H), approval(2, "ivy", "iso", T - H))
+TWO_CAB = (*ONE_CAB, approval(3, "carol", "cab", T - H))
+QUORUM: list[Any] = [
+    # The policy's defaults: low 1, medium 1, high 2 CAB approvals, and the ISO's.
+    pytest.param({}, "low", ONE_CAB, [], id="low: one CAB"),
+    pytest.param({}, "medium", ONE_CAB, [], id="medium: one CAB"),
+    pytest.param({}, "high", ONE_CAB, ["still needed 1 more CAB approval"], id="high: one CAB"),
+    pytest.param({}, "high", TWO_CAB, [], id="high: two CAB"),
+    # A risk the policy does not name gets its strictest quorum.
+    pytest.param({}, "critical", ONE_CAB, ["still needed 1 more CAB approval"], id="unknown risk"),
+    pytest.param({}, "critical", TWO_CAB, [], id="unknown risk: two CAB"),
+    pytest.param({"cab_quorum": {}}, "medium", ONE_CAB, [], id="no quorum: one CAB"),
+    pytest.param(
+        {"cab_quorum": {}},
+        "medium",
+        ONE_CAB[1:],
+        ["still needed 1 more CAB approval"],
+        id="no quorum: no CAB",
+    ),
+    pytest.param({"iso_required": False}, "medium", ONE_CAB[:1], [], id="no ISO required"),
+    pytest.param(
+        {"iso_required": True},
+        "medium",
+        ONE_CAB[:1],
+        ["still needed the ISO's approval"],
+        id="ISO required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "risk", "approvals", "lacking"), QUORUM)
+def test_cm2_re_performs_the_quorum_of_the_changes_risk(
+    overrides: dict[str, Any], risk: str, approvals: tuple[ApprovalFact, ...], lacking: list[str]
+) -> None:
+    assert QUORUM
+    # Settings built here, not at collection: the defaults are what is under test.
+    f = facts(
+        settings=settings(**overrides),
+        change_list=[change(risk=risk, approvals=approvals)],
+        deployments=(deployment(),),
+    )
+    assert [
+        d.summary.removeprefix("deployment #45 of CHG-1 v1 started before approval: ")
+        for d in changes.deployed_before_approval(f)
+    ] == lacking
+
+
+def test_cm2_a_version_created_at_the_start_instant_is_the_one_deployed() -> None:
+    f = facts(
+        change_list=[change(version=2, versions=((1, T - 2 * D), (2, T)))],
+        deployments=(deployment(),),
+    )
+    assert [d.summary for d in changes.deployed_before_approval(f)] == [
+        "deployment #45 of CHG-1 v2 started before approval: "
+        "still needed 1 more CAB approval and the ISO's approval"
+    ]
+
+
+def test_cm2_with_no_version_history_the_current_version_counts() -> None:
+    f = facts(change_list=[change(versions=())], deployments=(deployment(),))
+    assert changes.deployed_before_approval(f) == []
+    before_any = facts(change_list=[change(versions=((1, T + S),))], deployments=(deployment(),))
+    assert changes.deployed_before_approval(before_any) == []
+
+
+def test_cm2_votes_that_do_not_count_do_not_end_the_tally() -> None:
+    other_version = change(
+        version=2,
+        versions=((1, T - 2 * D), (2, T - D)),
+        approvals=(
+            approval(1, "bob", "cab", T - 3 * D),
+            approval(2, "carol", "cab", T - H, version=2),
+            approval(3, "ivy", "iso", T - H, version=2),
+        ),
+    )
+    by_the_requester = change(
+        approvals=(approval(1, "alice", "cab", T - 2 * H), *APPROVED[::-1]),
+    )
+    twice = change(
+        approvals=(
+            approval(4, "bob", "cab", T - 2 * H),
+            approval(1, "bob", "cab", T - H),
+            approval(2, "ivy", "iso", T - H),
+        ),
+    )
+    for c in (other_version, by_the_requester, twice):
+        f = facts(change_list=[c], deployments=(deployment(),))
+        assert changes.deployed_before_approval(f) == [], c.approvals
+
+
+def test_cm2_evidence_includes_an_approval_decided_at_the_start_instant() -> None:
+    f = facts(
+        change_list=[change(risk="high", approvals=(APPROVED[0], approval(2, "ivy", "iso", T)))],
+        deployments=(deployment(),),
+    )
+    assert drafts(changes.deployed_before_approval, f) == [
+        (*CM2, (*DEPLOY, "approval:1", "approval:2"), T)
+    ]
+
+
+def test_cm2_one_person_approving_twice_in_one_role_is_no_self_approval() -> None:
+    f = facts(
+        change_list=[
+            change(
+                approvals=(approval(5, "max", "cab", T - 3 * H), approval(6, "max", "cab", T - H))
+            )
+        ]
+    )
+    assert changes.self_approval(f) == []
+
+
+# --- boundaries: as_of, effective_from, a deadline at as_of -------------------------------------
+
+
+def test_an_event_at_as_of_is_inside_the_period() -> None:
+    f = facts(deployments=(HUMAN,), period=period(as_of=T))
+    assert [r.draft.subject for r in engine.evaluate(f) if r.draft.control == "CM-5"] == [
+        "deployment:45"
+    ]
+
+
+def test_a_finding_at_the_instant_the_controls_took_effect_is_kept() -> None:
+    f = facts(deployments=(HUMAN,), settings=settings(effective_from=T))
+    assert [r.draft.subject for r in engine.evaluate(f) if r.draft.control == "CM-5"] == [
+        "deployment:45"
+    ]
+    later = facts(deployments=(HUMAN,), settings=settings(effective_from=T + S))
+    assert [r for r in engine.evaluate(later) if r.draft.control == "CM-5"] == []
+
+
+DUE_AT_AS_OF: list[Any] = [
+    pytest.param(
+        changes.emergency_overdue,
+        facts(change_list=[emergency(retro_due_at=T)], period=period(as_of=T)),
+        [(*RETRO, T)],
+        id="CM-3",
+    ),
+    pytest.param(
+        config.drift_overdue,
+        facts(drifts=(drift(),), period=period(as_of=T + 48 * H)),
+        [(*CFG4, T + 48 * H)],
+        id="CFG-4",
+    ),
+    pytest.param(
+        governance.metrics_review_missing,
+        facts(period=period(as_of=Q2_DEADLINE)),
+        [(*CM6, ("quarter:2026-Q2",), Q2_DEADLINE)],
+        id="CM-6",
+    ),
+    pytest.param(
+        governance.expired_not_reviewed,
+        facts(waivers=(waiver(expires_at=T),), period=period(as_of=T)),
+        [(*EXPIRED, T)],
+        id="EXC-1 expiry",
+    ),
+    pytest.param(
+        governance.not_reported,
+        facts(findings=(stored_finding(deliveries=()),), period=period(as_of=T + 24 * H)),
+        [(*UNREPORTED, T + 24 * H)],
+        id="VIO-1 report",
+    ),
+    pytest.param(
+        governance.remediation_overdue,
+        facts(findings=(stored_finding(remediation_due_at=T),), period=period(as_of=T)),
+        [(*OVERDUE, T)],
+        id="VIO-1 remediation",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "f", "expected"), DUE_AT_AS_OF)
+def test_a_deadline_at_as_of_has_passed(rule: Rule, f: AuditFacts, expected: list[Key]) -> None:
+    assert DUE_AT_AS_OF
+    assert drafts(rule, f) == expected
+
+
+# --- quarters: a year, a first quarter, a review that counts, controls taking effect ------------
+
+YEAR_2026 = period(
+    name="2026",
+    start=datetime(2026, 1, 1, tzinfo=UTC),
+    end=datetime(2027, 1, 1, tzinfo=UTC),
+    as_of=datetime(2027, 1, 31, tzinfo=UTC),
+)
+# 10 business days (weekends only) after each quarter's last day: the next midnight, UTC.
+DEADLINES_2026 = {
+    "2025-Q4": datetime(2026, 1, 15, tzinfo=UTC),  # after Wed 2025-12-31: end of Wed 01-14
+    "2026-Q1": datetime(2026, 4, 15, tzinfo=UTC),  # after Tue 2026-03-31: end of Tue 04-14
+    "2026-Q2": Q2_DEADLINE,
+    "2026-Q3": datetime(2026, 10, 15, tzinfo=UTC),  # after Wed 2026-09-30: end of Wed 10-14
+}
+
+
+def quarter_findings(f: AuditFacts) -> list[tuple[str, datetime]]:
+    return [(d.subject, d.occurred_at) for d in governance.metrics_review_missing(f)]
+
+
+def inside(f: AuditFacts) -> list[tuple[str, datetime]]:
+    return [(s, at) for s, at in quarter_findings(f) if f.period.contains(at)]
+
+
+def test_a_year_that_starts_on_1_january_has_the_reviews_of_its_quarters() -> None:
+    f = facts(period=YEAR_2026)
+    assert inside(f) == [(f"quarter:{q}", at) for q, at in DEADLINES_2026.items()]
+    first = next(
+        d for d in governance.metrics_review_missing(f) if f.period.contains(d.occurred_at)
+    )
+    assert first.summary == (
+        "2025-Q4: no review of change metrics signed by a holder of the iso role by "
+        "end of Wed 2026-01-14 (UTC)"
+    )
+
+
+def test_a_first_quarter_has_the_review_of_the_last_quarter_before_it() -> None:
+    f = facts(
+        period=period(
+            name="2025-Q1",
+            start=datetime(2025, 1, 1, tzinfo=UTC),
+            end=datetime(2025, 4, 1, tzinfo=UTC),
+            as_of=datetime(2025, 12, 31, tzinfo=UTC),
+        )
+    )
+    # After Tue 2024-12-31, 10 business days end on Tue 2025-01-14.
+    assert inside(f) == [("quarter:2024-Q4", datetime(2025, 1, 15, tzinfo=UTC))]
+
+
+def test_a_reviewed_quarter_does_not_end_the_scan() -> None:
+    signed = review("quarterly_metrics", ("iso",), datetime(2026, 1, 5, tzinfo=UTC), "2025-Q4")
+    f = facts(period=YEAR_2026, reviews=(signed,))
+    assert inside(f) == [(f"quarter:{q}", at) for q, at in DEADLINES_2026.items() if q != "2025-Q4"]
+
+
+def test_quarters_that_ended_before_the_controls_took_effect_need_no_review() -> None:
+    # 2026-Q1 ends at the very instant the controls took effect: it needs no review.
+    f = facts(period=YEAR_2026, settings=settings(effective_from=datetime(2026, 4, 1, tzinfo=UTC)))
+    assert inside(f) == [
+        ("quarter:2026-Q2", DEADLINES_2026["2026-Q2"]),
+        ("quarter:2026-Q3", DEADLINES_2026["2026-Q3"]),
+    ]
+    just_before = dataclasses.replace(
+        f, settings=settings(effective_from=datetime(2026, 4, 1, tzinfo=UTC) - S)
+    )
+    assert [s for s, _ in inside(just_before)] == [
+        "quarter:2026-Q1",
+        "quarter:2026-Q2",
+        "quarter:2026-Q3",
+    ]
+
+
+def test_late_reviews_are_evidence_in_id_order() -> None:
+    late = (
+        review("quarterly_metrics", ("iso",), Q2_DEADLINE + S, id_=9),
+        review("quarterly_metrics", ("iso",), Q2_DEADLINE + H, id_=4),
+    )
+    assert drafts(governance.metrics_review_missing, facts(reviews=late)) == [
+        (*CM6, ("quarter:2026-Q2", "review:4", "review:9"), Q2_DEADLINE)
+    ]
+
+
+# --- the digest, as docs/audits.md defines it ---------------------------------------------------
+
+# SHA-256 over the sorted lines `fingerprint|waiver-key`, one per line, typed out by hand.
+DIGEST_LINES = (
+    "CM-4.no-staging-evidence|deployment:45|WVR-7\nCM-5.non-pipeline-deployment|deployment:45|"
+)
+DIGEST = "c7ac8d9d6c7009ae71cd2bf3f6a9a3cac2181f9985db9c85fd16ef990da2d52a"
+
+
+def test_the_hand_written_digest_lines_hash_to_the_pinned_digest() -> None:
+    import hashlib
+
+    assert hashlib.sha256(DIGEST_LINES.encode()).hexdigest() == DIGEST
+
+
+def test_the_digest_is_the_documented_one_and_names_the_waiver() -> None:
+    f = facts(
+        deployments=(HUMAN,),
+        test_runs={},
+        covers=(cover("CM-4", ScopeKind.ENVIRONMENT, "production", key="WVR-7"),),
+    )
+    results = [r for r in engine.evaluate(f) if r.draft.control in {"CM-4", "CM-5"}]
+    assert engine.digest(results) == DIGEST
+    rewaived = [Result(r.draft, r.waiver and "WVR-8") for r in results]
+    assert engine.digest(rewaived) != DIGEST
