@@ -1270,10 +1270,7 @@ SUMMARIES: list[Any] = [
     pytest.param(
         plan.outside_declared_scope,
         facts(change_list=[change(environments=("staging",))], deployments=(deployment(),)),
-        [
-            "deployment #45 went to production: CHG-1 declares staging; production is not "
-            "among them"
-        ],
+        ["deployment #45 went to production: CHG-1 declares staging; production is not among them"],
         id="CM-1 outside the declared environments",
     ),
     pytest.param(
