@@ -31,16 +31,9 @@ from changegate.db.models import (
     WaiverApproval,
 )
 
-CHUNK = 5000
-
 
 def _between(column: Any, start: datetime, end: datetime) -> Any:
     return and_(column >= start, column < end)
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
 
 
 class AuditRecords(Repository):
@@ -87,11 +80,11 @@ class AuditRecords(Repository):
         """How many deployments (not rollbacks) each change ever made to production."""
         out: dict[int, int] = {}
         envs = list(production)
-        for chunk in _chunks(ids):
+        for among in self.among(Deployment.change_id, ids):
             stmt = (
                 select(Deployment.change_id, func.count())
                 .where(
-                    Deployment.change_id.in_(chunk),
+                    among,
                     Deployment.environment.in_(envs),
                     Deployment.kind == "deploy",
                 )
@@ -102,15 +95,13 @@ class AuditRecords(Repository):
 
     def changes(self, ids: Sequence[int]) -> list[Change]:
         out: list[Change] = []
-        for chunk in _chunks(ids):
-            out.extend(
-                self.session.execute(select(Change).where(Change.id.in_(chunk))).scalars().all()
-            )
+        for among in self.among(Change.id, ids):
+            out.extend(self.session.execute(select(Change).where(among)).scalars().all())
         return out
 
     def approvals(self, ids: Sequence[int]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
-        for chunk in _chunks(ids):
+        for among in self.among(Approval.change_id, ids):
             out.extend(
                 self._rows(
                     select(
@@ -124,7 +115,7 @@ class AuditRecords(Repository):
                         Approval.retroactive,
                     )
                     .join(User, User.id == Approval.approver_id)
-                    .where(Approval.change_id.in_(chunk))
+                    .where(among)
                     .order_by(Approval.id)
                 )
             )
@@ -132,19 +123,19 @@ class AuditRecords(Repository):
 
     def versions(self, ids: Sequence[int]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
-        for chunk in _chunks(ids):
+        for among in self.among(ChangeVersion.change_id, ids):
             out.extend(
                 self._rows(
                     select(
                         ChangeVersion.change_id, ChangeVersion.version, ChangeVersion.created_at
-                    ).where(ChangeVersion.change_id.in_(chunk))
+                    ).where(among)
                 )
             )
         return out
 
     def test_runs(self, ids: Sequence[int]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
-        for chunk in _chunks(ids):
+        for among in self.among(TestRun.change_id, ids):
             out.extend(
                 self._rows(
                     select(
@@ -164,7 +155,7 @@ class AuditRecords(Repository):
                         TestRun.warnings,
                         TestRun.suite_errors,
                     )
-                    .where(TestRun.change_id.in_(chunk))
+                    .where(among)
                     .order_by(TestRun.id)
                 )
             )
@@ -241,7 +232,7 @@ class AuditRecords(Repository):
 
     def deliveries(self, event_keys: Sequence[str]) -> list[Row[Any]]:
         out: list[Row[Any]] = []
-        for i in range(0, len(event_keys), CHUNK):
+        for among in self.among(Notification.event_key, event_keys):
             out.extend(
                 self._rows(
                     select(
@@ -249,7 +240,7 @@ class AuditRecords(Repository):
                         Notification.event_key,
                         Notification.recipient_role,
                         Notification.delivered_at,
-                    ).where(Notification.event_key.in_(event_keys[i : i + CHUNK]))
+                    ).where(among)
                 )
             )
         return out

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy import ARRAY, Row, Select, any_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 ANALYSE_AFTER_ROWS = 1000
+IN_CHUNK = 5000  # well under SQLite's limit on bound variables
 
 T = TypeVar("T")
 
@@ -25,6 +26,19 @@ class Slice(Generic[T]):
 class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def among(self, column: Any, values: Sequence[Any]) -> Iterable[Any]:
+        """`column IN values`, in as few predicates as the database takes: one array parameter
+        on PostgreSQL (psycopg parses each placeholder of an IN list in Python, which for an
+        audit's year of ten thousand ids cost a second), chunks of `IN_CHUNK` on SQLite. Run
+        the query once per predicate; no values, no predicate."""
+        if not values:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+            return
+        for i in range(0, len(values), IN_CHUNK):
+            yield column.in_(values[i : i + IN_CHUNK])
 
     def paginate(self, stmt: Select[tuple[T]], limit: int, offset: int) -> Slice[T]:
         """`stmt` must be ordered: LIMIT/OFFSET over an unordered query is not a stable page.

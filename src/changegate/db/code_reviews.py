@@ -28,15 +28,14 @@ class CodeReviews(Repository):
 
     def authors(self, change_ids: Collection[int]) -> dict[int, set[str]]:
         """change id -> emails of the people (by GitHub login) who authored its pull requests."""
-        if not change_ids:
-            return {}
-        stmt = (
-            select(CodeReview.change_id, User.email)
-            .join(User, User.github_login == CodeReview.author_login)  # both stored lower-case
-            .where(CodeReview.change_id.in_(sorted(change_ids)))
-            .distinct()
-        )
         found: dict[int, set[str]] = defaultdict(set)
-        for change_id, email in self.session.execute(stmt):
-            found[change_id].add(email)
+        for among in self.among(CodeReview.change_id, sorted(change_ids)):
+            stmt = (
+                select(CodeReview.change_id, User.email)
+                .join(User, User.github_login == CodeReview.author_login)  # both lower-case
+                .where(among)
+                .distinct()
+            )
+            for change_id, email in self.session.execute(stmt):
+                found[change_id].add(email)
         return dict(found)

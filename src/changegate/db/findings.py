@@ -15,8 +15,6 @@ from changegate.db.base import Repository, Slice
 from changegate.db.models import AuditRun, Counter, DisciplinaryAction, Finding
 from changegate.domain.errors import BadInput, Conflict, NotFound
 
-CHUNK = 5000
-
 
 class Findings(Repository):
     def next_numbers(self, count: int) -> list[int]:
@@ -47,8 +45,8 @@ class Findings(Repository):
 
     def by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, Finding]:
         out: dict[str, Finding] = {}
-        for i in range(0, len(fingerprints), CHUNK):
-            stmt = select(Finding).where(Finding.fingerprint.in_(fingerprints[i : i + CHUNK]))
+        for among in self.among(Finding.fingerprint, fingerprints):
+            stmt = select(Finding).where(among)
             out.update((f.fingerprint, f) for f in self.session.execute(stmt).scalars())
         return out
 
