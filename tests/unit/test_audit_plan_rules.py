@@ -144,3 +144,14 @@ def test_both_rules_run_in_the_audit() -> None:
         "CM-1.outside-declared-scope",
         "CM-2.outside-window",
     }
+
+
+def test_a_deployment_that_does_not_qualify_does_not_hide_the_next() -> None:
+    """The unknown change, the rollback: skipped, and the deployment after each still judged."""
+    unknown = deployment(id=44, change_key="CHG-9")
+    rollback = deployment(id=44, kind="rollback", needs_approval=True)
+    late = deployment(started_at=T + 10 * H, needs_approval=True)
+    scoped = facts(unknown, deployment(), environments=("staging",))
+    assert [d.subject for d in plan.outside_declared_scope(scoped)] == ["deployment:45"]
+    windowed = facts(unknown, rollback, late, window=WINDOW)
+    assert [d.subject for d in plan.outside_window(windowed)] == ["deployment:45"]
