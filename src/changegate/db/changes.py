@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from changegate.db.base import Repository, Slice
@@ -42,6 +43,8 @@ class Changes(Repository):
             .outerjoin(Approval, Approval.change_id == Change.id)
             .where(Change.key == normalised)
             .order_by(Approval.decided_at, Approval.id)
+            # The gate never reads the requester: not joined here, loaded if anyone asks.
+            .options(lazyload(Change.requester))
         ).all()
         if not rows:
             raise NotFound(f"no change {normalised}")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from changegate.db.base import Repository, Slice
@@ -28,8 +29,10 @@ class Pipeline(Repository):
         return self.paginate(self._runs(change), limit, offset)
 
     def evidence(self, change: Change) -> Sequence[TestRun]:
-        """Every run of the change, oldest first: what the gate weighs."""
-        return self.session.execute(self._runs(change)).scalars().all()
+        """Every run of the change, oldest first: what the gate weighs (not who recorded it:
+        that is loaded only if asked for)."""
+        stmt = self._runs(change).options(lazyload(TestRun.recorded_by))
+        return self.session.execute(stmt).scalars().all()
 
     def _runs(self, change: Change) -> Select[tuple[TestRun]]:
         return (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from changegate.db.changes import Changes
 from changegate.db.models import Approval, Change, GateDecisionRecord
@@ -102,7 +102,7 @@ def check(
         artifact=request.artifact,
         principal=principal.email,
         allowed=decision.allowed,
-        reasons=[asdict(r) for r in decision.reasons],
+        reasons=[reason_record(r) for r in decision.reasons],
         obligations=list(decision.obligations),
         inputs=_inputs(facts, decision),
         policy_digest=ctx.policy.digest(),
@@ -125,6 +125,11 @@ def check(
         },
     )
     return record
+
+
+def reason_record(r: gate.Reason) -> dict[str, object]:
+    # What `dataclasses.asdict` gives, without its deep copy (a tenth of a millisecond a call).
+    return {"control": r.control, "ok": r.ok, "message": r.message, "waiver": r.waiver}
 
 
 def _environment(ctx: Context, name: str, answer_unknown: bool) -> tuple[Environment, bool]:
