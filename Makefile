@@ -42,7 +42,7 @@ format: $(DEV_STAMP)
 test: lint
 	$(BIN)/pytest -n auto
 
-# Mutation testing of domain/ and ledger.py (about 10 minutes; docs/testing.md has the score).
+# Mutation testing of domain/ and ledger.py (about 5 minutes; docs/testing.md has the score).
 mutation: $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
 	rm -rf mutants
