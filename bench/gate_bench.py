@@ -292,6 +292,7 @@ def write(conn: Connection, fill: Fill, head: tuple[int, str], total: int) -> tu
                 "clock_override": False,
                 "prev_hash": prev,
                 "hash": digest,
+                "canon": ledger.CANON,
             }
         )
         prev = digest

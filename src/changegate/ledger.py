@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, cast
 
+import rfc8785
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from changegate.db.engine import check_storable
 from changegate.db.models import Checkpoint, LedgerHead, LedgerRecord
 from changegate.domain import limits
+from changegate.domain.errors import BadInput
 from changegate.domain.wording import clip
 
 if TYPE_CHECKING:
@@ -33,13 +35,20 @@ GENESIS = "0" * 64
 BATCH = 10_000
 
 
-# One encoder for the process: json.dumps with options builds a new one per call, and this runs
-# three times per record when verifying a million of them.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# The canonical form records are hashed in from now on: 2, RFC 8785 (JCS). Form 1, Python's
+# json with sorted keys, is how records before migration 0010 were hashed; they verify as stored.
+CANON = 2
 
 
 def canonical(value: Any) -> str:
-    return _CANONICAL.encode(value)
+    """RFC 8785 (JSON Canonicalization Scheme) text of `value`, through the `rfc8785` library.
+
+    Raises BadInput for what JCS cannot represent exactly: NaN, infinities, and integers
+    beyond 2**53 - 1 (RFC 8785 section 3.2.2.3: numbers are IEEE 754 doubles)."""
+    try:
+        return rfc8785.dumps(value).decode()
+    except rfc8785.CanonicalizationError as exc:
+        raise BadInput(f"not representable in canonical JSON (RFC 8785): {exc}") from None
 
 
 def stamp(at: datetime) -> str:
@@ -54,9 +63,11 @@ def record_hash(
     payload: str,
     clock_override: bool,
     prev_hash: str,
+    canon: int = CANON,
 ) -> str:
-    """SHA-256 of the canonical JSON object; `payload` is already canonical JSON text."""
-    return _digest(stamp(at), actor, action, subject, payload, clock_override, prev_hash)
+    """SHA-256 of the canonical JSON object; `payload` is already canonical JSON text in form
+    `canon` (docs/ledger.md gives both forms)."""
+    return _digest(stamp(at), actor, action, subject, payload, clock_override, prev_hash, canon)
 
 
 def _digest(
@@ -67,11 +78,15 @@ def _digest(
     payload: str,
     clock_override: bool,
     prev_hash: str,
+    canon: int = CANON,
 ) -> str:
-    """`record_hash` with `at` already stamped: what verify runs a million times."""
+    """`record_hash` with `at` already stamped: what verify runs a million times. Both forms
+    write these keys and strings alike (ASCII keys in the same order; JSON.stringify's escapes,
+    which are Python's with non-ASCII unescaped); form 2 also hashes the form itself."""
+    form = f'"canon":{canon},' if canon >= 2 else ""
     body = (
-        f'{{"action":{_string(action)},"actor":{_string(actor)},'
-        f'"at":"{at}","clock_override":{"true" if clock_override else "false"},'
+        f'{{"action":{_string(action)},"actor":{_string(actor)},"at":"{at}",{form}'
+        f'"clock_override":{"true" if clock_override else "false"},'
         f'"payload":{payload},"prev":"{prev_hash}","subject":{_string(subject)}}}'
     )
     return hashlib.sha256(body.encode()).hexdigest()
@@ -113,6 +128,7 @@ def append(session: Session, entry: Entry) -> int:
         "clock_override": entry.clock_override,
         "prev_hash": prev,
         "hash": digest,
+        "canon": CANON,
     }
     check_storable(_RECORDS, row)
     if session.get_bind().dialect.name == "postgresql":
@@ -129,8 +145,8 @@ _HEAD = cast(Table, LedgerHead.__table__)
 _APPEND_PG = text(
     "WITH head AS (UPDATE ledger_head SET seq = :seq, hash = :hash WHERE id = 1) "
     "INSERT INTO ledger (seq, at, actor, action, subject, payload, clock_override, prev_hash, "
-    "hash) VALUES (:seq, :at, :actor, :action, :subject, :payload, :clock_override, "
-    ":prev_hash, :hash)"
+    "hash, canon) VALUES (:seq, :at, :actor, :action, :subject, :payload, :clock_override, "
+    ":prev_hash, :hash, :canon)"
 )
 
 
@@ -162,7 +178,7 @@ class Report:
         return self.problem is None
 
 
-Row = tuple[int, str, str, str, str, str, bool, str, str]
+Row = tuple[int, str, str, str, str, str, bool, str, str, int]
 # PostgreSQL formats `at` as `stamp` does, in C: parsing a datetime and formatting it again in
 # Python was a third of verify's time. The known-answer test holds both to the same text.
 _PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
@@ -184,6 +200,7 @@ def _rows(session: Session, batch: int) -> Iterator[Row]:
             cols.clock_override,
             cols.prev_hash,
             cols.hash,
+            cols.canon,
         )
         .order_by(cols.seq)
         .execution_options(yield_per=batch)
@@ -215,9 +232,11 @@ def _link_problem(session: Session, seq: int, prev_seq: int, linked: str) -> Pro
 
 def _walk(session: Session, batch: int) -> tuple[int, int, str, Problem | None]:
     count, prev_seq, prev_hash = 0, 0, GENESIS
-    for seq, at, actor, action, subject, payload, override, linked, digest in _rows(session, batch):
+    for seq, at, actor, action, subject, payload, override, linked, digest, canon in _rows(
+        session, batch
+    ):
         count += 1
-        if _digest(at, actor, action, subject, payload, override, linked) != digest:
+        if _digest(at, actor, action, subject, payload, override, linked, canon) != digest:
             return count, seq, digest, Problem(seq, "edited", f"seq {seq} does not match its hash")
         if seq != prev_seq + 1:
             gap = f"seq {prev_seq + 1}" + (f" to {seq - 1}" if seq - 1 > prev_seq + 1 else "")
@@ -355,20 +374,18 @@ def checkpoint_from_json(data: Mapping[str, Any]) -> Checkpoint:
 
 
 def export(session: Session, out: IO[str], batch: int = BATCH) -> int:
-    """JSON Lines; each line re-hashes to `hash` as documented in docs/ledger.md."""
+    """JSON Lines; each line re-hashes to `hash` as documented in docs/ledger.md. The payload
+    is written as stored, byte for byte: a form-1 record's `100.0` stays `100.0`, which a JCS
+    re-serialisation of the whole line would turn into `100` and so break its hash."""
     count = 0
-    for seq, at, actor, action, subject, payload, override, linked, digest in _rows(session, batch):
-        line = {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "payload": json.loads(payload),
-            "clock_override": override,
-            "prev": linked,
-            "hash": digest,
-        }
-        out.write(canonical(line) + "\n")
+    for seq, at, actor, action, subject, payload, override, linked, digest, canon in _rows(
+        session, batch
+    ):
+        out.write(
+            f'{{"action":{_string(action)},"actor":{_string(actor)},"at":"{at}",'
+            f'"canon":{canon},"clock_override":{"true" if override else "false"},'
+            f'"hash":"{digest}","payload":{payload},"prev":"{linked}","seq":{seq},'
+            f'"subject":{_string(subject)}}}\n'
+        )
         count += 1
     return count

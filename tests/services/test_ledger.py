@@ -19,7 +19,7 @@ from changegate import ledger
 from changegate.bootstrap import App
 from changegate.services.context import Context
 from tests.builders import T0
-from tests.unit.test_ledger_known_answer import PINNED, PINNED_OVERRIDE
+from tests.unit.test_ledger_known_answer import PINNED_2, PINNED_OVERRIDE_2
 
 N = 8
 
@@ -156,8 +156,8 @@ def test_insertion_is_named(chain: App) -> None:
         conn.execute(
             text(
                 "INSERT INTO ledger (seq, at, actor, action, subject, payload, clock_override, "
-                "prev_hash, hash) VALUES (4, :at, 'mallory', 'test.event', 'CHG-x', :p, "
-                ":f, :prev, :hash)"
+                "prev_hash, hash, canon) VALUES (4, :at, 'mallory', 'test.event', 'CHG-x', :p, "
+                ":f, :prev, :hash, 2)"
             ),
             {"at": T0, "f": False, "prev": row, "hash": forged, "p": '{"i":99}'},
         )
@@ -194,7 +194,7 @@ def _rewrite_whole_table(app: App) -> None:
             ctx.session.execute(
                 text(
                     "INSERT INTO ledger VALUES (:seq, :at, :actor, :action, :subject, :payload, "
-                    ":override, :prev, :hash)"
+                    ":override, :prev, :hash, 2)"
                 ),
                 {
                     "seq": seq,
@@ -337,7 +337,7 @@ def test_the_stored_record_hashes_to_the_known_answer_on_this_database(app: App)
     ):
         app.run(lambda ctx: ctx.record("test.event", "CHG-2", {"n": 1}), actor="tester", at=at)
     lines = [json.loads(line) for line in _export(app).splitlines()]
-    assert lines[0]["hash"] == PINNED
+    assert lines[0]["hash"] == PINNED_2
     assert [x["at"] for x in lines] == [
         "2026-11-30T12:00:00.000000+00:00",
         "2026-11-30T21:34:05.000007+00:00",
@@ -376,8 +376,8 @@ def test_a_record_under_a_simulated_clock_says_so_and_verifies(app: App) -> None
     )
     lines = [json.loads(line) for line in _export(app).splitlines()]
     assert [(x["clock_override"], x["hash"]) for x in lines] == [
-        (False, PINNED),
-        (True, PINNED_OVERRIDE),
+        (False, PINNED_2),
+        (True, PINNED_OVERRIDE_2),
     ]
     stored = app.run(
         lambda ctx: ctx.session.execute(
@@ -385,7 +385,7 @@ def test_a_record_under_a_simulated_clock_says_so_and_verifies(app: App) -> None
         ).all()
     )
     assert [bool(x) for (x,) in stored] == [False, True]
-    assert verify(app) == ledger.Report(2, 2, PINNED_OVERRIDE, 0, None)
+    assert verify(app) == ledger.Report(2, 2, PINNED_OVERRIDE_2, 0, None)
 
 
 def test_append_continues_from_the_head_and_returns_the_new_seq(chain: App) -> None:
@@ -397,3 +397,78 @@ def test_append_continues_from_the_head_and_returns_the_new_seq(chain: App) -> N
     assert chain.run(lambda ctx: ledger.append(ctx.session, entry)) == N + 2
     report = verify(chain)
     assert (report.count, report.problem) == (N, ledger.Problem(N, "deleted", "seq 8 deleted"))
+
+
+def _older_records(app: App, count: int = 2) -> None:
+    """Records as changegate wrote them before migration 0010: form 1, a float as `100.0`."""
+
+    def write(ctx: Context) -> None:
+        prev = ledger.GENESIS
+        for seq in range(1, count + 1):
+            payload, at = f'{{"i":{seq},"ratio":100.0}}', T0 + timedelta(seconds=seq)
+            digest = ledger.record_hash(
+                at, "tester", "test.event", f"CHG-{seq}", payload, False, prev, canon=1
+            )
+            ctx.session.execute(
+                text(
+                    "INSERT INTO ledger (seq, at, actor, action, subject, payload, "
+                    "clock_override, prev_hash, hash, canon) VALUES (:seq, :at, 'tester', "
+                    "'test.event', :subject, :payload, :f, :prev, :hash, 1)"
+                ),
+                {
+                    "seq": seq,
+                    "at": at,
+                    "subject": f"CHG-{seq}",
+                    "payload": payload,
+                    "f": False,
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
+            prev = digest
+        ctx.session.execute(
+            text("UPDATE ledger_head SET seq = :s, hash = :h WHERE id = 1"), {"s": count, "h": prev}
+        )
+
+    app.run(write)
+
+
+@pytest.fixture
+def mixed(app: App) -> App:
+    """Two form-1 records, then two appended now in form 2 (RFC 8785), one chain."""
+    _older_records(app)
+    for i in (3, 4):
+        app.run(
+            lambda ctx, i=i: ctx.record("test.event", f"CHG-{i}", {"i": i, "ratio": 100.0}),
+            actor="tester",
+            at=T0 + timedelta(seconds=i),
+        )
+    return app
+
+
+def test_a_chain_of_both_forms_verifies_and_the_recipe_agrees(mixed: App, tmp_path: Path) -> None:
+    assert verify(mixed).ok and verify(mixed).count == 4
+    out = io.StringIO()
+    mixed.read(lambda ctx: ledger.export(ctx.session, out))
+    lines = out.getvalue().splitlines()
+    # Each payload exactly as it was hashed: 100.0 in form 1, 100 in RFC 8785.
+    assert [json.loads(x)["canon"] for x in lines] == [1, 1, 2, 2]
+    assert '"payload":{"i":1,"ratio":100.0}' in lines[0]
+    assert '"payload":{"i":3,"ratio":100}' in lines[2]
+    (tmp_path / "ledger.jsonl").write_text(out.getvalue(), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", _auditor_recipe()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("chain intact")
+
+
+@pytest.mark.parametrize(("seq", "form"), [(2, 2), (3, 1)])
+def test_switching_a_records_form_is_an_edit(mixed: App, seq: int, form: int) -> None:
+    sql(mixed, f"UPDATE ledger SET canon = {form} WHERE seq = {seq}")
+    problem = verify(mixed).problem
+    assert problem is not None and (problem.kind, problem.seq) == ("edited", seq)

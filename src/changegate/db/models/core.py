@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from changegate.db.types import UTCDateTime
@@ -150,6 +159,9 @@ class LedgerRecord(Base):
     clock_override: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The canonical form the record was hashed in: 1, Python's sorted JSON (before 0010);
+    # 2, RFC 8785. Hashed itself from form 2 on, so it cannot be switched unseen.
+    canon: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="1")
 
 
 class LedgerHead(Base):
