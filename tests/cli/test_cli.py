@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import Result
 
@@ -352,3 +353,28 @@ def test_user_github_links_and_unlinks_a_login(org: Cli) -> None:
     bad = org("user", "github", "carol@example.com", "no_underscores")
     assert bad.code == 2 and "not a GitHub login" in bad.err
     assert "no GitHub account" in org("user", "github", "bob@example.com").out
+
+
+def test_ledger_verify_state_names_an_approval_deleted_behind_its_back(
+    org: Cli, db_url: str
+) -> None:
+    key = create(org)
+    assert org("change", "submit", key, *ALICE).code == 0
+    for who, role in (("bob@example.com", "cab"), ("ivy@example.com", "iso")):
+        assert (
+            org("change", "approve", key, "--as", who, "--role", role, "--version", "1").code == 0
+        )
+    clean = org("ledger", "verify", "--state")
+    assert clean.code == 0 and "live state matches the ledger (changes, approvals)" in clean.out
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM approvals WHERE role = 'iso'"))
+    engine.dispose()
+    tampered = org("ledger", "verify", "--state")
+    assert tampered.code == 1, tampered.out
+    assert "ledger ok:" in tampered.out  # the chain itself is intact
+    assert "live state DIFFERS from the ledger (changes, approvals): 1 row" in tampered.out
+    assert f"  approvals {key} row: ledger ivy@example.com iso approved 1 in time at " in (
+        tampered.out
+    )
+    assert tampered.out.rstrip().endswith("; live (none)")

@@ -89,9 +89,14 @@ def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None
     assert table.count("end of Tue 2026-09-29 (UTC)") == 2, table
     second = ok_json(cli("change", "overdue", "--json", "--limit", "1", "--offset", "1"))
     assert (len(second["items"]), second["total"]) == (1, 2)
-    verify = cli("ledger", "verify", "--json")
+    verify = cli("ledger", "verify", "--state", "--json")
     assert verify.code == 0, verify.out
     assert json.loads(verify.out)["ok"] is True
+    # The demo's 50 changes and their decisions are what the ledger says they are.
+    assert json.loads(verify.out)["state"] == {
+        "checked": ["changes", "approvals"],
+        "mismatches": [],
+    }
     records = [json.loads(line) for line in ok_text(cli("ledger", "export")).splitlines()]
     assert len(records) == json.loads(verify.out)["count"] > 300
     assert all(r["clock_override"] for r in records)

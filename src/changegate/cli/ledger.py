@@ -18,6 +18,7 @@ from changegate.cli.output import emit_json, say
 from changegate.db.models import Checkpoint
 from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
+from changegate.services import ledger_state
 from changegate.services.context import Context
 from changegate.services.views import ledger as views
 from changegate.services.views.ledger import CheckpointOut, VerificationOut
@@ -45,16 +46,25 @@ def verify(
             help="A checkpoint file exported earlier; the chain must still contain it.",
         ),
     ] = None,
+    state: Annotated[
+        bool,
+        typer.Option(
+            "--state",
+            help="Also compare the live tables (changes, approvals) with what the ledger implies.",
+        ),
+    ] = False,
     json_out: Json = False,
 ) -> None:
-    """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered."""
+    """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered
+    (and, with --state, every live row that differs from the ledger)."""
     anchors = _anchors(checkpoint or [])
     if anchors:
         transport.local_only("ledger verify --checkpoint")
 
     def local(ctx: Context) -> VerificationOut:
         trusted = signer.public_key() if signer else None
-        return views.verification(ledger.verify(ctx.session, anchors, trusted))
+        out = views.verification(ledger.verify(ctx.session, anchors, trusted))
+        return views.with_state(out, ledger_state.check(ctx.session)) if state else out
 
     signer = None
     if transport.remote_settings() is None:
@@ -65,7 +75,9 @@ def verify(
         None,
         VerificationOut,
         local,
-        lambda r: r.call("GET", "/api/v1/ledger/verify"),
+        lambda r: r.call(
+            "GET", "/api/v1/ledger/verify", params={"state": "true"} if state else None
+        ),
     )
     problem = report.problem
     if json_out:
@@ -77,7 +89,19 @@ def verify(
         )
     else:
         say(f"ledger TAMPERED: {problem.kind} at seq {problem.seq}: {problem.detail}")
+    if report.state is not None and not json_out:
+        _say_state(report.state)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _say_state(state: views.StateOut) -> None:
+    tables = ", ".join(state.checked)
+    if not state.mismatches:
+        say(f"live state matches the ledger ({tables})")
+        return
+    say(f"live state DIFFERS from the ledger ({tables}): {plural(len(state.mismatches), 'row')}")
+    for m in state.mismatches:
+        say(f"  {m.table} {m.key} {m.field}: ledger {m.ledger}; live {m.live}")
 
 
 @app.command("export")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from changegate import ledger
 from changegate.db.models import Checkpoint
+from changegate.services import ledger_state
 from changegate.services.views.common import Out
 
 
@@ -13,6 +14,21 @@ class ProblemOut(Out):
     detail: str
 
 
+class MismatchOut(Out):
+    """A live row that differs from what the ledger implies (`ledger verify --state`)."""
+
+    table: str
+    key: str
+    field: str
+    ledger: str
+    live: str
+
+
+class StateOut(Out):
+    checked: list[str]  # the tables compared with the ledger
+    mismatches: list[MismatchOut]
+
+
 class VerificationOut(Out):
     ok: bool
     count: int
@@ -20,6 +36,7 @@ class VerificationOut(Out):
     head_hash: str
     checkpoints: int
     problem: ProblemOut | None
+    state: StateOut | None = None  # asked for: the live tables against the ledger
 
 
 class CheckpointOut(Out):
@@ -43,6 +60,15 @@ def verification(report: ledger.Report) -> VerificationOut:
         checkpoints=report.checkpoints,
         problem=ProblemOut(seq=p.seq, kind=p.kind, detail=p.detail) if p else None,
     )
+
+
+def with_state(out: VerificationOut, mismatches: list[ledger_state.Mismatch]) -> VerificationOut:
+    """`out` with the state comparison; not ok when any live row differs."""
+    state = StateOut(
+        checked=list(ledger_state.CHECKED),
+        mismatches=[MismatchOut(**vars(m)) for m in mismatches],
+    )
+    return out.model_copy(update={"state": state, "ok": out.ok and not mismatches})
 
 
 def checkpoint(cp: Checkpoint) -> CheckpointOut:

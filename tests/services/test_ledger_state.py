@@ -1,0 +1,132 @@
+"""`ledger verify --state`: rows changed behind the application's back are named, by table,
+key and field, with the ledger's value beside the live one; a normal history has none."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from changegate.bootstrap import App
+from changegate.domain.approvals import ApprovalRole, Decision
+from changegate.domain.changes import ChangeType
+from changegate.services import changes, lifecycle
+from changegate.services.ledger_state import Mismatch, check
+from tests.builders import T0, add_people, make_fields
+from tests.conftest import decide_current
+
+CAB, ISO, ALICE = "bob@example.com", "ivy@example.com", "alice@example.com"
+
+
+@pytest.fixture
+def history(app: App) -> App:
+    """CHG-1 edited as a draft (still version 1), submitted, approved by CAB and ISO,
+    implemented, closed; CHG-2 rejected; CHG-3 left a draft; CHG-4 cancelled. One minute apart
+    from T0: the ISO's approval of CHG-1 is the ninth step (09:08)."""
+    add_people(app)
+    at = iter(T0 + timedelta(minutes=m) for m in range(100))
+
+    def as_(who: str, fn: object) -> None:
+        app.run(fn, actor=who, at=next(at))  # type: ignore[arg-type]
+
+    for _ in range(4):
+        as_(ALICE, lambda ctx: changes.create(ctx, make_fields()))
+    as_(ALICE, lambda ctx: changes.edit(ctx, "CHG-1", {"title": "Rotate TLS certificates now"}))
+    for key in ("CHG-1", "CHG-2"):
+        as_(ALICE, lambda ctx, k=key: changes.submit(ctx, k))
+    as_(CAB, lambda ctx: decide_current(ctx, "CHG-1", ApprovalRole.CAB, Decision.APPROVED))
+    as_(ISO, lambda ctx: decide_current(ctx, "CHG-1", ApprovalRole.ISO, Decision.APPROVED))
+    as_(ALICE, lambda ctx: lifecycle.implement(ctx, "CHG-1"))
+    as_(ALICE, lambda ctx: lifecycle.close(ctx, "CHG-1"))
+    as_(CAB, lambda ctx: decide_current(ctx, "CHG-2", ApprovalRole.CAB, Decision.REJECTED, "no"))
+    as_(ALICE, lambda ctx: changes.cancel(ctx, "CHG-4", "not needed"))
+    return app
+
+
+def mismatches(app: App) -> list[Mismatch]:
+    return app.read(lambda ctx: check(ctx.session))
+
+
+def sql(app: App, statement: str) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def test_a_history_made_through_changegate_matches_its_ledger(history: App) -> None:
+    assert mismatches(history) == []
+
+
+def test_a_deleted_approval_is_named(history: App) -> None:
+    sql(history, "DELETE FROM approvals WHERE role = 'iso'")
+    assert mismatches(history) == [
+        Mismatch(
+            "approvals",
+            "CHG-1",
+            "row",
+            "ivy@example.com iso approved 1 in time at 2026-11-02T09:08:00.000000+00:00",
+            "(none)",
+        )
+    ]
+
+
+def test_an_inserted_approval_is_named(history: App) -> None:
+    sql(
+        history,
+        "INSERT INTO approvals (change_id, version, role, decision, approver_id, comment, "
+        "decided_at, retroactive) SELECT c.id, 1, 'cab', 'approved', u.id, '', "
+        "'2026-11-02 12:00:00', false FROM changes c, users u "
+        "WHERE c.key = 'CHG-2' AND u.email = 'carol@example.com'",
+    )
+    assert mismatches(history) == [
+        Mismatch(
+            "approvals",
+            "CHG-2",
+            "row",
+            "(none)",
+            "carol@example.com cab approved 1 in time at 2026-11-02T12:00:00.000000+00:00",
+        )
+    ]
+
+
+def test_an_edited_status_and_version_are_named(history: App) -> None:
+    sql(history, "UPDATE changes SET status = 'approved', version = 7 WHERE key = 'CHG-2'")
+    assert mismatches(history) == [
+        Mismatch("changes", "CHG-2", "status", "rejected", "approved"),
+        Mismatch("changes", "CHG-2", "version", "1", "7"),
+    ]
+
+
+def test_a_deleted_change_and_an_unrecorded_one_are_named(history: App) -> None:
+    sql(
+        history,
+        "DELETE FROM change_versions "
+        "WHERE change_id = (SELECT id FROM changes WHERE key = 'CHG-4')",
+    )
+    sql(history, "DELETE FROM changes WHERE key = 'CHG-4'")
+    sql(history, "UPDATE changes SET key = 'CHG-99' WHERE key = 'CHG-3'")
+    assert mismatches(history) == [
+        Mismatch("changes", "CHG-3", "row", "present", "(none)"),
+        Mismatch("changes", "CHG-4", "row", "present", "(none)"),
+        Mismatch("changes", "CHG-99", "row", "(none)", "present"),
+    ]
+
+
+def test_an_emergency_approved_afterwards_matches(app: App) -> None:
+    add_people(app)
+    app.run(
+        lambda ctx: changes.create(ctx, make_fields(change_type=ChangeType.EMERGENCY)),
+        actor=ALICE,
+        at=T0,
+    )
+    app.run(lambda ctx: changes.submit(ctx, "CHG-1"), actor=ALICE, at=T0)
+    app.run(lambda ctx: lifecycle.implement(ctx, "CHG-1"), actor=ALICE, at=T0)
+    for who, role, hours in ((CAB, ApprovalRole.CAB, 1), (ISO, ApprovalRole.ISO, 2)):
+        app.run(
+            lambda ctx, r=role: decide_current(ctx, "CHG-1", r, Decision.APPROVED),
+            actor=who,
+            at=T0 + timedelta(hours=hours),
+        )
+    assert mismatches(app) == []
+    sql(app, "UPDATE approvals SET retroactive = false")
+    assert [(m.table, m.field) for m in mismatches(app)] == [("approvals", "row")] * 4
