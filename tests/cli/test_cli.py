@@ -365,7 +365,10 @@ def test_ledger_verify_state_names_an_approval_deleted_behind_its_back(
             org("change", "approve", key, "--as", who, "--role", role, "--version", "1").code == 0
         )
     clean = org("ledger", "verify", "--state")
-    assert clean.code == 0 and "live state matches the ledger (changes, approvals)" in clean.out
+    assert clean.code == 0, clean.out
+    assert "live state matches the ledger (changes, approvals, gate_decisions, deployments)" in (
+        clean.out
+    )
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM approvals WHERE role = 'iso'"))
@@ -373,7 +376,8 @@ def test_ledger_verify_state_names_an_approval_deleted_behind_its_back(
     tampered = org("ledger", "verify", "--state")
     assert tampered.code == 1, tampered.out
     assert "ledger ok:" in tampered.out  # the chain itself is intact
-    assert "live state DIFFERS from the ledger (changes, approvals): 1 row" in tampered.out
+    tables = "changes, approvals, gate_decisions, deployments"
+    assert f"live state DIFFERS from the ledger ({tables}): 1 row" in tampered.out
     assert f"  approvals {key} row: ledger ivy@example.com iso approved 1 in time at " in (
         tampered.out
     )

@@ -92,9 +92,9 @@ def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None
     verify = cli("ledger", "verify", "--state", "--json")
     assert verify.code == 0, verify.out
     assert json.loads(verify.out)["ok"] is True
-    # The demo's 50 changes and their decisions are what the ledger says they are.
+    # The demo's changes, decisions, gate calls and deployments are what the ledger says.
     assert json.loads(verify.out)["state"] == {
-        "checked": ["changes", "approvals"],
+        "checked": ["changes", "approvals", "gate_decisions", "deployments"],
         "mismatches": [],
     }
     records = [json.loads(line) for line in ok_text(cli("ledger", "export")).splitlines()]

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from changegate.bootstrap import App
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType
-from changegate.services import changes, lifecycle
+from changegate.services import changes, deployments, gate, lifecycle
 from changegate.services.ledger_state import Mismatch, check
 from tests.builders import T0, add_people, make_fields
 from tests.conftest import decide_current
@@ -130,3 +130,44 @@ def test_an_emergency_approved_afterwards_matches(app: App) -> None:
     assert mismatches(app) == []
     sql(app, "UPDATE approvals SET retroactive = false")
     assert [(m.table, m.field) for m in mismatches(app)] == [("approvals", "row")] * 4
+
+
+@pytest.fixture
+def deployed(app: App) -> App:
+    """CHG-1 approved; its commit deployed to staging (succeeded) and to development (failed),
+    and asked of the gate for production (denied: no test evidence)."""
+    add_people(app)
+    ci, sha, at = "ci@example.com", "a" * 40, T0
+    app.run(lambda ctx: changes.create(ctx, make_fields()), actor=ALICE, at=at)
+    app.run(lambda ctx: changes.submit(ctx, "CHG-1"), actor=ALICE, at=at)
+    for who, role in ((CAB, ApprovalRole.CAB), (ISO, ApprovalRole.ISO)):
+        app.run(
+            lambda ctx, r=role: decide_current(ctx, "CHG-1", r, Decision.APPROVED), actor=who, at=at
+        )
+    for env, run in (
+        ("staging", "https://ci.example.com/1"),
+        ("development", "https://ci.example.com/2"),
+    ):
+        app.run(
+            lambda ctx, e=env, u=run: deployments.start(ctx, "CHG-1", e, sha, u), actor=ci, at=at
+        )
+    app.run(lambda ctx: deployments.finish(ctx, 1), actor=ci, at=at)
+    app.run(lambda ctx: gate.check(ctx, "CHG-1", "production", sha), actor=ci, at=at)
+    app.run(lambda ctx: deployments.fail(ctx, 2, "health checks failed"), actor=ci, at=at)
+    return app
+
+
+def test_gate_decisions_and_deployments_match_their_ledger(deployed: App) -> None:
+    assert mismatches(deployed) == []
+
+
+def test_an_edited_gate_decision_and_deployment_are_named(deployed: App) -> None:
+    sql(deployed, "UPDATE gate_decisions SET allowed = true, environment = 'staging'")
+    sql(deployed, "UPDATE deployments SET status = 'succeeded' WHERE id = 2")
+    sql(deployed, "DELETE FROM deployments WHERE id = 1")
+    assert mismatches(deployed) == [
+        Mismatch("gate_decisions", "#1", "environment", "production", "staging"),
+        Mismatch("gate_decisions", "#1", "allowed", "False", "True"),
+        Mismatch("deployments", "#1", "row", "present", "(none)"),
+        Mismatch("deployments", "#2", "status", "failed", "succeeded"),
+    ]

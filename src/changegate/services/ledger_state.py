@@ -4,9 +4,12 @@ The chain proves the ledger was not edited; this proves the tables the audit rea
 A row edited, deleted or inserted behind the application's back (with database access, not
 through changegate) is named by table, key and field, with the ledger's value and the live one.
 
-Covered so far: each change's status, version and version hash, and every approval decision
-(who, which role, which version, approved or rejected, retroactive or not, and when). The
-ledger records each of these in full; other tables are to follow (issue 12).
+Covered so far: each change's status, version and version hash; every approval decision (who,
+which role, which version, approved or rejected, retroactive or not, and when); every gate
+decision (change, environment, commit, artifact, principal, verdict, policy digest, source,
+when); and every deployment as its last ledger record left it (environment, kind, commit,
+artifact, status, run URL, IaC path and digest, gate decision, rollback target, reason). The
+ledger records each of these in full; waivers, drifts and findings are to follow (issue 12).
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from changegate import ledger
-from changegate.db.models import Approval, Change, LedgerRecord, User
+from changegate.db.models import (
+    Approval,
+    Change,
+    Deployment,
+    GateDecisionRecord,
+    LedgerRecord,
+    User,
+)
 
 # The ledger action that moves a change to each status (edits name theirs in the payload).
 STATUS_OF = {
@@ -33,7 +43,32 @@ STATUS_OF = {
     "change.closed": "closed",
     "change.cancelled": "cancelled",
 }
-CHECKED = ("changes", "approvals")
+CHECKED = ("changes", "approvals", "gate_decisions", "deployments")
+# A deployment's ledger payload key -> its column, for the fields compared.
+DEPLOYMENT_FIELDS = {
+    "environment": "environment",
+    "kind": "kind",
+    "commit": "commit",
+    "artifact": "artifact",
+    "status": "status",
+    "run_url": "run_url",
+    "iac_path": "iac_path",
+    "iac_sha256": "iac_sha256",
+    "gate_decision_id": "gate_decision_id",
+    "rollback_of": "rollback_of_id",
+    "reason": "reason",
+}
+DECISION_FIELDS = (
+    "change_key",
+    "environment",
+    "commit",
+    "artifact",
+    "principal",
+    "allowed",
+    "policy_digest",
+    "source",
+    "decided_at",
+)
 
 
 @dataclass(frozen=True)
@@ -56,20 +91,29 @@ class _ChangeState:
 class _Derived:
     changes: dict[str, _ChangeState] = field(default_factory=dict)
     approvals: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    decisions: dict[int, dict[str, str]] = field(default_factory=dict)
+    deployments: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def check(session: Session) -> list[Mismatch]:
     """Every difference between the state the ledger implies and the live rows, in table and
     key order; empty when they agree. Reads the ledger once and each checked table once."""
-    derived = _derive(_change_records(session))
-    return [*_changes(session, derived), *_approvals(session, derived)]
+    derived = _derive(_records(session))
+    return [
+        *_changes(session, derived),
+        *_approvals(session, derived),
+        *_compare("gate_decisions", derived.decisions, _live_decisions(session)),
+        *_compare("deployments", derived.deployments, _live_deployments(session)),
+    ]
 
 
-def _change_records(session: Session) -> Iterator[tuple[str, str, str, str, dict[str, Any]]]:
+def _records(session: Session) -> Iterator[tuple[str, str, str, str, dict[str, Any]]]:
     cols = LedgerRecord.__table__.c
     stmt = (
         select(cols.at, cols.actor, cols.action, cols.subject, cols.payload)
-        .where(cols.action.like("change.%"))
+        .where(
+            or_(*(cols.action.like(f"{family}.%") for family in ("change", "gate", "deployment")))
+        )
         .order_by(cols.seq)
         .execution_options(yield_per=ledger.BATCH)
     )
@@ -80,6 +124,16 @@ def _change_records(session: Session) -> Iterator[tuple[str, str, str, str, dict
 def _derive(records: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> _Derived:
     out = _Derived()
     for at, actor, action, key, payload in records:
+        if action.startswith("gate.") and "decision_id" in payload:
+            out.decisions[int(payload["decision_id"])] = _decision(at, actor, action, key, payload)
+            continue
+        if action.startswith("deployment."):
+            out.deployments[int(payload["deployment_id"])] = {
+                column: str(payload.get(name)) for name, column in DEPLOYMENT_FIELDS.items()
+            }
+            continue
+        if not action.startswith("change."):
+            continue
         change = out.changes.setdefault(key, _ChangeState())
         if action in STATUS_OF:
             change.status = STATUS_OF[action]
@@ -90,6 +144,59 @@ def _derive(records: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> _De
         if "_by_" in action:
             out.approvals[_approval(key, actor, payload, at)] += 1
     return out
+
+
+def _decision(
+    at: str, actor: str, action: str, key: str, payload: dict[str, Any]
+) -> dict[str, str]:
+    return {
+        "change_key": key,
+        "environment": str(payload.get("environment")),
+        "commit": str(payload.get("commit")),
+        "artifact": str(payload.get("artifact")),
+        "principal": actor,
+        "allowed": str(action == "gate.allowed"),
+        "policy_digest": str(payload.get("policy_digest")),
+        "source": str(payload.get("source")),
+        "decided_at": at,
+    }
+
+
+def _live_decisions(session: Session) -> dict[int, dict[str, str]]:
+    t = GateDecisionRecord.__table__.c
+    rows = session.execute(select(t.id, *(t[name] for name in DECISION_FIELDS)))
+    return {
+        row[0]: {
+            name: ledger.stamp(value) if name == "decided_at" else str(value)
+            for name, value in zip(DECISION_FIELDS, row[1:], strict=True)
+        }
+        for row in rows
+    }
+
+
+def _live_deployments(session: Session) -> dict[int, dict[str, str]]:
+    t = Deployment.__table__.c
+    columns = list(DEPLOYMENT_FIELDS.values())
+    rows = session.execute(select(t.id, *(t[name] for name in columns)))
+    return {
+        row[0]: {name: str(value) for name, value in zip(columns, row[1:], strict=True)}
+        for row in rows
+    }
+
+
+def _compare(
+    table: str, derived: dict[int, dict[str, str]], live: dict[int, dict[str, str]]
+) -> Iterator[Mismatch]:
+    """Rows keyed by id: present on one side only, or differing in a field."""
+    for key in sorted(set(derived) | set(live)):
+        want, have = derived.get(key), live.get(key)
+        if want is None or have is None:
+            present = ("present" if want else "(none)", "present" if have else "(none)")
+            yield Mismatch(table, f"#{key}", "row", *present)
+            continue
+        for name, value in want.items():
+            if value != have[name]:
+                yield Mismatch(table, f"#{key}", name, value, have[name])
 
 
 def _approval(key: str, approver: str, payload: dict[str, Any], at: str) -> tuple[str, ...]:
