@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from changegate.services import ledger_state
 from tests.api.conftest import Api, approved_change
 
 
@@ -20,4 +21,4 @@ def test_the_auditor_asks_the_api_for_the_state_check(api: Api) -> None:
     checked = ok(api.call("auditor", "GET", "/api/v1/ledger/verify", params={"state": "true"}))
     assert checked["ok"] is True
     assert checked["state"]["mismatches"] == []
-    assert checked["state"]["checked"] == ["changes", "approvals", "gate_decisions", "deployments"]
+    assert checked["state"]["checked"] == list(ledger_state.CHECKED)

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from changegate.services import ledger_state
 from tests.conftest import Result
 
 Cli = Callable[..., Result]
@@ -94,7 +95,7 @@ def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None
     assert json.loads(verify.out)["ok"] is True
     # The demo's changes, decisions, gate calls and deployments are what the ledger says.
     assert json.loads(verify.out)["state"] == {
-        "checked": ["changes", "approvals", "gate_decisions", "deployments"],
+        "checked": list(ledger_state.CHECKED),
         "mismatches": [],
     }
     records = [json.loads(line) for line in ok_text(cli("ledger", "export")).splitlines()]

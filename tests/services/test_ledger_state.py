@@ -11,7 +11,7 @@ from sqlalchemy import text
 from changegate.bootstrap import App
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType
-from changegate.services import changes, deployments, gate, lifecycle
+from changegate.services import changes, deployments, gate, lifecycle, waivers
 from changegate.services.ledger_state import Mismatch, check
 from tests.builders import T0, add_people, make_fields
 from tests.conftest import decide_current
@@ -170,4 +170,45 @@ def test_an_edited_gate_decision_and_deployment_are_named(deployed: App) -> None
         Mismatch("gate_decisions", "#1", "allowed", "False", "True"),
         Mismatch("deployments", "#1", "row", "present", "(none)"),
         Mismatch("deployments", "#2", "status", "failed", "succeeded"),
+    ]
+
+
+@pytest.fixture
+def waived(app: App) -> App:
+    """WVR-1 requested for CHG-1's CM-4, approved by CAB and the ISO: active for 30 days."""
+    add_people(app)
+    app.run(lambda ctx: changes.create(ctx, make_fields()), actor=ALICE, at=T0)
+    app.run(
+        lambda ctx: waivers.request(
+            ctx, "hotfix", "vendor outage", "ISO review", ["CM-4"], "change", "CHG-1", 30
+        ),
+        actor="rob@example.com",
+        at=T0,
+    )
+    for who, role in ((CAB, ApprovalRole.CAB), (ISO, ApprovalRole.ISO)):
+        app.run(
+            lambda ctx, r=role: waivers.decide(ctx, "WVR-1", r, Decision.APPROVED, ""),
+            actor=who,
+            at=T0 + timedelta(hours=1),
+        )
+    return app
+
+
+def test_a_waiver_and_its_approvals_match_their_ledger(waived: App) -> None:
+    assert mismatches(waived) == []
+
+
+def test_a_waiver_edited_and_an_approval_deleted_are_named(waived: App) -> None:
+    sql(waived, "UPDATE waivers SET status = 'closed', scope_value = 'CHG-2'")
+    sql(waived, "DELETE FROM waiver_approvals WHERE role = 'cab'")
+    assert mismatches(waived) == [
+        Mismatch("waivers", "WVR-1", "status", "active", "closed"),
+        Mismatch("waivers", "WVR-1", "scope_value", "CHG-1", "CHG-2"),
+        Mismatch(
+            "waiver_approvals",
+            "WVR-1",
+            "row",
+            "bob@example.com cab approved 1 at 2026-11-02T10:00:00.000000+00:00",
+            "(none)",
+        ),
     ]

@@ -50,8 +50,8 @@ def verify(
         bool,
         typer.Option(
             "--state",
-            help="Also compare the live changes, approvals, gate decisions and deployments "
-            "with what the ledger implies.",
+            help="Also compare the live changes, approvals, gate decisions, deployments and "
+            "waivers with what the ledger implies.",
         ),
     ] = False,
     json_out: Json = False,

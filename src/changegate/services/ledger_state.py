@@ -8,17 +8,19 @@ Covered so far: each change's status, version and version hash; every approval d
 which role, which version, approved or rejected, retroactive or not, and when); every gate
 decision (change, environment, commit, artifact, principal, verdict, policy digest, source,
 when); and every deployment as its last ledger record left it (environment, kind, commit,
-artifact, status, run URL, IaC path and digest, gate decision, rollback target, reason). The
-ledger records each of these in full; waivers, drifts and findings are to follow (issue 12).
+artifact, status, run URL, IaC path and digest, gate decision, rollback target, reason); and
+every waiver (status, round, days asked, scope, end of its window) with every approval decision
+on it. The ledger records each of these in full; drifts and findings are to follow (issue 12).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -31,8 +33,11 @@ from changegate.db.models import (
     GateDecisionRecord,
     LedgerRecord,
     User,
+    Waiver,
+    WaiverApproval,
 )
 
+K = TypeVar("K", int, str)
 # The ledger action that moves a change to each status (edits name theirs in the payload).
 STATUS_OF = {
     "change.created": "draft",
@@ -43,7 +48,15 @@ STATUS_OF = {
     "change.closed": "closed",
     "change.cancelled": "cancelled",
 }
-CHECKED = ("changes", "approvals", "gate_decisions", "deployments")
+CHECKED = (
+    "changes",
+    "approvals",
+    "gate_decisions",
+    "deployments",
+    "waivers",
+    "waiver_approvals",
+)
+FAMILIES = ("change", "gate", "deployment", "waiver")
 # A deployment's ledger payload key -> its column, for the fields compared.
 DEPLOYMENT_FIELDS = {
     "environment": "environment",
@@ -93,6 +106,8 @@ class _Derived:
     approvals: Counter[tuple[str, ...]] = field(default_factory=Counter)
     decisions: dict[int, dict[str, str]] = field(default_factory=dict)
     deployments: dict[int, dict[str, str]] = field(default_factory=dict)
+    waivers: dict[str, dict[str, str]] = field(default_factory=dict)
+    waiver_votes: Counter[tuple[str, ...]] = field(default_factory=Counter)
 
 
 def check(session: Session) -> list[Mismatch]:
@@ -104,6 +119,8 @@ def check(session: Session) -> list[Mismatch]:
         *_approvals(session, derived),
         *_compare("gate_decisions", derived.decisions, _live_decisions(session)),
         *_compare("deployments", derived.deployments, _live_deployments(session)),
+        *_compare("waivers", derived.waivers, _live_waivers(session)),
+        *_counted("waiver_approvals", derived.waiver_votes, _live_waiver_votes(session)),
     ]
 
 
@@ -111,9 +128,7 @@ def _records(session: Session) -> Iterator[tuple[str, str, str, str, dict[str, A
     cols = LedgerRecord.__table__.c
     stmt = (
         select(cols.at, cols.actor, cols.action, cols.subject, cols.payload)
-        .where(
-            or_(*(cols.action.like(f"{family}.%") for family in ("change", "gate", "deployment")))
-        )
+        .where(or_(*(cols.action.like(f"{family}.%") for family in FAMILIES)))
         .order_by(cols.seq)
         .execution_options(yield_per=ledger.BATCH)
     )
@@ -132,6 +147,9 @@ def _derive(records: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> _De
                 column: str(payload.get(name)) for name, column in DEPLOYMENT_FIELDS.items()
             }
             continue
+        if action.startswith("waiver."):
+            _waiver(out, at, actor, action, key, payload)
+            continue
         if not action.startswith("change."):
             continue
         change = out.changes.setdefault(key, _ChangeState())
@@ -144,6 +162,79 @@ def _derive(records: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> _De
         if "_by_" in action:
             out.approvals[_approval(key, actor, payload, at)] += 1
     return out
+
+
+def _waiver(
+    out: _Derived, at: str, actor: str, action: str, key: str, payload: dict[str, Any]
+) -> None:
+    """A waiver's state as each of its records leaves it (waivers.py, waiver_reviews.py)."""
+    if action == "waiver.requested":
+        scope = payload["scope"]
+        out.waivers[key] = {
+            "status": "requested",
+            "round": "1",
+            "requested_days": str(payload["days"]),
+            "scope_kind": str(scope["kind"]),
+            "scope_value": str(scope["value"]),
+            "expires_at": "None",
+        }
+        return
+    waiver = out.waivers.setdefault(key, {})
+    if action in ("waiver.approved", "waiver.rejected"):
+        vote = (key, actor, str(payload["role"]), str(payload["decision"]), str(payload["round"]))
+        out.waiver_votes[(*vote, at)] += 1
+        waiver.update(status=str(payload["status"]), round=str(payload["round"]))
+    elif action == "waiver.activated":
+        # Waivers stamp their windows to the second: read it back as the instant it names.
+        waiver["expires_at"] = ledger.stamp(datetime.fromisoformat(str(payload["end"])))
+    elif action == "waiver.reviewed":
+        waiver.update(
+            status=str(payload["status"]),
+            round=str(payload["round"]),
+            requested_days=str(payload["days"]),
+        )
+    elif action == "waiver.expired":
+        waiver["status"] = "expired"
+
+
+def _live_waivers(session: Session) -> dict[str, dict[str, str]]:
+    w = Waiver
+    rows = session.execute(
+        select(
+            w.key, w.status, w.round, w.requested_days, w.scope_kind, w.scope_value, w.expires_at
+        )
+    )
+    names = ("status", "round", "requested_days", "scope_kind", "scope_value")
+    return {
+        key: dict(zip(names, map(str, values), strict=True))
+        | {"expires_at": ledger.stamp(expires) if expires else "None"}
+        for key, *values, expires in rows
+    }
+
+
+def _live_waiver_votes(session: Session) -> Counter[tuple[str, ...]]:
+    a = WaiverApproval
+    rows = session.execute(
+        select(Waiver.key, User.email, a.role, a.decision, a.round, a.decided_at)
+        .join(Waiver, Waiver.id == a.waiver_id)
+        .join(User, User.id == a.approver_id)
+    )
+    return Counter(
+        (key, email, role, decision, str(round_), ledger.stamp(at))
+        for key, email, role, decision, round_, at in rows
+    )
+
+
+def _counted(
+    table: str, derived: Counter[tuple[str, ...]], live: Counter[tuple[str, ...]]
+) -> Iterator[Mismatch]:
+    """Rows without a key of their own (decisions), described, that one side lacks."""
+    missing, extra = derived - live, live - derived
+    for row in sorted(missing | extra, key=lambda r: (_number(r[0]), r[-1], r[1])):
+        described = " ".join(row[1:-1]) + f" at {row[-1]}"
+        on_ledger = row in missing
+        ledger_side, live_side = (described, "(none)") if on_ledger else ("(none)", described)
+        yield Mismatch(table, row[0], "row", ledger_side, live_side)
 
 
 def _decision(
@@ -185,18 +276,20 @@ def _live_deployments(session: Session) -> dict[int, dict[str, str]]:
 
 
 def _compare(
-    table: str, derived: dict[int, dict[str, str]], live: dict[int, dict[str, str]]
+    table: str, derived: Mapping[K, dict[str, str]], live: Mapping[K, dict[str, str]]
 ) -> Iterator[Mismatch]:
-    """Rows keyed by id: present on one side only, or differing in a field."""
+    """Rows keyed by id (shown as #id) or by key: present on one side only, or differing in a
+    field."""
     for key in sorted(set(derived) | set(live)):
+        shown = f"#{key}" if isinstance(key, int) else str(key)
         want, have = derived.get(key), live.get(key)
         if want is None or have is None:
             present = ("present" if want else "(none)", "present" if have else "(none)")
-            yield Mismatch(table, f"#{key}", "row", *present)
+            yield Mismatch(table, shown, "row", *present)
             continue
         for name, value in want.items():
             if value != have[name]:
-                yield Mismatch(table, f"#{key}", name, value, have[name])
+                yield Mismatch(table, shown, name, value, have[name])
 
 
 def _approval(key: str, approver: str, payload: dict[str, Any], at: str) -> tuple[str, ...]:
@@ -206,7 +299,7 @@ def _approval(key: str, approver: str, payload: dict[str, Any], at: str) -> tupl
         str(payload["role"]),
         str(payload["decision"]),
         str(payload["version"]),
-        "retroactive" if payload.get("retroactive") else "in time",
+        _when(payload.get("retroactive")),
         at,
     )
 
@@ -237,42 +330,21 @@ def _changes(session: Session, derived: _Derived) -> Iterator[Mismatch]:
 
 
 def _approvals(session: Session, derived: _Derived) -> Iterator[Mismatch]:
+    a = Approval
     rows = session.execute(
-        select(
-            Change.key,
-            User.email,
-            Approval.role,
-            Approval.decision,
-            Approval.version,
-            Approval.retroactive,
-            Approval.decided_at,
-        )
-        .join(Change, Change.id == Approval.change_id)
-        .join(User, User.id == Approval.approver_id)
+        select(Change.key, User.email, a.role, a.decision, a.version, a.retroactive, a.decided_at)
+        .join(Change, Change.id == a.change_id)
+        .join(User, User.id == a.approver_id)
     )
     live: Counter[tuple[str, ...]] = Counter(
-        (
-            key,
-            email,
-            role,
-            decision,
-            str(version),
-            "retroactive" if retro else "in time",
-            ledger.stamp(at),
-        )
+        (key, email, role, decision, str(version), _when(retro), ledger.stamp(at))
         for key, email, role, decision, version, retro, at in rows
     )
-    missing, extra = derived.approvals - live, live - derived.approvals
-    for approval in sorted(missing | extra, key=lambda a: (_number(a[0]), a[6], a[1])):
-        described = " ".join(approval[1:6]) + f" at {approval[6]}"
-        present_in_ledger = approval in missing
-        yield Mismatch(
-            "approvals",
-            approval[0],
-            "row",
-            described if present_in_ledger else "(none)",
-            "(none)" if present_in_ledger else described,
-        )
+    return _counted("approvals", derived.approvals, live)
+
+
+def _when(retroactive: object) -> str:
+    return "retroactive" if retroactive else "in time"
 
 
 def _number(key: str) -> tuple[int, str]:
