@@ -19,7 +19,7 @@ import rfc8785
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
-from changegate.db.engine import check_storable
+from changegate.db.engine import check_storable, on_postgres
 from changegate.db.models import Checkpoint, LedgerHead, LedgerRecord
 from changegate.domain import limits
 from changegate.domain.errors import BadInput
@@ -131,7 +131,7 @@ def append(session: Session, entry: Entry) -> int:
         "canon": CANON,
     }
     check_storable(_RECORDS, row)
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         # The head's move and the record in one statement: one round trip under the lock.
         session.execute(_APPEND_PG, row)
     else:
@@ -150,11 +150,13 @@ _APPEND_PG = text(
 )
 
 
+# The chain's tip (seq, hash), read from the table itself, never from an ORM object a Core
+# append may have left stale.
+_TIP = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+
+
 def _head(session: Session, lock: bool = False) -> tuple[int, str]:
-    """The chain's tip (seq, hash), read from the table itself, never from an ORM object a
-    Core append may have left stale."""
-    stmt = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
-    seq, digest = session.execute(stmt.with_for_update() if lock else stmt).one()
+    seq, digest = session.execute(_TIP.with_for_update() if lock else _TIP).one()
     return int(seq), str(digest)
 
 
@@ -187,7 +189,7 @@ _PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
 def _rows(session: Session, batch: int) -> Iterator[Row]:
     """Every record in seq order, `at` as `stamp` text."""
     cols = _RECORDS.c
-    pg = session.get_bind().dialect.name == "postgresql"
+    pg = on_postgres(session)
     at = func.to_char(func.timezone("UTC", cols.at), _PG_STAMP) if pg else cols.at
     stmt = (
         select(
@@ -248,7 +250,7 @@ def _walk(session: Session, batch: int) -> tuple[int, int, str, Problem | None]:
 
 
 def _head_problem(session: Session, last_seq: int, last_hash: str) -> Problem | None:
-    head = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
+    head = session.execute(_TIP).first()
     if head is None or (head.seq, head.hash) != (last_seq, last_hash):
         at = head.seq if head else 0
         return Problem(

@@ -278,17 +278,22 @@ def _auditor_recipe() -> str:
     return text.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_auditors_recipe_in_the_docs_verifies_an_export(chain: App, tmp_path: Path) -> None:
-    # The oracle is the documented recipe (standard library only), not the code under test.
-    with (tmp_path / "ledger.jsonl").open("w", encoding="utf-8") as out:
-        assert chain.run(lambda ctx: ledger.export(ctx.session, out)) == N
-    done = subprocess.run(
+def _run_recipe(folder: Path) -> subprocess.CompletedProcess[str]:
+    """The recipe run as an auditor would, on the `ledger.jsonl` in `folder`."""
+    return subprocess.run(
         [sys.executable, "-c", _auditor_recipe()],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_the_auditors_recipe_in_the_docs_verifies_an_export(chain: App, tmp_path: Path) -> None:
+    # The oracle is the documented recipe (Python and the rfc8785 package), not the code under test.
+    with (tmp_path / "ledger.jsonl").open("w", encoding="utf-8") as out:
+        assert chain.run(lambda ctx: ledger.export(ctx.session, out)) == N
+    done = _run_recipe(tmp_path)
     assert done.returncode == 0, done.stderr
     head = chain.run(
         lambda ctx: ctx.session.execute(text("SELECT hash FROM ledger_head")).scalar_one()
@@ -300,8 +305,7 @@ def test_the_auditors_recipe_in_the_docs_verifies_an_export(chain: App, tmp_path
     edited["payload"]["note"] = "e"
     lines[3] = json.dumps(edited, ensure_ascii=False)
     (tmp_path / "ledger.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    recipe = [sys.executable, "-c", _auditor_recipe()]
-    again = subprocess.run(recipe, cwd=tmp_path, capture_output=True, text=True, check=False)
+    again = _run_recipe(tmp_path)
     assert again.returncode != 0 and "seq 4 was edited" in again.stderr
 
 
@@ -456,13 +460,7 @@ def test_a_chain_of_both_forms_verifies_and_the_recipe_agrees(mixed: App, tmp_pa
     assert '"payload":{"i":1,"ratio":100.0}' in lines[0]
     assert '"payload":{"i":3,"ratio":100}' in lines[2]
     (tmp_path / "ledger.jsonl").write_text(out.getvalue(), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", _auditor_recipe()],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _run_recipe(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("chain intact")
 

@@ -6,14 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 
-from changegate import ledger
 from changegate.api.access import ACTORS, EVERYONE, PIPELINES, CallerDep, allow
 from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import DeploymentIn, FailIn, GateIn, RollbackIn
 from changegate.bootstrap import read_report
 from changegate.integrations.junit import MAX_BYTES
-from changegate.services import deployments, gate, ledger_state, testruns
-from changegate.services.context import Context
+from changegate.services import deployments, gate, testruns
 from changegate.services.views import ledger as ledger_views
 from changegate.services.views import pipeline as views
 from changegate.services.views.common import Page
@@ -167,8 +165,4 @@ def verify_ledger(
         bool, Query(description="Also compare the live tables with what the ledger implies")
     ] = False,
 ) -> VerificationOut:
-    def run(ctx: Context) -> VerificationOut:
-        out = ledger_views.verification(ledger.verify(ctx.session))
-        return ledger_views.with_state(out, ledger_state.check(ctx.session)) if state else out
-
-    return who.read(run)
+    return who.read(lambda ctx: ledger_views.verified(ctx.session, state))

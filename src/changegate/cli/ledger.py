@@ -18,7 +18,6 @@ from changegate.cli.output import emit_json, say
 from changegate.db.models import Checkpoint
 from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
-from changegate.services import ledger_state
 from changegate.services.context import Context
 from changegate.services.views import ledger as views
 from changegate.services.views.ledger import CheckpointOut, VerificationOut
@@ -64,8 +63,7 @@ def verify(
 
     def local(ctx: Context) -> VerificationOut:
         trusted = signer.public_key() if signer else None
-        out = views.verification(ledger.verify(ctx.session, anchors, trusted))
-        return views.with_state(out, ledger_state.check(ctx.session)) if state else out
+        return views.verified(ctx.session, state, anchors, trusted)
 
     signer = None
     if transport.remote_settings() is None:

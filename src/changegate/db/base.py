@@ -9,6 +9,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ARRAY, Row, Select, any_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from changegate.db.engine import on_postgres
+
 ANALYSE_AFTER_ROWS = 1000
 IN_CHUNK = 5000  # well under SQLite's limit on bound variables
 
@@ -34,7 +36,7 @@ class Repository:
         the query once per predicate; no values, no predicate."""
         if not values:
             return
-        if self.session.get_bind().dialect.name == "postgresql":
+        if on_postgres(self.session):
             yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
             return
         for i in range(0, len(values), IN_CHUNK):

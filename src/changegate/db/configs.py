@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from changegate.db.base import Repository, Slice
-from changegate.db.engine import check_storable, loads
+from changegate.db.engine import check_storable, loads, on_postgres
 from changegate.db.models import (
     Baseline,
     BaselineResource,
@@ -152,7 +152,7 @@ class Configs(Repository):
         self._serialise(DRIFT_SCANS)
 
     def _serialise(self, key: int) -> None:
-        if self.session.get_bind().dialect.name == "postgresql":
+        if on_postgres(self.session):
             self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     def add_observations(self, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -165,7 +165,7 @@ class Configs(Repository):
         """
         if not rows:
             return 0
-        postgres = self.session.get_bind().dialect.name == "postgresql"
+        postgres = on_postgres(self.session)
         table = cast(Table, Observation.__table__)
         for row in rows:
             check_storable(table, row)
@@ -324,7 +324,7 @@ class Configs(Repository):
     def _drift_ids(self, count: int) -> list[int]:
         if not count:
             return []
-        if self.session.get_bind().dialect.name == "postgresql":
+        if on_postgres(self.session):
             sequence = func.pg_get_serial_sequence("drifts", "id")
             stmt = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
             return sorted(self.session.execute(stmt).scalars())

@@ -73,6 +73,11 @@ def _sqlite(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite, the only other one)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
     bind = engine
     if read_only:

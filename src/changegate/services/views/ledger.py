@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
 from changegate import ledger
 from changegate.db.models import Checkpoint
 from changegate.services import ledger_state
 from changegate.services.views.common import Out
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 class ProblemOut(Out):
@@ -62,8 +69,19 @@ def verification(report: ledger.Report) -> VerificationOut:
     )
 
 
-def with_state(out: VerificationOut, mismatches: list[ledger_state.Mismatch]) -> VerificationOut:
-    """`out` with the state comparison; not ok when any live row differs."""
+def verified(
+    session: Session,
+    state: bool = False,
+    anchors: list[Checkpoint] | None = None,
+    trusted: Ed25519PublicKey | None = None,
+) -> VerificationOut:
+    """`ledger verify` for every entry point: the chain (and checkpoints), and with `state`
+    the live tables against the ledger; not ok when either finds a difference."""
+    out = verification(ledger.verify(session, anchors, trusted))
+    return _with_state(out, ledger_state.check(session)) if state else out
+
+
+def _with_state(out: VerificationOut, mismatches: list[ledger_state.Mismatch]) -> VerificationOut:
     state = StateOut(
         checked=list(ledger_state.CHECKED),
         mismatches=[MismatchOut(**vars(m)) for m in mismatches],
