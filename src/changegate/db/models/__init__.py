@@ -16,6 +16,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from changegate.db.models.cab import (
+        CabAgendaItem,
+        CabAttendance,
+        CabDecision,
+        CabMeeting,
+    )
     from changegate.db.models.configuration import (
         Baseline,
         BaselineResource,
@@ -58,6 +64,10 @@ _HOME: dict[str, str] = {
     "Base": "core",
     "Baseline": "configuration",
     "BaselineResource": "configuration",
+    "CabAgendaItem": "cab",
+    "CabAttendance": "cab",
+    "CabDecision": "cab",
+    "CabMeeting": "cab",
     "Change": "core",
     "CodeReview": "core",
     "ChangeVersion": "core",
@@ -90,6 +100,10 @@ __all__ = [
     "Base",
     "Baseline",
     "BaselineResource",
+    "CabAgendaItem",
+    "CabAttendance",
+    "CabDecision",
+    "CabMeeting",
     "Change",
     "ChangeVersion",
     "Checkpoint",
