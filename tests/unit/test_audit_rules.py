@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from changegate.domain.audit import engine
+from changegate.domain.audit import rules_annual as annual
 from changegate.domain.audit import rules_changes as changes
 from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
@@ -155,7 +156,7 @@ def review(
     return ReviewFact(
         id=id_,
         kind=kind,
-        quarter=quarter,
+        period=quarter,
         author="someone",
         author_roles=author_roles,
         recorded_at=at,
@@ -1266,6 +1267,13 @@ def test_cm5_by_hand_can_be_waived_for_that_person_only() -> None:
 # --- what the auditor reads: each finding's summary, word for word ------------------------------
 
 MIDNIGHT_AUG_4 = datetime(2026, 8, 4, tzinfo=UTC)  # a business-day deadline: end of Mon 08-03
+# The audit of 2027-Q1, run at the end of June 2027: year 2026's annual reviews fell due in it.
+AFTER_2026 = period(
+    name="2027-Q1",
+    start=datetime(2027, 1, 1, tzinfo=UTC),
+    end=datetime(2027, 4, 1, tzinfo=UTC),
+    as_of=datetime(2027, 6, 30, tzinfo=UTC),
+)
 SUMMARIES: list[Any] = [
     pytest.param(
         plan.outside_declared_scope,
@@ -1572,6 +1580,24 @@ SUMMARIES: list[Any] = [
             "end of Thu 2026-08-06 (UTC): remediated late"
         ],
         id="VIO-1 remediated late, business-day deadline",
+    ),
+    pytest.param(
+        annual.config_review_missing,
+        facts(period=AFTER_2026),
+        [
+            "2026: no annual review of configuration-management reports signed by a holder of "
+            "the iso role by end of Thu 2027-01-14 (UTC)"
+        ],
+        id="CFG-5 no annual review",
+    ),
+    pytest.param(
+        annual.policy_review_missing,
+        facts(period=AFTER_2026),
+        [
+            "2026: no annual review of the policy signed by a holder of the iso role by "
+            "end of Thu 2027-01-14 (UTC)"
+        ],
+        id="POL-1 no annual review",
     ),
 ]
 

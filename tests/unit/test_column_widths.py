@@ -18,6 +18,7 @@ import pytest
 
 from changegate.db import models as m
 from changegate.domain.approvals import ApprovalRole, Decision
+from changegate.domain.cab import ItemKind, MeetingStatus, Outcome
 from changegate.domain.changes import ChangeStatus, ChangeType, Risk
 from changegate.domain.deployments import DeploymentStatus
 from changegate.domain.drift import DriftStatus
@@ -59,6 +60,14 @@ WIDEST: dict[str, int | None] = {
     "baselines.source_ref": INPUT,
     "baselines.source_sha256": SHA256_HEX,
     "baselines.change_key": KEY,
+    "cab_agenda_items.kind": longest(ItemKind),
+    "cab_agenda_items.version_hash": SHA256_HEX,
+    "cab_agenda_items.title": 300,  # the change's title as pinned (changes.title: 300)
+    "cab_decisions.role": longest(ApprovalRole),
+    "cab_decisions.outcome": longest(Outcome),
+    "cab_meetings.title": INPUT,
+    "cab_meetings.status": longest(MeetingStatus),
+    "cab_meetings.minutes_sha256": SHA256_HEX,
     "change_versions.hash": SHA256_HEX,
     "changes.key": KEY,
     "changes.status": longest(ChangeStatus),
@@ -133,7 +142,14 @@ WIDEST: dict[str, int | None] = {
     "observations.status": len("ResourceDeletedNotRecorded"),
     "observations.shape": longest(("config", "cloudformation")),
     "reviews.kind": longest(
-        ("pir", "quarterly_metrics", "baseline_verification", "waiver_quarterly")
+        (
+            "pir",
+            "quarterly_metrics",
+            "baseline_verification",
+            "waiver_quarterly",
+            "policy_annual",
+            "config_annual",
+        )
     ),
     "test_runs.environment": INPUT,
     "test_runs.commit": SHA256_HEX,

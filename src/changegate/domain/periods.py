@@ -39,6 +39,17 @@ def previous_quarter(quarter: str) -> str:
     return f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}"
 
 
+def year_bounds(year: str) -> tuple[datetime, datetime]:
+    """'2026' -> [2026-01-01, 2027-01-01) in UTC; BadInput for anything but a 4-digit year."""
+    cleaned = year.strip()
+    if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) == 4):
+        raise BadInput(f"not a year: {year!r} (expected e.g. 2026)")
+    number = int(cleaned)
+    if not 1970 <= number <= 9998:
+        raise BadInput(f"not a year: {year!r} (expected 1970 to 9998)")
+    return datetime(number, 1, 1, tzinfo=UTC), datetime(number + 1, 1, 1, tzinfo=UTC)
+
+
 def parse(text: str) -> Span:
     """A quarter ("2026-Q3") or a whole year ("2026")."""
     cleaned = text.strip().upper()

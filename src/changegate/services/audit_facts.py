@@ -36,7 +36,8 @@ from changegate.services import waivers as waivers_service
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
 
-REVIEW_KINDS = ("quarterly_metrics", "baseline_verification", "waiver_quarterly")
+QUARTERLY_KINDS = ("quarterly_metrics", "baseline_verification", "waiver_quarterly")
+ANNUAL_KINDS = ("policy_annual", "config_annual")
 UNKNOWN = "(unknown)"
 
 
@@ -73,7 +74,7 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     changes = _changes(ctx, repo, ids, _Known(people, production))
     keys = {cid: fact.key for cid, fact in changes.items()}
     waivers = repo.waivers()
-    observed, declared = _inventory(ctx, period)
+    observed, declared = inventory(ctx, period)
     return AuditFacts(
         period=period,
         settings=settings(ctx, period),
@@ -91,14 +92,14 @@ def load(ctx: Context, period: Period) -> AuditFacts:
     )
 
 
-def _inventory(
+def inventory(
     ctx: Context, period: Period
 ) -> tuple[tuple[ObservedFact, ...], frozenset[tuple[str, str]]]:
     """CFG-1's facts: resources seen in production accounts, and what the baselines declare."""
     accounts = ctx.policy.production_accounts()
     if not accounts:
         return (), frozenset()
-    inventory = Inventory(ctx.session)
+    repo = Inventory(ctx.session)
     observed = tuple(
         ObservedFact(
             s.observation_id,
@@ -110,9 +111,9 @@ def _inventory(
             s.first_seen,
             s.status in GONE,
         )
-        for s in inventory.observed(accounts, period.start, period.end)
+        for s in repo.observed(accounts, period.start, period.end)
     )
-    return observed, inventory.declared(period.as_of)
+    return observed, repo.declared(period.as_of)
 
 
 def not_checked(ctx: Context) -> list[str]:
@@ -210,13 +211,14 @@ def _test_runs(
 
 def _reviews(repo: AuditRecords, people: dict[int, tuple[str, frozenset[str]]]) -> list[ReviewFact]:
     out = []
-    for r in repo.reviews(REVIEW_KINDS):
+    for r in repo.reviews((*QUARTERLY_KINDS, *ANNUAL_KINDS)):
+        field = "year" if r.kind in ANNUAL_KINDS else "quarter"
         try:
-            quarter = str(json.loads(r.summary)["quarter"]).upper()
+            period = str(json.loads(r.summary)[field]).upper()
         except (ValueError, KeyError, TypeError):
-            continue  # not a quarterly review record: it cannot satisfy a quarter's rule
+            continue  # a record without its period cannot satisfy a period's rule
         email, roles = people.get(r.author_id, (UNKNOWN, frozenset()))
-        out.append(ReviewFact(r.id, r.kind, quarter, email, tuple(sorted(roles)), r.recorded_at))
+        out.append(ReviewFact(r.id, r.kind, period, email, tuple(sorted(roles)), r.recorded_at))
     return out
 
 

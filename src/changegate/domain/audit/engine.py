@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Final
 
+from changegate.domain.audit import rules_annual as annual
 from changegate.domain.audit import rules_changes as changes
 from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
@@ -37,9 +38,11 @@ RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("CFG-2", config.unauthorised_drift),
     ("CFG-3", config.baseline_verification_missing),
     ("CFG-4", config.drift_overdue),
+    ("CFG-5", annual.config_review_missing),
     ("EXC-1", governance.expired_not_reviewed),
     ("EXC-1", governance.single_party_approval),
     ("EXC-1", governance.waiver_review_missing),
+    (annual.POLICY_REVIEW, annual.policy_review_missing),
     (VIOLATIONS, governance.not_reported),
     (VIOLATIONS, governance.remediation_overdue),
 )

@@ -88,8 +88,10 @@ class DeploymentFact:
 @dataclass(frozen=True)
 class ReviewFact:
     id: int
-    kind: str  # "quarterly_metrics" | "baseline_verification" | "waiver_quarterly"
-    quarter: str  # "2026-Q3"
+    # "quarterly_metrics" | "baseline_verification" | "waiver_quarterly" (a quarter's);
+    # "policy_annual" | "config_annual" (a year's)
+    kind: str
+    period: str  # the quarter ("2026-Q3") or the year ("2026") the review signs for
     author: str
     author_roles: tuple[str, ...]
     recorded_at: datetime

@@ -53,7 +53,7 @@ def quarters_without_review(
         since = settings.effective_from
         if deadline > facts.period.as_of or (since is not None and end <= since):
             continue
-        reviews = [r for r in facts.reviews if r.kind == kind and r.quarter == name]
+        reviews = [r for r in facts.reviews if r.kind == kind and r.period == name]
         if any(role in r.author_roles and r.recorded_at <= deadline for r in reviews):
             continue
         # Late or wrongly signed reviews are evidence too: they show why they do not count.
