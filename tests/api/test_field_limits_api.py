@@ -104,6 +104,7 @@ STORED_IN = {
     "DeploymentIn.iac_path": ["deployments.iac_path"],
     "GateIn.change": ["gate_decisions.change_key"],
     "GateIn.environment": ["gate_decisions.environment"],
+    "MeetingIn.title": ["cab_meetings.title"],
     "GateIn.commit": ["gate_decisions.commit"],
     "GateIn.artifact": ["gate_decisions.artifact"],
     "ResourceRefIn.type": ["baseline_resources.resource_type"],

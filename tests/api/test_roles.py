@@ -30,6 +30,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/baselines/{name}"): EVERYONE,
     ("POST", "/api/v1/baselines/{name}/approve"): "security_engineer",
     ("POST", "/api/v1/changes"): "requester",
+    ("POST", "/api/v1/cab/meetings"): "cab iso",
+    ("GET", "/api/v1/cab/meetings"): EVERYONE,
+    ("GET", "/api/v1/cab/meetings/{meeting_id}"): EVERYONE,
+    ("POST", "/api/v1/cab/meetings/{meeting_id}/attendance"): "cab iso",
+    ("POST", "/api/v1/cab/meetings/{meeting_id}/close"): "cab iso",
+    ("POST", "/api/v1/cab/meetings/{meeting_id}/decisions"): "cab iso",
+    ("PUT", "/api/v1/cab/meetings/{meeting_id}/minutes"): "cab iso",
+    ("GET", "/api/v1/cab/meetings/{meeting_id}/minutes-document"): EVERYONE,
     ("GET", "/api/v1/changes"): EVERYONE,
     ("GET", "/api/v1/changes/overdue"): EVERYONE,
     ("GET", "/api/v1/changes/{key}"): EVERYONE,
@@ -95,6 +103,7 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         .replace("{name}", "b")
         .replace("{drift_id}", "1")
         .replace("{review_id}", "1")
+        .replace("{meeting_id}", "1")
     )
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
@@ -103,6 +112,11 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
             "json": {"role": "cab", "decision": "approved", "version": 1}
         },
         "/api/v1/changes/{key}/pir": {"json": {"summary": "fine"}},
+        "/api/v1/cab/meetings": {"json": {"at": "2026-12-03T14:00:00Z"}},
+        "/api/v1/cab/meetings/{meeting_id}/decisions": {
+            "json": {"change": key, "outcome": "approved", "version": 1}
+        },
+        "/api/v1/cab/meetings/{meeting_id}/minutes": {"json": {"text": "minutes"}},
         "/api/v1/changes/{key}/test-runs": {
             "data": {"environment": "staging", "commit": SHA},
             "files": {"junit": ("r.xml", JUNIT_PASS, "application/xml")},

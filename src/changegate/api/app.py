@@ -12,12 +12,14 @@ from pydantic import BaseModel
 from changegate import __version__
 from changegate.api import (
     audits,
+    cab,
     changes,
     configuration,
     errors,
     hooks,
     people,
     pipeline,
+    reviews,
     statuses,
     waivers,
 )
@@ -61,7 +63,7 @@ def create_app(app: App) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    for module in (changes, pipeline, hooks, configuration, audits, waivers, people):
+    for module in (changes, pipeline, hooks, configuration, audits, reviews, waivers, people, cab):
         statuses.declare(module.router)
         api.include_router(module.router)
 

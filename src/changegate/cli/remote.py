@@ -40,6 +40,13 @@ class Remote:
         )
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def content(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """The answer's body as bytes (a document: HTML, PDF), not JSON."""
+        return self._send(method, path, **kwargs).content
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -49,7 +56,21 @@ class Remote:
         finally:
             self.client.close()
         if response.is_success:
-            return response.json()
+            return response
+        raise _problem(response)
+
+    def download(self, path: str, **kwargs: Any) -> bytes:
+        """A GET whose answer is a document (HTML, PDF), not JSON: its bytes."""
+        try:
+            response = self.client.request("GET", path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise Unreachable(
+                f"cannot reach changegate at {self.url} ({type(exc).__name__}); failing closed"
+            ) from None
+        finally:
+            self.client.close()
+        if response.is_success:
+            return response.content
         raise _problem(response)
 
 

@@ -8,7 +8,7 @@ the record and puts the SHA-256 of its canonical minutes document in the ledger.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from changegate.domain.cab import ItemKind, MeetingAction, MeetingStatus, Outcom
 from changegate.domain.changes import ChangeStatus
 from changegate.domain.errors import BadInput, Forbidden, Refused
 from changegate.domain.users import Role, normalise_email
-from changegate.services import approvals, cab_minutes
+from changegate.services import approvals, cab_minutes, render
 from changegate.services.context import Context
 
 
@@ -34,6 +34,9 @@ def create_meeting(ctx: Context, held_at: datetime, title: str = "") -> CabMeeti
     and emergencies implemented without their retroactive approval, each pinned at its current
     version. Raises Forbidden unless the actor holds cab or iso."""
     user = ctx.user_with(Role.CAB, Role.ISO)
+    if held_at.tzinfo is None:
+        raise BadInput("--at: give a time zone, e.g. 2026-12-03T14:00:00Z")
+    held_at = held_at.astimezone(UTC)
     named = rules.check_title(title) or f"CAB meeting {held_at.date().isoformat()}"
     repo = CabMeetings(ctx.session)
     meeting = repo.add(
@@ -209,7 +212,14 @@ def meetings_between(session: Session, start: datetime, end: datetime) -> list[C
     return list(CabMeetings(session).between(start, end))
 
 
+def minutes_html(session: Session, meeting_id: int) -> str:
+    """The minutes of meeting `meeting_id` as HTML. Raises NotFound for an unknown meeting."""
+    return cab_minutes.html(session, CabMeetings(session).get(meeting_id))
+
+
 def minutes_document(session: Session, meeting_id: int) -> tuple[str, bytes]:
-    """(HTML, PDF) of meeting `meeting_id`'s minutes, closed or open. Raises NotFound for an
-    unknown meeting, render.RenderError if the PDF cannot be laid out."""
-    return cab_minutes.rendered(session, CabMeetings(session).get(meeting_id))
+    """(HTML, PDF) of meeting `meeting_id`'s minutes, closed or open: the PDF is the same HTML
+    laid out. Raises NotFound for an unknown meeting, render.RenderError if the PDF cannot be
+    laid out."""
+    document = minutes_html(session, meeting_id)
+    return document, render.pdf(document)

@@ -9,6 +9,7 @@ and when), as RFC 8785 JSON, so anyone can re-compute the hash the ledger's clos
 from __future__ import annotations
 
 import hashlib
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,11 @@ from changegate.services import render
 from changegate.services.views.cab import meeting as meeting_view
 
 TEMPLATE = "cab_minutes.html"
+
+
+class MinutesFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
 
 
 def document(session: Session, m: CabMeeting) -> dict[str, Any]:
@@ -72,9 +78,6 @@ def digest(doc: dict[str, Any]) -> str:
     return hashlib.sha256(ledger.canonical(doc).encode()).hexdigest()
 
 
-def rendered(session: Session, m: CabMeeting) -> tuple[str, bytes]:
-    """(HTML, PDF) of the minutes, open or closed; an open meeting's document says it is not
-    frozen yet. Raises render.RenderError if the PDF cannot be laid out."""
-    out = meeting_view(session, m)
-    html = render.html(TEMPLATE, {"meeting": out, "tz": "UTC"})
-    return html, render.pdf(html)
+def html(session: Session, m: CabMeeting) -> str:
+    """The minutes as HTML, open or closed; an open meeting's document says it is not frozen."""
+    return render.html(TEMPLATE, {"meeting": meeting_view(session, m)})
