@@ -186,8 +186,8 @@ Row = tuple[int, str, str, str, str, str, bool, str, str, int]
 _PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
 
 
-def _rows(session: Session, batch: int) -> Iterator[Row]:
-    """Every record in seq order, `at` as `stamp` text."""
+def _rows(session: Session, batch: int, first: int = 1, last: int | None = None) -> Iterator[Row]:
+    """Every record in seq order (from `first` through `last`), `at` as `stamp` text."""
     cols = _RECORDS.c
     pg = on_postgres(session)
     at = func.to_char(func.timezone("UTC", cols.at), _PG_STAMP) if pg else cols.at
@@ -207,6 +207,10 @@ def _rows(session: Session, batch: int) -> Iterator[Row]:
         .order_by(cols.seq)
         .execution_options(yield_per=batch)
     )
+    if first > 1:
+        stmt = stmt.where(cols.seq >= first)
+    if last is not None:
+        stmt = stmt.where(cols.seq <= last)
     rows = session.execute(stmt).tuples()
     if pg:
         yield from rows
@@ -375,13 +379,16 @@ def checkpoint_from_json(data: Mapping[str, Any]) -> Checkpoint:
     )
 
 
-def export(session: Session, out: IO[str], batch: int = BATCH) -> int:
-    """JSON Lines; each line re-hashes to `hash` as documented in docs/ledger.md. The payload
-    is written as stored, byte for byte: a form-1 record's `100.0` stays `100.0`, which a JCS
-    re-serialisation of the whole line would turn into `100` and so break its hash."""
+def export(
+    session: Session, out: IO[str], batch: int = BATCH, first: int = 1, last: int | None = None
+) -> int:
+    """JSON Lines (records `first` through `last`, default all); each line re-hashes to `hash`
+    as documented in docs/ledger.md. The payload is written as stored, byte for byte: a form-1
+    record's `100.0` stays `100.0`, which a JCS re-serialisation of the whole line would turn
+    into `100` and so break its hash."""
     count = 0
     for seq, at, actor, action, subject, payload, override, linked, digest, canon in _rows(
-        session, batch
+        session, batch, first, last
     ):
         out.write(
             f'{{"action":{_string(action)},"actor":{_string(actor)},"at":"{at}",'

@@ -1,0 +1,35 @@
+"""What every part of an export is handed: the use case's context, the package being written,
+the period, the signing key and where progress goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from changegate.domain.audit.facts import Period
+from changegate.services.context import Context
+from changegate.services.evidence.package import Package
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+Progress = Callable[[str], None]
+
+
+def quiet(message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    ctx: Context
+    package: Package
+    period: Period
+    signer: Ed25519PrivateKey
+    progress: Progress = quiet
+
+
+# A part writes its files (through `run.package.write`/`open`) and returns what it adds to the
+# manifest (a mapping merged into it; {} for nothing).
+Part = Callable[[ExportRun], dict[str, Any]]

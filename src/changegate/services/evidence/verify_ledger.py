@@ -1,0 +1,214 @@
+"""Offline checks of `ledger/`: the chain from its signed checkpoint, and the populations
+against the ledger's records of the period, both ways.
+
+Hashes are re-computed as docs/ledger.md tells an auditor to (form 2: RFC 8785; form 1:
+Python's sorted JSON), independently of changegate's own ledger module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from changegate.services.evidence import signing
+from changegate.services.evidence.formats import CHECKPOINT, JSONL, population_file
+from changegate.services.evidence.reader import PackageReader, Unreadable
+
+GENESIS = "0" * 64
+FIELDS = ("action", "actor", "at", "clock_override", "payload", "prev", "subject")
+APPROVAL = re.compile(r"change\.(approved|rejected)_by_(cab|iso)")
+SHOWN = 5  # differences named per population; the rest are counted
+
+
+@dataclass
+class Chain:
+    """What the chain check learnt: its problems, and the period's records by family."""
+
+    problems: list[str] = field(default_factory=list)
+    events: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    form = record["canon"]
+    body = {k: record[k] for k in FIELDS}
+    if form >= 2:
+        data = rfc8785.dumps({**body, "canon": form})
+    else:
+        data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def checkpoint_ok(cp: Mapping[str, Any], key: str) -> bool:
+    at = datetime.fromisoformat(str(cp["at"])).astimezone(UTC).isoformat(timespec="microseconds")
+    body = {"count": cp["count"], "head_hash": cp["head_hash"], "seq": cp["seq"], "at": at}
+    return cp.get("public_key") == key and signing.valid(
+        rfc8785.dumps(body), str(cp.get("signature") or ""), key
+    )
+
+
+def chain(package: PackageReader, manifest: Mapping[str, Any]) -> Chain:
+    """Walk `ledger/ledger.jsonl` from `ledger/checkpoint.json`; collect the period's events."""
+    out = Chain()
+    cp = package.json(CHECKPOINT)
+    if not checkpoint_ok(cp, str(manifest.get("public_key"))):
+        out.problems.append(f"{CHECKPOINT}: not signed by the manifest's key")
+    start, end = manifest["period"]["start"], manifest["period"]["end"]
+    first = int(manifest["ledger"]["first_seq"])
+    anchored_at_start = int(cp["seq"]) == first - 1
+    if not anchored_at_start and first != 1:
+        out.problems.append(f"{CHECKPOINT}: seq {cp['seq']} does not anchor seq {first}")
+    prev, seq, hashes = (cp["head_hash"] if anchored_at_start else GENESIS), first - 1, {}
+    families = _families()
+    for n, line in package.lines(JSONL):
+        record = _record(line, n)
+        seq += 1
+        problem = _link(record, seq, prev)
+        if problem:
+            out.problems.append(f"{JSONL} line {n}: {problem}")
+            return out
+        prev = record["hash"]
+        hashes[seq] = prev
+        if start <= record["at"] < end:
+            for name, key in families.items():
+                found = key(record)
+                if found is not None:
+                    out.events.setdefault(name, Counter())[found] += 1
+    if seq != int(manifest["ledger"]["last_seq"]):
+        out.problems.append(f"{JSONL}: ends at seq {seq}, the manifest says {manifest['ledger']}")
+    if not anchored_at_start and int(cp["seq"]) and hashes.get(int(cp["seq"])) != cp["head_hash"]:
+        out.problems.append(f"{JSONL}: seq {cp['seq']} differs from {CHECKPOINT}")
+    return out
+
+
+def _record(line: str, n: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+        if not isinstance(record, dict):
+            raise TypeError
+        return record
+    except (ValueError, TypeError):
+        raise Unreadable(f"{JSONL} line {n}: not a JSON record") from None
+
+
+def _link(record: Mapping[str, Any], seq: int, prev: str) -> str | None:
+    try:
+        if record["seq"] != seq:
+            return f"seq {record['seq']} where seq {seq} was due (deleted or inserted)"
+        if record_hash(record) != record["hash"]:
+            return f"seq {seq} does not match its hash (edited)"
+    except (KeyError, TypeError, rfc8785.CanonicalizationError):
+        return f"seq {seq} is not a ledger record"
+    if record["prev"] != prev:
+        return f"seq {seq} does not link to the record before it"
+    return None
+
+
+Key = Callable[[Mapping[str, Any]], tuple[str, ...] | None]
+
+
+def _families() -> dict[str, Key]:
+    """Per population, the key of a ledger record that must be one of its rows."""
+    return {
+        "approvals": _approval,
+        "gate_decisions": _decision,
+        "deployments": _deployment,
+        "waiver_approvals": _waiver_vote,
+    }
+
+
+def _approval(r: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if not APPROVAL.fullmatch(r["action"]):
+        return None
+    p = r["payload"]
+    flag = "true" if p.get("retroactive") else "false"
+    return (r["subject"], r["actor"], p["role"], p["decision"], str(p["version"]), flag, r["at"])
+
+
+def _decision(r: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if r["action"] not in ("gate.allowed", "gate.denied") or "decision_id" not in r["payload"]:
+        return None
+    p, allowed = r["payload"], "true" if r["action"] == "gate.allowed" else "false"
+    return (str(p["decision_id"]), r["subject"], p["environment"], p["commit"], allowed, r["at"])
+
+
+def _deployment(r: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if r["action"] not in ("deployment.started", "deployment.rollback_recorded"):
+        return None
+    p = r["payload"]
+    return (str(p["deployment_id"]), r["subject"], p["environment"], p["kind"], r["at"])
+
+
+def _waiver_vote(r: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if r["action"] not in ("waiver.approved", "waiver.rejected"):
+        return None
+    p = r["payload"]
+    return (r["subject"], r["actor"], p["role"], p["decision"], str(p["round"]), r["at"])
+
+
+def drift_events(package: PackageReader, start: str, end: str) -> Counter[tuple[str, ...]]:
+    """Drifts opened in the period: a scan's one record lists every drift it opened."""
+    found: Counter[tuple[str, ...]] = Counter()
+    for n, line in package.lines(JSONL):
+        r = _record(line, n)
+        if r.get("action") != "drift.scanned" or not start <= r.get("at", "") < end:
+            continue
+        for e in r["payload"].get("events", []):
+            if e.get("event") in ("opened", "reopened"):
+                found[(str(e["drift"]), e["resource_type"], e["resource_id"], r["at"])] += 1
+    return found
+
+
+# Per population, the CSV columns that make up the same key as the ledger's.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "approvals": (
+        "change_key",
+        "approver",
+        "role",
+        "decision",
+        "version",
+        "retroactive",
+        "decided_at",
+    ),
+    "gate_decisions": ("id", "change_key", "environment", "commit", "allowed", "decided_at"),
+    "deployments": ("id", "change_key", "environment", "kind", "started_at"),
+    "waiver_approvals": ("waiver_key", "approver", "role", "decision", "round", "decided_at"),
+    "drifts": ("id", "resource_type", "resource_id", "detected_at"),
+}
+
+
+def against_populations(
+    package: PackageReader, manifest: Mapping[str, Any], found: Chain
+) -> list[str]:
+    """Every ledger event of the period is a population row with the same key, and back."""
+    start, end = manifest["period"]["start"], manifest["period"]["end"]
+    found.events["drifts"] = drift_events(package, start, end)
+    problems: list[str] = []
+    for name, columns in COLUMNS.items():
+        path = population_file(name)
+        rows = Counter(tuple(row.get(c, "") for c in columns) for row in package.rows(path))
+        problems += _differences(path, found.events.get(name, Counter()), rows)
+    return problems
+
+
+def _differences(
+    path: str, ledger: Counter[tuple[str, ...]], rows: Counter[tuple[str, ...]]
+) -> list[str]:
+    missing, extra = ledger - rows, rows - ledger
+    out = [f"{path}: in the ledger, not in the population: {' '.join(k)}" for k in _few(missing)]
+    out += [f"{path}: in the population, not in the ledger: {' '.join(k)}" for k in _few(extra)]
+    more = sum(missing.values()) + sum(extra.values()) - len(out)
+    if more > 0:
+        out.append(f"{path}: and {more} more differences from the ledger")
+    return out
+
+
+def _few(keys: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return sorted(keys)[:SHOWN]
