@@ -72,7 +72,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "review": ("reviews", "app", "Signed periodic reviews: preview, sign, list, show, print."),
     "ledger": ("ledger", "app", "The tamper-evident ledger."),
     "evidence": ("evidence", "app", "The evidence package for auditors: export, verify offline."),
-    "evidence": ("evidence", "app", "The evidence package for auditors: export, verify offline."),
     "policy": ("policy", "app", "The change-management policy in force."),
     "demo": ("demo", "app", "Seed a realistic quarter of changes and serve it."),
     "serve": ("serve", "app", "Serve the REST API (OpenAPI at /docs)."),
