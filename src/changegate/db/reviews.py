@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -25,3 +26,12 @@ class Reviews(Repository):
         if found is None or found.kind == PIR:
             raise NotFound(f"no signed review {review_id}")
         return found
+
+    def recorded_between(self, start: datetime, end: datetime) -> Sequence[Review]:
+        """Signed periodic reviews (no PIRs) recorded in [start, end), oldest first."""
+        stmt = (
+            select(Review)
+            .where(Review.kind != PIR, Review.recorded_at >= start, Review.recorded_at < end)
+            .order_by(Review.recorded_at, Review.id)
+        )
+        return self.session.execute(stmt).scalars().all()

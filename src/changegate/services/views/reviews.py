@@ -25,6 +25,20 @@ class ReviewOut(Out):
     report: dict[str, Any]
 
 
+class ReviewPreviewOut(Out):
+    """What the ISO is about to sign: `report` as computed now and `sha256`, the SHA-256 of its
+    canonical JSON (RFC 8785). Signing names that digest and is refused if the records give a
+    different report by then. `signable` is false (and `why_not` says why) for a period that
+    has not ended."""
+
+    kind: str
+    period: str
+    sha256: str
+    signable: bool
+    why_not: str | None
+    report: dict[str, Any]
+
+
 def review(r: Review) -> ReviewOut:
     report: dict[str, Any] = json.loads(r.summary)
     period = report.get("quarter") or report.get("year")
