@@ -11,7 +11,7 @@ from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import DeploymentIn, FailIn, GateIn, RollbackIn
 from changegate.bootstrap import read_report
 from changegate.integrations.junit import MAX_BYTES
-from changegate.services import deployments, gate, testruns
+from changegate.services import deployments, gate, state_checks, testruns
 from changegate.services.views import ledger as ledger_views
 from changegate.services.views import pipeline as views
 from changegate.services.views.common import Page
@@ -166,3 +166,13 @@ def verify_ledger(
     ] = False,
 ) -> VerificationOut:
     return who.read(lambda ctx: ledger_views.verified(ctx.session, state))
+
+
+@router.post(
+    "/ledger/state-verifications",
+    openapi_extra=allow(frozenset(state_checks.RECORDERS)),
+    tags=["ledger"],
+    summary="Verify the chain and the live state; record the check in the ledger if it passes",
+)
+def record_state_verification(who: CallerDep) -> VerificationOut:
+    return who.write(state_checks.record)

@@ -102,6 +102,8 @@ def run(
         )
         for reason in info.not_checked:
             say(f"not checked: {reason}")
+        for warning in info.warnings:
+            say(f"warning: {warning}")
     if any(f.status == "open" for f in out.findings):
         raise typer.Exit(1)
 

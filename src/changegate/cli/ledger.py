@@ -13,11 +13,12 @@ import typer
 from changegate import ledger
 from changegate.cli import runtime, transport
 from changegate.cli.formats import plural
-from changegate.cli.options import Json, group, read_input
+from changegate.cli.options import As, Json, group, read_input
 from changegate.cli.output import emit_json, say
 from changegate.db.models import Checkpoint
 from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
+from changegate.services import state_checks
 from changegate.services.context import Context
 from changegate.services.views import ledger as views
 from changegate.services.views.ledger import CheckpointOut, VerificationOut
@@ -49,15 +50,47 @@ def verify(
         bool,
         typer.Option(
             "--state",
-            help="Also compare the live changes, approvals, gate decisions, deployments and "
-            "waivers with what the ledger implies.",
+            help="Also compare the live changes, approvals, gate decisions, deployments, "
+            "waivers, drifts, findings, baselines and signed reviews with what the ledger "
+            "implies.",
         ),
     ] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="With --state: if everything matches, record the check in the ledger "
+            "(ledger.state_verified), which the audit looks for; needs --as (ISO or admin).",
+        ),
+    ] = False,
+    as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered
     (and, with --state, every live row that differs from the ledger)."""
     anchors = _anchors(checkpoint or [])
+    if record:
+        _check_record(state, anchors)
+        report = transport.write(
+            "ledger verify --state --record",
+            as_,
+            VerificationOut,
+            state_checks.record,
+            lambda r: r.call("POST", "/api/v1/ledger/state-verifications"),
+        )
+    elif as_:
+        raise BadInput("--as is for --record: verifying alone changes nothing")
+    else:
+        report = _verified(state, anchors)
+    if json_out:
+        emit_json(report)
+    else:
+        _say(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _verified(state: bool, anchors: list[Checkpoint]) -> VerificationOut:
+    """A read: in-process (trusting only the configured signing key), or the API's GET."""
     if anchors:
         transport.local_only("ledger verify --checkpoint")
 
@@ -69,7 +102,7 @@ def verify(
     if transport.remote_settings() is None:
         with runtime.app() as cg:
             signer = cg.signer
-    report = transport.read(
+    return transport.read(
         "ledger verify",
         None,
         VerificationOut,
@@ -78,19 +111,32 @@ def verify(
             "GET", "/api/v1/ledger/verify", params={"state": "true"} if state else None
         ),
     )
+
+
+def _say(report: VerificationOut) -> None:
     problem = report.problem
-    if json_out:
-        emit_json(report)
-    elif problem is None:
+    if problem is None:
         say(
             f"ledger ok: {plural(report.count, 'record')}, head {report.head_hash[:16]} at seq "
             f"{report.head_seq}, {plural(report.checkpoints, 'checkpoint')} matched"
         )
     else:
         say(f"ledger TAMPERED: {problem.kind} at seq {problem.seq}: {problem.detail}")
-    if report.state is not None and not json_out:
+    if report.state is not None:
         _say_state(report.state)
-    raise typer.Exit(0 if report.ok else 1)
+    if report.recorded is not None:
+        say(
+            f"recorded: {state_checks.STATE_VERIFIED} (head seq {report.head_seq} checked)"
+            if report.recorded
+            else "not recorded: the check did not pass"
+        )
+
+
+def _check_record(state: bool, anchors: list[Checkpoint]) -> None:
+    if not state:
+        raise BadInput("--record records a passing state check: add --state")
+    if anchors:
+        raise BadInput("--record and --checkpoint are separate runs: verify the checkpoint first")
 
 
 def _say_state(state: views.StateOut) -> None:

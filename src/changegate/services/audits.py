@@ -18,8 +18,9 @@ from changegate.domain.audit.facts import AuditFacts, Period, Result
 from changegate.domain.findings import UNDECIDED, FindingAction, FindingStatus, transition
 from changegate.domain.periods import Span, parse, previous_quarter, quarter_of
 from changegate.domain.users import Role
-from changegate.services import audit_facts
+from changegate.services import audit_facts, state_checks
 from changegate.services.context import Context
+from changegate.services.ledger_replay_detective import finding_sha256
 from changegate.services.notifications import Message, enqueue_many
 from changegate.services.views import audits as out
 from changegate.services.views.audits import AuditOut
@@ -55,7 +56,8 @@ def run(ctx: Context, period_text: str | None = None) -> Outcome:
         )
     )
     results = engine.evaluate(audit_facts.load(ctx, period))
-    stored, raised = _store(ctx, run_row, results)
+    moved: list[dict[str, object]] = []  # what `ledger verify --state` re-derives findings from
+    stored, raised = _store(ctx, run_row, results, moved)
     # VIO-1 reads the findings just stored (and earlier ones): was each reported, remediated?
     violations = engine.evaluate_violations(
         AuditFacts(
@@ -64,10 +66,13 @@ def run(ctx: Context, period_text: str | None = None) -> Outcome:
             findings=audit_facts.findings(ctx, period),
         )
     )
-    more, more_raised = _store(ctx, run_row, violations)
+    more, more_raised = _store(ctx, run_row, violations, moved)
     every = results + violations
     run_row.digest = engine.digest(every)
-    run_row.counts = _counts(every, raised + more_raised)
+    counts = _counts(every, raised + more_raised)
+    warnings = state_checks.warnings(ctx.session, period.as_of)
+    # The row keeps its warnings inside `counts` (JSON): no schema change for one list.
+    run_row.counts = counts | {"warnings": warnings}
     run_row.not_checked = audit_facts.not_checked(ctx)
     ctx.session.flush()
     ctx.record(
@@ -77,9 +82,11 @@ def run(ctx: Context, period_text: str | None = None) -> Outcome:
             "period": period.name,
             "as_of": period.as_of.isoformat(),
             "digest": run_row.digest,
-            "counts": run_row.counts,
+            "counts": counts,
             "raised": sorted(raised + more_raised),
             "not_checked": run_row.not_checked,
+            "warnings": warnings,
+            "findings": moved,
         },
     )
     return Outcome(run_row, stored + more, raised + more_raised)
@@ -101,8 +108,9 @@ def _counts(results: Sequence[Result], raised: Sequence[str]) -> dict[str, objec
 
 
 def _store(
-    ctx: Context, run_row: AuditRun, results: Sequence[Result]
+    ctx: Context, run_row: AuditRun, results: Sequence[Result], moved: list[dict[str, object]]
 ) -> tuple[list[Finding], list[str]]:
+    """Store new findings and move undecided ones; `moved` gets a ledger entry for each."""
     repo = Findings(ctx.session)
     existing = repo.by_fingerprint([r.draft.fingerprint for r in results])
     fresh = [r for r in results if r.draft.fingerprint not in existing]
@@ -111,17 +119,43 @@ def _store(
     seen_again = []
     for result in results:
         found = existing.get(result.draft.fingerprint)
-        if found is not None and not _refresh(ctx, found, result):
+        if found is None:
+            continue
+        was = found.status
+        if _refresh(ctx, found, result):
+            reported = was == FindingStatus.SUPPRESSED and found.status == FindingStatus.OPEN
+            moved.append(
+                {"key": found.key, "status": found.status, "waiver": found.waiver_key}
+                | {"reported": reported}
+            )
+        else:
             seen_again.append(found)
     repo.touch(seen_again, ctx.now)
     # Reported before the insert, so `reported_at` goes out with it: set after it, it would cost
     # an UPDATE per finding (the ORM updates versioned rows one at a time).
     _report(ctx, [f for f in created if f.status == FindingStatus.OPEN])
     repo.add_all(created)
+    moved.extend(_entry(f) for f in created)
     stored = created + [
         existing[r.draft.fingerprint] for r in results if r.draft.fingerprint in existing
     ]
     return stored, [f.key for f in created]
+
+
+def _entry(f: Finding) -> dict[str, object]:
+    """A new finding as the ledger states it: all but its sighting times, and a digest of what
+    it says (`ledger_replay_detective.finding_sha256`)."""
+    return {
+        "key": f.key,
+        "control": f.control,
+        "rule": f.rule,
+        "subject": f.subject,
+        "occurred_at": f.occurred_at.isoformat(),
+        "status": f.status,
+        "waiver": f.waiver_key,
+        "reported": f.reported_at is not None,
+        "sha256": finding_sha256(f.fingerprint, f.summary, f.evidence, f.attributes),
+    }
 
 
 def _new(ctx: Context, run_row: AuditRun, result: Result, number: int) -> Finding:
@@ -221,6 +255,7 @@ def preview(ctx: Context, period_text: str | None) -> AuditOut:
         counts=out.AuditCountsOut.model_validate(_counts(results, [])),
         rules=sorted({rule.__name__ for _, rule in engine.RULES}),
         not_checked=audit_facts.not_checked(ctx),
+        warnings=state_checks.warnings(ctx.session, period.as_of),
         stored=False,
     )
     drafts = [out.draft_finding(r, stored.get(r.draft.fingerprint)) for r in results]

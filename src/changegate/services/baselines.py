@@ -19,6 +19,7 @@ from changegate.domain.users import Role
 from changegate.integrations.ports import Vocabulary
 from changegate.services import reviews
 from changegate.services.context import Context
+from changegate.services.ledger_replay_detective import resources_sha256
 
 AUTHORS = (Role.SECURITY_ENGINEER, Role.REQUESTER, Role.ADMIN)
 REPLACEABLE_BY = {"approved", "implemented", "closed"}
@@ -74,6 +75,12 @@ def import_baseline(
             "resources": len(resources),
             "unmatched": [r.logical_id for r in rows if r.id_source == UNMATCHED],
             "unverifiable": sum(len(r.unverifiable) for r in rows),
+            "resources_sha256": resources_sha256(
+                [
+                    (r.resource_type, r.resource_id, r.logical_id, r.properties, r.id_source)
+                    for r in rows
+                ]
+            ),
         },
     )
     return baseline

@@ -269,6 +269,10 @@ def _open(
         "differences": found,
         "authorised_by": authorised,
         "due_at": due.isoformat() if due else None,
+        # What `ledger verify --state` re-derives the row from (issue 12).
+        "baseline_resource_id": resource.id,
+        "observation_id": seen.id,
+        "reopened": row["reopened"],
     }
     run.new.append((row, event))
 
@@ -293,6 +297,7 @@ def _close(run: _Scan, drift: DriftRow, seen: ObservationRow) -> None:
             "event": "remediated",
             "observation_id": seen.id,
             "remediation_seconds": seconds,
+            "closed_at": closed_at.isoformat(),
             "late": bool(drift.due_at and closed_at > drift.due_at),
         }
     )

@@ -2,7 +2,8 @@
 
 `ledger_state` compares what this derives with the live rows. Each function reads only the
 payloads the services write (changes.py, approvals.py, gate.py, deployments.py, waivers.py,
-waiver_reviews.py); nothing here touches the database.
+waiver_reviews.py; drifts, findings, baselines and reviews in `ledger_replay_detective`);
+nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from changegate import ledger
+from changegate.services.ledger_replay_detective import Detective, apply
 
 # (at as `ledger.stamp` text, actor, action, subject, payload)
 Record = tuple[str, str, str, str, dict[str, Any]]
-FAMILIES = ("change", "gate", "deployment", "waiver")
+FAMILIES = ("change", "gate", "deployment", "waiver", "drift", "audit", "finding", "baseline")
 # The ledger action that moves a change to each status (edits name theirs in the payload).
 STATUS_OF = {
     "change.created": "draft",
@@ -56,12 +58,14 @@ class Replayed:
     deployments: dict[int, dict[str, str]] = field(default_factory=dict)
     waivers: dict[str, dict[str, str]] = field(default_factory=dict)
     waiver_votes: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    detective: Detective = field(default_factory=Detective)
 
 
 def replay(records: Iterable[Record]) -> Replayed:
     """The state `records` (in seq order) leave behind."""
     out = Replayed()
     for at, actor, action, key, payload in records:
+        apply(out.detective, at, actor, action, key, payload)
         family = action.partition(".")[0]
         if family == "gate" and "decision_id" in payload:
             out.decisions[int(payload["decision_id"])] = _decision(at, actor, action, key, payload)

@@ -10,7 +10,9 @@ decision (change, environment, commit, artifact, principal, verdict, policy dige
 when); and every deployment as its last ledger record left it (environment, kind, commit,
 artifact, status, run URL, IaC path and digest, gate decision, rollback target, reason); and
 every waiver (status, round, days asked, scope, end of its window) with every approval decision
-on it. The ledger records each of these in full; drifts and findings are to follow (issue 12).
+on it; every drift, finding, baseline version (and the digest of its resources) and signed
+review (`ledger_replay_detective`, `ledger_state_detective`). docs/ledger.md lists the fields,
+and those records written before issue 12 cannot prove.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from changegate.db.models import (
     Waiver,
     WaiverApproval,
 )
+from changegate.services import ledger_state_detective as live
 from changegate.services.ledger_replay import (
     DEPLOYMENT_FIELDS,
     FAMILIES,
@@ -52,6 +55,11 @@ CHECKED = (
     "deployments",
     "waivers",
     "waiver_approvals",
+    "drifts",
+    "findings",
+    "baselines",
+    "baseline_resources",
+    "reviews",
 )
 DECISION_FIELDS = (
     "change_key",
@@ -79,6 +87,7 @@ def check(session: Session) -> list[Mismatch]:
     """Every difference between the state the ledger implies and the live rows, in table and
     key order; empty when they agree. Reads the ledger once and each checked table once."""
     derived: Replayed = replay(_records(session))
+    found = derived.detective
     return [
         *_compare("changes", derived.changes, _live_changes(session)),
         *_counted("approvals", derived.approvals, _live_approvals(session)),
@@ -86,6 +95,11 @@ def check(session: Session) -> list[Mismatch]:
         *_compare("deployments", derived.deployments, _live_deployments(session)),
         *_compare("waivers", derived.waivers, _live_waivers(session)),
         *_counted("waiver_approvals", derived.waiver_votes, _live_waiver_votes(session)),
+        *_compare("drifts", found.drifts, live.drifts(session)),
+        *_compare("findings", found.findings, live.findings(session)),
+        *_compare("baselines", found.baselines, live.baselines(session)),
+        *_compare("baseline_resources", found.baseline_resources, live.baseline_resources(session)),
+        *_compare("reviews", found.reviews, live.reviews(session)),
     ]
 
 
@@ -93,7 +107,13 @@ def _records(session: Session) -> Iterator[Record]:
     cols = LedgerRecord.__table__.c
     stmt = (
         select(cols.at, cols.actor, cols.action, cols.subject, cols.payload)
-        .where(or_(*(cols.action.like(f"{family}.%") for family in FAMILIES)))
+        .where(
+            or_(
+                *(cols.action.like(f"{family}.%") for family in FAMILIES),
+                # Signed reviews, whatever their action (`ledger_replay_detective.is_review`).
+                cols.payload.like('%"review_id"%'),
+            )
+        )
         .order_by(cols.seq)
         .execution_options(yield_per=ledger.BATCH)
     )
@@ -110,7 +130,7 @@ def _compare(
         shown = f"#{key}" if isinstance(key, int) else str(key)
         want, have = derived.get(key), live.get(key)
         if want is None or have is None:
-            present = ("present" if want else "(none)", "present" if have else "(none)")
+            present = tuple("(none)" if row is None else "present" for row in (want, have))
             yield Mismatch(table, shown, "row", *present)
             continue
         for name, value in want.items():

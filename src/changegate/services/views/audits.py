@@ -36,6 +36,8 @@ class AuditRunOut(Out):
     counts: AuditCountsOut
     rules: list[str]
     not_checked: list[str]  # rules with nothing to check for want of configuration, and why
+    # What the run's inputs lack, e.g. no passing `ledger verify --state` covering its as_of.
+    warnings: list[str] = []
     stored: bool
 
 
@@ -124,6 +126,7 @@ def run(row: AuditRun) -> AuditRunOut:
         counts=AuditCountsOut.model_validate(row.counts),
         rules=row.rules,
         not_checked=row.not_checked or [],
+        warnings=list(row.counts.get("warnings") or []),
         stored=True,
     )
 

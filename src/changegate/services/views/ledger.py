@@ -44,6 +44,8 @@ class VerificationOut(Out):
     checkpoints: int
     problem: ProblemOut | None
     state: StateOut | None = None  # asked for: the live tables against the ledger
+    # Asked to record a passing state check (`ledger.state_verified`): whether it was.
+    recorded: bool | None = None
 
 
 class CheckpointOut(Out):
