@@ -33,6 +33,7 @@ class Chain:
     """What the chain check learnt: its problems, and the period's records by family."""
 
     problems: list[str] = field(default_factory=list)
+    walked: bool = False  # every line hashed and linked: its events can be trusted
     events: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)
 
 
@@ -81,6 +82,7 @@ def chain(package: PackageReader, manifest: Mapping[str, Any]) -> Chain:
                 found = key(record)
                 if found is not None:
                     out.events.setdefault(name, Counter())[found] += 1
+    out.walked = True
     if seq != int(manifest["ledger"]["last_seq"]):
         out.problems.append(f"{JSONL}: ends at seq {seq}, the manifest says {manifest['ledger']}")
     if not anchored_at_start and int(cp["seq"]) and hashes.get(int(cp["seq"])) != cp["head_hash"]:
