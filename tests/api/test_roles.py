@@ -74,7 +74,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/policy"): EVERYONE,
     ("GET", "/api/v1/reviews"): EVERYONE,
     ("POST", "/api/v1/reviews/quarterly-metrics"): "iso",
+    ("GET", "/api/v1/reviews/quarterly-metrics/{quarter}/preview"): "admin auditor iso",
+    ("POST", "/api/v1/reviews/policy-annual"): "iso",
+    ("GET", "/api/v1/reviews/policy-annual/{year}/preview"): "admin auditor iso",
+    ("POST", "/api/v1/reviews/config-annual"): "iso",
+    ("GET", "/api/v1/reviews/config-annual/{year}/preview"): "admin auditor iso",
     ("GET", "/api/v1/reviews/{review_id}"): EVERYONE,
+    ("GET", "/api/v1/reviews/{review_id}/report.html"): EVERYONE,
+    ("GET", "/api/v1/reviews/{review_id}/report.pdf"): EVERYONE,
     ("GET", "/api/v1/status"): EVERYONE,
     ("GET", "/api/v1/users"): PEOPLE,
     ("GET", "/api/v1/waivers"): PEOPLE,
@@ -104,6 +111,8 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         .replace("{drift_id}", "1")
         .replace("{review_id}", "1")
         .replace("{meeting_id}", "1")
+        .replace("{year}", "2025")
+        .replace("{quarter}", "2026-Q3")
     )
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
@@ -156,6 +165,8 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
             "json": {"person": "x@example.com", "action": "warning"}
         },
         "/api/v1/reviews/quarterly-metrics": {"json": {"quarter": "2026-Q3"}},
+        "/api/v1/reviews/policy-annual": {"json": {"year": "2025", "sha256": "0" * 64}},
+        "/api/v1/reviews/config-annual": {"json": {"year": "2025", "sha256": "0" * 64}},
         "/api/v1/waivers": {
             "json": {
                 "title": "t",

@@ -65,6 +65,8 @@ class DisciplineIn(In):
 class QuarterIn(In):
     quarter: str = Field(pattern=r"^\d{4}-[Qq][1-4]$", examples=["2026-Q3"])
     notes: str = Field(default="", max_length=4000)
+    # From GET /reviews/quarterly-metrics/{quarter}/preview; without it the signature is unpinned.
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
 
 
 @router.post(
@@ -164,7 +166,9 @@ def discipline(key: Key, body: DisciplineIn, who: CallerDep) -> DisciplineOut:
 )
 def quarterly_metrics(body: QuarterIn, who: CallerDep) -> ReviewOut:
     return who.write(
-        lambda ctx: review_views.review(reviews.review_quarter(ctx, body.quarter, body.notes))
+        lambda ctx: review_views.review(
+            reviews.review_quarter(ctx, body.quarter, body.notes, body.sha256)
+        )
     )
 
 
