@@ -138,3 +138,23 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(org: Cli, args: tuple[s
     assert len(lines) == 1 and lines[0].startswith("error: "), result.err
     assert "internal error" not in result.err and "Traceback" not in result.err + result.out
     assert ledger_count(org) == before
+
+
+def test_the_demo_holds_one_closed_meeting_that_defers_what_awaits_cab(cli: Cli) -> None:
+    assert cli("demo", "--seed-only").code == 0
+    listed = json.loads(cli("cab", "meeting", "list", "--json").out)
+    assert [(m["id"], m["status"], m["items"], m["attendees"]) for m in listed["items"]] == [
+        (1, "closed", 4, 3)
+    ]
+    shown = json.loads(cli("cab", "meeting", "show", "1", "--json").out)
+    # The demo's three submitted changes and CHG-47, the emergency awaiting its retro approval.
+    assert [(i["change"], i["kind"]) for i in shown["agenda"]] == [
+        ("CHG-44", "approval"),
+        ("CHG-47", "retroactive"),
+        ("CHG-48", "approval"),
+        ("CHG-50", "approval"),
+    ]
+    decided = [d for i in shown["agenda"] for d in i["decisions"]]
+    assert [(d["outcome"], d["approval_id"]) for d in decided] == [("deferred", None)] * 4
+    assert shown["held_at"].startswith("2026-09-") and len(shown["minutes_sha256"]) == 64
+    assert json.loads(cli("ledger", "verify", "--json").out)["ok"] is True

@@ -28,6 +28,7 @@ from changegate.services import (
     approvals,
     changes,
     demo_audit,
+    demo_cab,
     demo_gate,
     installation,
     lifecycle,
@@ -331,6 +332,10 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
             partial(_op, plan=plan, step=step, keys=keys), actor=step.actor, at=at, simulated=True
         )
     end = events[-1][0]
+    held = demo_cab.hold_meeting(
+        lambda fn, actor, when: app.run(fn, actor=actor, at=when, simulated=True),
+        end + timedelta(minutes=5),
+    )
     # The ISO audits the quarter on the first business day after it.
     audited = max(end, _at(days[span], 9 * 60, tz)) + timedelta(minutes=30)
     audit = app.run(
@@ -353,7 +358,7 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
         PEOPLE,
         statuses,
         _highlights(plans, keys),
-        len(events) + 4,
+        len(events) + 4 + held,
         f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}",
         audit,
         gate,
