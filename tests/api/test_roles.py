@@ -70,6 +70,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/gate/decisions/{decision_id}"): EVERYONE,
     ("GET", "/api/v1/inbox"): EVERYONE,
     ("GET", "/api/v1/ledger/verify"): EVERYONE,
+    ("POST", "/api/v1/ledger/state-verifications"): "admin iso",
     ("GET", "/api/v1/me"): EVERYONE,
     ("GET", "/api/v1/policy"): EVERYONE,
     ("GET", "/api/v1/reviews"): EVERYONE,
