@@ -2,7 +2,8 @@
 
 `core` holds people, change requests, the ledger and the pipeline's records; `detective` the
 detective half (waivers, audit runs, findings, disciplinary actions, the notification outbox,
-leases); `configuration` baselines, observations and drift. The rest of `db/` are repositories:
+leases); `configuration` baselines, observations and drift; `cab` CAB meetings (agenda,
+attendance, decisions). The rest of `db/` are repositories:
 one module per aggregate, named after what it queries, holding every query the code makes.
 
 Each module is imported when one of its tables is first named (PEP 562), so a command that
