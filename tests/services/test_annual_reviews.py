@@ -268,6 +268,7 @@ def test_documents_and_the_reviews_of_a_period(year_2026: App) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert seen.sha256 in html and IVY in html and "2027-01-10 12:00:00 UTC" in html
     assert "population: drift (2 rows)" in html
+    assert "<td>by_status</td><td>open: 1, remediated: 1</td>" in html
     assert pdf.startswith(b"%PDF")
     with pytest.raises(NotFound):
         year_2026.read(lambda ctx: reviews.report_document(ctx.session, 999))

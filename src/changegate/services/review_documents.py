@@ -115,8 +115,9 @@ def _table(title: str, value: Any) -> Section:
         columns = tuple(dict.fromkeys(k for item in value for k in item))
         rows = tuple(tuple(_cell(item.get(c)) for c in columns) for item in value)
         return Section(title, columns, rows)
-    if isinstance(value, Mapping) and value and all(isinstance(v, Mapping) for v in value.values()):
-        inner = tuple(dict.fromkeys(k for v in value.values() for k in v))
+    inners = [tuple(v) for v in value.values()] if isinstance(value, Mapping) else []
+    if inners and all(isinstance(v, Mapping) for v in value.values()) and len(set(inners)) == 1:
+        inner = inners[0]
         rows = tuple((Cell(str(k)), *(_cell(v.get(c)) for c in inner)) for k, v in value.items())
         return Section(title, ("", *inner), rows)
     if isinstance(value, Mapping):
@@ -133,4 +134,6 @@ def _cell(value: Any) -> Cell:
         return Cell(str(value))
     if isinstance(value, list) and all(_scalar(v) for v in value):
         return Cell(", ".join("-" if v is None else str(v) for v in value))
+    if isinstance(value, Mapping) and all(_scalar(v) for v in value.values()):
+        return Cell(", ".join(f"{k}: {v}" for k, v in value.items()) or "-")
     return Cell(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True), pre=True)
