@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from changegate import ledger
 from changegate.db.reviews import Reviews
-from changegate.services import render
 from changegate.services.views.reviews import ReviewOut, review
 
 TEMPLATE = "review.html"
@@ -56,6 +55,10 @@ def recorded_between(session: Session, start: datetime, end: datetime) -> list[R
 def report_document(session: Session, review_id: int) -> tuple[str, bytes]:
     """(HTML, PDF) of signed review `review_id`. NotFound for an unknown id or a PIR;
     render.RenderError if the PDF cannot be laid out."""
+    # Imported here: the PDF engine takes seconds to import, and every `review` command and
+    # the API's start-up would pay for it, not only those that print a document.
+    from changegate.services import render  # noqa: PLC0415
+
     out = review(Reviews(session).get(review_id))
     html = render.html(TEMPLATE, context(out))
     return html, render.pdf(html)
