@@ -183,7 +183,7 @@ def list_(
         typer.Option(
             metavar="KIND",
             help="quarterly_metrics, baseline_verification, "
-            "waiver_quarterly, ...; repeat for several.",
+            "waiver_quarterly, policy_annual, config_annual; repeat for several.",
         ),
     ] = None,
     limit: Limit = DEFAULT,
