@@ -11,6 +11,7 @@ import typer
 from changegate.cli.formats import plural
 from changegate.cli.options import As, Json, group
 from changegate.cli.output import emit_json, say
+from changegate.domain import sampling
 from changegate.domain.errors import BadInput
 from changegate.domain.users import normalise_email
 
@@ -99,3 +100,68 @@ def verify(
         say(f"evidence FAILED: {plural(failed, 'problem')}")
         raise typer.Exit(1)
     say("evidence ok")
+
+
+@app.command("sample")
+def sample(
+    package: Annotated[
+        Path, typer.Argument(metavar="PACKAGE", help="The package: its directory or .zip file.")
+    ],
+    population: Annotated[
+        str, typer.Option(metavar="NAME", help="A population of the package, e.g. deployments.")
+    ],
+    size: Annotated[
+        str,
+        typer.Option(
+            metavar="N|auto",
+            help="How many items; auto takes the sample-size table by the control's frequency "
+            "and --risk (docs/evidence.md).",
+        ),
+    ],
+    seed: Annotated[str, typer.Option(metavar="SEED", help="The auditor's seed, any text.")],
+    risk: Annotated[
+        sampling.Risk, typer.Option(case_sensitive=False, help="For --size auto.")
+    ] = sampling.Risk.MODERATE,
+    frequency: Annotated[
+        sampling.Frequency | None,
+        typer.Option(
+            case_sensitive=False,
+            help="For --size auto: how often the control operates (default: from the "
+            "population's size over the period).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.csv",
+            help="Write the sampled rows here, and the record beside it (.json).",
+        ),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Draw a reproducible sample from a package's population, offline (sha256-rank/1)."""
+    from changegate.services.evidence import sample as service  # noqa: PLC0415
+
+    if not package.exists():
+        raise BadInput(f"{package}: no such file or directory")
+    if out is not None and out.exists():
+        raise BadInput(f"{out} already exists; refusing to overwrite it")
+    drawn = service.draw(package, population, size, seed, risk, frequency)
+    record = service.record(drawn)
+    if out is not None:
+        service.write(drawn, out)
+    if json_out:
+        emit_json(record)
+        return
+    say(
+        f"{drawn.size} of {plural(drawn.population_size, 'row')} of {drawn.population} "
+        f"({drawn.period}), seed {drawn.seed!r}, {drawn.algorithm} over "
+        f"{'/'.join(drawn.key_columns)}; population SHA-256 {drawn.population_sha256}"
+    )
+    say(f"size: {drawn.size_basis}")
+    for n, key in enumerate(drawn.keys, start=1):
+        say(f"{n:>4}  {key}")
+    if drawn.evidence:
+        say("evidence folders: " + " ".join(drawn.evidence))
+    if out is not None:
+        say(f"written to {out} and {out.with_suffix('.json')}")

@@ -166,3 +166,39 @@ def _evidence(
         return ()
     seen = dict.fromkeys(r[column] for r in rows if r[column] in folders)
     return tuple(f"changes/{k}/" for k in seen)
+
+
+def record(s: Sample) -> dict[str, Any]:
+    """What an auditor keeps with the sample to draw it again: JSON-ready."""
+    return {
+        "population": s.population,
+        "file": s.file,
+        "population_sha256": s.population_sha256,
+        "population_size": s.population_size,
+        "period": s.period,
+        "algorithm": s.algorithm,
+        "seed": s.seed,
+        "key_columns": list(s.key_columns),
+        "size": s.size,
+        "size_basis": s.size_basis,
+        "keys": list(s.keys),
+        "evidence": list(s.evidence),
+    }
+
+
+def write(s: Sample, out: Path) -> None:
+    """The sampled rows as CSV (RFC 4180, the population's header) at `out`, and the record
+    as JSON beside it (`out` with the suffix .json). BadInput if either cannot be written."""
+    import csv  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    try:
+        with out.open("x", encoding="utf-8", newline="") as handle:
+            rows = csv.writer(handle, lineterminator="\r\n")
+            rows.writerow(s.header)
+            rows.writerows(s.rows)
+        with out.with_suffix(".json").open("x", encoding="utf-8") as handle:
+            json.dump(record(s), handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+    except OSError as exc:
+        raise BadInput(f"cannot write {exc.filename}: {exc.strerror}") from None
