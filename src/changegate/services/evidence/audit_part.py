@@ -14,6 +14,7 @@ from typing import Any
 from changegate.domain.audit import engine
 from changegate.domain.audit.facts import AuditFacts
 from changegate.services import audit_facts
+from changegate.services.evidence import oscal_part
 from changegate.services.evidence.export_run import ExportRun
 from changegate.services.evidence.formats import FACTS, RESULTS, compact
 from changegate.services.evidence.results import count, facts_document, shape
@@ -35,4 +36,4 @@ def write(run: ExportRun) -> dict[str, Any]:
         RESULTS, {"digest": digest, "counts": counts, "findings": [shape(r) for r in results]}
     )
     run.progress(f"audit/: {counts['findings']:,} findings, digest {digest[:16]}")
-    return {"audit": {"digest": digest, "counts": counts}}
+    return {"audit": {"digest": digest, "counts": counts}} | oscal_part.write(run, results)

@@ -17,7 +17,14 @@ from changegate.domain.errors import BadInput
 from changegate.domain.users import Role
 from changegate.services import audits
 from changegate.services.context import Context
-from changegate.services.evidence import audit_part, changes, ledger_part, policy_part, populations
+from changegate.services.evidence import (
+    audit_part,
+    changes,
+    documents_part,
+    ledger_part,
+    policy_part,
+    populations,
+)
 from changegate.services.evidence.export_run import ExportRun, Part, Progress, quiet
 from changegate.services.evidence.package import Package, check_target
 from changegate.services.views.evidence import ExportOut
@@ -30,7 +37,8 @@ PARTS: tuple[Part, ...] = (
     changes.write,
     ledger_part.write,
     policy_part.write,
-    audit_part.write,
+    documents_part.write,
+    audit_part.write,  # last: its OSCAL document cites every file above by SHA-256
 )
 NO_KEY = (
     "the evidence package is signed with the ledger's key and none is configured: create one "
