@@ -104,3 +104,22 @@ def test_bad_input_is_one_line_exit_2(cli: Cli, package: Path) -> None:
         bad = cli("evidence", "sample", str(package), *args)
         assert (bad.code, bad.err.count("\n"), bad.out) == (2, 1, ""), (case, bad.err)
         assert said in bad.err, case
+
+
+def test_the_package_carries_minutes_and_a_valid_oscal_document(package: Path) -> None:
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    manifest = json.loads((package / "manifest.json").read_text())
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    assert (package / "cab" / "meeting-1.pdf").read_bytes().startswith(b"%PDF")
+    assert "cab/meeting-1.html" in listed
+    assert (package / "populations" / "cab_meetings.csv").read_text().count("\n") == 2
+    doc = json.loads((package / "oscal" / "assessment-results.json").read_text())
+    AssessmentResults.model_validate(doc["assessment-results"])
+    resources = doc["assessment-results"]["back-matter"]["resources"]
+    pinned = {r["rlinks"][0]["href"]: r["rlinks"][0]["hashes"][0]["value"] for r in resources}
+    assert pinned["populations/approvals.csv"] == listed["populations/approvals.csv"]
+    assert pinned["cab/meeting-1.pdf"] == listed["cab/meeting-1.pdf"]
+    result = doc["assessment-results"]["results"][0]
+    failing = [f for f in result["findings"] if f["target"]["status"]["state"] == "not-satisfied"]
+    assert len(failing) == manifest["audit"]["counts"]["findings"]
