@@ -17,6 +17,8 @@ TOY = {
     "ledger": ["ledger_bench.py", "--db", "sqlite", "--records", "300", "--sample", "20"],
     "drift": ["drift_bench.py", "--db", "sqlite", "--resources", "200", "--batch", "100"],
     "cli": ["cli_bench.py", "--runs", "1"],
+    "ledger_state": ["ledger_state_bench.py", "--db", "sqlite", "--changes", "20",
+                     "--resources", "8"],
 }  # fmt: skip
 # The gate benchmark measures PostgreSQL first, always.
 GATE = ["gate_bench.py", "--changes", "100", "--ledger", "1000", "--requests", "16",
