@@ -121,6 +121,8 @@ def test_a_quarter_exports_and_verifies_to_the_live_audits_digest(
         "waiver_approvals": 2,
         "findings": m["audit"]["counts"]["findings"],  # type: ignore[index]
         "reviews": 0,
+        "cab_meetings": 0,
+        "cab_decisions": 0,
     }
     # Anchored at the checkpoint signed in Q3: the lines start right after it.
     assert m["ledger"]["checkpoint"] == {"seq": 11, "anchors": "start"}  # type: ignore[index]
@@ -148,6 +150,28 @@ def test_a_quarter_exports_and_verifies_to_the_live_audits_digest(
         )
     )
     assert subjects == ["evidence:2026-Q4"]
+
+
+def test_the_workbook_holds_a_sheet_per_population_and_the_ipe(
+    quarter: App, key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    export_to(quarter, tmp_path / "q4", key)
+    book = load_workbook(tmp_path / "q4" / "populations" / "populations.xlsx", read_only=True)
+    names = [n for n in book.sheetnames if n != "IPE"]
+    assert names[:4] == ["changes", "change_versions", "approvals", "emergency_changes"]
+    assert len(names) == len(manifest(tmp_path / "q4")["populations"])  # type: ignore[arg-type]
+    rows = [list(r) for r in book["approvals"].iter_rows(values_only=True)]
+    assert [r[:6] for r in rows] == [
+        ["id", "change_key", "version", "role", "decision", "approver"],
+        [1, "CHG-1", 1, "cab", "approved", "bob@example.com"],
+        [2, "CHG-1", 1, "iso", "approved", "ivy@example.com"],
+    ]
+    ipe = [list(r) for r in book["IPE"].iter_rows(values_only=True)]
+    assert ipe[0][:3] == ["population", "file", "rows"]
+    assert ["approvals", "populations/approvals.csv", 2] in [r[:3] for r in ipe]
+    book.close()
 
 
 def test_the_zip_verifies_like_the_directory(

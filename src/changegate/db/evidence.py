@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
+from sqlalchemy.orm import aliased
 
 from changegate.db.base import Repository
 from changegate.db.models import (
@@ -27,20 +28,30 @@ from changegate.db.models import (
 )
 from changegate.db.populations import PIR, active_change_ids, between
 
+Rows = dict[int, list[Row[Any]]]
+
+
+def _grouped() -> Rows:
+    return defaultdict(list)
+
 
 @dataclass
 class ChangeRecords:
-    """Everything stored about some changes, grouped by change id."""
+    """Everything stored about some changes, as plain rows (a table's columns, and the email
+    of each person it names) grouped by change id: a year's worth is too many ORM objects."""
 
-    changes: list[Change]
-    versions: dict[int, list[ChangeVersion]] = field(default_factory=lambda: defaultdict(list))
-    approvals: dict[int, list[Approval]] = field(default_factory=lambda: defaultdict(list))
-    test_runs: dict[int, list[TestRun]] = field(default_factory=lambda: defaultdict(list))
-    gate_decisions: dict[int, list[GateDecisionRecord]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    deployments: dict[int, list[Deployment]] = field(default_factory=lambda: defaultdict(list))
-    pirs: dict[int, list[Review]] = field(default_factory=lambda: defaultdict(list))
+    changes: list[Row[Any]]
+    versions: Rows = field(default_factory=_grouped)
+    approvals: Rows = field(default_factory=_grouped)
+    test_runs: Rows = field(default_factory=_grouped)
+    gate_decisions: Rows = field(default_factory=_grouped)
+    deployments: Rows = field(default_factory=_grouped)
+    pirs: Rows = field(default_factory=_grouped)
+
+
+def _with_email(model: Any, person: Any, label: str) -> Select[Any]:
+    who = aliased(User)
+    return select(*model.__table__.c, who.email.label(label)).join(who, who.id == person)
 
 
 class Evidence(Repository):
@@ -56,26 +67,30 @@ class Evidence(Repository):
             yield ids[i : i + size]
 
     def records(self, ids: Sequence[int]) -> ChangeRecords:
-        found = ChangeRecords(self._all(select(Change), Change.id, ids, Change.number))
-        for target, model, order in (
-            (found.versions, ChangeVersion, ChangeVersion.version),
-            (found.approvals, Approval, Approval.id),
-            (found.test_runs, TestRun, TestRun.id),
-            (found.gate_decisions, GateDecisionRecord, GateDecisionRecord.id),
-            (found.deployments, Deployment, Deployment.id),
-        ):
-            for row in self._all(select(model), model.change_id, ids, order):
+        changes = _with_email(Change, Change.requester_id, "requester")
+        found = ChangeRecords(self._all(changes, Change.id, ids, Change.number))
+        pirs = _with_email(Review, Review.author_id, "author").where(Review.kind == PIR)
+        for target, stmt, model, order in (
+            (found.versions, _with_email(ChangeVersion, ChangeVersion.created_by_id, "created_by"),
+             ChangeVersion, ChangeVersion.version),
+            (found.approvals, _with_email(Approval, Approval.approver_id, "approver"), Approval,
+             Approval.id),
+            (found.test_runs, _with_email(TestRun, TestRun.recorded_by_id, "recorded_by"), TestRun,
+             TestRun.id),
+            (found.gate_decisions, select(*GateDecisionRecord.__table__.c), GateDecisionRecord,
+             GateDecisionRecord.id),
+            (found.deployments, _with_email(Deployment, Deployment.deployer_id, "deployer"),
+             Deployment, Deployment.id),
+            (found.pirs, pirs, Review, Review.id),
+        ):  # fmt: skip
+            for row in self._all(stmt, model.change_id, ids, order):
                 target[row.change_id].append(row)
-        pirs = select(Review).where(Review.kind == PIR)
-        for review in self._all(pirs, Review.change_id, ids, Review.id):
-            if review.change_id is not None:
-                found.pirs[review.change_id].append(review)
         return found
 
     def _all(self, stmt: Select[Any], column: Any, ids: Sequence[int], order: Any) -> list[Any]:
         out: list[Any] = []
         for among in self.among(column, ids):
-            out.extend(self.session.execute(stmt.where(among).order_by(order)).scalars())
+            out.extend(self.session.execute(stmt.where(among).order_by(order)))
         return out
 
     def emails(self) -> dict[int, str]:

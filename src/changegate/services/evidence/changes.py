@@ -1,11 +1,11 @@
 """Per-change folders: what an auditor pulls for a sampled change, in one place.
 
 `changes/<KEY>/` holds `change.json` (the request's current state and its clocks),
-`versions/<n>.json` (each version as submitted, with its hash), `approvals.json`,
-`test_runs.json` (the report's SHA-256 as uploaded; changegate keeps the hash and the report's
-figures, not the report's bytes), `gate_decisions.json` (with reasons and the policy digest),
-`deployments.json` (rollbacks included), and when there are any `pir.json`, `findings.json`
-and `waivers.json`.
+`versions/<n>.json` (each version as submitted, with its hash) and, when there are any,
+`approvals.json`, `test_runs.json` (the report's SHA-256 as uploaded; changegate keeps the
+hash and the report's figures, not the report's bytes), `gate_decisions.json` (with reasons
+and the policy digest), `deployments.json` (rollbacks included), `pir.json`, `findings.json`
+and `waivers.json`. No file means none.
 """
 
 from __future__ import annotations
@@ -13,18 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import Row
+
 from changegate.db.evidence import ChangeRecords, Evidence
-from changegate.db.models import (
-    Approval,
-    Change,
-    ChangeVersion,
-    Deployment,
-    Finding,
-    GateDecisionRecord,
-    Review,
-    TestRun,
-    Waiver,
-)
+from changegate.db.models import Finding, Waiver
 from changegate.services.evidence.export_run import ExportRun
 from changegate.services.evidence.formats import cell
 from changegate.services.evidence.package import Package
@@ -47,46 +39,40 @@ def write(run: ExportRun) -> dict[str, Any]:
             links = (findings.get(change.key, []), waivers.get(change.key.upper(), []))
             _folder(package, change, records, emails, links)
         count += len(ids)
-        # The session holds what it loaded until told to forget: a year would fill memory.
-        ctx.session.expunge_all()
     run.progress(f"changes/: {count:,} changes")
     return {"changes": count}
 
 
 def _folder(
     package: Package,
-    change: Change,
+    change: Row[Any],
     records: ChangeRecords,
     emails: dict[int, str],
     links: tuple[Sequence[Finding], Sequence[Waiver]],
 ) -> None:
     home = f"changes/{change.key}"
-    package.write_json(f"{home}/change.json", _change(change, emails))
+    package.write_json(f"{home}/change.json", _change(change, emails), pretty=False)
     for v in records.versions[change.id]:
-        package.write_json(f"{home}/versions/{v.version}.json", _version(v, emails))
+        package.write_json(f"{home}/versions/{v.version}.json", _version(v, emails), pretty=False)
     parts: tuple[tuple[str, Sequence[Any], Callable[[Any], Json]], ...] = (
         ("approvals", records.approvals[change.id], _approval),
         ("test_runs", records.test_runs[change.id], _test_run),
         ("gate_decisions", records.gate_decisions[change.id], _gate_decision),
         ("deployments", records.deployments[change.id], _deployment),
-    )
-    for name, rows, shape in parts:
-        package.write_json(f"{home}/{name}.json", [shape(r) for r in rows])
-    optional: tuple[tuple[str, Sequence[Any], Callable[[Any], Json]], ...] = (
         ("pir", records.pirs[change.id], _pir),
         ("findings", links[0], _finding),
         ("waivers", links[1], _waiver),
     )
-    for name, rows, shape in optional:
+    for name, rows, shape in parts:  # no file: none (a year has tens of thousands of changes)
         if rows:
-            package.write_json(f"{home}/{name}.json", [shape(r) for r in rows])
+            package.write_json(f"{home}/{name}.json", [shape(r) for r in rows], pretty=False)
 
 
-def _change(c: Change, emails: dict[int, str]) -> Json:
+def _change(c: Row[Any], emails: dict[int, str]) -> Json:
     return {
         "key": c.key,
         "title": c.title,
-        "requester": c.requester.email,
+        "requester": c.requester,
         "status": c.status,
         "change_type": c.change_type,
         "risk": c.risk,
@@ -115,30 +101,30 @@ def _change(c: Change, emails: dict[int, str]) -> Json:
     }
 
 
-def _version(v: ChangeVersion, emails: dict[int, str]) -> Json:
+def _version(v: Row[Any], emails: dict[int, str]) -> Json:
     return {
         "version": v.version,
         "hash": v.hash,
         "created_at": cell(v.created_at),
-        "created_by": emails.get(v.created_by_id),
+        "created_by": v.created_by,
         "fields": v.fields,
     }
 
 
-def _approval(a: Approval) -> Json:
+def _approval(a: Row[Any]) -> Json:
     return {
         "id": a.id,
         "version": a.version,
         "role": a.role,
         "decision": a.decision,
-        "approver": a.approver.email,
+        "approver": a.approver,
         "retroactive": a.retroactive,
         "decided_at": cell(a.decided_at),
         "comment": a.comment,
     }
 
 
-def _test_run(t: TestRun) -> Json:
+def _test_run(t: Row[Any]) -> Json:
     figures = ("tests", "passed", "failures", "errors", "skipped", "not_run", "warnings")
     return {
         "id": t.id,
@@ -153,12 +139,12 @@ def _test_run(t: TestRun) -> Json:
         "report_format": t.report_format,
         "report_stored": False,
         "doc_url": t.doc_url,
-        "recorded_by": t.recorded_by.email,
+        "recorded_by": t.recorded_by,
         "recorded_at": cell(t.recorded_at),
     }
 
 
-def _gate_decision(g: GateDecisionRecord) -> Json:
+def _gate_decision(g: Row[Any]) -> Json:
     return {
         "id": g.id,
         "environment": g.environment,
@@ -175,7 +161,7 @@ def _gate_decision(g: GateDecisionRecord) -> Json:
     }
 
 
-def _deployment(d: Deployment) -> Json:
+def _deployment(d: Row[Any]) -> Json:
     return {
         "id": d.id,
         "environment": d.environment,
@@ -186,7 +172,7 @@ def _deployment(d: Deployment) -> Json:
         "run_url": d.run_url,
         "iac_path": d.iac_path,
         "iac_sha256": d.iac_sha256,
-        "deployer": d.deployer.email,
+        "deployer": d.deployer,
         "gate_decision_id": d.gate_decision_id,
         "rollback_of": d.rollback_of_id,
         "reason": d.reason,
@@ -195,10 +181,10 @@ def _deployment(d: Deployment) -> Json:
     }
 
 
-def _pir(r: Review) -> Json:
+def _pir(r: Row[Any]) -> Json:
     return {
         "id": r.id,
-        "author": r.author.email,
+        "author": r.author,
         "recorded_at": cell(r.recorded_at),
         "summary": r.summary,
     }

@@ -27,10 +27,22 @@ class Malformed(ValueError):
     """The JSON does not have the shape the type hints ask for."""
 
 
+SCALARS = (str, int, float, bool, type(None))
+
+
 def encode(value: Any) -> Any:
     """`value` as JSON-ready data (dict, list, str, int, float, bool, None)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in SCALARS:  # most of a year's values: settle them first
+        return value
+    if type(value) is tuple:
+        return [encode(v) for v in value]
+    names = _names(type(value))
+    if names is not None:
+        return {name: encode(getattr(value, name)) for name in names}
+    return _encode_other(value)
+
+
+def _encode_other(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -46,6 +58,17 @@ def encode(value: Any) -> Any:
             return {k: encode(v) for k, v in value.items()}
         return [[encode(k), encode(v)] for k, v in value.items()]
     return value
+
+
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (None: not a dataclass), looked up once per class."""
+    if cls not in _NAMES:
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else None
+        _NAMES[cls] = None if fields is None else tuple(f.name for f in fields)
+    return _NAMES[cls]
 
 
 def _order(value: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,17 +21,18 @@ from typing import Any
 from sqlalchemy import Select
 
 from changegate.db import populations as ch
+from changegate.db import populations_cab as cab
 from changegate.db import populations_detective as dt
 from changegate.domain.audit.facts import Period
 from changegate.services.context import Context
 from changegate.services.evidence.export_run import ExportRun
 from changegate.services.evidence.formats import IPE, XLSX, cell, population_file
 from changegate.services.evidence.package import Package
+from changegate.services.evidence.xlsx import Workbook
 
 Query = Callable[[datetime, datetime], Select[Any]]
 BATCH = 2_000
-EXCEL_ROWS = 1_048_576
-EXCEL_TEXT = 32_767
+NUMBERS = (int, float)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ POPULATIONS: tuple[Population, ...] = (
     Population("waiver_approvals", "a waiver decision made in the period", dt.waiver_approvals),
     Population("findings", "a finding that occurred in the period", dt.findings),
     Population("reviews", "a review (PIR, quarterly, annual) recorded in the period", dt.reviews),
+    Population("cab_meetings", "a CAB meeting held in the period", cab.cab_meetings),
+    Population(
+        "cab_decisions", "a decision taken at a CAB meeting held in the period", cab.cab_decisions
+    ),
 )
 
 
@@ -87,25 +92,26 @@ def write(run: ExportRun) -> dict[str, Any]:
     ctx, package, period = run.ctx, run.package, run.period
     records: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="changegate-xlsx-") as tmp:
-        book = _Workbook(Path(tmp) / "populations.xlsx")
+        book = Workbook(Path(tmp) / "populations.xlsx")
         for population in POPULATIONS:
             records[population.name] = _write_one(ctx, package, period, population, book)
             run.progress(
                 f"populations/{population.name}.csv: {records[population.name]['rows']:,} rows"
             )
-        book.ipe(list(records.values()))
-        package.copy_in(XLSX, book.close())
+        _ipe_sheet(book, records.values())
+        book.close()
+        package.copy_in(XLSX, Path(tmp) / "populations.xlsx")
     package.write_json(IPE, {"period": period.name, "populations": records})
     return {"populations": {name: r["rows"] for name, r in records.items()}}
 
 
 def _write_one(
-    ctx: Context, package: Package, period: Period, population: Population, book: _Workbook
+    ctx: Context, package: Package, period: Period, population: Population, book: Workbook
 ) -> dict[str, Any]:
     stmt = population.query(period.start, period.end)
     path = population_file(population.name)
     header = [c.name for c in stmt.selected_columns]
-    sheet = book.sheet(population.name, header)
+    book.sheet(population.name, header)
     rows = ctx.session.execute(stmt.execution_options(yield_per=BATCH))
     count = 0
     with package.open(path) as sink:
@@ -113,8 +119,10 @@ def _write_one(
         out.writerow(header)
         for row in rows:
             count += 1
-            out.writerow([cell(v) for v in row])
-            sheet(count, row)
+            values = [cell(v) for v in row]
+            out.writerow(values)
+            # Numbers stay numbers in the sheet; everything else is the CSV's text.
+            book.row([v if type(v) in NUMBERS else c for v, c in zip(row, values, strict=True)])
         entry = sink.entry(path)
     return {
         "population": population.name,
@@ -130,49 +138,10 @@ def _write_one(
     }
 
 
-class _Workbook:
-    """One sheet per population, rows streamed (xlsxwriter's constant_memory mode)."""
-
-    def __init__(self, path: Path) -> None:
-        import xlsxwriter  # type: ignore[import-untyped]  # noqa: PLC0415  (only exports load it)
-
-        self.path = path
-        # Text stays text: a value starting with "=" is data here, never a formula.
-        self.book = xlsxwriter.Workbook(
-            str(path),
-            {
-                "constant_memory": True,
-                "tmpdir": str(path.parent),
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-            },
-        )
-
-    def sheet(self, name: str, header: Sequence[str]) -> Callable[[int, Sequence[Any]], None]:
-        sheet = self.book.add_worksheet(name[:31])
-        sheet.write_row(0, 0, list(header))
-
-        def add(n: int, row: Sequence[Any]) -> None:
-            if n < EXCEL_ROWS:  # the CSV holds every row; a sheet stops at Excel's limit
-                sheet.write_row(n, 0, [_xlsx(v) for v in row])
-
-        return add
-
-    def ipe(self, records: Iterable[dict[str, Any]]) -> None:
-        fields = ("population", "file", "rows", "sha256", "extracted_at", "system_of_record")
-        sheet = self.book.add_worksheet("IPE")
-        sheet.write_row(0, 0, [*fields, "dialect", "sql", "parameters"])
-        for n, r in enumerate(records, start=1):
-            query = r["query"]
-            params = json.dumps(query["parameters"], sort_keys=True)
-            sheet.write_row(n, 0, [*(r[f] for f in fields), query["dialect"], query["sql"], params])
-
-    def close(self) -> Path:
-        self.book.close()
-        return self.path
-
-
-def _xlsx(value: object) -> object:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return cell(value)[:EXCEL_TEXT]
+def _ipe_sheet(book: Workbook, records: Iterable[dict[str, Any]]) -> None:
+    fields = ("population", "file", "rows", "sha256", "extracted_at", "system_of_record")
+    book.sheet("IPE", [*fields, "dialect", "sql", "parameters"])
+    for r in records:
+        query = r["query"]
+        params = json.dumps(query["parameters"], sort_keys=True)
+        book.row([*(r[f] for f in fields), query["dialect"], query["sql"], params])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from changegate.domain.audit.facts import AuditFacts
 from changegate.domain.errors import BadInput
 from changegate.services.evidence import signing, verify_audit, verify_ledger
 from changegate.services.evidence.formats import CHECKPOINT, FORMAT, IPE, MANIFEST
@@ -41,6 +42,12 @@ class _State:
     manifest: dict[str, Any]
     trusted_key: str | None
     chain: verify_ledger.Chain | None = None
+    facts: tuple[dict[str, Any], AuditFacts] | None = None  # decoded once, read twice
+
+    def audit_facts(self) -> tuple[dict[str, Any], AuditFacts]:
+        if self.facts is None:
+            self.facts = verify_audit.facts_of(self.package)
+        return self.facts
 
 
 def verify(path: Path, trusted_key: str | None = None) -> list[Check]:
@@ -141,12 +148,12 @@ def _ledger_populations(state: _State) -> tuple[list[str], str]:
 
 
 def _facts(state: _State) -> tuple[list[str], str]:
-    _, facts = verify_audit.facts_of(state.package)
+    _, facts = state.audit_facts()
     return verify_audit.against_populations(state.package, facts), "ids and instants"
 
 
 def _reperform(state: _State) -> tuple[list[str], str]:
-    document, _ = verify_audit.facts_of(state.package)
+    document, _ = state.audit_facts()
     digest, problems = verify_audit.reperformed(state.package, document, state.manifest)
     return problems, f"digest {digest}"
 
