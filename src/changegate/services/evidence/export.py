@@ -80,6 +80,8 @@ def export(
     except BaseException:
         package.discard()
         raise
+    for write in run.deferred:
+        write()
     digest = hashlib.sha256(manifest).hexdigest()
     ctx.record(
         "evidence.exported",

@@ -60,7 +60,11 @@ def _sign_end(run: ExportRun, repo: Evidence, last: int) -> Checkpoint:
         public_key=signing.key_text(run.signer.public_key()),
     )
     if last:  # a checkpoint of the empty chain names no record `ledger verify` could find
-        run.ctx.session.add(checkpoint)
-        run.ctx.session.flush()
-        run.ctx.record("ledger.checkpoint", "ledger", ledger.checkpoint_json(checkpoint))
+        run.deferred.append(lambda: _keep(run, checkpoint))
     return checkpoint
+
+
+def _keep(run: ExportRun, checkpoint: Checkpoint) -> None:
+    run.ctx.session.add(checkpoint)
+    run.ctx.session.flush()
+    run.ctx.record("ledger.checkpoint", "ledger", ledger.checkpoint_json(checkpoint))
