@@ -292,6 +292,7 @@ NO_RECORD = {
     "init",
     "ledger export",
     "ledger keygen",
+    "review doc",
     "policy check",
     "token revoke",
     "outbox retry",
