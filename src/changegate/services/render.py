@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from xhtml2pdf import pisa  # type: ignore[import-untyped]
 
 _ENV = Environment(
     loader=PackageLoader("changegate.services", "templates"),
@@ -36,6 +35,10 @@ def html(template: str, context: Mapping[str, Any]) -> str:
 def pdf(document: str) -> bytes:
     """`document` (HTML from `html`) as PDF 1.4 bytes, A4; raises RenderError if xhtml2pdf
     reports errors."""
+    # Imported here: xhtml2pdf (with ReportLab) takes seconds to import, and the API and every
+    # command would pay for it at start-up, not only the ones that print a PDF.
+    from xhtml2pdf import pisa  # type: ignore[import-untyped]  # noqa: PLC0415
+
     out = io.BytesIO()
     status = pisa.CreatePDF(document, dest=out, encoding="utf-8")
     if status.err:
