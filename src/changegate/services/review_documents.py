@@ -118,8 +118,9 @@ def _table(title: str, value: Any) -> Section:
         columns = tuple(dict.fromkeys(k for item in value for k in item))
         rows = tuple(tuple(_cell(item.get(c)) for c in columns) for item in value)
         return Section(title, columns, rows)
-    inners = [tuple(v) for v in value.values()] if isinstance(value, Mapping) else []
-    if inners and all(isinstance(v, Mapping) for v in value.values()) and len(set(inners)) == 1:
+    nested = isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values())
+    inners = [tuple(v) for v in value.values()] if nested else []
+    if inners and len(set(inners)) == 1:
         inner = inners[0]
         rows = tuple((Cell(str(k)), *(_cell(v.get(c)) for c in inner)) for k, v in value.items())
         return Section(title, ("", *inner), rows)
