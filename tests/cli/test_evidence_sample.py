@@ -106,8 +106,15 @@ def test_bad_input_is_one_line_exit_2(cli: Cli, package: Path) -> None:
         assert said in bad.err, case
 
 
-def test_the_package_carries_minutes_and_a_valid_oscal_document(package: Path) -> None:
+def test_the_package_carries_minutes_and_a_valid_oscal_document(cli: Cli, package: Path) -> None:
     from trestle.oscal.assessment_results import AssessmentResults
+
+    checked = cli("evidence", "verify", str(package), "--json")
+    assert checked.code == 0, checked.out
+    verdict = json.loads(checked.out)
+    assert verdict["ok"] is True
+    assert [c["name"] for c in verdict["checks"] if not c["ok"]] == []
+    assert len(verdict["checks"]) == 7
 
     manifest = json.loads((package / "manifest.json").read_text())
     listed = {f["path"]: f["sha256"] for f in manifest["files"]}

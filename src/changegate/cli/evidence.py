@@ -83,6 +83,7 @@ def verify(
             "manifest must be signed by it.",
         ),
     ] = None,
+    json_out: Json = False,
 ) -> None:
     """Check a package offline: signature, hashes, ledger chain, populations, audit."""
     from changegate.services.evidence import verify as service  # noqa: PLC0415
@@ -90,12 +91,25 @@ def verify(
     if not package.exists():
         raise BadInput(f"{package}: no such file or directory")
     checks = service.verify(package, trusted_key)
+    failed = sum(len(c.problems) for c in checks)
+    if json_out:
+        emit_json(
+            {
+                "ok": not failed,
+                "checks": [
+                    {"name": c.name, "ok": c.ok, "note": c.note, "problems": list(c.problems)}
+                    for c in checks
+                ],
+            }
+        )
+        if failed:
+            raise typer.Exit(1)
+        return
     for check in checks:
         if check.ok:
             say(f"ok: {check.name}" + (f" ({check.note})" if check.note else ""))
         for problem in check.problems:
             say(f"FAILED: {check.name}: {problem}")
-    failed = sum(len(c.problems) for c in checks)
     if failed:
         say(f"evidence FAILED: {plural(failed, 'problem')}")
         raise typer.Exit(1)
