@@ -44,6 +44,9 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     assert "open findings: exit 1" in out and "suppressed" in out
     assert "disciplinary actions  1 record" in out and "re-performed: exit 1" in out
     assert "ledger ok:" in out and "1 checkpoint matched" in out
+    assert "evidence for 2026-Q4 written to evidence-2026-Q4.zip" in out
+    assert "evidence ok" in out and "ok: audit re-performed (digest " in out
+    assert "sha256-rank/1" in out
     assert "Traceback" not in result.stderr
     [exported] = tmp_path.glob("tmp.*/ledger.jsonl")
     assert exported.read_text().count("\n") > 20
