@@ -130,3 +130,25 @@ def test_the_package_carries_minutes_and_a_valid_oscal_document(cli: Cli, packag
     result = doc["assessment-results"]["results"][0]
     failing = [f for f in result["findings"] if f["target"]["status"]["state"] == "not-satisfied"]
     assert len(failing) == manifest["audit"]["counts"]["findings"]
+
+
+def test_the_docs_file_hash_recipe_runs_verbatim(package: Path) -> None:
+    import re
+    import subprocess
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text()
+    found = re.search(r"\*\*File hashes\.\*\*.*?```sh\n(.*?)```", docs, re.S)
+    assert found, "docs/evidence.md lost its file-hash recipe"
+    recipe = found.group(1)
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", recipe], cwd=package, text=True, capture_output=True, check=False
+        )
+
+    # Twice: the recipe must not trip over what an earlier run left behind.
+    for _ in range(2):
+        clean = run()
+        assert clean.stdout.splitlines() == ["every file matches", "nothing added or missing"]
+    (package / "changes" / "extra.json").write_text("{}")
+    assert "> changes/extra.json" in run().stdout
