@@ -152,3 +152,25 @@ def test_the_docs_file_hash_recipe_runs_verbatim(package: Path) -> None:
         assert clean.stdout.splitlines() == ["every file matches", "nothing added or missing"]
     (package / "changes" / "extra.json").write_text("{}")
     assert "> changes/extra.json" in run().stdout
+
+
+def test_a_cab_decision_dropped_and_re_signed_disagrees_with_the_ledger(
+    cli: Cli, package: Path, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from tests.services.test_evidence import resign
+
+    key = load_pem_private_key((tmp_path / "key.pem").read_bytes(), password=None)
+    csv_path = package / "populations" / "cab_decisions.csv"
+    lines = csv_path.read_bytes().split(b"\r\n")
+    assert lines[1].startswith(b"1,1,CHG-44,")
+    csv_path.write_bytes(b"\r\n".join([lines[0], *lines[2:]]))
+    resign(package, key, "populations/cab_decisions.csv")  # type: ignore[arg-type]
+    checked = cli("evidence", "verify", str(package))
+    assert checked.code == 1
+    assert (
+        "FAILED: populations against the ledger: populations/cab_decisions.csv: in the ledger, "
+        "not in the population: 1 1 CHG-44 priya.raman@casperstudios.example cab deferred 1  "
+        "2026-09-28T14:19:00.000000+00:00"
+    ) in checked.out.splitlines()

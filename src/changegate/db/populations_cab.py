@@ -54,8 +54,9 @@ def cab_meetings(start: datetime, end: datetime) -> Select[Any]:
 
 
 def cab_decisions(start: datetime, end: datetime) -> Select[Any]:
-    """Every decision taken at a meeting held in the period; an approve or reject names the
-    approval it is (the approvals population's id)."""
+    """Every decision taken at a CAB meeting in the period (by when it was taken, as the
+    approvals population and the ledger count it); an approve or reject names the approval it
+    is (the approvals population's id)."""
     decider = aliased(User)
     return (
         select(
@@ -70,10 +71,9 @@ def cab_decisions(start: datetime, end: datetime) -> Select[Any]:
             CabDecision.approval_id.label("approval_id"),
             CabDecision.decided_at.label("decided_at"),
         )
-        .join(CabMeeting, CabMeeting.id == CabDecision.meeting_id)
         .join(CabAgendaItem, CabAgendaItem.id == CabDecision.item_id)
         .join(Change, Change.id == CabAgendaItem.change_id)
         .join(decider, decider.id == CabDecision.decider_id)
-        .where(between(CabMeeting.held_at, start, end))
+        .where(between(CabDecision.decided_at, start, end))
         .order_by(CabDecision.id)
     )

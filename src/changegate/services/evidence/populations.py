@@ -66,7 +66,7 @@ POPULATIONS: tuple[Population, ...] = (
     Population("reviews", "a review (PIR, quarterly, annual) recorded in the period", dt.reviews),
     Population("cab_meetings", "a CAB meeting held in the period", cab.cab_meetings),
     Population(
-        "cab_decisions", "a decision taken at a CAB meeting held in the period", cab.cab_decisions
+        "cab_decisions", "a decision taken at a CAB meeting in the period", cab.cab_decisions
     ),
 )
 

@@ -123,6 +123,7 @@ def _families() -> dict[str, Key]:
         "gate_decisions": _decision,
         "deployments": _deployment,
         "waiver_approvals": _waiver_vote,
+        "cab_decisions": _cab_decision,
     }
 
 
@@ -155,6 +156,18 @@ def _waiver_vote(r: Mapping[str, Any]) -> tuple[str, ...] | None:
     return (r["subject"], r["actor"], p["role"], p["decision"], str(p["round"]), r["at"])
 
 
+def _cab_decision(r: Mapping[str, Any]) -> tuple[str, ...] | None:
+    if r["action"] != "cab.item_decided" or "decision_id" not in r["payload"]:
+        return None
+    p = r["payload"]
+    meeting = r["subject"].removeprefix("cab_meeting:")
+    approval = "" if p.get("approval_id") is None else str(p["approval_id"])
+    return (
+        *(str(p["decision_id"]), meeting, p["change"], r["actor"], p["role"], p["outcome"]),
+        *(str(p["version"]), approval, r["at"]),
+    )
+
+
 def drift_events(package: PackageReader, start: str, end: str) -> Counter[tuple[str, ...]]:
     """Drifts opened in the period: a scan's one record lists every drift it opened."""
     found: Counter[tuple[str, ...]] = Counter()
@@ -183,6 +196,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "deployments": ("id", "change_key", "environment", "kind", "started_at"),
     "waiver_approvals": ("waiver_key", "approver", "role", "decision", "round", "decided_at"),
     "drifts": ("id", "resource_type", "resource_id", "detected_at"),
+    "cab_decisions": (
+        "id",
+        "meeting_id",
+        "change_key",
+        "decider",
+        "role",
+        "outcome",
+        "version",
+        "approval_id",
+        "decided_at",
+    ),
 }
 
 
