@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from changegate.domain.audit.facts import AuditFacts, Draft, Period
+from changegate.domain.audit.rules_governance import periods_without_review
 
 POLICY_REVIEW = "POL-1"
 CONFIG_REVIEW = "CFG-5"
@@ -38,29 +39,10 @@ def years_without_review(
 ) -> list[Draft]:
     """Each year whose review deadline has passed with no `kind` review signed by `role` in
     time; a year that ended before `effective_from` is not audited."""
-    settings, out = facts.settings, []
-    for name, end in years(facts.period, settings.calendar.tz):
-        deadline = settings.calendar.after_period(end, settings.quarterly_review_business_days)
-        since = settings.effective_from
-        if deadline > facts.period.as_of or (since is not None and end <= since):
-            continue
-        reviews = [r for r in facts.reviews if r.kind == kind and r.period == name]
-        if any(role in r.author_roles and r.recorded_at <= deadline for r in reviews):
-            continue
-        # Late or wrongly signed reviews are evidence too: they show why they do not count.
-        others = tuple(f"review:{r.id}" for r in sorted(reviews, key=lambda r: r.id))
-        out.append(
-            Draft(
-                control=control,
-                rule=f"{control}.annual-review-missing",
-                subject=f"year:{name}",
-                summary=f"{name}: no {what} signed by a holder of the {role} role by "
-                f"{facts.due(deadline)}",
-                evidence=(f"year:{name}", *others),
-                occurred_at=deadline,
-            )
-        )
-    return out
+    spans = years(facts.period, facts.settings.calendar.tz)
+    return periods_without_review(
+        facts, spans, "year", control, "annual-review-missing", kind, role, what
+    )
 
 
 def policy_review_missing(facts: AuditFacts) -> list[Draft]:

@@ -6,7 +6,7 @@ same way (N business days after the quarter's last day) and differ only in kind 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,8 +47,25 @@ def quarters_without_review(
     facts: AuditFacts, control: str, slug: str, kind: str, role: str, what: str
 ) -> list[Draft]:
     """Each quarter whose review deadline has passed with no `kind` review signed by `role`."""
+    spans = quarters(facts.period, facts.settings.calendar.tz)
+    return periods_without_review(facts, spans, "quarter", control, slug, kind, role, what)
+
+
+def periods_without_review(
+    facts: AuditFacts,
+    spans: Iterable[tuple[str, datetime]],
+    unit: str,
+    control: str,
+    slug: str,
+    kind: str,
+    role: str,
+    what: str,
+) -> list[Draft]:
+    """Each (name, end) of `spans` (quarters or years) whose review deadline has passed with no
+    `kind` review signed by `role` in time; a span that ended before `effective_from` is not
+    audited. The subject is "<unit>:<name>"."""
     settings, out = facts.settings, []
-    for name, end in quarters(facts.period, settings.calendar.tz):
+    for name, end in spans:
         deadline = settings.calendar.after_period(end, settings.quarterly_review_business_days)
         since = settings.effective_from
         if deadline > facts.period.as_of or (since is not None and end <= since):
@@ -62,10 +79,10 @@ def quarters_without_review(
             Draft(
                 control=control,
                 rule=f"{control}.{slug}",
-                subject=f"quarter:{name}",
+                subject=f"{unit}:{name}",
                 summary=f"{name}: no {what} signed by a holder of the {role} role by "
                 f"{facts.due(deadline)}",
-                evidence=(f"quarter:{name}", *others),
+                evidence=(f"{unit}:{name}", *others),
                 occurred_at=deadline,
             )
         )
