@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from changegate.domain.evidence import TestReport
 from changegate.domain.notifications import EMAIL, SLACK
 from changegate.integrations.ports import DeploymentReviewer, Notifier, Vocabulary
 from changegate.policy import Policy
+from changegate.services import policy_history
 from changegate.services.context import SYSTEM, Context
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class App:
     signer: Ed25519PrivateKey | None
     reviewer: DeploymentReviewer | None = None
     channels: tuple[str, ...] = ()
+    # Set once a transaction has committed with this policy in force (see `transaction`).
+    policy_in_force: bool = field(default=False, init=False)
 
     def now(self) -> datetime:
         return self.settings.clock_override or datetime.now(UTC)
@@ -65,7 +68,13 @@ class App:
         now = at or self.now()
         fake = simulated or self.settings.clock_override is not None
         with self.sessions() as session, session.begin():
-            yield Context(session, self.policy, now, actor, fake, self.channels)
+            ctx = Context(session, self.policy, now, actor, fake, self.channels)
+            if not self.policy_in_force:
+                # The first write under this policy records it as the one in force from now.
+                source = str(self.settings.policy_path or "built-in defaults")
+                policy_history.note_in_force(ctx, source)
+            yield ctx
+        self.policy_in_force = True
 
     def read(self, fn: Callable[[Context], T]) -> T:
         """Run a query in a read-only transaction (rolled back, never blocks SQLite writers)."""

@@ -276,9 +276,13 @@ class Policy(Strict):
             Freeze(w.name, w.start, w.end, tuple(w.environments)) for w in self.gate.freeze_windows
         ]
 
+    def canonical(self) -> str:
+        """The effective policy as JSON with sorted keys and no spaces: what `digest` hashes."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
     def digest(self) -> str:
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        """SHA-256 (hex) of `canonical()`: the policy a gate decision or audit cites."""
+        return hashlib.sha256(self.canonical().encode()).hexdigest()
 
 
 def _safe_load(text: str, source: str = "policy") -> Any:

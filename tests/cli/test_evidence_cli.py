@@ -110,7 +110,7 @@ def test_the_demo_quarter_exports_verifies_and_names_every_tampering(
         lines = checked.out.splitlines()
         assert lines[-1] == "evidence ok"
         assert f"ok: audit re-performed (digest {digest})" in lines
-        assert len(lines) == 8  # one per check, then the verdict
+        assert len(lines) == 10  # one per check, then the verdict
     spoilt = tmp_path / "spoilt"
     spoilt.mkdir()
     assert TAMPERING

@@ -124,9 +124,10 @@ def test_a_quarter_exports_and_verifies_to_the_live_audits_digest(
         "cab_meetings": 0,
         "cab_decisions": 0,
     }
-    # Anchored at the checkpoint signed in Q3: the lines start right after it.
-    assert m["ledger"]["checkpoint"] == {"seq": 11, "anchors": "start"}  # type: ignore[index]
-    assert m["ledger"]["first_seq"] == 12  # type: ignore[index]
+    # Anchored at the checkpoint signed in Q3: the lines start right after it (seq 1 put the
+    # policy in force).
+    assert m["ledger"]["checkpoint"] == {"seq": 12, "anchors": "start"}  # type: ignore[index]
+    assert m["ledger"]["first_seq"] == 13  # type: ignore[index]
     paths = {f["path"] for f in m["files"]}  # type: ignore[attr-defined]
     assert {
         "changes/CHG-1/change.json",
@@ -256,9 +257,10 @@ def test_an_edited_ledger_line_breaks_the_chain_even_when_the_manifest_is_re_sig
     )
     resign(package, key, "ledger/ledger.jsonl")
     assert failures(package) == [
-        "ledger chain: ledger/ledger.jsonl line 3: seq 14 does not match its hash (edited)",
+        "ledger chain: ledger/ledger.jsonl line 3: seq 15 does not match its hash (edited)",
         "populations against the ledger: the ledger chain is broken: the populations cannot "
         "be held to it",
+        "policy in force: the ledger chain is broken: the policy's history cannot be held to it",
     ]
 
 

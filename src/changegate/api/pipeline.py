@@ -42,7 +42,7 @@ def record_test_run(
     report = read_report(data, junit.filename or "report")
     return who.write(
         lambda ctx: views.testrun(
-            testruns.record(ctx, key, environment, commit, report, artifact, doc_url)
+            testruns.record(ctx, key, environment, commit, report, artifact, doc_url, data)
         )
     )
 

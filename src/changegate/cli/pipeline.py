@@ -63,7 +63,9 @@ def record(
         as_,
         TestRunOut,
         lambda ctx: views.testrun(
-            testruns.record(ctx, key, env, commit, read_report(data, junit.name), artifact, doc)
+            testruns.record(
+                ctx, key, env, commit, read_report(data, junit.name), artifact, doc, data
+            )
         ),
         remote,
     )

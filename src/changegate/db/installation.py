@@ -19,5 +19,13 @@ class Installation(Repository):
         self.session.add(InstallationFact(name=name, value=value, recorded_at=at))
         self.session.flush()
 
+    def put(self, name: str, value: str, at: datetime) -> None:
+        """Record the fact, replacing an earlier value."""
+        row = self.session.get(InstallationFact, name)
+        if row is None:
+            self.record(name, value, at)
+        else:
+            row.value, row.recorded_at = value, at
+
     def first_ledger_record_at(self) -> datetime | None:
         return self.session.execute(select(func.min(LedgerRecord.at))).scalar_one_or_none()

@@ -49,5 +49,6 @@ def seed_evidence(ctx: Context) -> GateExample:
         COMMIT,
         report,
         doc_url="https://docs.google.com/document/d/demo-regression-run",
+        upload=REPORT,
     )
     return GateExample(allowed=approved[0].key, denied=waiting[0].key)

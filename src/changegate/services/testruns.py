@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
 from changegate.db.changes import Changes
+from changegate.db.documents import Documents
 from changegate.db.models import TestRun
 from changegate.db.pipeline import Pipeline
 from changegate.domain.errors import BadInput
@@ -33,7 +35,10 @@ def record(
     report: TestReport,
     artifact: str | None = None,
     doc_url: str | None = None,
+    upload: bytes | None = None,
 ) -> TestRun:
+    """Record a test run; `upload`, the report's bytes as uploaded, is kept by its SHA-256
+    (which must be the report's) for the evidence package."""
     user = ctx.user_with(Role.PIPELINE)
     env = ctx.policy.environment(environment)
     change = Changes(ctx.session).get(key)
@@ -64,6 +69,10 @@ def record(
         recorded_by_id=user.id,
         recorded_at=ctx.now,
     )
+    if upload is not None:
+        if hashlib.sha256(upload).hexdigest() != report.sha256:
+            raise BadInput("the uploaded report is not the report read (SHA-256 differs)")
+        Documents(ctx.session).keep_file(report.sha256, upload, ctx.now)
     Pipeline(ctx.session).add(run)
     ctx.record(
         "test_run.recorded",

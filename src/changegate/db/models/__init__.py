@@ -3,8 +3,9 @@
 `core` holds people, change requests, the ledger and the pipeline's records; `detective` the
 detective half (waivers, audit runs, findings, disciplinary actions, the notification outbox,
 leases); `configuration` baselines, observations and drift; `cab` CAB meetings (agenda,
-attendance, decisions). The rest of `db/` are repositories:
-one module per aggregate, named after what it queries, holding every query the code makes.
+attendance, decisions); `documents` the policy documents and uploaded files evidence cites.
+The rest of `db/` are repositories: one module per aggregate, named after what it queries,
+holding every query the code makes.
 
 Each module is imported when one of its tables is first named (PEP 562), so a command that
 reads change requests does not define the mappings of drift and findings; `everything()`
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
         Waiver,
         WaiverApproval,
     )
+    from changegate.db.models.documents import EvidenceFile, PolicyDocument
 
 _HOME: dict[str, str] = {
     "Approval": "core",
@@ -77,6 +79,7 @@ _HOME: dict[str, str] = {
     "Deployment": "core",
     "DisciplinaryAction": "detective",
     "Drift": "configuration",
+    "EvidenceFile": "documents",
     "Finding": "detective",
     "GateDecisionRecord": "core",
     "InstallationFact": "core",
@@ -85,6 +88,7 @@ _HOME: dict[str, str] = {
     "LedgerRecord": "core",
     "Notification": "detective",
     "Observation": "configuration",
+    "PolicyDocument": "documents",
     "Review": "core",
     "TestRun": "core",
     "Token": "core",
@@ -113,6 +117,7 @@ __all__ = [
     "Deployment",
     "DisciplinaryAction",
     "Drift",
+    "EvidenceFile",
     "Finding",
     "GateDecisionRecord",
     "InstallationFact",
@@ -121,6 +126,7 @@ __all__ = [
     "LedgerRecord",
     "Notification",
     "Observation",
+    "PolicyDocument",
     "Review",
     "TestRun",
     "Token",

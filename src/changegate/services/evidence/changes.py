@@ -2,8 +2,9 @@
 
 `changes/<KEY>/` holds `change.json` (the request's current state and its clocks),
 `versions/<n>.json` (each version as submitted, with its hash) and, when there are any,
-`approvals.json`, `test_runs.json` (the report's SHA-256 as uploaded; changegate keeps the
-hash and the report's figures, not the report's bytes), `gate_decisions.json` (with reasons
+`approvals.json`, `test_runs.json` (the report's figures and SHA-256; `report_file` names
+`test_reports/<sha256>.xml`, the report as uploaded, when changegate kept it: reports recorded
+before version 0012 of the schema were kept as a hash only), `gate_decisions.json` (with reasons
 and the policy digest), `deployments.json` (rollbacks included), `pir.json`, `findings.json`
 and `waivers.json`. No file means none.
 """
@@ -11,10 +12,12 @@ and `waivers.json`. No file means none.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
 
+from changegate.db.documents import Documents
 from changegate.db.evidence import ChangeRecords, Evidence
 from changegate.db.models import Finding, Waiver
 from changegate.services.evidence.export_run import ExportRun
@@ -32,12 +35,14 @@ def write(run: ExportRun) -> dict[str, Any]:
     emails = repo.emails()
     findings = repo.findings_by_change(period.start, period.end)
     waivers = repo.waivers_by_change()
+    files = Documents(ctx.session)
     count = 0
     for ids in repo.change_chunks(period.start, period.end, CHUNK):
         records = repo.records(ids)
+        reports = _Reports(files, files.stored([t.report_sha256 for t in _runs(records)]))
         for change in records.changes:
             links = (findings.get(change.key, []), waivers.get(change.key.upper(), []))
-            _folder(package, change, records, emails, links)
+            _folder(package, change, records, emails, links, reports)
         count += len(ids)
     run.progress(f"changes/: {count:,} changes")
     return {"changes": count}
@@ -49,14 +54,24 @@ def _folder(
     records: ChangeRecords,
     emails: dict[int, str],
     links: tuple[Sequence[Finding], Sequence[Waiver]],
+    reports: _Reports,
 ) -> None:
     home = f"changes/{change.key}"
+    reports.write(package, change.key, records.test_runs[change.id])
+
+    def test_run(t: Row[Any]) -> Json:
+        kept = t.report_sha256 in reports.kept
+        return {
+            **_test_run(t),
+            "report_file": report_file(change.key, t.report_sha256) if kept else None,
+        }
+
     package.write_json(f"{home}/change.json", _change(change, emails), pretty=False)
     for v in records.versions[change.id]:
         package.write_json(f"{home}/versions/{v.version}.json", _version(v, emails), pretty=False)
     parts: tuple[tuple[str, Sequence[Any], Callable[[Any], Json]], ...] = (
         ("approvals", records.approvals[change.id], _approval),
-        ("test_runs", records.test_runs[change.id], _test_run),
+        ("test_runs", records.test_runs[change.id], test_run),
         ("gate_decisions", records.gate_decisions[change.id], _gate_decision),
         ("deployments", records.deployments[change.id], _deployment),
         ("pir", records.pirs[change.id], _pir),
@@ -66,6 +81,26 @@ def _folder(
     for name, rows, shape in parts:  # no file: none (a year has tens of thousands of changes)
         if rows:
             package.write_json(f"{home}/{name}.json", [shape(r) for r in rows], pretty=False)
+
+
+def _runs(records: ChangeRecords) -> list[Any]:
+    return [t for runs in records.test_runs.values() for t in runs]
+
+
+@dataclass(frozen=True)
+class _Reports:
+    """The test reports kept as uploaded, written beside the change's `test_runs.json`."""
+
+    files: Documents
+    kept: set[str]
+
+    def write(self, package: Package, key: str, runs: Sequence[Any]) -> None:
+        for sha in sorted({t.report_sha256 for t in runs} & self.kept):
+            package.write(report_file(key, sha), self.files.file(sha) or b"")
+
+
+def report_file(key: str, sha256: str) -> str:
+    return f"changes/{key}/test_reports/{sha256}.xml"
 
 
 def _change(c: Row[Any], emails: dict[int, str]) -> Json:
@@ -137,7 +172,6 @@ def _test_run(t: Row[Any]) -> Json:
         **{f: getattr(t, f) for f in (*figures, "suite_errors", "flaky", "duration_seconds")},
         "report_sha256": t.report_sha256,
         "report_format": t.report_format,
-        "report_stored": False,
         "doc_url": t.doc_url,
         "recorded_by": t.recorded_by,
         "recorded_at": cell(t.recorded_at),

@@ -14,10 +14,17 @@ XLSX = "populations/populations.xlsx"
 JSONL = "ledger/ledger.jsonl"
 CHECKPOINT = "ledger/checkpoint.json"
 POLICY_DOCUMENT = "policy/policy.json"
-POLICY_DIGESTS = "policy/digests.json"
+POLICY_IN_FORCE = "policy/in_force.json"
+POLICY_LEDGER = "policy/ledger.jsonl"
+# The ledger action that puts a policy document in force (services/policy_history.py).
+POLICY_IN_FORCE_ACTION = "policy.in_force"
 FACTS = "audit/facts.json"
 RESULTS = "audit/results.json"
 FACTS_FORMAT = "changegate-audit-facts/1"
+
+
+def policy_file(digest: str) -> str:
+    return f"policy/documents/{digest}.json"
 
 
 def population_file(name: str) -> str:

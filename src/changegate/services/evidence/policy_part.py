@@ -1,35 +1,69 @@
-"""`policy/`: the policy document in force and which documents the period's gate decisions
-cite. changegate keeps the effective document, not its history: `policy/policy.json` is the
-current one, written in the form its digest is taken over (so `sha256sum` of the file is the
-digest), and `policy/digests.json` lists each digest the period's gate decisions name, how many
-decisions name it, and which file holds it (`null`: not the current document)."""
+"""`policy/`: every policy document in force at some point of the period, and when.
+
+- `policy/policy.json`: the document in force at export, in the form its digest is taken
+  over, so `sha256sum` of the file is the digest;
+- `policy/documents/<digest>.json`: each document in force during the period or cited by one
+  of its gate decisions, as changegate stored it when first put in force (same form);
+- `policy/in_force.json`: `intervals` (`digest`, `from`, `to` (null: still in force), the
+  ledger `seq` that put it in force, the `document` file or null when changegate never stored
+  it) and `gate_decisions` (each digest the period's decisions cite, how many, its file);
+- `policy/ledger.jsonl`: those `policy.in_force` ledger records, exactly as `ledger export`
+  writes them, so their hashes re-compute even when they precede the package's chain.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+from changegate import ledger
 from changegate.db import populations_detective as detective
+from changegate.db.documents import Documents
 from changegate.services.evidence.export_run import ExportRun
-from changegate.services.evidence.formats import POLICY_DIGESTS as DIGESTS
-from changegate.services.evidence.formats import POLICY_DOCUMENT as DOCUMENT
+from changegate.services.evidence.formats import (
+    POLICY_DOCUMENT,
+    POLICY_IN_FORCE,
+    POLICY_IN_FORCE_ACTION,
+    POLICY_LEDGER,
+    cell,
+    policy_file,
+)
 
 
 def write(run: ExportRun) -> dict[str, Any]:
-    policy = run.ctx.policy
-    current = policy.digest()
-    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    run.package.write(DOCUMENT, text.encode())
-    stmt = detective.policy_digests(run.period.start, run.period.end)
-    seen = {str(d): int(n) for d, n in run.ctx.session.execute(stmt).tuples()}
-    run.package.write_json(
-        DIGESTS,
+    ctx, start, end = run.ctx, run.period.start, run.period.end
+    repo = Documents(ctx.session)
+    current = ctx.policy.digest()
+    run.package.write(POLICY_DOCUMENT, ctx.policy.canonical().encode())
+    records = repo.in_force_records(POLICY_IN_FORCE_ACTION, start, end)
+    cited = {str(d): int(n) for d, n in ctx.session.execute(detective.policy_digests(start, end))}
+    digests = {json.loads(p)["digest"] for _, _, p in records} | set(cited)
+    stored = {d.digest: d.document for d in repo.policies(sorted(digests))}
+    stored.setdefault(current, ctx.policy.canonical())
+    for digest in sorted(digests & set(stored)):
+        run.package.write(policy_file(digest), stored[digest].encode())
+    lines = io.StringIO()
+    for seq, _, _ in records:
+        ledger.export(ctx.session, lines, first=seq, last=seq)
+    run.package.write(POLICY_LEDGER, lines.getvalue().encode())
+
+    def document(digest: str) -> str | None:
+        return policy_file(digest) if digest in stored and digest in digests else None
+
+    intervals = [
         {
-            "current": current,
-            "gate_decisions": [
-                {"digest": d, "decisions": n, "document": DOCUMENT if d == current else None}
-                for d, n in sorted(seen.items())
-            ],
-        },
-    )
-    return {"policy": {"current": current, "seen": sorted(seen)}}
+            "digest": json.loads(payload)["digest"],
+            "from": cell(at),
+            "to": cell(records[i + 1][1]) if i + 1 < len(records) else None,
+            "seq": seq,
+            "document": document(json.loads(payload)["digest"]),
+        }
+        for i, (seq, at, payload) in enumerate(records)
+    ]
+    decisions = [
+        {"digest": d, "decisions": n, "document": document(d)} for d, n in sorted(cited.items())
+    ]
+    body = {"current": current, "intervals": intervals, "gate_decisions": decisions}
+    run.package.write_json(POLICY_IN_FORCE, body)
+    return {"policy": {"current": current, "in_force": [i["digest"] for i in intervals]}}

@@ -20,7 +20,7 @@ from typing import Any
 
 from changegate.domain.audit.facts import AuditFacts
 from changegate.domain.errors import BadInput
-from changegate.services.evidence import signing, verify_audit, verify_ledger
+from changegate.services.evidence import signing, verify_audit, verify_documents, verify_ledger
 from changegate.services.evidence.formats import CHECKPOINT, FORMAT, IPE, MANIFEST
 from changegate.services.evidence.reader import CHUNK, PackageReader, Unreadable
 
@@ -147,6 +147,17 @@ def _ledger_populations(state: _State) -> tuple[list[str], str]:
     return problems, ", ".join(sorted(verify_ledger.COLUMNS))
 
 
+def _policy(state: _State) -> tuple[list[str], str]:
+    if state.chain is None or not state.chain.walked:
+        return ["the ledger chain is broken: the policy's history cannot be held to it"], ""
+    problems = verify_documents.policy(state.package, state.manifest, state.chain)
+    return problems, "documents, their ledger records and the gate decisions citing them"
+
+
+def _test_reports(state: _State) -> tuple[list[str], str]:
+    return verify_documents.test_reports(state.package), "each named by its SHA-256"
+
+
 def _facts(state: _State) -> tuple[list[str], str]:
     _, facts = state.audit_facts()
     return verify_audit.against_populations(state.package, facts), "ids and instants"
@@ -164,6 +175,8 @@ STEPS: tuple[tuple[str, Callable[[_State], tuple[list[str], str]]], ...] = (
     ("IPE records", _ipe),
     ("ledger chain", _chain),
     ("populations against the ledger", _ledger_populations),
+    ("policy in force", _policy),
+    ("test reports as uploaded", _test_reports),
     ("audit facts against the populations", _facts),
     ("audit re-performed", _reperform),
 )

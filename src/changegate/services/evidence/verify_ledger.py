@@ -19,7 +19,12 @@ from typing import Any
 import rfc8785
 
 from changegate.services.evidence import signing
-from changegate.services.evidence.formats import CHECKPOINT, JSONL, population_file
+from changegate.services.evidence.formats import (
+    CHECKPOINT,
+    JSONL,
+    POLICY_IN_FORCE_ACTION,
+    population_file,
+)
 from changegate.services.evidence.reader import PackageReader, Unreadable
 
 GENESIS = "0" * 64
@@ -35,6 +40,9 @@ class Chain:
     problems: list[str] = field(default_factory=list)
     walked: bool = False  # every line hashed and linked: its events can be trusted
     events: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)
+    hashes: dict[int, str] = field(default_factory=dict)  # seq -> hash of every line walked
+    # (seq, at) of each `policy.in_force` record walked, whenever it was made.
+    policy: list[tuple[int, str]] = field(default_factory=list)
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
@@ -66,7 +74,7 @@ def chain(package: PackageReader, manifest: Mapping[str, Any]) -> Chain:
     anchored_at_start = int(cp["seq"]) == first - 1
     if not anchored_at_start and first != 1:
         out.problems.append(f"{CHECKPOINT}: seq {cp['seq']} does not anchor seq {first}")
-    prev, seq, hashes = (cp["head_hash"] if anchored_at_start else GENESIS), first - 1, {}
+    prev, seq, hashes = (cp["head_hash"] if anchored_at_start else GENESIS), first - 1, out.hashes
     families = _families()
     for n, line in package.lines(JSONL):
         record = _record(line, n)
@@ -77,17 +85,23 @@ def chain(package: PackageReader, manifest: Mapping[str, Any]) -> Chain:
             return out
         prev = record["hash"]
         hashes[seq] = prev
-        if start <= record["at"] < end:
-            for name, key in families.items():
-                found = key(record)
-                if found is not None:
-                    out.events.setdefault(name, Counter())[found] += 1
+        _collect(out, record, families, start <= record["at"] < end)
     out.walked = True
     if seq != int(manifest["ledger"]["last_seq"]):
         out.problems.append(f"{JSONL}: ends at seq {seq}, the manifest says {manifest['ledger']}")
     if not anchored_at_start and int(cp["seq"]) and hashes.get(int(cp["seq"])) != cp["head_hash"]:
         out.problems.append(f"{JSONL}: seq {cp['seq']} differs from {CHECKPOINT}")
     return out
+
+
+def _collect(out: Chain, record: Mapping[str, Any], families: dict[str, Key], within: bool) -> None:
+    if record["action"] == POLICY_IN_FORCE_ACTION:
+        out.policy.append((record["seq"], record["at"]))
+    if within:
+        for name, key in families.items():
+            found = key(record)
+            if found is not None:
+                out.events.setdefault(name, Counter())[found] += 1
 
 
 def _record(line: str, n: int) -> dict[str, Any]:
