@@ -70,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("audits", "audit_app", "Automated audits: re-perform every control."),
     "finding": ("audits", "finding_app", "Findings (violations) and disciplinary records."),
     "review": ("reviews", "app", "Signed periodic reviews: preview, sign, list, show, print."),
+    "dashboard": (
+        "dashboard",
+        "app",
+        "A quarter's CM-6 metrics and DORA keys, as reviews sign them.",
+    ),
     "ledger": ("ledger", "app", "The tamper-evident ledger."),
     "evidence": ("evidence", "app", "The evidence package for auditors: export, verify offline."),
     "policy": ("policy", "app", "The change-management policy in force."),

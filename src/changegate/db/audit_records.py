@@ -276,17 +276,6 @@ class Metrics:
             .group_by(GateDecisionRecord.allowed)
         )
 
-    def emergencies(self, start: datetime, end: datetime) -> Sequence[Row[Any]]:
-        return self.session.execute(
-            select(
-                Change.key,
-                Change.pir_due_at,
-                Change.pir_recorded_at,
-                Change.retro_due_at,
-                Change.retro_approved_at,
-            ).where(Change.change_type == "emergency", _between(Change.implemented_at, start, end))
-        ).all()
-
     def findings_by_control(self, start: datetime, end: datetime) -> dict[str, int]:
         return self._grouped(
             select(Finding.control, func.count())

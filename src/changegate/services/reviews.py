@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from changegate import ledger
-from changegate.db.audit_records import Metrics
 from changegate.db.changes import Changes
-from changegate.db.models import Change, Review, User
+from changegate.db.models import Review, User
 from changegate.domain.errors import BadInput, Refused
 from changegate.domain.periods import quarter_bounds, quarter_of
 from changegate.domain.users import Role
+from changegate.services import metrics as quarter_metrics
 from changegate.services.context import Context
 from changegate.services.review_documents import recorded_between, report_document
 from changegate.services.views.reviews import ReviewPreviewOut
@@ -59,34 +59,9 @@ def check_pinned(control: str, report: Mapping[str, Any], sha256: str) -> str:
 
 
 def metrics(ctx: Context, quarter: str) -> dict[str, Any]:
-    start, end = quarter_bounds(quarter)
-    m = Metrics(ctx.session)
-    emergencies = m.emergencies(start, end)
-    decisions = m.gate_decisions(start, end)
-    return {
-        "quarter": quarter.upper(),
-        "changes_by_type": m.changes_by(Change.change_type, start, end),
-        "changes_by_status": m.changes_by(Change.status, start, end),
-        "deployments_by_environment": m.deployments_by_environment(start, end),
-        "gate": {
-            "allowed": decisions.get("True", 0) + decisions.get("1", 0),
-            "denied": decisions.get("False", 0) + decisions.get("0", 0),
-        },
-        "emergencies": {
-            "implemented": len(emergencies),
-            "pir_on_time": sum(
-                1
-                for e in emergencies
-                if e.pir_recorded_at and e.pir_due_at and e.pir_recorded_at <= e.pir_due_at
-            ),
-            "retro_approval_on_time": sum(
-                1
-                for e in emergencies
-                if e.retro_approved_at and e.retro_due_at and e.retro_approved_at <= e.retro_due_at
-            ),
-        },
-        "findings_by_control": m.findings_by_control(start, end),
-    }
+    """CM-6: the report the ISO signs for `quarter`, the JSON of the same computation the
+    dashboard shows (`services.metrics.quarter`)."""
+    return quarter_metrics.quarter(ctx, quarter).model_dump(mode="json")
 
 
 def preview_quarter(ctx: Context, quarter: str) -> ReviewPreviewOut:

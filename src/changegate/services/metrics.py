@@ -1,0 +1,130 @@
+"""CM-6: a quarter's change-management metrics, computed once for the quarterly review the ISO
+signs (`reviews.metrics`) and the dashboard (`views.dashboard`), so the two cannot disagree.
+
+The database counts (`db.metrics`, `db.audit_records.Metrics`); the domain turns counts into
+shares, hours and the DORA keys (`domain.dashboard`, `domain.dora`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from changegate.db.audit_records import Metrics
+from changegate.db.metrics import MetricRecords
+from changegate.db.models import Change
+from changegate.domain import dora
+from changegate.domain.dashboard import EXPIRING_DAYS, bucket_counts, hours, percent
+from changegate.domain.periods import quarter_bounds, quarter_of
+from changegate.services.context import Context
+from changegate.services.views.metrics import (
+    DeploymentControls,
+    DoraMetrics,
+    DriftMetrics,
+    EmergencyMetrics,
+    GateCounts,
+    QuarterMetricsOut,
+    WaiverMetrics,
+)
+
+
+def production_environments(ctx: Context) -> list[str]:
+    return [e.name for e in ctx.policy.environments if e.production]
+
+
+def as_of(ctx: Context, end: datetime) -> datetime:
+    """The instant a quarter's open things are counted at: its end, or now while it runs (so
+    an ended quarter's report does not move with the clock, and can be previewed and signed)."""
+    return min(ctx.now, end)
+
+
+def quarter(ctx: Context, name: str) -> QuarterMetricsOut:
+    """The metrics of quarter `name` ("2026-Q3", either case); BadInput for anything else."""
+    start, end = quarter_bounds(name)
+    at = as_of(ctx, end)
+    m = Metrics(ctx.session)
+    decisions = m.gate_decisions(start, end)
+    return QuarterMetricsOut(
+        quarter=quarter_of(start),
+        as_of=at.isoformat(),
+        changes_by_type=m.changes_by(Change.change_type, start, end),
+        changes_by_status=m.changes_by(Change.status, start, end),
+        deployments_by_environment=m.deployments_by_environment(start, end),
+        gate=GateCounts(
+            allowed=decisions.get("True", 0) + decisions.get("1", 0),
+            denied=decisions.get("False", 0) + decisions.get("0", 0),
+        ),
+        emergencies=_emergencies(ctx, start, end),
+        production_deployments=_controls(ctx, start, end),
+        drift=_drift(ctx, start, end, at),
+        findings_by_control=m.findings_by_control(start, end),
+        findings_open_by_age=bucket_counts(MetricRecords(ctx.session).open_findings_by_age(at)),
+        waivers=_waivers(ctx, at),
+        dora=_dora(ctx, start, end),
+    )
+
+
+def _emergencies(ctx: Context, start: datetime, end: datetime) -> EmergencyMetrics:
+    changes, emergencies, pir, retro = MetricRecords(ctx.session).emergencies(start, end)
+    return EmergencyMetrics(
+        implemented=emergencies,
+        pir_on_time=pir,
+        retro_approval_on_time=retro,
+        changes_implemented=changes,
+        share_percent=percent(emergencies, changes),
+        pir_on_time_percent=percent(pir, emergencies),
+        retro_approval_on_time_percent=percent(retro, emergencies),
+    )
+
+
+def _controls(ctx: Context, start: datetime, end: datetime) -> DeploymentControls:
+    envs = production_environments(ctx)
+    total, approved, tested = MetricRecords(ctx.session).deployment_controls(envs, start, end)
+    return DeploymentControls(
+        deployments=total,
+        approved_before=approved,
+        approved_before_percent=percent(approved, total),
+        tested_before=tested,
+        tested_before_percent=percent(tested, total),
+    )
+
+
+def _drift(ctx: Context, start: datetime, end: datetime, at: datetime) -> DriftMetrics:
+    records = MetricRecords(ctx.session)
+    detected, closed, unauthorised, settled = records.drift(start, end, at)
+    target = ctx.policy.drift.remediation_hours
+    times, within = records.remediation(start, end, at, timedelta(hours=target))
+    return DriftMetrics(
+        detected=detected,
+        open=detected - closed,
+        closed=closed,
+        unauthorised=unauthorised,
+        settled=settled,
+        target_hours=target,
+        remediated=times.count,
+        remediated_within_target=within,
+        within_percent=percent(within, settled),
+        remediation_hours_median=hours(times.median),
+        remediation_hours_p90=hours(times.p90),
+    )
+
+
+def _waivers(ctx: Context, at: datetime) -> WaiverMetrics:
+    active, expiring = MetricRecords(ctx.session).waivers(at, timedelta(days=EXPIRING_DAYS))
+    return WaiverMetrics(active=active, expiring=expiring, expiring_days=EXPIRING_DAYS)
+
+
+def _dora(ctx: Context, start: datetime, end: datetime) -> DoraMetrics:
+    records, envs = MetricRecords(ctx.session), production_environments(ctx)
+    reached, finished, failed = records.dora_counts(envs, start, end)
+    found = dora.keys(
+        dora.DoraInputs(
+            start=start,
+            end=end,
+            deployments=reached,
+            finished=finished,
+            failed=failed,
+            lead=records.lead_times(envs, start, end),
+            restore=records.restore_times(envs, start, end),
+        )
+    )
+    return DoraMetrics(**vars(found))
