@@ -284,6 +284,29 @@ def test_a_population_row_removed_disagrees_with_the_ledger_and_the_facts(
     assert any(f.startswith(f"{lacks} lacks 2 at") for f in found), found
 
 
+def test_findings_and_changes_are_held_to_the_ledger(
+    quarter: App, key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    package = copy_of(quarter, key, tmp_path)
+    findings = package / "populations" / "findings.csv"
+    header, first, *rest = findings.read_bytes().split(b"\r\n")
+    invented = first.replace(b"FND-1,", b"FND-99,", 1)
+    findings.write_bytes(b"\r\n".join([header, invented, *rest]))
+    changes_csv = package / "populations" / "changes.csv"
+    kept = [line for line in changes_csv.read_bytes().split(b"\r\n") if b"CHG-2," not in line]
+    changes_csv.write_bytes(b"\r\n".join(kept))
+    for name in ("findings", "changes"):
+        resign(package, key, f"populations/{name}.csv")
+    found = [f for f in failures(package) if f.startswith("populations against the ledger")]
+    fnd = "populations against the ledger: populations/findings.csv: in the"
+    assert any(f.startswith(f"{fnd} ledger, not in the population: FND-1 ") for f in found)
+    assert any(f.startswith(f"{fnd} population, not in the ledger: FND-99 ") for f in found)
+    assert (
+        "populations against the ledger: populations/changes.csv: in the ledger, not in the "
+        "population: CHG-2" in found
+    ), found
+
+
 def test_an_export_needs_an_auditor_and_a_key_and_an_empty_target(
     quarter: App, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:

@@ -18,14 +18,15 @@ from typing import Any
 
 import rfc8785
 
-from changegate.services.evidence import signing
+from changegate.services.evidence import signing, verify_events
 from changegate.services.evidence.formats import (
     CHECKPOINT,
     JSONL,
     POLICY_IN_FORCE_ACTION,
     population_file,
 )
-from changegate.services.evidence.reader import PackageReader, Unreadable
+from changegate.services.evidence.reader import PackageReader
+from changegate.services.evidence.verify_events import record_of
 
 GENESIS = "0" * 64
 FIELDS = ("action", "actor", "at", "clock_override", "payload", "prev", "subject")
@@ -77,7 +78,7 @@ def chain(package: PackageReader, manifest: Mapping[str, Any]) -> Chain:
     prev, seq, hashes = (cp["head_hash"] if anchored_at_start else GENESIS), first - 1, out.hashes
     families = _families()
     for n, line in package.lines(JSONL):
-        record = _record(line, n)
+        record = record_of(line, n)
         seq += 1
         problem = _link(record, seq, prev)
         if problem:
@@ -102,16 +103,6 @@ def _collect(out: Chain, record: Mapping[str, Any], families: dict[str, Key], wi
             found = key(record)
             if found is not None:
                 out.events.setdefault(name, Counter())[found] += 1
-
-
-def _record(line: str, n: int) -> dict[str, Any]:
-    try:
-        record = json.loads(line)
-        if not isinstance(record, dict):
-            raise TypeError
-        return record
-    except (ValueError, TypeError):
-        raise Unreadable(f"{JSONL} line {n}: not a JSON record") from None
 
 
 def _link(record: Mapping[str, Any], seq: int, prev: str) -> str | None:
@@ -182,19 +173,6 @@ def _cab_decision(r: Mapping[str, Any]) -> tuple[str, ...] | None:
     )
 
 
-def drift_events(package: PackageReader, start: str, end: str) -> Counter[tuple[str, ...]]:
-    """Drifts opened in the period: a scan's one record lists every drift it opened."""
-    found: Counter[tuple[str, ...]] = Counter()
-    for n, line in package.lines(JSONL):
-        r = _record(line, n)
-        if r.get("action") != "drift.scanned" or not start <= r.get("at", "") < end:
-            continue
-        for e in r["payload"].get("events", []):
-            if e.get("event") in ("opened", "reopened"):
-                found[(str(e["drift"]), e["resource_type"], e["resource_id"], r["at"])] += 1
-    return found
-
-
 # Per population, the CSV columns that make up the same key as the ledger's.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "approvals": (
@@ -229,13 +207,38 @@ def against_populations(
 ) -> list[str]:
     """Every ledger event of the period is a population row with the same key, and back."""
     start, end = manifest["period"]["start"], manifest["period"]["end"]
-    found.events["drifts"] = drift_events(package, start, end)
+    events = verify_events.scan(package, start, end)
+    found.events["drifts"] = events.drifts
     problems: list[str] = []
     for name, columns in COLUMNS.items():
         path = population_file(name)
         rows = Counter(tuple(row.get(c, "") for c in columns) for row in package.rows(path))
         problems += _differences(path, found.events.get(name, Counter()), rows)
-    return problems
+    return problems + _findings(package, events, start, end) + _changes(package, events)
+
+
+def _findings(
+    package: PackageReader, events: verify_events.Events, start: str, end: str
+) -> list[str]:
+    """Raised in the period, both ways: every finding an audit run of the period raised for
+    something that occurred in it is a row, and every row first detected in the period was
+    raised by one of its runs."""
+    path, columns = population_file("findings"), verify_events.FINDING_COLUMNS
+    raised = Counter(row for row in events.raised.values() if start <= row[-1] < end)
+    rows: Counter[tuple[str, ...]] = Counter()
+    for row in package.rows(path):
+        if start <= verify_events.instant(row["first_detected_at"]) < end:
+            rows[(*(row[c] for c in columns[:-1]), verify_events.instant(row["occurred_at"]))] += 1
+    return _differences(path, raised, rows)
+
+
+def _changes(package: PackageReader, events: verify_events.Events) -> list[str]:
+    """One way: a change the period's records name as created, decided, tested or deployed is a
+    row (a row may be active for reasons the ledger states elsewhere: a deadline falling due)."""
+    path = population_file("changes")
+    keys = {row["key"] for row in package.rows(path)}
+    missing: Counter[tuple[str, ...]] = Counter((k,) for k in events.changes - keys)
+    return _differences(path, missing, Counter())
 
 
 def _differences(
