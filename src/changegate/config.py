@@ -10,6 +10,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from changegate.config_identity import OidcSettings, WebSettings, oidc_from, web_from
 from changegate.domain.documents import check_instant
 from changegate.domain.errors import BadInput
 
@@ -30,6 +31,8 @@ class Settings:
     github: GitHubSettings | None = None
     smtp: SmtpSettings | None = None
     slack_webhook_url: str | None = field(default=None, repr=False)  # the URL is the secret
+    oidc: OidcSettings | None = None
+    web: WebSettings = field(default_factory=WebSettings)
     # A little over the largest legitimate upload (a 50 MiB JUnit report in a multipart form).
     max_body_bytes: int = 52 * 1024 * 1024
 
@@ -47,6 +50,8 @@ class Settings:
             github=_github(env),
             smtp=_smtp(env),
             slack_webhook_url=_slack(env),
+            oidc=oidc_from(env),
+            web=web_from(env),
             max_body_bytes=_bytes(env, "CHANGEGATE_MAX_BODY_BYTES", 52 * 1024 * 1024),
         )
 

@@ -179,6 +179,16 @@ class TestSettings(Strict):
     warnings: Literal["fail", "pass"] = "fail"
 
 
+class IdentitySettings(Strict):
+    """DESIGN.md section 2, Identity: decisions are made by authenticated principals."""
+
+    # Whether the in-process `--as` path (whoever can reach the database) may make decisions;
+    # when allowed, each such ledger record says `"authenticated": false` and AUTH-1 reports it.
+    local_decisions: Literal["allow", "deny"] = "deny"
+    # The web app's sign-in by picking a person from a list, with no identity provider: demos.
+    demo_sign_in: bool = False
+
+
 class Control(Strict):
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
     clause: str
@@ -205,6 +215,7 @@ class Policy(Strict):
     tests: TestSettings = TestSettings()
     waivers: WaiverSettings = WaiverSettings()
     audits: AuditSettings = AuditSettings()
+    identity: IdentitySettings = IdentitySettings()
     controls: list[Control] = Field(min_length=1)
 
     @field_validator("timezone")

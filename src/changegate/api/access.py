@@ -11,9 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from changegate.api.errors import NO_TOKEN, Unauthorized
 from changegate.bootstrap import App
-from changegate.domain.errors import Forbidden
+from changegate.db.models import User
+from changegate.domain.errors import Forbidden, Unauthenticated
+from changegate.domain.identity import Principal
 from changegate.domain.users import Role
-from changegate.services import tokens
+from changegate.services import tokens, web_sessions
 from changegate.services.context import Context
 
 T = TypeVar("T")
@@ -35,19 +37,35 @@ def allow(roles: frozenset[Role]) -> dict[str, Any]:
     return {"x-roles": sorted(r.value for r in roles)}
 
 
+SESSION_ENDED = "your session has ended; sign in again"
+
+
 @dataclass(frozen=True)
 class Caller:
+    """Whoever calls: an API token's principal or a web session's person (`via`), with the
+    roles the route declares. The one place both the API and the web app decide who may."""
+
     app: App
     secret: str
     roles: frozenset[str]
+    via: Principal = Principal.TOKEN
+
+    def _authenticate(self, ctx: Context, touch: bool) -> tuple[User, frozenset[str] | None]:
+        if self.via is Principal.SESSION:
+            found = web_sessions.lookup(ctx, self.secret)
+            if found is None:
+                raise Unauthenticated(SESSION_ENDED)
+            return found.user, web_sessions.granted(found)
+        return tokens.authenticate(ctx, self.secret, touch), None
 
     def _use_case(self, fn: Callable[[Context], T], touch: bool) -> Callable[[Context], T]:
         def run(ctx: Context) -> T:
-            user = tokens.authenticate(ctx, self.secret, touch)
-            if not set(user.role_names) & self.roles:
+            user, narrowed = self._authenticate(ctx, touch)
+            acting = ctx.acting_as(user.email, user, self.via, narrowed)
+            if not acting.roles_of(user) & self.roles:
                 needed = ", ".join(sorted(self.roles)) or "(none: this route is closed)"
                 raise Forbidden(f"{user.email} needs one of the roles {needed}")
-            return fn(ctx.acting_as(user.email, user))
+            return fn(acting)
 
         return run
 

@@ -13,6 +13,7 @@ from changegate import ledger
 from changegate.db.models import User
 from changegate.db.users import Users
 from changegate.domain.errors import Forbidden
+from changegate.domain.identity import Principal
 from changegate.domain.users import Role
 from changegate.policy import Policy
 
@@ -31,6 +32,15 @@ class Context:
     # The authenticated principal, when the entry point already loaded it (the API's token
     # lookup): saves re-reading the same user on every call.
     principal: User | None = None
+    # How the actor was authenticated: an API token, a web session, or not at all (`--as`).
+    via: Principal = Principal.LOCAL
+    # A web session's roles when the identity provider narrows them (None: the user's roles).
+    narrowed: frozenset[str] | None = None
+
+    def roles_of(self, user: User) -> frozenset[str]:
+        held = frozenset(user.role_names)
+        acting = user.email == self.actor and self.narrowed is not None
+        return held & self.narrowed if acting and self.narrowed is not None else held
 
     def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
         ledger.append(
@@ -45,12 +55,18 @@ class Context:
 
     def user_with(self, *roles: Role) -> User:
         user = self.user()
-        if not set(user.role_names) & {r.value for r in roles}:
+        if not self.roles_of(user) & {r.value for r in roles}:
             wanted = " or ".join(r.value for r in roles)
             raise Forbidden(f"{user.email} needs the {wanted} role for this")
         return user
 
-    def acting_as(self, actor: str, principal: User | None = None) -> Context:
+    def acting_as(
+        self,
+        actor: str,
+        principal: User | None = None,
+        via: Principal | None = None,
+        narrowed: frozenset[str] | None = None,
+    ) -> Context:
         return Context(
             self.session,
             self.policy,
@@ -59,4 +75,6 @@ class Context:
             self.simulated_clock,
             self.channels,
             principal,
+            self.via if via is None else via,
+            narrowed,
         )

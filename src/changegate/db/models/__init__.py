@@ -3,7 +3,8 @@
 `core` holds people, change requests, the ledger and the pipeline's records; `detective` the
 detective half (waivers, audit runs, findings, disciplinary actions, the notification outbox,
 leases); `configuration` baselines, observations and drift; `cab` CAB meetings (agenda,
-attendance, decisions); `documents` the policy documents and uploaded files evidence cites.
+attendance, decisions); `documents` the policy documents and uploaded files evidence cites;
+`web` browser sessions and the one-time codes `changegate login` exchanges.
 The rest of `db/` are repositories: one module per aggregate, named after what it queries,
 holding every query the code makes.
 
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         WaiverApproval,
     )
     from changegate.db.models.documents import EvidenceFile, PolicyDocument
+    from changegate.db.models.web import LoginCode, WebSession
 
 _HOME: dict[str, str] = {
     "Approval": "core",
@@ -86,6 +88,7 @@ _HOME: dict[str, str] = {
     "Lease": "detective",
     "LedgerHead": "core",
     "LedgerRecord": "core",
+    "LoginCode": "web",
     "Notification": "detective",
     "Observation": "configuration",
     "PolicyDocument": "documents",
@@ -96,6 +99,7 @@ _HOME: dict[str, str] = {
     "UserRole": "core",
     "Waiver": "detective",
     "WaiverApproval": "detective",
+    "WebSession": "web",
     "WebhookDelivery": "core",
 }
 
@@ -124,6 +128,7 @@ __all__ = [
     "Lease",
     "LedgerHead",
     "LedgerRecord",
+    "LoginCode",
     "Notification",
     "Observation",
     "PolicyDocument",
@@ -134,6 +139,7 @@ __all__ = [
     "UserRole",
     "Waiver",
     "WaiverApproval",
+    "WebSession",
     "WebhookDelivery",
     "everything",
 ]

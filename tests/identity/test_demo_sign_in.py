@@ -1,0 +1,95 @@
+"""The demo sign-in (no identity provider) and the session's own rules: expiry, sign-out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from changegate.api.app import create_app
+from changegate.bootstrap import App
+from changegate.domain.errors import Forbidden, NotFound
+from changegate.services import web_sessions
+from tests.identity.conftest import PUBLIC, probe, seed
+
+
+def _client(app: App, demo: bool) -> Iterator[TestClient]:
+    identity = app.policy.identity.model_copy(update={"demo_sign_in": demo})
+    app.policy = app.policy.model_copy(update={"identity": identity})
+    seed(app)
+    api = create_app(app)
+    probe(api)
+    with TestClient(api, base_url=PUBLIC) as client:
+        yield client
+
+
+@pytest.fixture
+def demo(app: App) -> Iterator[TestClient]:
+    yield from _client(app, True)
+
+
+@pytest.fixture
+def no_demo(app: App) -> Iterator[TestClient]:
+    yield from _client(app, False)
+
+
+def test_demo_sign_in_is_off_unless_the_policy_enables_it(no_demo: TestClient) -> None:
+    assert no_demo.get("/auth/demo").status_code == 404
+    posted = no_demo.post("/auth/demo", data={"email": "ivy@example.com", "token": "x"})
+    assert posted.status_code == 404
+    login = no_demo.get("/auth/login", follow_redirects=False)
+    assert login.status_code == 503 and "Sign-in is not configured" in login.text
+
+
+def test_demo_sign_in_picks_a_person(demo: TestClient) -> None:
+    r = demo.get("/whoami", follow_redirects=True)
+    assert r.url.path == "/auth/demo" and "Ivy Iso" in r.text
+    token = re.search(r'name="token" value="([^"]+)"', r.text)
+    assert token is not None
+    signed = demo.post(
+        "/auth/demo",
+        data={"email": "ivy@example.com", "token": token.group(1), "next": "/whoami"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == "/whoami"
+    assert demo.get("/whoami").json() == {
+        "email": "ivy@example.com",
+        "method": "demo",
+        "roles": ["iso"],
+    }
+
+
+def test_demo_sign_in_refuses_a_form_it_did_not_hand_out(demo: TestClient) -> None:
+    r = demo.post("/auth/demo", data={"email": "ivy@example.com", "token": "forged"})
+    assert r.status_code == 400
+    assert demo.get("/whoami", follow_redirects=False).status_code == 303
+
+
+def test_a_session_expires_and_ends(app: App) -> None:
+    seed(app)
+    secret, csrf = app.run(
+        lambda ctx: web_sessions.start(ctx, "ivy@example.com", "oidc", timedelta(hours=1))
+    )
+    assert len(csrf) >= 43 and secret != csrf
+    found = app.read(lambda ctx: web_sessions.lookup(ctx, secret) is not None)
+    assert found
+    later = app.now() + timedelta(hours=1)
+    assert app.read(lambda ctx: web_sessions.lookup(replace(ctx, now=later), secret)) is None
+    assert app.run(lambda ctx: web_sessions.end(ctx, secret)) is True
+    assert app.read(lambda ctx: web_sessions.lookup(ctx, secret)) is None
+    assert app.run(lambda ctx: web_sessions.end(ctx, secret)) is False
+
+
+def test_only_known_active_people_get_a_session(app: App) -> None:
+    seed(app)
+    with pytest.raises(NotFound):
+        app.run(lambda ctx: web_sessions.start(ctx, "nobody@example.com", "oidc"))
+    from changegate.services import users
+
+    app.run(lambda ctx: users.disable_user(ctx, "bob@example.com"), actor="local-admin")
+    with pytest.raises(Forbidden):
+        app.run(lambda ctx: web_sessions.start(ctx, "bob@example.com", "demo"))
