@@ -12,13 +12,14 @@ from sqlalchemy import text
 
 from changegate.bootstrap import App
 from changegate.domain.approvals import ApprovalRole, Decision
+from changegate.domain.findings import DisciplinaryKind
 from changegate.services import audits, baselines, changes, drift, findings, reviews, users
 from changegate.services.ledger_state import Mismatch, check
 from tests.builders import T0, add_people, make_fields
 from tests.conftest import decide_current
 from tests.services.test_configuration import BUCKET, VOCABULARY, item
 
-SAM, SEC2, ISO = "sam@example.com", "sec2@example.com", "ivy@example.com"
+SAM, SEC2, ISO, HR = "sam@example.com", "sec2@example.com", "ivy@example.com", "hana@example.com"
 
 
 def at(app: App, hours: float, who: str, fn: Any) -> Any:
@@ -40,7 +41,8 @@ def history(app: App) -> dict[str, str]:
     """Baseline `logs` v1 approved; drift #1 opened at 13:00 (T0+4h) and remediated, drift #2
     reopened at 17:00 (due 48 hours later); the ISO audits 2026-Q4 at T0+60h, confirms the
     CFG-4 finding and dismisses CFG-2 of drift #1; the 2026-Q3 reviews are signed (#1 metrics,
-    #2 baseline verification); v2 replaces v1 under CHG-1 at T0+70h, rebaselining drift #2.
+    #2 baseline verification); HR warns Sam over the CFG-4 finding (action #1); v2 replaces
+    v1 under CHG-1 at T0+70h, rebaselining drift #2.
     Returns the two decided findings' keys."""
     add_people(app)
     at(
@@ -67,6 +69,12 @@ def history(app: App) -> dict[str, str]:
     unauthorised = rules[("CFG-2.unauthorised-drift", "drift:1")]
     at(app, 61, ISO, lambda ctx: findings.confirm(ctx, overdue, "fix it"))
     at(app, 61, ISO, lambda ctx: findings.dismiss(ctx, unauthorised, "in the CAB minutes"))
+    at(
+        app,
+        61.5,
+        HR,
+        lambda ctx: findings.discipline(ctx, overdue, SAM, DisciplinaryKind.WARNING, "late fix"),
+    )
     at(app, 62, ISO, lambda ctx: reviews.review_quarter(ctx, "2026-Q3", "quiet quarter"))
     at(app, 62, SAM, lambda ctx: baselines.verify_quarter(ctx, "2026-Q3"))
     at(app, 63, "alice@example.com", lambda ctx: changes.create(ctx, make_fields()))
@@ -221,3 +229,22 @@ def test_a_review_signed_by_someone_else_or_of_another_kind_is_named(
         Mismatch("reviews", "#1", "author", ISO, "max@example.com"),
         Mismatch("reviews", "#1", "kind", "quarterly_metrics", "annual"),
     ]
+
+
+def test_a_disciplinary_action_deleted_edited_or_inserted_is_named(
+    app: App, history: dict[str, str]
+) -> None:
+    sql(
+        app,
+        "INSERT INTO disciplinary_actions (finding_id, person_id, action, notes, recorded_by_id, "
+        "recorded_at) SELECT finding_id, person_id, 'termination', notes, recorded_by_id, "
+        "recorded_at FROM disciplinary_actions WHERE id = 1",
+        "UPDATE disciplinary_actions SET action = 'suspension' WHERE id = 1",
+    )
+    found = named(mismatches(app), "disciplinary_actions")
+    assert found == [
+        ("disciplinary_actions", "#1", "details_sha256"),
+        ("disciplinary_actions", "#2", "row"),
+    ]
+    sql(app, "DELETE FROM disciplinary_actions")
+    assert mismatches(app) == [Mismatch("disciplinary_actions", "#1", "row", "present", "(none)")]

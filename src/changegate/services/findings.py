@@ -7,9 +7,6 @@ of the details, not the details: the ledger is what auditors export.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from changegate.db.findings import Findings
 from changegate.db.models import DisciplinaryAction, Finding
 from changegate.db.users import Users
@@ -23,6 +20,7 @@ from changegate.domain.findings import (
 )
 from changegate.domain.users import Role
 from changegate.services.context import Context
+from changegate.services.ledger_replay_detective import details_sha256
 from changegate.services.notifications import enqueue
 
 SEE_DISCIPLINE = frozenset({Role.ISO.value, Role.HR.value})
@@ -121,13 +119,13 @@ def discipline(
             recorded_at=ctx.now,
         )
     )
-    details = json.dumps(
-        {"person": person.email, "action": action.value, "notes": row.notes}, sort_keys=True
-    )
     ctx.record(
         "finding.disciplinary_action",
         finding.key,
-        {"action_id": row.id, "details_sha256": hashlib.sha256(details.encode()).hexdigest()},
+        {
+            "action_id": row.id,
+            "details_sha256": details_sha256(person.email, action.value, row.notes),
+        },
     )
     return row
 

@@ -1,6 +1,7 @@
-"""The detective half's state as the ledger alone implies it: drifts, findings, baselines and
-signed reviews, replayed from the payloads drift.py, baselines.py, audits.py, findings.py,
-reviews.py and lifecycle.py write. Pure: nothing here touches the database.
+"""The detective half's state as the ledger alone implies it: drifts, findings (and HR's
+disciplinary actions on them, by a digest of their details), baselines and signed reviews,
+replayed from the payloads drift.py, baselines.py, audits.py, findings.py, reviews.py and
+lifecycle.py write. Pure: nothing here touches the database.
 
 Fields a record does not carry are left out of the row, so they are not compared: records
 written before a payload grew a field (issue 12) replay without false mismatches, and prove
@@ -33,6 +34,7 @@ class Detective:
     baselines: dict[str, Row] = field(default_factory=dict)  # keyed "name vN"
     baseline_resources: dict[str, Row] = field(default_factory=dict)  # count, sha256
     reviews: dict[int, Row] = field(default_factory=dict)
+    disciplinary_actions: dict[int, Row] = field(default_factory=dict)
 
 
 def digest(value: Any) -> str:
@@ -51,6 +53,13 @@ def finding_sha256(
 ) -> str:
     """What a finding says, pinned: its fingerprint, summary, evidence and attributes."""
     return digest([fingerprint, summary, list(evidence), dict(attributes)])
+
+
+def details_sha256(person: str, action: str, notes: str) -> str:
+    """A disciplinary action's details, pinned without stating them: the ledger is read by
+    auditors, the details are HR's (json.dumps with sorted keys and its default separators)."""
+    details = json.dumps({"person": person, "action": action, "notes": notes}, sort_keys=True)
+    return hashlib.sha256(details.encode()).hexdigest()
 
 
 def resources_sha256(resources: Sequence[tuple[str, str, str | None, Any, str]]) -> str:
@@ -90,6 +99,13 @@ def apply(
         _audit_run(out.findings, at, key, payload)
     elif action in FINDING_ACTIONS:
         _finding(out.findings.setdefault(key, {}), at, actor, action, payload)
+    elif action == "finding.disciplinary_action":
+        out.disciplinary_actions[int(payload["action_id"])] = {
+            "finding": key,
+            "recorded_by": actor,
+            "recorded_at": at,
+            "details_sha256": str(payload["details_sha256"]),
+        }
     elif action in ("baseline.imported", "baseline.approved"):
         _baseline(out, at, actor, action, key.partition(":")[2], payload)
 

@@ -10,7 +10,8 @@ decision (change, environment, commit, artifact, principal, verdict, policy dige
 when); and every deployment as its last ledger record left it (environment, kind, commit,
 artifact, status, run URL, IaC path and digest, gate decision, rollback target, reason); and
 every waiver (status, round, days asked, scope, end of its window) with every approval decision
-on it; every drift, finding, baseline version (and the digest of its resources) and signed
+on it; every drift, finding, HR disciplinary action (its finding, who recorded it, when, and
+the digest of its details), baseline version (and the digest of its resources) and signed
 review (`ledger_replay_detective`, `ledger_state_detective`). docs/ledger.md lists the fields,
 and those records written before issue 12 cannot prove.
 """
@@ -60,6 +61,7 @@ CHECKED = (
     "baselines",
     "baseline_resources",
     "reviews",
+    "disciplinary_actions",
 )
 DECISION_FIELDS = (
     "change_key",
@@ -100,6 +102,9 @@ def check(session: Session) -> list[Mismatch]:
         *_compare("baselines", found.baselines, live.baselines(session)),
         *_compare("baseline_resources", found.baseline_resources, live.baseline_resources(session)),
         *_compare("reviews", found.reviews, live.reviews(session)),
+        *_compare(
+            "disciplinary_actions", found.disciplinary_actions, live.disciplinary_actions(session)
+        ),
     ]
 
 

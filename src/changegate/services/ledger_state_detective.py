@@ -1,4 +1,4 @@
-"""The live drifts, findings, baselines and reviews, as text in the shapes
+"""The live drifts, findings, disciplinary actions, baselines and reviews, as text in the shapes
 `ledger_replay_detective` derives from the ledger, for `ledger_state` to compare."""
 
 from __future__ import annotations
@@ -13,9 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from changegate import ledger
-from changegate.db.models import Baseline, BaselineResource, Change, Drift, Finding, Review, User
+from changegate.db.models import (
+    Baseline,
+    BaselineResource,
+    Change,
+    DisciplinaryAction,
+    Drift,
+    Finding,
+    Review,
+    User,
+)
 from changegate.services.ledger_replay_detective import (
     Row,
+    details_sha256,
     finding_sha256,
     json_text,
     resources_sha256,
@@ -152,4 +162,23 @@ def reviews(session: Session) -> dict[int, Row]:
             "sha256": hashlib.sha256(summary.encode()).hexdigest(),
         }
         for review_id, kind, email, at, change, summary in rows
+    }
+
+
+def disciplinary_actions(session: Session) -> dict[int, Row]:
+    a, person, hr = DisciplinaryAction, aliased(User), aliased(User)
+    rows = session.execute(
+        select(a.id, Finding.key, person.email, a.action, a.notes, hr.email, a.recorded_at)
+        .join(Finding, Finding.id == a.finding_id)
+        .join(person, person.id == a.person_id)
+        .join(hr, hr.id == a.recorded_by_id)
+    )
+    return {
+        action_id: {
+            "finding": key,
+            "recorded_by": recorded_by,
+            "recorded_at": _when(at),
+            "details_sha256": details_sha256(email, action, notes),
+        }
+        for action_id, key, email, action, notes, recorded_by, at in rows
     }
