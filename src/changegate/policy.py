@@ -116,6 +116,9 @@ class ApprovalSettings(Strict):
 class EmergencySettings(Strict):
     retro_approval_business_days: PositiveInt
     pir_business_days: PositiveInt
+    # Who owes a retroactive approval or a PIR is reminded this many business days before
+    # its deadline's last day (0: on that day).
+    reminder_business_days: int = Field(default=1, ge=0, le=10)
 
 
 class DriftSettings(Strict):

@@ -8,7 +8,7 @@ see it in `finding list`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from changegate.db.outbox import Outbox
@@ -33,21 +33,33 @@ def enqueue(ctx: Context, event_key: str, subject: str, body: str, roles: Iterab
     return enqueue_many(ctx, [Message(event_key, subject, body)], roles)
 
 
-def enqueue_many(ctx: Context, messages: Sequence[Message], roles: Iterable[Role]) -> int:
-    """One row per person holding a role (email or inbox), plus one Slack post if configured.
-    Returns how many rows were queued.
+def enqueue_many(
+    ctx: Context, messages: Sequence[Message], roles: Iterable[Role], skip: Collection[str] = ()
+) -> int:
+    """One row per person holding a role (email or inbox), plus one Slack post if configured;
+    people in `skip` (emails) are left out. Returns how many rows were queued.
 
     An event already queued for a recipient is not queued again, so re-raising is harmless.
     """
-    repo = Outbox(ctx.session)
     # One message per person, however many of the roles they hold; the row names them all,
     # so "did the ISO and HR hear of it" (VIO-1) can be answered from it.
     held: dict[str, list[str]] = {}
     for email, held_role in Users(ctx.session).holders(r.value for r in roles):
-        held.setdefault(email, []).append(held_role)
+        if email not in skip:
+            held.setdefault(email, []).append(held_role)
+    return _queue(ctx, messages, {email: ",".join(sorted(rs)) for email, rs in held.items()})
+
+
+def enqueue_to(ctx: Context, messages: Sequence[Message], people: Mapping[str, str]) -> int:
+    """As `enqueue_many`, to named people: email -> why them (e.g. "requester")."""
+    return _queue(ctx, messages, people)
+
+
+def _queue(ctx: Context, messages: Sequence[Message], people: Mapping[str, str | None]) -> int:
+    repo = Outbox(ctx.session)
     person_channel = EMAIL if EMAIL in ctx.channels else INBOX
     targets: list[tuple[str, str, str | None]] = [
-        (person_channel, email, ",".join(sorted(rs))) for email, rs in sorted(held.items())
+        (person_channel, email, why) for email, why in sorted(people.items())
     ]
     if SLACK in ctx.channels:
         targets.append((SLACK, "slack", None))
