@@ -11,9 +11,9 @@ from changegate.cli.main import run
 from tests.api.conftest import Api, approved_change, new_change
 
 
-def test_root_redirects_to_docs_served_without_a_cdn(api: Api) -> None:
-    root = api.client.get("/", follow_redirects=False)
-    assert (root.status_code, root.headers["location"]) == (307, "/docs")
+def test_root_is_the_web_app_and_the_docs_are_served_without_a_cdn(api: Api) -> None:
+    root = api.client.get("/", follow_redirects=False)  # no session: sign in first
+    assert (root.status_code, root.headers["location"]) == (303, "/auth/login?next=%2F")
     page = api.client.get("/docs").text
     assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
     assert assets and all(a.startswith("/") for a in assets), assets
@@ -26,7 +26,7 @@ def test_root_redirects_to_docs_served_without_a_cdn(api: Api) -> None:
 
 def test_head_answers_wherever_get_does_without_a_body(api: Api) -> None:
     root = api.client.head("/", follow_redirects=False)
-    assert (root.status_code, root.headers["location"]) == (307, "/docs")
+    assert (root.status_code, root.headers["location"]) == (303, "/auth/login?next=%2F")
     for path in ("/docs", "/api/v1/health", "/openapi.json"):
         got, head = api.client.get(path), api.client.head(path)
         assert (head.status_code, head.content) == (200, b""), path

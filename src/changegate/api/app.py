@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
@@ -26,6 +25,8 @@ from changegate.api import (
 from changegate.api.head import HeadAsGet
 from changegate.api.limits import Limits
 from changegate.bootstrap import App
+from changegate.web import app as web
+from changegate.web import auth
 
 DESCRIPTION = """Change management that is enforced where it can be and evidenced always.
 
@@ -67,9 +68,8 @@ def create_app(app: App) -> FastAPI:
         statuses.declare(module.router)
         api.include_router(module.router)
 
-    @api.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs", status_code=307)
+    auth.install(api)
+    web.install(api, auth.IDENTITY)
 
     @api.get("/api/v1/health", tags=["health"], summary="Liveness; no authentication")
     def health() -> HealthOut:

@@ -1,0 +1,64 @@
+"""Who may do what on a page: read from the API's own operations, so there is one table.
+
+Each page action names the API operation it is the browser's form of; the roles that operation
+declares (`x-roles`) decide both whether the page shows the button and whether the form's POST
+is accepted. A web action without its API operation is a defect found at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from changegate.domain.errors import Forbidden
+
+# action -> (method, path of the API operation it stands for)
+ACTIONS: Mapping[str, tuple[str, str]] = {
+    "approve-change": ("POST", "/api/v1/changes/{key}/approvals"),
+    "request-waiver": ("POST", "/api/v1/waivers"),
+    "approve-waiver": ("POST", "/api/v1/waivers/{key}/approvals"),
+    "confirm-finding": ("POST", "/api/v1/findings/{key}/confirm"),
+    "dismiss-finding": ("POST", "/api/v1/findings/{key}/dismiss"),
+    "discipline": ("POST", "/api/v1/findings/{key}/disciplinary-actions"),
+    "sign-metrics": ("POST", "/api/v1/reviews/quarterly-metrics"),
+    "preview-metrics": ("GET", "/api/v1/reviews/quarterly-metrics/{quarter}/preview"),
+    "read-users": ("GET", "/api/v1/users"),
+    "read-findings": ("GET", "/api/v1/findings"),
+    "read-waivers": ("GET", "/api/v1/waivers"),
+    "read-changes": ("GET", "/api/v1/changes"),
+    "read-ledger": ("GET", "/api/v1/ledger/verify"),
+}
+# Tokens have no API operation (they are made by `changegate token create`, an admin command):
+# the page lists them for admins only, the role the CLI's token commands ask for.
+ADMINS = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Table:
+    """Action -> the role names that may take it (empty: nobody)."""
+
+    roles: Mapping[str, frozenset[str]]
+
+    def may(self, action: str, held: Iterable[str]) -> bool:
+        return bool(self.roles.get(action, frozenset()) & set(held))
+
+    def check(self, action: str, email: str, held: Iterable[str]) -> None:
+        """Raises Forbidden with the API's wording when `held` has none of the roles."""
+        if not self.may(action, held):
+            needed = ", ".join(sorted(self.roles.get(action, ()))) or "(none)"
+            raise Forbidden(f"{email} needs one of the roles {needed}")
+
+
+def table_of(openapi: Mapping[str, Any]) -> Table:
+    """The roles each action's API operation publishes (`x-roles` in the OpenAPI document);
+    raises LookupError for an action whose operation is missing."""
+    paths = openapi.get("paths", {})
+    found = {}
+    for action, (method, path) in ACTIONS.items():
+        operation = paths.get(path, {}).get(method.lower())
+        if operation is None:
+            raise LookupError(f"web action {action}: no API operation {method} {path}")
+        found[action] = frozenset(operation.get("x-roles", []))
+    found["manage-tokens"] = ADMINS
+    return Table(found)

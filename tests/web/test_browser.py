@@ -1,0 +1,183 @@
+"""The web app in a real browser: sign-in, acting from the inbox, the dashboard following,
+cross-site and forged posts refused, every page accessible, screenshots for the docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import SCREENSHOTS, Site, axe_violations, sign_in
+
+ISO = "daniel.okafor@casperstudios.example"
+CAB = "marcus.bell@casperstudios.example"
+AUDITOR = "tom.whitfield@casperstudios.example"
+HR = "rosa.delgado@casperstudios.example"
+WAITING = "CHG-44"  # submitted, awaiting one CAB approval and the ISO's (services/demo.py)
+PAGES = {
+    "home": "/",
+    "dashboard": "/dashboard?quarter=2026-Q3",
+    "changes": "/changes",
+    "change": "/changes/CHG-4",
+    "calendar": "/calendar?from=2026-08-31&to=2026-10-11",
+    "drift": "/drift",
+    "waivers": "/waivers",
+    "waiver": "/waivers/WVR-1",
+    "findings": "/findings",
+    "finding": "/findings/FND-1",
+    "reviews": "/reviews",
+    "review-preview": "/reviews/quarterly/2026-Q3",
+    "cab": "/cab",
+    "people": "/people",
+    "ledger": "/ledger?verify=true",
+}
+
+
+def _status_counts(page: Any) -> dict[str, int]:
+    page.goto("/dashboard?quarter=2026-Q3")
+    rows = page.locator("#by-status tbody tr")
+    return {
+        rows.nth(i).get_attribute("data-status"): int(rows.nth(i).locator("td").nth(1).inner_text())
+        for i in range(rows.count())
+    }
+
+
+def _csp_errors(page: Any) -> list[str]:
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda m: found.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return found
+
+
+def test_no_page_without_a_session(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    page.goto("/changes")
+    assert "/auth/demo" in page.url  # sent to sign in (the demo sign-in, no identity provider)
+    sign_in(page, AUDITOR, "/changes")
+    assert page.url.endswith("/changes")
+    assert page.get_by_role("heading", name="Changes").is_visible()
+
+
+def test_approving_from_the_inbox_moves_the_dashboard(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    csp = _csp_errors(page)
+    sign_in(page, CAB)
+    before = _status_counts(page)
+    page.goto("/")
+    page.get_by_role("button", name=f"Approve {WAITING} v1 as cab").click()
+    page.wait_for_url(f"{site.url}/")
+    assert page.get_by_role("button", name=f"Approve {WAITING} v1 as cab").count() == 0
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, ISO)
+    page.get_by_role("button", name=f"Approve {WAITING} v1 as iso").click()
+    page.wait_for_url(f"{site.url}/")
+    page.goto(f"/changes/{WAITING}")
+    assert "approved" in page.locator("main p").first.inner_text()
+    approvals = page.locator("ul.approvals").inner_text()
+    assert CAB in approvals and ISO in approvals
+
+    after = _status_counts(page)
+    assert after["approved"] == before["approved"] + 1
+    assert after.get("submitted", 0) == before["submitted"] - 1
+    assert csp == []
+
+
+def test_the_same_segregation_of_duties_message_as_the_cli(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, CAB)
+    page.goto(f"/changes/{WAITING}")
+    page.get_by_role("button", name="Approve", exact=True).click()
+    page.goto(f"/changes/{WAITING}")
+    page.get_by_role("button", name="Approve", exact=True).click()  # the same person again
+    assert page.locator("p.error").is_visible()
+    assert "already" in page.locator("p.error").inner_text()
+
+
+def test_a_cross_site_form_post_is_refused(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, ISO)
+    # Another origin's page, posting with the victim's cookies.
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    attacker = httpx.Client(cookies=cookies)
+    forged = attacker.post(
+        f"{site.url}/changes/{WAITING}/decision",
+        data={"role": "iso", "decision": "approved", "version": "1", "csrf_token": "guess"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert forged.status_code == 403
+    # Even with the right token, a post from another origin is refused.
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    forged = attacker.post(
+        f"{site.url}/changes/{WAITING}/decision",
+        data={"role": "iso", "decision": "approved", "version": "1", "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert forged.status_code == 403
+    page.goto(f"/changes/{WAITING}")
+    assert "No decisions on this version" in page.locator("ul.approvals").inner_text()
+
+
+def test_an_auditor_sees_no_button_and_a_forged_post_is_refused(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, AUDITOR)
+    page.goto(f"/changes/{WAITING}")
+    assert page.get_by_role("button", name="Approve").count() == 0
+    page.goto("/findings/FND-1")
+    assert page.get_by_role("button", name="Confirm the violation").count() == 0
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    # The auditor's own session and token, posting the form the page never showed them.
+    answer = page.request.post(
+        f"/changes/{WAITING}/decision",
+        form={"role": "cab", "decision": "approved", "version": "1", "csrf_token": token},
+    )
+    assert answer.status == 403
+    assert "needs one of the roles" in answer.text()
+    page.goto(f"/changes/{WAITING}")
+    assert "No decisions on this version" in page.locator("ul.approvals").inner_text()
+
+
+def test_bad_form_input_is_a_clear_4xx_and_writes_nothing(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, ISO)
+    page.goto(f"/changes/{WAITING}")
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    answer = page.request.post(
+        f"/changes/{WAITING}/decision",
+        form={"role": "king", "decision": "approved", "version": "1", "csrf_token": token},
+    )
+    assert answer.status == 400 and "Nothing was saved" in answer.text()
+    answer = page.request.post(
+        f"/changes/{WAITING}/decision",
+        form={"role": "iso", "decision": "rejected", "version": "1", "csrf_token": token},
+    )
+    assert answer.status == 422 and "a rejection needs a --comment" in answer.text()
+    page.goto(f"/changes/{WAITING}")
+    assert "No decisions on this version" in page.locator("ul.approvals").inner_text()
+
+
+@pytest.mark.parametrize("who", [ISO, HR])
+def test_every_page_is_accessible_and_served_under_the_policy(
+    site: Site, browser: Any, who: str
+) -> None:
+    page = site.page(browser)
+    csp = _csp_errors(page)
+    sign_in(page, who)
+    problems = {}
+    for name, path in PAGES.items():
+        answer = page.goto(path)
+        # HR may not preview the ISO's metrics review (the API's table): an error page, 403.
+        wanted = 403 if (who, name) == (HR, "review-preview") else 200
+        assert answer is not None and answer.status == wanted, (path, answer and answer.status)
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        found = axe_violations(page)
+        if found:
+            problems[path] = found
+        if site.db == "sqlite" and who == ISO:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert problems == {}
+    assert csp == []
