@@ -8,7 +8,7 @@ DEV_STAMP     := $(VENV)/.dev-stamp
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: demo test lint format install install-dev mutation clean
+.PHONY: demo test lint format install install-dev chromium mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,20 @@ $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory chromium
 	touch $@ $(RUNTIME_STAMP)
+
+# The browser tests (tests/web) drive Debian's Chromium: installed here when absent and we
+# are root; otherwise a loud warning, and `make test` skips them (CI fails instead).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y chromium || (apt-get update && apt-get install -y chromium); \
+	  else \
+	    echo "WARNING: /usr/bin/chromium is absent: the browser tests will be SKIPPED" \
+	      "(sudo apt-get install chromium)"; \
+	  fi; \
+	fi
 
 install: $(RUNTIME_STAMP)
 
@@ -39,7 +52,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest -n auto
 
 # Mutation testing of domain/ and ledger.py (about 5 minutes; docs/testing.md has the score).
