@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from changegate import bootstrap
 from changegate.api.app import create_app
 from changegate.bootstrap import App
 from changegate.config import Settings
+from changegate.config_identity import OidcSettings
 from changegate.services import demo
 from tests.api.conftest import free_port
 
@@ -76,13 +78,10 @@ def with_demo_sign_in(app: App) -> App:
     return app
 
 
-@pytest.fixture
-def site(db_url: str, chromium_path: str) -> Iterator[Site]:
-    """The demo's quarter on a fresh database, served on a real socket."""
-    settings = dataclasses.replace(Settings(database_url=db_url))
-    app = with_demo_sign_in(bootstrap.build(settings))
-    demo.seed(app, QUARTER_START)
-    port = free_port()
+@contextmanager
+def serving(app: App, port: int | None = None) -> Iterator[str]:
+    """`app` on a real socket (uvicorn in a thread); yields its base URL."""
+    port = port or free_port()
     config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -91,9 +90,51 @@ def site(db_url: str, chromium_path: str) -> Iterator[Site]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    yield Site(app, f"http://127.0.0.1:{port}", "postgresql" if "postgres" in db_url else "sqlite")
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def seeded(db_url: str) -> App:
+    """The demo's quarter on a fresh database, with the demo's identity settings."""
+    app = with_demo_sign_in(bootstrap.build(Settings(database_url=db_url)))
+    demo.seed(app, QUARTER_START)
+    return app
+
+
+def _kind(db_url: str) -> str:
+    return "postgresql" if "postgres" in db_url else "sqlite"
+
+
+@pytest.fixture
+def site(db_url: str, chromium_path: str) -> Iterator[Site]:
+    app = seeded(db_url)
+    with serving(app) as url:
+        yield Site(app, url, _kind(db_url))
+    app.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[str]:
+    """A local OpenID provider (oidc-provider-mock: discovery, JWKS, authorize, token)."""
+    import oidc_provider_mock
+
+    with oidc_provider_mock.run_server_in_thread() as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def oidc_site(db_url: str, chromium_path: str, issuer: str) -> Iterator[Site]:
+    """The same, signing in through a local OpenID provider (oidc-provider-mock)."""
+    app = seeded(db_url)
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    oidc = OidcSettings(
+        issuer, "changegate", "secret", public, allowed_domains=("casperstudios.example",)
+    )
+    app.settings = dataclasses.replace(app.settings, oidc=oidc)
+    with serving(app, port) as url:
+        yield Site(app, url, _kind(db_url))
     app.engine.dispose()
 
 

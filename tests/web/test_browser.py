@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.identity.conftest import claims_for
 from tests.web.conftest import SCREENSHOTS, Site, axe_violations, sign_in
 
 ISO = "daniel.okafor@casperstudios.example"
@@ -181,3 +182,23 @@ def test_every_page_is_accessible_and_served_under_the_policy(
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     assert problems == {}
     assert csp == []
+
+
+def test_sign_in_through_the_identity_provider(oidc_site: Site, browser: Any) -> None:
+    issuer = oidc_site.app.settings.oidc.issuer  # type: ignore[union-attr]
+    claims_for(issuer, ISO)
+    page = oidc_site.page(browser)
+    page.goto("/changes")
+    assert page.url.startswith(issuer)  # the provider's own sign-in page
+    page.locator('input[name="sub"]').fill(ISO)
+    page.locator('form [type="submit"]').first.click()
+    page.wait_for_url(f"{oidc_site.url}/changes")
+    assert "Daniel Okafor" in page.locator("header .who").inner_text()
+    page.goto("/")
+    page.get_by_role("button", name=f"Approve {WAITING} v1 as iso").click()
+    page.wait_for_url(f"{oidc_site.url}/")
+    page.goto(f"/changes/{WAITING}")
+    assert f"approved by {ISO} as iso" in page.locator("ul.approvals").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto("/")
+    assert page.url.startswith(issuer)  # signed out: the next page asks to sign in again
