@@ -12,8 +12,10 @@ from changegate import __version__
 from changegate.api import (
     audits,
     cab,
+    calendar,
     changes,
     configuration,
+    dashboard,
     errors,
     hooks,
     people,
@@ -64,7 +66,8 @@ def create_app(app: App) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    for module in (changes, pipeline, hooks, configuration, audits, reviews, waivers, people, cab):
+    routers = (changes, pipeline, hooks, configuration, audits, reviews, waivers, people, cab)
+    for module in (*routers, dashboard, calendar):
         statuses.declare(module.router)
         api.include_router(module.router)
 
