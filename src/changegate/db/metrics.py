@@ -9,16 +9,18 @@ which SQLite and PostgreSQL both run the same way.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Float, and_, case, exists, func, literal, or_, select, text
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
 from changegate.db.base import Repository
+from changegate.db.engine import on_postgres
 from changegate.db.models import Change, Deployment, Drift, Finding, TestRun, Waiver
 from changegate.domain.dashboard import AGE_BUCKETS, rank
 from changegate.domain.dora import Duration
@@ -26,7 +28,26 @@ from changegate.domain.dora import Duration
 # Deployments that reached production: a rolled-back one ran before it was undone.
 REACHED = ("succeeded", "rolled_back")
 FAILED = ("failed", "rolled_back")
+# The percentiles picked, as integer ratios: the median and the 90th.
+PICKS = ((1, 2), (9, 10))
 RESOLVED_FINDING = {"dismissed": Finding.decided_at, "closed": Finding.remediated_at}
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """Production deployments started on one UTC day: how many, approved before they started,
+    tested before, reached production, finished, failed (definitions: `domain.dora`)."""
+
+    day: date
+    deployments: int
+    approved: int
+    tested: int
+    reached: int
+    finished: int
+    failed: int
+
+
+COUNTS = ("deployments", "approved", "tested", "reached", "finished", "failed")
 
 
 class SecondsBetween(FunctionElement[float]):
@@ -76,46 +97,41 @@ def _ones(condition: ColumnElement[bool]) -> Any:
 
 
 class MetricRecords(Repository):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        if on_postgres(session):
+            # These aggregates are costed high enough to trigger PostgreSQL's JIT, whose
+            # compilation took longer (over 100 ms each) than the queries it would speed up.
+            session.execute(text("SET LOCAL jit = off"))
+
     def durations(self, values: Subquery) -> Duration:
-        """Count, median and p90 of the one column `v` of `values` (nulls ignored)."""
+        """Count, median and p90 of the one column `v` of `values` (nulls ignored), in one
+        statement: the values are numbered in order once, and the two ranks picked by
+        integer arithmetic (row k is the p = a/b percentile when b(k-1) < a n <= b k)."""
         v = values.c.v
-        n = int(self.session.execute(select(func.count(v))).scalar_one())
-        if n == 0:
+        ranked = (
+            select(
+                v.label("v"),
+                func.row_number().over(order_by=v).label("k"),
+                func.count().over().label("n"),
+            )
+            .where(v.is_not(None))
+            .subquery()
+        )
+        k, n = ranked.c.k, ranked.c.n
+        picks = [and_(b * (k - 1) < a * n, a * n <= b * k) for a, b in PICKS]
+        rows = self.session.execute(select(ranked.c.v, k, n).where(or_(*picks))).all()
+        if not rows:
             return Duration()
-
-        def pick(fraction: float) -> float:
-            stmt = select(v).where(v.is_not(None)).order_by(v).offset(rank(fraction, n)).limit(1)
-            return float(self.session.execute(stmt).scalar_one())
-
-        return Duration(n, pick(0.5), pick(0.9))
+        count = int(rows[0].n)
+        at = {int(r.k): float(r.v) for r in rows}
+        return Duration(count, at[rank(0.5, count) + 1], at[rank(0.9, count) + 1])
 
     def production(self, envs: Collection[str], start: datetime, end: datetime) -> Any:
         d = Deployment
         return and_(
             d.environment.in_(list(envs)), d.kind == "deploy", _between(d.started_at, start, end)
         )
-
-    def deployment_controls(
-        self, envs: Collection[str], start: datetime, end: datetime
-    ) -> tuple[int, int, int]:
-        """(production deployments started in the period, approved before they started,
-        with a passing isolated test run of the same change and commit before they started)."""
-        d, t = Deployment, TestRun
-        tested = exists().where(
-            t.change_id == d.change_id,
-            t.commit == d.commit,
-            t.isolated.is_(True),
-            t.ok.is_(True),
-            t.recorded_at <= d.started_at,
-        )
-        approved = and_(Change.approved_at.is_not(None), Change.approved_at <= d.started_at)
-        row = self.session.execute(
-            select(func.count(), _ones(approved), _ones(tested))
-            .select_from(d)
-            .join(Change, Change.id == d.change_id)
-            .where(self.production(envs, start, end))
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2])
 
     def emergencies(self, start: datetime, end: datetime) -> tuple[int, int, int, int]:
         """(changes implemented in the period, emergencies among them, their PIRs recorded by
@@ -201,27 +217,19 @@ class MetricRecords(Repository):
         ).one()
         return int(row[0]), int(row[1])
 
-    def dora_counts(
-        self, envs: Collection[str], start: datetime, end: datetime
-    ) -> tuple[int, int, int]:
-        """(reached production, finished, failed) of the period's production deployments."""
-        d = Deployment
-        row = self.session.execute(
-            select(
-                _ones(d.status.in_(REACHED)),
-                _ones(d.status != "started"),
-                _ones(d.status.in_(FAILED)),
-            ).where(self.production(envs, start, end))
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2])
-
     def lead_times(self, envs: Collection[str], start: datetime, end: datetime) -> Duration:
         """Submission to first production deployment, for changes first deployed in the
         period (seconds)."""
         d = Deployment
+        deployed = select(d.change_id).where(self.production(envs, start, end))
         first = (
             select(d.change_id.label("change_id"), func.min(d.started_at).label("at"))
-            .where(d.environment.in_(list(envs)), d.kind == "deploy", d.started_at < end)
+            .where(
+                d.environment.in_(list(envs)),
+                d.kind == "deploy",
+                d.started_at < end,
+                d.change_id.in_(deployed),
+            )
             .group_by(d.change_id)
             .having(func.min(d.started_at) >= start)
             .subquery()
@@ -239,34 +247,56 @@ class MetricRecords(Repository):
         """Failed production deployment start -> end of the next successful production
         deployment of the same change and environment, for those restored (seconds)."""
         d, r = Deployment, aliased(Deployment)
-        restored_at = (
-            select(func.min(r.finished_at))
-            .where(
-                r.change_id == d.change_id,
-                r.environment == d.environment,
-                r.status == "succeeded",
-                r.id > d.id,
-                r.finished_at.is_not(None),
+        restored = (
+            select(d.started_at.label("failed_at"), func.min(r.finished_at).label("restored_at"))
+            .join(
+                r,
+                and_(
+                    r.change_id == d.change_id,
+                    r.environment == d.environment,
+                    r.status == "succeeded",
+                    r.id > d.id,
+                    r.finished_at.is_not(None),
+                ),
             )
-            .scalar_subquery()
-        )
-        values = (
-            select(SecondsBetween(d.started_at, restored_at).label("v"))
             .where(self.production(envs, start, end), d.status.in_(FAILED))
+            .group_by(d.id, d.started_at)
             .subquery()
         )
+        values = select(
+            SecondsBetween(restored.c.failed_at, restored.c.restored_at).label("v")
+        ).subquery()
         return self.durations(values)
 
-    def per_day(
+    def production_days(
         self, envs: Collection[str], start: datetime, end: datetime
-    ) -> list[tuple[date, int, int]]:
-        """(UTC day, reached production, failed) of the period's production deployments."""
-        d = Deployment
+    ) -> list[DayCounts]:
+        """Per UTC day, the production deployments (kind `deploy`) started in the period: one
+        pass over them for the controls, the DORA counts and the weekly series."""
+        d, t = Deployment, TestRun
+        tested = exists().where(
+            t.change_id == d.change_id,
+            t.commit == d.commit,
+            t.isolated.is_(True),
+            t.ok.is_(True),
+            t.recorded_at <= d.started_at,
+        )
+        approved = and_(Change.approved_at.is_not(None), Change.approved_at <= d.started_at)
         day = UtcDay(d.started_at)
         rows = self.session.execute(
-            select(day, _ones(d.status.in_(REACHED)), _ones(d.status.in_(FAILED)))
+            select(
+                day,
+                func.count(),
+                _ones(approved),
+                _ones(tested),
+                _ones(d.status.in_(REACHED)),
+                _ones(d.status != "started"),
+                _ones(d.status.in_(FAILED)),
+            )
+            .select_from(d)
+            .join(Change, Change.id == d.change_id)
             .where(self.production(envs, start, end))
             .group_by(day)
             .order_by(day)
         ).all()
-        return [(date.fromisoformat(str(k)), int(a), int(b)) for k, a, b in rows]
+        return [DayCounts(date.fromisoformat(str(r[0])), *(int(n) for n in r[1:])) for r in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from changegate.db.audit_records import Metrics
-from changegate.db.metrics import MetricRecords
+from changegate.db.metrics import COUNTS, DayCounts, MetricRecords
 from changegate.db.models import Change
 from changegate.domain import dora
 from changegate.domain.dashboard import EXPIRING_DAYS, bucket_counts, hours, percent
@@ -39,11 +39,20 @@ def as_of(ctx: Context, end: datetime) -> datetime:
 
 def quarter(ctx: Context, name: str) -> QuarterMetricsOut:
     """The metrics of quarter `name` ("2026-Q3", either case); BadInput for anything else."""
+    return measured(ctx, name)[0]
+
+
+def measured(ctx: Context, name: str) -> tuple[QuarterMetricsOut, list[DayCounts]]:
+    """The metrics of quarter `name`, and the per-day production deployment counts they were
+    summed from (the dashboard charts them by week)."""
     start, end = quarter_bounds(name)
     at = as_of(ctx, end)
+    records, envs = MetricRecords(ctx.session), production_environments(ctx)
     m = Metrics(ctx.session)
     decisions = m.gate_decisions(start, end)
-    return QuarterMetricsOut(
+    days = records.production_days(envs, start, end)
+    total = {f: sum(getattr(d, f) for d in days) for f in COUNTS}
+    out = QuarterMetricsOut(
         quarter=quarter_of(start),
         as_of=at.isoformat(),
         changes_by_type=m.changes_by(Change.change_type, start, end),
@@ -53,18 +62,19 @@ def quarter(ctx: Context, name: str) -> QuarterMetricsOut:
             allowed=decisions.get("True", 0) + decisions.get("1", 0),
             denied=decisions.get("False", 0) + decisions.get("0", 0),
         ),
-        emergencies=_emergencies(ctx, start, end),
-        production_deployments=_controls(ctx, start, end),
-        drift=_drift(ctx, start, end, at),
+        emergencies=_emergencies(records, start, end),
+        production_deployments=_controls(total),
+        drift=_drift(ctx, records, start, end, at),
         findings_by_control=m.findings_by_control(start, end),
-        findings_open_by_age=bucket_counts(MetricRecords(ctx.session).open_findings_by_age(at)),
-        waivers=_waivers(ctx, at),
-        dora=_dora(ctx, start, end),
+        findings_open_by_age=bucket_counts(records.open_findings_by_age(at)),
+        waivers=_waivers(records, at),
+        dora=_dora(records, envs, start, end, total),
     )
+    return out, days
 
 
-def _emergencies(ctx: Context, start: datetime, end: datetime) -> EmergencyMetrics:
-    changes, emergencies, pir, retro = MetricRecords(ctx.session).emergencies(start, end)
+def _emergencies(records: MetricRecords, start: datetime, end: datetime) -> EmergencyMetrics:
+    changes, emergencies, pir, retro = records.emergencies(start, end)
     return EmergencyMetrics(
         implemented=emergencies,
         pir_on_time=pir,
@@ -76,20 +86,20 @@ def _emergencies(ctx: Context, start: datetime, end: datetime) -> EmergencyMetri
     )
 
 
-def _controls(ctx: Context, start: datetime, end: datetime) -> DeploymentControls:
-    envs = production_environments(ctx)
-    total, approved, tested = MetricRecords(ctx.session).deployment_controls(envs, start, end)
+def _controls(total: dict[str, int]) -> DeploymentControls:
+    deployments, approved, tested = total["deployments"], total["approved"], total["tested"]
     return DeploymentControls(
-        deployments=total,
+        deployments=deployments,
         approved_before=approved,
-        approved_before_percent=percent(approved, total),
+        approved_before_percent=percent(approved, deployments),
         tested_before=tested,
-        tested_before_percent=percent(tested, total),
+        tested_before_percent=percent(tested, deployments),
     )
 
 
-def _drift(ctx: Context, start: datetime, end: datetime, at: datetime) -> DriftMetrics:
-    records = MetricRecords(ctx.session)
+def _drift(
+    ctx: Context, records: MetricRecords, start: datetime, end: datetime, at: datetime
+) -> DriftMetrics:
     detected, closed, unauthorised, settled = records.drift(start, end, at)
     target = ctx.policy.drift.remediation_hours
     times, within = records.remediation(start, end, at, timedelta(hours=target))
@@ -108,21 +118,25 @@ def _drift(ctx: Context, start: datetime, end: datetime, at: datetime) -> DriftM
     )
 
 
-def _waivers(ctx: Context, at: datetime) -> WaiverMetrics:
-    active, expiring = MetricRecords(ctx.session).waivers(at, timedelta(days=EXPIRING_DAYS))
+def _waivers(records: MetricRecords, at: datetime) -> WaiverMetrics:
+    active, expiring = records.waivers(at, timedelta(days=EXPIRING_DAYS))
     return WaiverMetrics(active=active, expiring=expiring, expiring_days=EXPIRING_DAYS)
 
 
-def _dora(ctx: Context, start: datetime, end: datetime) -> DoraMetrics:
-    records, envs = MetricRecords(ctx.session), production_environments(ctx)
-    reached, finished, failed = records.dora_counts(envs, start, end)
+def _dora(
+    records: MetricRecords,
+    envs: list[str],
+    start: datetime,
+    end: datetime,
+    total: dict[str, int],
+) -> DoraMetrics:
     found = dora.keys(
         dora.DoraInputs(
             start=start,
             end=end,
-            deployments=reached,
-            finished=finished,
-            failed=failed,
+            deployments=total["reached"],
+            finished=total["finished"],
+            failed=total["failed"],
             lead=records.lead_times(envs, start, end),
             restore=records.restore_times(envs, start, end),
         )

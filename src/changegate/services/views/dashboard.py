@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from changegate.db.metrics import MetricRecords
+from changegate.db.metrics import DayCounts
 from changegate.domain.dashboard import weekly
 from changegate.domain.periods import quarter_bounds
 from changegate.services import metrics
@@ -62,12 +62,12 @@ class DashboardOut(Out):
 def dashboard(ctx: Context, quarter: str) -> DashboardOut:
     """The dashboard of `quarter` ("2026-Q3", either case); BadInput for anything else.
     Everyone who reads changes reads it."""
-    m = metrics.quarter(ctx, quarter)
+    m, days = metrics.measured(ctx, quarter)
     return DashboardOut(
         quarter=m.quarter,
         metrics=m,
         tiles=tiles(m),
-        deployments_by_week=_weeks(ctx, m.quarter),
+        deployments_by_week=_weeks(days, m.quarter),
         findings_by_control=[
             CountPoint(label=k, count=v) for k, v in sorted(m.findings_by_control.items())
         ],
@@ -116,9 +116,8 @@ def tiles(m: QuarterMetricsOut) -> list[Tile]:
     ]
 
 
-def _weeks(ctx: Context, quarter: str) -> list[WeekPoint]:
+def _weeks(days: list[DayCounts], quarter: str) -> list[WeekPoint]:
     start, end = quarter_bounds(quarter)
-    rows = MetricRecords(ctx.session).per_day(metrics.production_environments(ctx), start, end)
-    reached = weekly({day: n for day, n, _ in rows}, start, end)
-    failed = weekly({day: n for day, _, n in rows}, start, end)
+    reached = weekly({d.day: d.reached for d in days}, start, end)
+    failed = weekly({d.day: d.failed for d in days}, start, end)
     return [WeekPoint(week=w, deployments=n, failures=failed[w]) for w, n in reached.items()]
