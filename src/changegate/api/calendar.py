@@ -3,19 +3,15 @@ every role reads it. The range is local days in the policy's time zone, at most 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
 from changegate.api.access import EVERYONE, CallerDep, allow
-from changegate.domain.errors import BadInput
-from changegate.services.context import Context
-from changegate.services.views.calendar import CalendarOut, calendar
+from changegate.services.views.calendar import CalendarOut, calendar, days
 
 router = APIRouter(prefix="/api/v1", tags=["calendar"])
-DEFAULT_DAYS = 28
 From = Annotated[
     date | None,
     Query(alias="from", description="First local day (default: this week's Monday)"),
@@ -32,19 +28,4 @@ To = Annotated[
     summary="Planned change windows and freeze windows by ISO week, with their conflicts",
 )
 def show(who: CallerDep, first: From = None, last: To = None) -> CalendarOut:
-    return who.read(lambda ctx: calendar(ctx, *_range(ctx, first, last)))
-
-
-def _range(ctx: Context, first: date | None, last: date | None) -> tuple[date, date]:
-    if first is None:
-        today = _today(ctx.now, ctx.policy.timezone)
-        first = today - timedelta(days=today.weekday())
-    if last is None:
-        last = first + timedelta(days=DEFAULT_DAYS - 1)
-    if first.year < 1970 or last.year > 9998:
-        raise BadInput("from and to must be between 1970 and 9998")
-    return first, last
-
-
-def _today(now: datetime, tz: str) -> date:
-    return now.astimezone(ZoneInfo(tz)).date()
+    return who.read(lambda ctx: calendar(ctx, *days(ctx, first, last)))

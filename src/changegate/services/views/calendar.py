@@ -7,12 +7,14 @@ one service at once, and a change planned inside a freeze of one of its environm
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row
 
 from changegate.db.planning import Planning
+from changegate.domain.errors import BadInput
 from changegate.domain.gate import Freeze
 from changegate.domain.planning import (
     Conflict,
@@ -26,6 +28,9 @@ from changegate.domain.planning import (
 )
 from changegate.services.context import Context
 from changegate.services.views.common import Instant, Out
+
+DEFAULT_DAYS: Final = 28
+MIN_YEAR, MAX_YEAR = 1970, 9998
 
 
 class PlannedChangeOut(Out):
@@ -87,6 +92,18 @@ class CalendarOut(Out):
     changes: list[PlannedChangeOut]
     freezes: list[FreezeOut]
     conflicts: list[ConflictOut]
+
+
+def days(ctx: Context, first: date | None, last: date | None) -> tuple[date, date]:
+    """The range asked for, defaults filled: from this week's Monday (in the policy's zone)
+    for four weeks. BadInput for a day outside 1970-9998 (the rest `calendar` checks)."""
+    if first is None:
+        today = ctx.now.astimezone(ZoneInfo(ctx.policy.timezone)).date()
+        first = today - timedelta(days=today.weekday())
+    last = last or first + timedelta(days=DEFAULT_DAYS - 1)
+    if first.year < MIN_YEAR or last.year > MAX_YEAR:
+        raise BadInput(f"the calendar covers days from {MIN_YEAR} to {MAX_YEAR}")
+    return first, last
 
 
 def calendar(ctx: Context, first: date, last: date) -> CalendarOut:
