@@ -77,8 +77,9 @@ class Changes(Repository):
         stmt = select(Change.status, func.count()).group_by(Change.status)
         return {status: int(n) for status, n in self.session.execute(stmt).all()}
 
-    def awaiting_decision(self) -> Sequence[Change]:
-        """Submitted changes, and emergencies implemented without their retro approval."""
+    def awaiting_decision(self, limit: int | None = None) -> Sequence[Change]:
+        """Submitted changes, and emergencies implemented without their retro approval, oldest
+        first (the first `limit` of them)."""
         stmt = (
             select(Change)
             .where(
@@ -90,6 +91,7 @@ class Changes(Repository):
                 )
             )
             .order_by(Change.number)
+            .limit(limit)
         )
         return self.session.execute(stmt).scalars().all()
 
@@ -128,6 +130,18 @@ class Changes(Repository):
             .scalars()
             .all()
         )
+
+    def approvals_of(self, changes: Sequence[Change]) -> dict[int, Sequence[Approval]]:
+        """change id -> its decisions, as `approvals` orders them, in one query per chunk."""
+        order = (Approval.decided_at, Approval.id)
+        rows = [
+            approval
+            for among in self.among(Approval.change_id, [c.id for c in changes])
+            for approval in self.session.execute(
+                select(Approval).where(among).order_by(*order)
+            ).scalars()
+        ]
+        return {c.id: [a for a in rows if a.change_id == c.id] for c in changes}
 
     def add_approval(self, approval: Approval) -> None:
         self.session.add(approval)

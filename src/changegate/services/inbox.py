@@ -7,14 +7,15 @@ command that acts on it, so a person can go from "what awaits me" to done in one
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from changegate.db.changes import Changes
+from changegate.db.code_reviews import CodeReviews
 from changegate.db.configs import Configs
 from changegate.db.findings import Findings
-from changegate.db.models import Change, User, Waiver
+from changegate.db.models import Approval, Change, User, Waiver
 from changegate.db.reviews import Reviews
 from changegate.db.waivers import Waivers
 from changegate.domain.approvals import ApprovalRole, check_may_decide
@@ -23,7 +24,7 @@ from changegate.domain.findings import FindingStatus
 from changegate.domain.periods import previous_quarter, quarter_bounds, quarter_of
 from changegate.domain.users import Role
 from changegate.domain.waivers import DECIDABLE, WaiverStatus, missing
-from changegate.services import code_reviews, installation
+from changegate.services import installation
 from changegate.services.approvals import current_tally, votes_of
 from changegate.services.context import Context
 from changegate.services.views.common import Instant, Out
@@ -48,6 +49,7 @@ class InboxItemOut(Out):
     due_tz: str | None = None  # the business calendar's zone, when due_at is a deadline
     command: str  # the command that acts on it, run as the person the inbox belongs to
     alternative: str | None = None  # another way to settle it (dismissing, not confirming)
+    version: int | None = None  # the change's version a decision on it names
 
 
 class InboxOut(Out):
@@ -94,8 +96,14 @@ def inbox(ctx: Context) -> InboxOut:
 def _change_decisions(ctx: Context, user: User) -> list[InboxItemOut]:
     out = []
     repo = Changes(ctx.session)
-    for change in repo.awaiting_decision()[:SHOWN]:
-        for role in _roles_wanted(ctx, change, user):
+    waiting = repo.awaiting_decision(SHOWN)
+    # One query each for every shown change's decisions and pull-request authors (the web
+    # app's home page renders this on every visit).
+    decided = repo.approvals_of(waiting)
+    linked = CodeReviews(ctx.session).authors([c.id for c in waiting])
+    for change in waiting:
+        authors = tuple(sorted({*change.commit_authors, *linked.get(change.id, set())}))
+        for role in _roles_wanted(ctx, change, user, decided[change.id], authors):
             retro = change.status == "implemented"
             out.append(
                 InboxItemOut(
@@ -109,14 +117,21 @@ def _change_decisions(ctx: Context, user: User) -> list[InboxItemOut]:
                         f"changegate change approve {change.key} --role {role.value} "
                         f"--version {change.version}"
                     ),
+                    version=change.version,
                 )
             )
     return out
 
 
-def _roles_wanted(ctx: Context, change: Change, user: User) -> Iterator[ApprovalRole]:
-    tally = current_tally(ctx, change)
-    votes = votes_of(Changes(ctx.session).approvals(change))
+def _roles_wanted(
+    ctx: Context,
+    change: Change,
+    user: User,
+    decided: Sequence[Approval],
+    authors: tuple[str, ...],
+) -> Iterator[ApprovalRole]:
+    tally = current_tally(ctx, change, decided)
+    votes = votes_of(decided)
     short = {
         ApprovalRole.CAB: len(tally.cab_approvers) < tally.needed_cab,
         ApprovalRole.ISO: tally.iso_required and tally.iso_approver is None,
@@ -130,7 +145,7 @@ def _roles_wanted(ctx: Context, change: Change, user: User) -> Iterator[Approval
                 user.role_names,
                 role,
                 change.requester.email,
-                code_reviews.authors_of(ctx, change),
+                authors,
                 votes,
                 change.version,
             )
