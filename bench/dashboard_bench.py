@@ -104,12 +104,28 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the data")
     parser.add_argument("--chunk", type=int, default=5_000, help="rows per executemany")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per quarter")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
     results = [
         bench(kind, args)
         for kind in (("sqlite", "postgresql") if args.db == "both" else (args.db,))
     ]
-    print(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2) if args.json else table(results))
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| db | quarter | deployments | dashboard p50 / p95, ms | floor p50 / p95, ms |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in results:
+        for quarter, q in r["quarters"].items():
+            board, base = q["dashboard"], q["floor"]
+            lines.append(
+                f"| {r['db']} | {quarter} | {q['deployments']:,} | "
+                f"{board['p50_ms']} / {board['p95_ms']} | {base['p50_ms']} / {base['p95_ms']} |"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

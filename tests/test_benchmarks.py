@@ -19,6 +19,8 @@ TOY = {
     "cli": ["cli_bench.py", "--runs", "1"],
     "ledger_state": ["ledger_state_bench.py", "--db", "sqlite", "--changes", "20",
                      "--resources", "8"],
+    "dashboard": ["dashboard_bench.py", "--db", "sqlite", "--changes", "60", "--deployments",
+                  "120", "--drifts", "100", "--resources", "30", "--repeat", "2"],
     "evidence": ["evidence_bench.py", "--db", "sqlite", "--changes", "60", "--deployments", "120",
                  "--drifts", "100", "--resources", "30"],
 }  # fmt: skip
