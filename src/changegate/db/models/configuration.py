@@ -100,7 +100,7 @@ class Drift(Base):
     observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
     differences: Mapped[list[dict[str, Any]]]
     authorised_by: Mapped[str | None] = mapped_column(String(40))
-    detected_at: Mapped[datetime]
+    detected_at: Mapped[datetime] = mapped_column(index=True)
     due_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     remediation_seconds: Mapped[float | None]

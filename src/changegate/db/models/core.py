@@ -90,11 +90,11 @@ class Change(Base):
     window_end: Mapped[datetime | None]
     ticket: Mapped[str] = mapped_column(String(300), default="")
     commit_authors: Mapped[list[str]] = mapped_column(default=list)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
-    implemented_at: Mapped[datetime | None]
+    implemented_at: Mapped[datetime | None] = mapped_column(index=True)
     # Who marked it implemented: a pipeline (through a deployment) or a person (CM-5's question).
     implemented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
@@ -290,7 +290,7 @@ class Deployment(Base):
     )
     rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime] = mapped_column(index=True)
     finished_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(default=1)
     deployer: Mapped[User] = relationship(lazy="joined")
