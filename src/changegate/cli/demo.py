@@ -7,6 +7,8 @@ import fcntl
 import os
 import socket
 import sys
+import threading
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date
@@ -238,6 +240,19 @@ def _print_api(cg: App, summary: service.DemoSummary, host: str, port: int) -> N
     )
     say(f"  curl -s -H 'Authorization: Bearer {auditor}' {url}/api/v1/changes/overdue")
     say(f"  open {url}/docs for every operation")
+    _print_web(summary, url)
+
+
+def _print_web(summary: service.DemoSummary, url: str) -> None:
+    """The web app, signed in through the demo-only sign-in (this demo's policy enables it),
+    opened in a browser when there is a desktop to open one on."""
+    sign_in = f"{url}/auth/demo?next=/"
+    say("\nThe web app (sign in by picking a person: the demo's policy allows it, no real one):")
+    say(f"  {sign_in}   e.g. as the ISO, {_who(summary, 'iso')}: the most awaits them")
+    say(f"  {url}/dashboard?quarter={summary.audit.period}   the seeded quarter's dashboard (CM-6)")
+    if sys.stdout.isatty() and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # After the server has started listening (run_server follows this banner).
+        threading.Timer(1.0, webbrowser.open, [sign_in]).start()
 
 
 def _executable() -> str:

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from changegate.services.views.calendar import calendar
+from changegate.services.views.calendar import calendar, days
 from changegate.web.pages import Viewer, read, render, viewer
 
 router = APIRouter(include_in_schema=False)
 Who = Annotated[Viewer, Depends(viewer)]
-SHOWN = timedelta(weeks=6)
 
 
 @router.get("/calendar", response_class=HTMLResponse)
@@ -23,11 +22,9 @@ def page(
     first: Annotated[date | None, Query(alias="from")] = None,
     last: Annotated[date | None, Query(alias="to")] = None,
 ) -> HTMLResponse:
-    # By default six weeks from this week's Monday (in UTC: the service counts local days).
-    today = read(request, who, lambda ctx: ctx.now.date())
-    start = first or today - timedelta(days=today.weekday())
-    end = last or start + SHOWN - timedelta(days=1)
-    out = read(request, who, lambda ctx: calendar(ctx, start, end))
+    # By default four weeks from this week's Monday (the API's and the CLI's default too).
+    out = read(request, who, lambda ctx: calendar(ctx, *days(ctx, first, last)))
+    start, end = out.first, out.last
     span = end - start + timedelta(days=1)
     context = {
         "c": out,
