@@ -1,0 +1,79 @@
+"""The web app without a browser: the headers every page carries, the one authorization table,
+error pages, and the assets served from the package (these run even without Chromium)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from changegate.api.access import DECIDERS
+from changegate.api.app import create_app
+from changegate.bootstrap import App
+from changegate.domain.identity import SignInMethod
+from changegate.services import web_sessions
+from changegate.web import access
+from changegate.web.cookies import SESSION
+from tests.builders import add_people
+
+
+@pytest.fixture
+def browser_like(app: App) -> Iterator[TestClient]:
+    """A client signed in as the ISO (a session made by the service, as sign-in makes it)."""
+    add_people(app)
+    secret, _ = app.run(
+        lambda ctx: web_sessions.start(ctx, "ivy@example.com", SignInMethod.DEMO),
+        actor="ivy@example.com",
+    )
+    with TestClient(create_app(app), base_url="http://testserver") as client:
+        client.cookies.set(SESSION, secret)
+        yield client
+
+
+def test_every_page_carries_a_policy_without_inline_script(browser_like: TestClient) -> None:
+    for path in ("/", "/changes", "/ledger", "/no-such-page"):
+        answer = browser_like.get(path)
+        headers = answer.headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+        assert "frame-ancestors 'none'" in csp and headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "no-store"
+        assert "<script>" not in answer.text and " style=" not in answer.text, path
+    # The API keeps its own answers: a problem document, no page headers.
+    api = browser_like.get("/api/v1/changes")
+    assert api.status_code == 401 and "content-security-policy" not in api.headers
+
+
+def test_an_unknown_change_is_a_404_page_that_says_so(browser_like: TestClient) -> None:
+    answer = browser_like.get("/changes/CHG-404")
+    assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
+    assert "CHG-404" in answer.text and "Nothing was changed" in answer.text
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(
+    browser_like: TestClient,
+) -> None:
+    answer = browser_like.post(
+        "/changes/CHG-1/decision",
+        data={"role": "iso", "decision": "approved", "version": "1", "csrf_token": "x"},
+    )
+    assert answer.status_code == 403 and "did not come from changegate" in answer.text
+
+
+def test_each_page_action_has_its_api_operations_roles(browser_like: TestClient) -> None:
+    table = access.table_of(browser_like.app.openapi())  # type: ignore[attr-defined]
+    assert table.roles["approve-change"] == frozenset(r.value for r in DECIDERS)
+    assert table.roles["confirm-finding"] == frozenset({"iso"})
+    assert table.roles["discipline"] == frozenset({"hr"})
+    assert set(access.ACTIONS) <= set(table.roles)
+    with pytest.raises(LookupError):
+        access.table_of({"paths": {}})
+
+
+def test_assets_come_from_the_package_with_their_licence(browser_like: TestClient) -> None:
+    chart = browser_like.get("/static/chart.umd.min.js")
+    assert chart.status_code == 200 and "Chart.js v4.6.1" in chart.text[:200]
+    assert "MIT" in browser_like.get("/static/chart.js.LICENSE.md").text
+    assert browser_like.get("/static/changegate.css").status_code == 200
