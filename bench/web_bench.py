@@ -116,7 +116,14 @@ def bench_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = {
             t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
-            for t in ("changes", "ledger", "approvals", "gate_decisions", "test_runs")
+            for t in (
+                "changes",
+                "ledger",
+                "approvals",
+                "gate_decisions",
+                "test_runs",
+                "deployments",
+            )
         }
     log(f"  rows: {rows}")
     with gate_bench.server(url) as base:
