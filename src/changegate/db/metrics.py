@@ -72,7 +72,7 @@ def _seconds_pg(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
 
 
 class UtcDay(FunctionElement[str]):
-    """The UTC calendar day of an instant, as ISO text."""
+    """The UTC calendar day of an instant (ISO text on SQLite, a date on PostgreSQL)."""
 
     inherit_cache = True
 
@@ -85,7 +85,7 @@ def _day_sqlite(element: UtcDay, compiler: Any, **kw: Any) -> str:
 @compiles(UtcDay, "postgresql")
 def _day_pg(element: UtcDay, compiler: Any, **kw: Any) -> str:
     column = compiler.process(next(iter(element.clauses)), **kw)
-    return f"to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    return f"CAST(({column}) AT TIME ZONE 'UTC' AS DATE)"
 
 
 def _between(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -219,19 +219,18 @@ class MetricRecords(Repository):
 
     def lead_times(self, envs: Collection[str], start: datetime, end: datetime) -> Duration:
         """Submission to first production deployment, for changes first deployed in the
-        period (seconds)."""
-        d = Deployment
-        deployed = select(d.change_id).where(self.production(envs, start, end))
+        period (seconds): deployed in it, and never to production before it."""
+        d, e = Deployment, aliased(Deployment)
+        earlier = exists().where(
+            e.change_id == d.change_id,
+            e.environment.in_(list(envs)),
+            e.kind == "deploy",
+            e.started_at < start,
+        )
         first = (
             select(d.change_id.label("change_id"), func.min(d.started_at).label("at"))
-            .where(
-                d.environment.in_(list(envs)),
-                d.kind == "deploy",
-                d.started_at < end,
-                d.change_id.in_(deployed),
-            )
+            .where(self.production(envs, start, end), ~earlier)
             .group_by(d.change_id)
-            .having(func.min(d.started_at) >= start)
             .subquery()
         )
         values = (
