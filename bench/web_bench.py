@@ -10,6 +10,7 @@ root, e.g.
 
     .venv/bin/python bench/web_bench.py                    # PostgreSQL, the full size
     .venv/bin/python bench/web_bench.py --sqlite --changes 10000 --ledger 100000
+    .venv/bin/python bench/web_bench.py --data year   # the dashboard benchmark's busy year
 """
 
 from __future__ import annotations
@@ -19,48 +20,81 @@ import json
 import os
 import platform
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 import gate_bench  # type: ignore[import-not-found]
-from changegate.bootstrap import build
+from audit_seed import AUDIT_AT, IVY, PEOPLE, START, populate  # type: ignore[import-not-found]
+from changegate.bootstrap import App, build
 from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.engine import build_engine
 from changegate.domain.identity import SignInMethod
-from changegate.services import web_sessions
+from changegate.services import audits, users, web_sessions
 from changegate.web.cookies import SESSION
 from common import check, log  # type: ignore[import-not-found]
 
 SCRATCH_DB = "changegate_webbench"
+TABLES = ("changes", "ledger", "approvals", "test_runs", "deployments", "drifts", "findings")
 GOAL_MS = 200.0
+DATA_HELP = (
+    "gate: the gate benchmark's changes and ledger (the issue's size); year: the audit "
+    "benchmark's busy 2026 (deployments, drift, waivers, findings), as the dashboard's"
+)
 
 
-def pages(n_changes: int) -> dict[str, str]:
-    """Every page, on the data the fill makes (changes every 5 minutes from 2025-01-06)."""
+def pages(n_changes: int, year: int) -> dict[str, str]:
+    """Every page, on the data the fill makes (the gate's: changes every 5 minutes from
+    2025-01-06; the audit's: a busy 2026)."""
     middle = max(1, n_changes // 2)
     return {
         "home (inbox)": "/",
-        "dashboard 2025-Q2": "/dashboard?quarter=2025-Q2",
+        f"dashboard {year}-Q2": f"/dashboard?quarter={year}-Q2",
         "changes": "/changes",
         "changes, searched and filtered": "/changes?q=release&status=closed&risk=low",
         "changes, by service": "/changes?service=payments",
         "changes, last page": f"/changes?offset={max(0, n_changes - 50)}",
         f"change CHG-{middle}": f"/changes/CHG-{middle}",
-        "calendar": "/calendar?from=2025-06-02&to=2025-07-13",
+        "calendar": f"/calendar?from={year}-06-01&to={year}-07-12",
         "drift": "/drift",
         "waivers": "/waivers",
         "findings": "/findings",
         "reviews": "/reviews",
-        "review preview 2025-Q2": "/reviews/quarterly/2025-Q2",
+        f"review preview {year}-Q2": f"/reviews/quarterly/{year}-Q2",
         "cab": "/cab",
         "people": "/people",
         "ledger": "/ledger",
     }
+
+
+def fill_gate(app: App, engine: Engine, args: argparse.Namespace) -> tuple[str, int]:
+    """The gate benchmark's data; (the ISO's email, the year the changes are in)."""
+    gate_bench.seed(app)
+    log(f"  bulk fill: {args.changes:,} changes, ledger to {args.ledger:,} records")
+    filled = gate_bench.populate(engine, args.changes, args.ledger)
+    log(f"  filled in {filled['seconds']:.0f} s")
+    return gate_bench.ISO, 2025
+
+
+def fill_year(app: App, engine: Engine, args: argparse.Namespace) -> tuple[str, int]:
+    """The audit benchmark's busy 2026 (deployments, drift, waivers, reviews; no ledger), and
+    the findings of its audit."""
+    app.run(
+        lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
+        actor="local-admin",
+        at=START - timedelta(days=60),
+    )
+    log(f"  bulk fill: {args.changes:,} changes, {args.deployments:,} deployments")
+    started = time.perf_counter()
+    populate(app, args)
+    found = app.run(lambda ctx: len(audits.run(ctx, "2026").findings), actor=IVY, at=AUDIT_AT)
+    log(f"  filled and audited ({found:,} findings) in {time.perf_counter() - started:.0f} s")
+    return IVY, 2026
 
 
 def stats(ms: list[float]) -> dict[str, float]:
@@ -104,39 +138,28 @@ def bench_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine = build_engine(url)
     schema.upgrade(engine)
     app = build(Settings(database_url=url))
-    gate_bench.seed(app)
-    log(f"  bulk fill: {args.changes:,} changes, ledger to {args.ledger:,} records")
-    filled = gate_bench.populate(engine, args.changes, args.ledger)
-    log(f"  filled in {filled['seconds']:.0f} s")
+    iso, year = (fill_year if args.data == "year" else fill_gate)(app, engine, args)
     version = gate_bench.analyse(engine)
     cookie, _ = app.run(
-        lambda ctx: web_sessions.start(ctx, gate_bench.ISO, SignInMethod.DEMO),
-        actor=gate_bench.ISO,
+        lambda ctx: web_sessions.start(ctx, iso, SignInMethod.DEMO),
+        actor=iso,
     )
     with engine.connect() as conn:
         rows = {
-            t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
-            for t in (
-                "changes",
-                "ledger",
-                "approvals",
-                "gate_decisions",
-                "test_runs",
-                "deployments",
-            )
+            t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in TABLES
         }
     log(f"  rows: {rows}")
     with gate_bench.server(url) as base:
-        results = measure(base, cookie, pages(args.changes), args)
+        results = measure(base, cookie, pages(args.changes, year), args)
     app.engine.dispose()
     engine.dispose()
-    return {"version": version, "rows": rows, "fill_s": filled["seconds"], "pages": results}
+    return {"version": version, "data": args.data, "rows": rows, "pages": results}
 
 
 def table(db: str, r: dict[str, Any]) -> str:
     lines = [
-        f"{db} {r['version']}: {r['rows']['changes']:,} changes, "
-        f"{r['rows']['ledger']:,} ledger records",
+        f"{db} {r['version']}, data {r['data']}: "
+        + ", ".join(f"{n:,} {t}" for t, n in r["rows"].items()),
         "",
         "| page | p50 ms | p95 ms | max ms | health p95 ms (floor) | under 200 ms p95 |",
         "|---|---:|---:|---:|---:|---|",
@@ -152,8 +175,14 @@ def table(db: str, r: dict[str, Any]) -> str:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pg-url", default=common.PG_URL, help=f"creates and drops {SCRATCH_DB}")
+    p.add_argument("--data", choices=("gate", "year"), default="gate", help=DATA_HELP)
     p.add_argument("--changes", type=int, default=100_000)
-    p.add_argument("--ledger", type=int, default=1_000_000, help="ledger records after the fill")
+    p.add_argument("--ledger", type=int, default=1_000_000, help="(gate) ledger records")
+    p.add_argument("--deployments", type=int, default=200_000, help="(year)")
+    p.add_argument("--drifts", type=int, default=100_000, help="(year)")
+    p.add_argument("--resources", type=int, default=5_000, help="(year) baseline resources")
+    p.add_argument("--seed", type=int, default=2026, help="(year) random seed of the data")
+    p.add_argument("--chunk", type=int, default=5_000, help="(year) rows per executemany")
     p.add_argument("--requests", type=int, default=100, help="measured requests per page")
     p.add_argument("--warmup", type=int, default=10, help="unmeasured requests per page")
     p.add_argument("--sqlite", action="store_true", help="on a temporary SQLite file instead")
