@@ -25,6 +25,7 @@ from changegate.db.changes import Changes
 from changegate.db.engine import build_engine
 from changegate.db.models import Change, everything
 from changegate.domain.approvals import ApprovalRole, Decision
+from changegate.policy import Policy
 from changegate.services import approvals
 from changegate.services.context import Context
 
@@ -112,11 +113,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def local_decisions(policy: Policy, allowed: str = "allow") -> Policy:
+    """`policy` with `identity.local_decisions` set: tests act in-process, as `--as` does."""
+    identity = policy.identity.model_copy(update={"local_decisions": allowed})
+    return policy.model_copy(update={"identity": identity})
+
+
 @pytest.fixture
 def app(db_url: str) -> Iterator[App]:
     built = bootstrap.build(Settings(database_url=db_url))
+    # Most tests decide in-process, unauthenticated; tests/identity holds the refusal.
+    built.policy = local_decisions(built.policy)
     yield built
     built.engine.dispose()
+
+
+# What the CLI fixture's policy file says: in-process `--as` may make decisions (marked
+# unauthenticated in the ledger), as the README walkthrough's policy does.
+LOCAL_DECISIONS_POLICY = "identity:\n  local_decisions: allow\n"
 
 
 @dataclass
@@ -128,13 +142,18 @@ class Result:
 
 @pytest.fixture(autouse=True)
 def _own_state(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each test has its own CLI state (what `change show` last showed), never the user's."""
+    """Each test has its own CLI state (what `change show` last showed) and configuration
+    (what `changegate login` stored), never the user's."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture
 def cli(
-    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> Callable[..., Result]:
     """Run `changegate ARGS...` in-process against the test database."""
     from changegate.cli.main import run
@@ -144,10 +163,12 @@ def cli(
     for name in (
         "CHANGEGATE_CLOCK",
         "CHANGEGATE_ALLOW_CLOCK_OVERRIDE",
-        "CHANGEGATE_POLICY",
         "CHANGEGATE_SIGNING_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
+    policy = tmp_path / "local-decisions-policy.yaml"
+    policy.write_text(LOCAL_DECISIONS_POLICY)
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
 
     def invoke(*args: str) -> Result:
         capsys.readouterr()

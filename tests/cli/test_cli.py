@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from changegate.services import ledger_state
-from tests.conftest import Result
+from tests.conftest import LOCAL_DECISIONS_POLICY, Result
 
 Cli = Callable[..., Result]
 ALICE = ("--as", "alice@example.com")
@@ -317,7 +317,7 @@ def test_custom_policy_changes_the_quorum(
     org: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text("approvals:\n  cab_quorum: {low: 2}\n")
+    policy.write_text(LOCAL_DECISIONS_POLICY + "approvals:\n  cab_quorum: {low: 2}\n")
     monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
     key = create(org)
     org("change", "submit", key, *ALICE)

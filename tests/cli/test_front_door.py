@@ -164,7 +164,10 @@ def test_user_roles_enable_and_disable(org: Cli) -> None:
     assert {"user.role_added", "user.role_removed", "user.disabled", "user.enabled"} <= set(actions)
 
 
-def test_status_reports_the_installation_and_what_awaits_a_person(org: Cli) -> None:
+def test_status_reports_the_installation_and_what_awaits_a_person(
+    org: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHANGEGATE_POLICY")  # the fixture's allows local decisions; none here
     key = created(org, "--env", "production")
     assert org("change", "submit", key, "--as", "alice@example.com").code == 0
     shown = json.loads(org("status", "--as", "IVY@example.com", "--json").out)
@@ -297,6 +300,8 @@ NO_RECORD = {
     "token revoke",
     "outbox retry",
     "completion",
+    "login",
+    "logout",
 }
 
 

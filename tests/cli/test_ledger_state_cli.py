@@ -29,7 +29,7 @@ WARNING = (
 @pytest.fixture
 def audited(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Baseline `logs` v1 approved; drift #1 opened on 2026-09-01 and never remediated; the ISO
-    audits 2026-Q3 on 09-04 (FND-4 and FND-5: CFG-2 and CFG-4 of drift #1); on 10-02 the
+    audits 2026-Q3 on 09-04 (FND-5 and FND-6: CFG-2 and CFG-4 of drift #1); on 10-02 the
     security engineer signs the quarter's baseline verification (review #1)."""
     monkeypatch.setenv("CHANGEGATE_ALLOW_CLOCK_OVERRIDE", "true")
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-09-01T09:00:00Z")
@@ -50,8 +50,10 @@ def audited(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
         "FND-1": "CFG-3.quarterly-verification-missing",
         "FND-2": "CM-6.quarterly-review-missing",
         "FND-3": "EXC-1.quarterly-review-missing",
-        "FND-4": "CFG-2.unauthorised-drift",
-        "FND-5": "CFG-4.drift-overdue",
+        # The baseline was approved through --as, which this test's policy allows.
+        "FND-4": "AUTH-1.unauthenticated-decision",
+        "FND-5": "CFG-2.unauthorised-drift",
+        "FND-6": "CFG-4.drift-overdue",
     }
     monkeypatch.setenv("CHANGEGATE_CLOCK", "2026-10-02T09:00:00Z")
     assert cli("baseline", "verify", "--quarter", "2026-Q3", *SEC).code == 0
@@ -116,19 +118,19 @@ TAMPERING = {
     ),
     "findings": (
         [
-            "UPDATE findings SET status = 'dismissed', waiver_key = 'WVR-1' WHERE key = 'FND-5'",
+            "UPDATE findings SET status = 'dismissed', waiver_key = 'WVR-1' WHERE key = 'FND-6'",
             "INSERT INTO findings (number, key, fingerprint, control, rule, subject, summary, "
             "evidence, attributes, status, occurred_at, first_detected_at, last_detected_at, "
-            "first_run_id, lock_version) SELECT 6, 'FND-6', 'forged', control, rule, subject, "
+            "first_run_id, lock_version) SELECT 7, 'FND-7', 'forged', control, rule, subject, "
             "summary, evidence, attributes, 'open', occurred_at, first_detected_at, "
-            "last_detected_at, first_run_id, 1 FROM findings WHERE key = 'FND-4'",
-            "DELETE FROM findings WHERE key = 'FND-4'",
+            "last_detected_at, first_run_id, 1 FROM findings WHERE key = 'FND-5'",
+            "DELETE FROM findings WHERE key = 'FND-5'",
         ],
         [
-            "  findings FND-4 row: ledger present; live (none)",
-            "  findings FND-5 status: ledger open; live dismissed",
-            "  findings FND-5 waiver_key: ledger None; live WVR-1",
-            "  findings FND-6 row: ledger (none); live present",
+            "  findings FND-5 row: ledger present; live (none)",
+            "  findings FND-6 status: ledger open; live dismissed",
+            "  findings FND-6 waiver_key: ledger None; live WVR-1",
+            "  findings FND-7 row: ledger (none); live present",
         ],
     ),
     "baselines": (

@@ -213,7 +213,7 @@ def test_the_policy_report(org: App) -> None:
         "SOC 2 compliance."
     )
     assert [c["id"] for c in report["controls"]][:2] == ["CM-1", "CM-2"]
-    assert len(report["controls"]) == 13
+    assert len(report["controls"]) == 14  # the policy's 13 and AUTH-1 (DESIGN.md section 2)
     none = {"open": 0, "closed": 0, "suppressed": 0, "by_status": {}}
     assert report["findings_by_control"]["CM-6"] == none
 

@@ -467,7 +467,10 @@ def approve(app: App, key: str) -> None:
 
 
 def test_production_change_implemented_by_hand_is_a_cm5_finding(people: App) -> None:
-    by_hand = submitted_change(people)
+    # A person cannot mark a normal production change implemented (CM-5's preventive half,
+    # tests/identity); an emergency keeps `change implement`, and the audit still asks for
+    # the pipeline deployment that should have carried it.
+    by_hand = submitted_change(people, change_type=ChangeType.EMERGENCY)
     approve(people, by_hand)
     people.run(
         lambda ctx: lifecycle.implement(ctx, by_hand),

@@ -208,7 +208,8 @@ def test_normal_change_is_implemented_only_once_approved(org: App) -> None:
     with pytest.raises(InvalidTransition, match="CM-2"):
         act(org, ALICE, lifecycle.implement, key)
     approve_all(org, key, ["bob@example.com"])
-    act(org, ALICE, lifecycle.implement, key)
+    # A production change: its pipeline marks it implemented, never a person (CM-5).
+    act(org, "ci@example.com", lifecycle.implement, key)
     shown = detail(org, key)
     assert shown["status"] == "implemented"
     assert shown["due"]["pir"] is None and shown["due"]["retro_approval"] is None

@@ -124,6 +124,9 @@ def test_concurrent_approvals_count_once_and_approve_exactly_once(app: App) -> N
     assert_chain_linear(app)
 
 
+ALICE = "alice@example.com"
+
+
 def test_concurrent_implements_have_exactly_one_winner(app: App) -> None:
     add_people(app)
     key = app.run(lambda ctx: changes.create(ctx, make_fields()).key, actor="alice@example.com")
@@ -132,8 +135,9 @@ def test_concurrent_implements_have_exactly_one_winner(app: App) -> None:
         app.run(lambda ctx, r=role: decide_current(ctx, key, r, Decision.APPROVED), actor=who)
 
     def implement_or_cancel(i: int) -> str:
-        fn = lifecycle.implement if i % 2 else changes.cancel
-        return app.run(lambda ctx: fn(ctx, key).status, actor="alice@example.com")
+        # Production: the pipeline implements (CM-5); the requester cancels.
+        fn, who = (lifecycle.implement, "ci@example.com") if i % 2 else (changes.cancel, ALICE)
+        return app.run(lambda ctx: fn(ctx, key).status, actor=who)
 
     results = race(THREADS, implement_or_cancel)
     winners = [r for r in results if isinstance(r, str)]

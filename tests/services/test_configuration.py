@@ -157,7 +157,7 @@ def test_drift_explained_by_an_implemented_change_is_authorised(org: App) -> Non
     run(org, "alice@example.com", lambda ctx: changes.submit(ctx, key))
     for who, role in (("bob@example.com", ApprovalRole.CAB), ("ivy@example.com", ApprovalRole.ISO)):
         run(org, who, lambda ctx, r=role: decide_current(ctx, key, r, Decision.APPROVED))
-    run(org, "alice@example.com", lambda ctx: lifecycle.implement(ctx, key), hours=3)
+    run(org, "ci@example.com", lambda ctx: lifecycle.implement(ctx, key), hours=3)
     ingest(org, item(3.5, "Suspended"))
     scan(org, 4)
     [found] = drifts(org)

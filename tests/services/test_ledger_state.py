@@ -37,7 +37,7 @@ def history(app: App) -> App:
         as_(ALICE, lambda ctx, k=key: changes.submit(ctx, k))
     as_(CAB, lambda ctx: decide_current(ctx, "CHG-1", ApprovalRole.CAB, Decision.APPROVED))
     as_(ISO, lambda ctx: decide_current(ctx, "CHG-1", ApprovalRole.ISO, Decision.APPROVED))
-    as_(ALICE, lambda ctx: lifecycle.implement(ctx, "CHG-1"))
+    as_("ci@example.com", lambda ctx: lifecycle.implement(ctx, "CHG-1"))  # production: CM-5
     as_(ALICE, lambda ctx: lifecycle.close(ctx, "CHG-1"))
     as_(CAB, lambda ctx: decide_current(ctx, "CHG-2", ApprovalRole.CAB, Decision.REJECTED, "no"))
     as_(ALICE, lambda ctx: changes.cancel(ctx, "CHG-4", "not needed"))

@@ -20,12 +20,14 @@ from changegate.domain.audit import rules_annual as annual
 from changegate.domain.audit import rules_changes as changes
 from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
+from changegate.domain.audit import rules_identity as identity
 from changegate.domain.audit import rules_plan as plan
 from changegate.domain.audit.facts import (
     ApprovalFact,
     AuditFacts,
     AuditSettings,
     ChangeFact,
+    DecisionFact,
     DeliveryFact,
     DeploymentFact,
     Draft,
@@ -62,6 +64,10 @@ def settings(**overrides: Any) -> AuditSettings:
         emergency_requires_tests=False,
     )
     return dataclasses.replace(base, **overrides)
+
+
+# A decision's ledger record that says it was made without signing in (AUTH-1).
+UNSIGNED = DecisionFact(41, "change.approved_by_iso", "CHG-1", "ivy@x.io", T)
 
 
 def period(**overrides: Any) -> Period:
@@ -1143,6 +1149,18 @@ def test_evaluate_leaves_vio1_to_evaluate_violations() -> None:
     }
 
 
+def test_auth_1_names_the_record_the_person_and_the_change() -> None:
+    waived = DecisionFact(42, "finding.confirmed", "FND-2", "ivy@x.io", T + timedelta(hours=1))
+    [first, second] = identity.unauthenticated_decision(facts(unauthenticated=(UNSIGNED, waived)))
+    assert (first.rule, first.subject, first.evidence) == (
+        "AUTH-1.unauthenticated-decision",
+        "ledger:41",
+        ("ledger:41",),
+    )
+    assert first.attributes == {"principal": "ivy@x.io", "change": "CHG-1"}
+    assert second.attributes == {"principal": "ivy@x.io"} and second.occurred_at == waived.at
+
+
 def test_rules_are_registered_under_their_control() -> None:
     f = busy_facts()
     for control, rule in engine.RULES:
@@ -1598,6 +1616,17 @@ SUMMARIES: list[Any] = [
             "end of Thu 2027-01-14 (UTC)"
         ],
         id="POL-1 no annual review",
+    ),
+    pytest.param(
+        identity.unauthenticated_decision,
+        facts(
+            unauthenticated=(DecisionFact(41, "change.approved_by_iso", "CHG-1", "ivy@x.io", T),)
+        ),
+        [
+            "change.approved_by_iso on CHG-1 by ivy@x.io was made without signing in "
+            "(in-process --as), so nothing proves who made it"
+        ],
+        id="AUTH-1 unauthenticated decision",
     ),
 ]
 

@@ -23,6 +23,7 @@ from changegate.domain.changes import ChangeStatus, ChangeType, Risk
 from changegate.domain.deployments import DeploymentStatus
 from changegate.domain.drift import DriftStatus
 from changegate.domain.findings import DisciplinaryKind, FindingStatus, RemediationKind
+from changegate.domain.identity import SignInMethod
 from changegate.domain.notifications import NotificationStatus
 from changegate.domain.users import Role
 from changegate.domain.waivers import ScopeKind, WaiverStatus
@@ -161,6 +162,11 @@ WIDEST: dict[str, int | None] = {
     "test_runs.doc_url": INPUT,
     "test_runs.verdict": 300,  # one line; the verdict's own tests hold it under this
     "user_roles.role": longest(Role),
+    "login_codes.code_hash": SHA256_HEX,
+    "login_codes.challenge": SHA256_HEX,
+    "web_sessions.secret_hash": SHA256_HEX,
+    "web_sessions.method": longest(SignInMethod),
+    "web_sessions.csrf_token": 43,  # secrets.token_urlsafe(32)
     "users.email": EMAIL,
     "users.name": INPUT,
     "users.github_login": 39,

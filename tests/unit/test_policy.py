@@ -108,12 +108,14 @@ CONTROLS: dict[str, tuple[list[str], list[str]]] = {
     "CFG-5": (["CC7.1"], ["CC8.1", "CC7.1", "CC4.1"]),
     "EXC-1": ([], ["CC3.2", "CC8.1"]),
     "VIO-1": ([], ["CC8.1", "CC4.2", "CC1.5"]),
+    # Not a clause of its own: how CM-2's approvals are proven (DESIGN.md section 2, Identity).
+    "AUTH-1": (["CC6.1"], ["CC8.1", "CC6.1"]),
 }
 
 
-def test_all_13_controls_in_order(default: policy.Policy) -> None:
+def test_all_14_controls_in_order(default: policy.Policy) -> None:
     assert [c.id for c in default.controls] == list(CONTROLS)
-    assert len(default.controls) == 13
+    assert len(default.controls) == 14
 
 
 @pytest.mark.parametrize(

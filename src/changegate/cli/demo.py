@@ -30,6 +30,7 @@ from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.models import everything
 from changegate.domain.errors import BadInput
+from changegate.policy import Policy
 from changegate.services import demo as service
 from changegate.services import tokens
 from changegate.services.views.users import new_token
@@ -62,7 +63,7 @@ def demo(
         settings = Settings.from_env()
         if not configured:
             settings = dataclasses.replace(settings, database_url=f"sqlite:///{_fresh_file()}")
-        cg = _prepare(settings, reset) if configured else bootstrap.init(settings)
+        cg = _prepare(settings, reset) if configured else _demo(bootstrap.init(settings))
         try:
             summary = service.seed(cg, QUARTER_START)
             _print(summary, safe_url(cg.engine), dedicated=not configured)
@@ -71,6 +72,21 @@ def demo(
                 run_server(cg, sock, host, port)
         finally:
             cg.engine.dispose()
+
+
+def _demo(cg: App) -> App:
+    """The app under the demo's policy, before it writes anything (so the demo's policy is
+    the one the ledger records in force)."""
+    cg.policy = demo_policy(cg.policy)
+    return cg
+
+
+def demo_policy(policy: Policy) -> Policy:
+    """The demo's policy: its seeded history was made in-process (allowed, and each decision
+    marked unauthenticated in the ledger), and its web app signs people in by picking one
+    from a list, with no identity provider. Neither belongs on a real server."""
+    identity = policy.identity.model_copy(update={"local_decisions": "allow", "demo_sign_in": True})
+    return policy.model_copy(update={"identity": identity})
 
 
 @contextmanager
@@ -105,7 +121,7 @@ def _fresh_file() -> Path:
 
 def _prepare(settings: Settings, reset: bool) -> App:
     """A configured database may hold real records: seed it only if empty, or if told to reset."""
-    cg = bootstrap.build(settings, require_schema=False)
+    cg = _demo(bootstrap.build(settings, require_schema=False))
     try:
         if reset:
             schema.drop_all(cg.engine)
@@ -113,7 +129,7 @@ def _prepare(settings: Settings, reset: bool) -> App:
             _refuse_unless_empty(cg)
     finally:
         cg.engine.dispose()
-    return bootstrap.init(settings)
+    return _demo(bootstrap.init(settings))
 
 
 def _refuse_unless_empty(cg: App) -> None:

@@ -51,6 +51,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Database, schema, policy, signing key, people, and what awaits you.",
     ),
     "doctor": ("status", "app", "Same as `status`."),
+    "login": ("login", "app", "Sign in through the browser; store a personal API token."),
+    "logout": ("login", "logout_app", "Forget the token `changegate login` stored."),
     "user": ("users", "app", "People and principals, and their roles."),
     "token": ("tokens", "app", "API tokens for people and pipelines."),
     "change": ("changes", "app", "Change requests: create, submit, approve, implement, close."),

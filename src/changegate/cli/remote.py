@@ -57,7 +57,7 @@ class Remote:
             self.client.close()
         if response.is_success:
             return response
-        raise _problem(response)
+        raise problem(response)
 
     def download(self, path: str, **kwargs: Any) -> bytes:
         """A GET whose answer is a document (HTML, PDF), not JSON: its bytes."""
@@ -71,10 +71,11 @@ class Remote:
             self.client.close()
         if response.is_success:
             return response.content
-        raise _problem(response)
+        raise problem(response)
 
 
-def _problem(response: httpx.Response) -> DomainError:
+def problem(response: httpx.Response) -> DomainError:
+    """The domain error an RFC 9457 problem answer stands for."""
     try:
         body = response.json()
         detail = str(body.get("detail") or body)

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from changegate.config import Settings
+from changegate.cli import credentials
 
 KEEP = 1000
 
@@ -23,7 +23,7 @@ def _path() -> Path:
 
 
 def _target() -> str:
-    settings = Settings.from_env()
+    settings = credentials.settings()
     if settings.server_url:
         return settings.server_url.rstrip("/")
     url = settings.database_url

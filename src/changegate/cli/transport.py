@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from changegate.cli import runtime
+from changegate.cli import credentials, runtime
 from changegate.config import Settings
 from changegate.domain.errors import BadInput
 from changegate.domain.users import normalise_email
@@ -28,7 +28,8 @@ RemoteCall = Callable[["Remote"], Any]
 
 
 def remote_settings() -> Settings | None:
-    settings = Settings.from_env()
+    """The server to act through: CHANGEGATE_URL, or the one `changegate login` stored."""
+    settings = credentials.settings()
     return settings if settings.server_url else None
 
 
@@ -37,8 +38,9 @@ def _remote(
 ) -> Any:
     if as_:
         raise BadInput(
-            "--as does not apply with CHANGEGATE_URL set: the token is the identity "
-            "(unset CHANGEGATE_URL to act on the local database)"
+            "--as does not apply when acting through a server (CHANGEGATE_URL or "
+            "`changegate login`): the token is the identity (set CHANGEGATE_DATABASE_URL "
+            "to act on a local database)"
         )
     if call is None:
         raise BadInput(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from changegate.db.base import Repository
@@ -26,6 +28,16 @@ class WebSessions(Repository):
 
 
 class LoginCodes(Repository):
+    def claim(self, code_id: int, now: datetime) -> bool:
+        """Mark the code used, compare-and-set: of two redeeming at once, only one wins."""
+        stmt = (
+            update(LoginCode)
+            .where(LoginCode.id == code_id, LoginCode.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
     def by_hash(self, code_hash: str) -> LoginCode | None:
         stmt = (
             select(LoginCode)

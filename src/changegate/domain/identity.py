@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.errors import Unauthenticated
 from changegate.domain.users import Role
 
@@ -83,3 +84,38 @@ def effective_roles(held: frozenset[str], granted: frozenset[str] | None) -> fro
     provider grants: the directory can take a role away (someone left the CAB group) but
     never grant one an administrator has not."""
     return held if granted is None else held & granted
+
+
+# The ledger actions that are decisions (DESIGN.md section 2, Identity): approvals and
+# rejections of changes, waivers and baselines, CAB decisions, signed reviews, the ISO's
+# decisions on findings and HR's disciplinary actions. Each must be an authenticated
+# principal's, or be marked otherwise.
+DECISIONS: frozenset[str] = frozenset(
+    {
+        "waiver.approved",
+        "waiver.rejected",
+        "waiver.reviewed",
+        "waiver.quarterly_reviewed",
+        "cab.item_decided",
+        "finding.confirmed",
+        "finding.dismissed",
+        "finding.disciplinary_action",
+        "review.quarterly_metrics",
+        "review.policy_annual",
+        "review.config_annual",
+        "baseline.approved",
+        "baseline.verified",
+    }
+)
+# The key a ledger payload carries when its decision was not authenticated (`false`).
+AUTHENTICATED = "authenticated"
+
+
+# A change's decision is recorded as change.<decision>_by_<role>.
+CHANGE_DECISIONS: frozenset[str] = frozenset(
+    f"change.{d.value}_by_{r.value}" for d in Decision for r in ApprovalRole
+)
+
+
+def is_decision(action: str) -> bool:
+    return action in DECISIONS or action in CHANGE_DECISIONS

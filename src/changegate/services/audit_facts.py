@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from changegate.db.audit_records import AuditRecords
 from changegate.db.code_reviews import CodeReviews
+from changegate.db.decisions import Decisions
 from changegate.db.inventory import GONE, Inventory
 from changegate.db.models import Finding
 from changegate.domain import changes as change_rules
@@ -89,6 +90,7 @@ def load(ctx: Context, period: Period) -> AuditFacts:
         covers=tuple(waivers_service.covers_of(waivers)),
         observed=observed,
         declared=declared,
+        unauthenticated=tuple(Decisions(ctx.session).unauthenticated(period.start, period.end)),
     )
 
 

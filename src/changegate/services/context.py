@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from changegate import ledger
 from changegate.db.models import User
 from changegate.db.users import Users
-from changegate.domain.errors import Forbidden
-from changegate.domain.identity import Principal
+from changegate.domain.errors import Forbidden, Refused
+from changegate.domain.identity import AUTHENTICATED, Principal, is_decision
 from changegate.domain.users import Role
 from changegate.policy import Policy
 
@@ -43,6 +43,18 @@ class Context:
         return held & self.narrowed if acting and self.narrowed is not None else held
 
     def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
+        """Append to the ledger in this transaction. A decision made without authentication
+        (the local `--as` path) is refused here, so nothing it did is kept, unless the policy
+        allows local decisions; then its record says `"authenticated": false` (AUTH-1)."""
+        if is_decision(action) and not self.via.authenticated:
+            if self.policy.identity.local_decisions != "allow":
+                raise Refused(
+                    "identity",
+                    f"{self.actor} is not signed in: decisions need an authenticated principal "
+                    "(`changegate login`, or CHANGEGATE_URL and CHANGEGATE_TOKEN); this policy "
+                    "refuses them through --as (identity.local_decisions: deny)",
+                )
+            payload = {**payload, AUTHENTICATED: False}
         ledger.append(
             self.session,
             ledger.Entry(self.now, self.actor, action, subject, payload, self.simulated_clock),

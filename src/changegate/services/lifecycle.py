@@ -15,7 +15,7 @@ from changegate.domain.deadlines import (
     emergency_obligations,
     overdue,
 )
-from changegate.domain.errors import BadInput, Forbidden
+from changegate.domain.errors import BadInput, Forbidden, Refused
 from changegate.domain.users import Role
 from changegate.services.context import Context
 
@@ -40,6 +40,7 @@ def implement(ctx: Context, key: str) -> Change:
         raise Forbidden(f"only the requester or a pipeline may implement {key}")
     status, kind = ChangeStatus(change.status), ChangeType(change.change_type)
     target = rules.transition(status, rules.implement_action(kind, status))
+    _by_pipeline_in_production(ctx, change, kind, Role.PIPELINE.value in user.role_names)
     approved = status is ChangeStatus.APPROVED
     calendar = ctx.policy.calendar(ctx.now)
     due = emergency_obligations(
@@ -68,6 +69,31 @@ def implement(ctx: Context, key: str) -> Change:
         },
     )
     return change
+
+
+def _by_pipeline_in_production(
+    ctx: Context, change: Change, kind: ChangeType, pipeline: bool
+) -> None:
+    """CM-5: deployments only through CI/CD. A normal change bound for production is
+    implemented by its pipeline deployment (`deploy start`/`finish` after the gate), never
+    marked so by a person; an emergency keeps `change implement`, its retroactive approval
+    and PIR falling due from then (CM-3)."""
+    if pipeline or kind is ChangeType.EMERGENCY:
+        return
+    production = [e for e in change.environments if _production(ctx, e)]
+    if production:
+        raise Refused(
+            "CM-5",
+            f"{change.key} goes to production ({', '.join(production)}): a pipeline "
+            "deployment implements it (`changegate deploy start` after `gate check`), not a person",
+        )
+
+
+def _production(ctx: Context, name: str) -> bool:
+    try:
+        return ctx.policy.environment(name).production
+    except BadInput:  # an environment the policy no longer defines
+        return False
 
 
 def record_pir(ctx: Context, key: str, summary: str) -> Review:

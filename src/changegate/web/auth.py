@@ -293,7 +293,10 @@ def demo_sign_in(
 
 def install(api: FastAPI) -> None:
     """Mount the sign-in routes; a page without a session sends a browser to sign in."""
+    from changegate.web import cli_login  # noqa: PLC0415  (it imports this module)
+
     api.include_router(router)
+    api.include_router(cli_login.router)
 
     async def sign_in(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInRequired)

@@ -14,6 +14,7 @@ from changegate.domain.audit import rules_annual as annual
 from changegate.domain.audit import rules_changes as changes
 from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
+from changegate.domain.audit import rules_identity as identity
 from changegate.domain.audit import rules_plan as plan
 from changegate.domain.audit.facts import AuditFacts, Draft, Result
 from changegate.domain.waivers import covering
@@ -43,6 +44,7 @@ RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("EXC-1", governance.single_party_approval),
     ("EXC-1", governance.waiver_review_missing),
     (annual.POLICY_REVIEW, annual.policy_review_missing),
+    (identity.IDENTITY, identity.unauthenticated_decision),
     (VIOLATIONS, governance.not_reported),
     (VIOLATIONS, governance.remediation_overdue),
 )

@@ -167,6 +167,18 @@ class FindingFact:
     remediated_at: datetime | None
 
 
+@dataclass(frozen=True)
+class DecisionFact:
+    """A decision's ledger record that says it was not authenticated (the local `--as` path,
+    allowed by `identity.local_decisions`): AUTH-1 reports each one."""
+
+    seq: int  # the ledger record
+    action: str  # e.g. "change.approved_by_iso", "finding.confirmed"
+    subject: str  # the record's subject: "CHG-3", "WVR-1", "quarter:2026-Q3"
+    actor: str
+    at: datetime
+
+
 def _default_cab_quorum() -> dict[str, int]:
     # The policy document's defaults (policy.ApprovalSettings); the service passes the file's own.
     return {"low": 1, "medium": 1, "high": 2}
@@ -204,6 +216,7 @@ class AuditFacts:
     observed: tuple[ObservedFact, ...] = ()
     # (type, id or name) of every resource the baselines in force at `as_of` declare.
     declared: frozenset[tuple[str, str]] = frozenset()
+    unauthenticated: tuple[DecisionFact, ...] = ()
 
     def due(self, instant: datetime) -> str:
         """A deadline as summaries word it: `end of Tue 2026-09-29 (UTC)` for a business day."""
