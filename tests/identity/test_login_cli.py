@@ -169,3 +169,12 @@ def test_login_refuses_a_plain_http_server_elsewhere() -> None:
     done = _changegate("login", "--url", "http://cg.example.com")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "use https://" in done.stderr
+
+
+def test_the_token_exchange_answers_bad_input_with_a_problem(live: str) -> None:
+    import httpx
+
+    r = httpx.post(f"{live}/auth/cli/token", content=b"{not json")
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    short = httpx.post(f"{live}/auth/cli/token", json={"code": "x", "verifier": "short"})
+    assert short.status_code == 422 and "verifier" in short.json()["detail"]
