@@ -68,7 +68,15 @@ class App:
         now = at or self.now()
         fake = simulated or self.settings.clock_override is not None
         with self.sessions() as session, session.begin():
-            ctx = Context(session, self.policy, now, actor, fake, self.channels)
+            ctx = Context(
+                session,
+                self.policy,
+                now,
+                actor,
+                fake,
+                self.channels,
+                public_url=self.settings.web.public_url,
+            )
             if not self.policy_in_force:
                 # The first write under this policy records it as the one in force from now.
                 source = str(self.settings.policy_path or "built-in defaults")

@@ -89,7 +89,10 @@ def test_worker_once_delivers_queued_mail(
         ("max@example.com", "event 1"),
         ("max@example.com", "event 2"),
     ]
-    assert "worker ci-worker: jobs waiver-expiry, audit, outbox; channels email" in first.err
+    assert (
+        "worker ci-worker: jobs waiver-expiry, audit, reminders, outbox; channels email"
+        in first.err
+    )
     # The audit job ran first in the tick (on today's clock it finds these people's records
     # wanting) and what it queued went out in the same tick, with ours.
     sent = len(relay.received)
@@ -326,7 +329,7 @@ def test_a_failing_job_is_one_log_line_and_the_others_still_run(
 
 
 def test_the_registry_names_the_seeded_leases() -> None:
-    assert [job.name for job in jobs.registered_jobs()] == ["waiver-expiry", "audit"]
+    assert [job.name for job in jobs.registered_jobs()] == ["waiver-expiry", "audit", "reminders"]
 
 
 # -- stopping -----------------------------------------------------------------------------------
@@ -350,7 +353,7 @@ def test_a_signal_stops_the_worker_cleanly_after_the_tick(
     try:
         assert process.stderr is not None
         started = process.stderr.readline()
-        assert "worker sig-test: jobs waiver-expiry, audit, outbox" in started, started
+        assert "worker sig-test: jobs waiver-expiry, audit, reminders, outbox" in started, started
         time.sleep(0.5)  # a few ticks
         process.send_signal(sig)
         _, rest = process.communicate(timeout=30)

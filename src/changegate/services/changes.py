@@ -12,6 +12,7 @@ from changegate.domain import changes as rules
 from changegate.domain.changes import Action, ChangeFields, ChangeStatus, ChangeType, Risk, Window
 from changegate.domain.errors import BadInput, Forbidden
 from changegate.domain.users import Role, normalise_email
+from changegate.services import reminders
 from changegate.services.context import Context
 
 MATERIAL = {f.name for f in dataclasses.fields(ChangeFields)}
@@ -142,6 +143,8 @@ def edit(ctx: Context, key: str, updates: Mapping[str, Any]) -> Change:
             f"{previous} no longer count"
         )
     ctx.record("change.edited", change.key, payload)
+    if target is ChangeStatus.SUBMITTED and bump:
+        reminders.awaiting_approval(ctx, change)
     return change
 
 
@@ -154,6 +157,7 @@ def submit(ctx: Context, key: str) -> Change:
     ctx.record(
         "change.submitted", change.key, {"version": change.version, "hash": change.version_hash}
     )
+    reminders.awaiting_approval(ctx, change)
     return change
 
 

@@ -18,6 +18,7 @@ from changegate.domain.users import Role
 from changegate.policy import Policy
 
 SYSTEM = "system"
+LOCAL_PATHS = {Principal.LOCAL: "--as", Principal.DEMO: "the demo sign-in"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Context:
     via: Principal = Principal.LOCAL
     # A web session's roles when the identity provider narrows them (None: the user's roles).
     narrowed: frozenset[str] | None = None
+    # Where people reach the web app (CHANGEGATE_PUBLIC_URL), for links in notifications.
+    public_url: str | None = None
 
     def roles_of(self, user: User) -> frozenset[str]:
         held = frozenset(user.role_names)
@@ -44,15 +47,17 @@ class Context:
 
     def record(self, action: str, subject: str, payload: Mapping[str, Any]) -> None:
         """Append to the ledger in this transaction. A decision made without authentication
-        (the local `--as` path) is refused here, so nothing it did is kept, unless the policy
-        allows local decisions; then its record says `"authenticated": false` (AUTH-1)."""
+        (the local `--as` path, the demo sign-in) is refused here, so nothing it did is kept,
+        unless the policy allows local decisions; then its record says
+        `"authenticated": false` (AUTH-1)."""
         if is_decision(action) and not self.via.authenticated:
             if self.policy.identity.local_decisions != "allow":
                 raise Refused(
                     "identity",
                     f"{self.actor} is not signed in: decisions need an authenticated principal "
                     "(`changegate login`, or CHANGEGATE_URL and CHANGEGATE_TOKEN); this policy "
-                    "refuses them through --as (identity.local_decisions: deny)",
+                    f"refuses them through {LOCAL_PATHS[self.via]} "
+                    "(identity.local_decisions: deny)",
                 )
             payload = {**payload, AUTHENTICATED: False}
         ledger.append(
@@ -89,4 +94,5 @@ class Context:
             principal,
             self.via if via is None else via,
             narrowed,
+            self.public_url,
         )

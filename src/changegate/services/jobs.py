@@ -14,7 +14,7 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 
 from changegate.db.leases import Leases
-from changegate.services import audits, waiver_reviews
+from changegate.services import audits, reminders, waiver_reviews
 from changegate.services.context import Context
 
 AUDIT_EVERY: Final = timedelta(hours=1)
@@ -41,6 +41,9 @@ def registered_jobs() -> list[Job]:
         # Re-performs every rule over this quarter and the last: hourly finds a violation the
         # same working day without re-reading two quarters of records every 30 seconds.
         Job("audit", audits.run_due, every=AUDIT_EVERY, hold=timedelta(hours=1)),
+        # CM-3: remind who owes an emergency's retroactive approval or PIR before it is due.
+        # One indexed query when nothing is near its deadline, so every tick; sent once each.
+        Job("reminders", reminders.remind_due),
     ]
 
 
