@@ -77,6 +77,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "A quarter's CM-6 metrics and DORA keys, as reviews sign them.",
     ),
+    "calendar": ("calendar", "app", "Planned change windows and freezes by week, with conflicts."),
     "ledger": ("ledger", "app", "The tamper-evident ledger."),
     "evidence": ("evidence", "app", "The evidence package for auditors: export, verify offline."),
     "policy": ("policy", "app", "The change-management policy in force."),
