@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from changegate.api.access import Caller
 from changegate.api.errors import status_of
-from changegate.bootstrap import App
+from changegate.domain import wording
 from changegate.domain.errors import DomainError
 from changegate.domain.users import Role
 from changegate.services.context import Context
@@ -38,6 +38,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Deadlines read as the CLI prints them ("end of Thu 2026-12-03 (America/New_York)").
+ENV.filters["deadline"] = wording.deadline
 NAV = (
     ("/", "Home"),
     ("/dashboard", "Dashboard"),
@@ -54,10 +56,7 @@ NAV = (
 
 
 class Identity(Protocol):
-    """CSRF, provided by the sign-in module (web/auth.py)."""
-
-    def csrf_token(self, request: Request) -> str:
-        """The token this session's forms carry."""
+    """The CSRF check, provided by the sign-in module (web/auth.py)."""
 
     def check_csrf(self, request: Request, token: str) -> bool:
         """Whether `token` is this session's (and the request came from this site)."""
@@ -87,11 +86,6 @@ class Viewer:
 
     def may(self, action: str) -> bool:
         return self.table.may(action, self.roles)
-
-
-def app_of(request: Request) -> App:
-    app: App = request.app.state.changegate
-    return app
 
 
 def identity_of(request: Request) -> Identity:
