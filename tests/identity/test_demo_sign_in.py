@@ -8,13 +8,21 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from changegate.api.app import create_app
+from changegate.api.errors import status_of
 from changegate.bootstrap import App
-from changegate.domain.errors import Forbidden, NotFound
-from changegate.services import web_sessions
+from changegate.domain.approvals import ApprovalRole, Decision
+from changegate.domain.errors import DomainError, Forbidden, NotFound
+from changegate.services import changes, web_sessions
+from changegate.web.auth import SignedInDep
+from tests.builders import add_people, make_fields
+from tests.conftest import decide_current
 from tests.identity.conftest import PUBLIC, probe, seed
+from tests.identity.test_login_cli import _last_payload
 
 
 def _client(app: App, demo: bool) -> Iterator[TestClient]:
@@ -93,3 +101,44 @@ def test_only_known_active_people_get_a_session(app: App) -> None:
     app.run(lambda ctx: users.disable_user(ctx, "bob@example.com"), actor="local-admin")
     with pytest.raises(Forbidden):
         app.run(lambda ctx: web_sessions.start(ctx, "bob@example.com", "demo"))
+
+
+def _decide_probe(api: FastAPI) -> None:
+    """A page that approves a change as the ISO, through the API's Caller."""
+
+    @api.post("/probe/approve/{key}", include_in_schema=False, openapi_extra={"x-roles": ["iso"]})
+    def approve(key: str, who: SignedInDep) -> JSONResponse:
+        try:
+            who.caller.write(
+                lambda ctx: decide_current(ctx, key, ApprovalRole.ISO, Decision.APPROVED)
+            )
+        except DomainError as exc:
+            return JSONResponse({"detail": exc.message}, status_code=status_of(exc)[0])
+        return JSONResponse({"approved": key})
+
+
+@pytest.mark.parametrize("allowed", ["allow", "deny"])
+def test_a_demo_sessions_decision_is_as_unauthenticated_as_as(app: App, allowed: str) -> None:
+    identity = app.policy.identity.model_copy(
+        update={"demo_sign_in": True, "local_decisions": allowed}
+    )
+    app.policy = app.policy.model_copy(update={"identity": identity})
+    add_people(app)
+    key = app.run(lambda ctx: changes.create(ctx, make_fields()).key, "alice@example.com")
+    app.run(lambda ctx: changes.submit(ctx, key), "alice@example.com")
+    api = create_app(app)
+    _decide_probe(api)
+    with TestClient(api, base_url=PUBLIC) as client:
+        form = client.get("/auth/demo")
+        token = re.search(r'name="token" value="([^"]+)"', form.text)
+        assert token is not None
+        client.post("/auth/demo", data={"email": "ivy@example.com", "token": token.group(1)})
+        r = client.post(f"/probe/approve/{key}")
+    if allowed == "deny":
+        assert r.status_code == 409
+        assert "refuses them through the demo sign-in" in r.json()["detail"]
+        return
+    assert r.status_code == 200, r.text
+    assert (
+        app.read(lambda ctx: _last_payload(ctx, "change.approved_by_iso"))["authenticated"] is False
+    )

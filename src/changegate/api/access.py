@@ -13,7 +13,7 @@ from changegate.api.errors import NO_TOKEN, Unauthorized
 from changegate.bootstrap import App
 from changegate.db.models import User
 from changegate.domain.errors import Forbidden, Unauthenticated
-from changegate.domain.identity import Principal
+from changegate.domain.identity import Principal, SignInMethod
 from changegate.domain.users import Role
 from changegate.services import tokens, web_sessions
 from changegate.services.context import Context
@@ -50,18 +50,22 @@ class Caller:
     roles: frozenset[str]
     via: Principal = Principal.TOKEN
 
-    def _authenticate(self, ctx: Context, touch: bool) -> tuple[User, frozenset[str] | None]:
+    def _authenticate(
+        self, ctx: Context, touch: bool
+    ) -> tuple[User, Principal, frozenset[str] | None]:
         if self.via is Principal.SESSION:
             found = web_sessions.lookup(ctx, self.secret)
             if found is None:
                 raise Unauthenticated(SESSION_ENDED)
-            return found.user, web_sessions.granted(found)
-        return tokens.authenticate(ctx, self.secret, touch), None
+            # The demo sign-in proves no more than `--as` does: its decisions are marked so.
+            via = Principal.DEMO if found.method == SignInMethod.DEMO else Principal.SESSION
+            return found.user, via, web_sessions.granted(found)
+        return tokens.authenticate(ctx, self.secret, touch), Principal.TOKEN, None
 
     def _use_case(self, fn: Callable[[Context], T], touch: bool) -> Callable[[Context], T]:
         def run(ctx: Context) -> T:
-            user, narrowed = self._authenticate(ctx, touch)
-            acting = ctx.acting_as(user.email, user, self.via, narrowed)
+            user, via, narrowed = self._authenticate(ctx, touch)
+            acting = ctx.acting_as(user.email, user, via, narrowed)
             if not acting.roles_of(user) & self.roles:
                 needed = ", ".join(sorted(self.roles)) or "(none: this route is closed)"
                 raise Forbidden(f"{user.email} needs one of the roles {needed}")

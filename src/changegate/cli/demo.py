@@ -36,6 +36,15 @@ from changegate.services import tokens
 from changegate.services.views.users import new_token
 
 DEMO_FILE = "changegate-demo.db"
+DEMO_POLICY = "changegate-demo-policy.yaml"
+DEMO_POLICY_TEXT = """\
+# Written by `changegate demo`: the demo's policy, over the built-in one. Never on a real
+# server: decisions through --as are allowed (each marked unauthenticated in the ledger, and
+# reported by AUTH-1), and the web app signs people in by picking one from a list.
+identity:
+  local_decisions: allow
+  demo_sign_in: true
+"""
 QUARTER_START = date(2026, 7, 1)
 app = single("Seed a realistic quarter of changes and serve it.")
 
@@ -61,17 +70,27 @@ def demo(
     sock = None if seed_only else listen(host, port)
     with sock or nullcontext(), nullcontext() if configured else _only_demo_here():
         settings = Settings.from_env()
+        own_policy = settings.policy_path is not None
+        if not own_policy:
+            settings = dataclasses.replace(settings, policy_path=_write_policy())
         if not configured:
             settings = dataclasses.replace(settings, database_url=f"sqlite:///{_fresh_file()}")
         cg = _prepare(settings, reset) if configured else _demo(bootstrap.init(settings))
         try:
             summary = service.seed(cg, QUARTER_START)
-            _print(summary, safe_url(cg.engine), dedicated=not configured)
+            _print(summary, safe_url(cg.engine), not configured, own_policy)
             if sock is not None:
                 _print_api(cg, summary, host, port)
                 run_server(cg, sock, host, port)
         finally:
             cg.engine.dispose()
+
+
+def _write_policy() -> Path:
+    """The demo's policy file, here, so another terminal can act under it too."""
+    path = Path(DEMO_POLICY)
+    path.write_text(DEMO_POLICY_TEXT, encoding="utf-8")
+    return path
 
 
 def _demo(cg: App) -> App:
@@ -166,7 +185,7 @@ def _activate() -> str | None:
     return f"source {shown}"
 
 
-def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
+def _print(summary: service.DemoSummary, where: str, dedicated: bool, own_policy: bool) -> None:
     counts = ", ".join(
         f"{n} {status}" for status, n in sorted(summary.statuses.items(), key=lambda item: -item[1])
     )
@@ -186,12 +205,18 @@ def _print(summary: service.DemoSummary, where: str, dedicated: bool) -> None:
     waived = (
         f", {audit.suppressed} suppressed by {', '.join(audit.waivers)}" if audit.waivers else ""
     )
+    unsigned = (
+        f" ({audit.unauthenticated} of them AUTH-1: the seeded decisions were made in-process, "
+        "not signed in)"
+        if audit.unauthenticated
+        else ""
+    )
     say(
         f"\nThe ISO's audit of {audit.period} at the quarter's end: "
-        f"{plural(audit.findings, 'finding')}{waived}"
+        f"{plural(audit.findings, 'finding')}{unsigned}{waived}"
     )
     say("\nWhat to try next, in another terminal in this directory (copy the lines as they are):")
-    for line in _next_steps(summary, dedicated):
+    for line in _next_steps(summary, dedicated, own_policy):
         say(f"  {line}")
 
 
@@ -199,12 +224,18 @@ def _who(summary: service.DemoSummary, role: str) -> str:
     return next(p.email for p in summary.people if role in p.roles)
 
 
-def _next_steps(summary: service.DemoSummary, dedicated: bool) -> list[str]:
+def _next_steps(summary: service.DemoSummary, dedicated: bool, own_policy: bool) -> list[str]:
     revised = summary.highlights[0][0]
     key, me = summary.next_key, _who(summary, "requester")
     setup = [line for line in (_activate(),) if line]
     if dedicated:
         setup.append(f"export CHANGEGATE_DATABASE_URL=sqlite:///{DEMO_FILE}")
+    # The approvals below go through --as: the demo's policy allows that (docs/identity.md).
+    setup.append(
+        "# your CHANGEGATE_POLICY needs identity: {local_decisions: allow} for the approvals"
+        if own_policy
+        else f"export CHANGEGATE_POLICY={DEMO_POLICY}"
+    )
     return [
         *setup,
         f"changegate status --as {_who(summary, 'iso')}",

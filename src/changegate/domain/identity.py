@@ -22,12 +22,13 @@ class Principal(StrEnum):
     """How the actor of a use case was authenticated (DESIGN.md section 2, Identity)."""
 
     TOKEN = "token"  # an API token, over HTTP
-    SESSION = "session"  # a web session from the identity provider (or the demo sign-in)
+    SESSION = "session"  # a web session from the identity provider
+    DEMO = "demo"  # a web session from the demo sign-in: picked from a list, proves nothing
     LOCAL = "local"  # in-process `--as`: whoever can reach the database; not authenticated
 
     @property
     def authenticated(self) -> bool:
-        return self is not Principal.LOCAL
+        return self in (Principal.TOKEN, Principal.SESSION)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class AuditSummary:
     findings: int
     suppressed: int
     waivers: tuple[str, ...]
+    # AUTH-1's: the seed decides in-process, as `--as` does, so each decision is one.
+    unauthenticated: int = 0
 
 
 def waiver_op(ctx: Context, change_key: str, op: str, role: ApprovalRole | None) -> None:
@@ -73,4 +75,5 @@ def run_audit(ctx: Context, period: str) -> AuditSummary:
         len(outcome.findings),
         sum(1 for f in outcome.findings if f.waiver_key),
         tuple(suppressing),
+        sum(1 for f in outcome.findings if f.control == "AUTH-1"),
     )
