@@ -77,6 +77,7 @@ def test_default_deadlines(default: policy.Policy) -> None:
     # CM-3 "within five business days"; CFG-4 "within 48 hours"; VIO-1 "within three business days"
     assert default.emergency.retro_approval_business_days == 5
     assert default.emergency.pir_business_days == 5
+    assert default.emergency.reminder_business_days == 1
     assert default.drift.remediation_hours == 48
     assert default.violations.remediation_business_days == 3
 
@@ -229,6 +230,11 @@ BAD_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
         "pir-days-0",
         {"emergency": {"pir_business_days": 0}},
         "my.yaml: emergency.pir_business_days: Input should be greater than or equal to 1",
+    ),
+    (
+        "reminder-after-the-deadline",
+        {"emergency": {"reminder_business_days": -1}},
+        "my.yaml: emergency.reminder_business_days: Input should be greater than or equal to 0",
     ),
     (
         "drift-hours-word",
