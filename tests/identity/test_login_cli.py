@@ -178,3 +178,18 @@ def test_the_token_exchange_answers_bad_input_with_a_problem(live: str) -> None:
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     short = httpx.post(f"{live}/auth/cli/token", json={"code": "x", "verifier": "short"})
     assert short.status_code == 422 and "verifier" in short.json()["detail"]
+
+
+def test_login_to_a_server_that_is_not_there_fails_in_one_line() -> None:
+    done = subprocess.run(
+        [CHANGEGATE, "login", "--url", f"http://127.0.0.1:{free_port()}", "--no-browser"],
+        input="some-code\n",
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "cannot reach changegate" in done.stderr
+    assert credentials.load() is None
