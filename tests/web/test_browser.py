@@ -15,6 +15,8 @@ ISO = "daniel.okafor@casperstudios.example"
 CAB = "marcus.bell@casperstudios.example"
 AUDITOR = "tom.whitfield@casperstudios.example"
 HR = "rosa.delgado@casperstudios.example"
+REQUESTER = "sofia.martins@casperstudios.example"
+OWED = "CHG-47"  # an emergency whose requester (Sofia) owes its PIR
 WAITING = "CHG-44"  # submitted, awaiting one CAB approval and the ISO's (services/demo.py)
 PAGES = {
     "home": "/",
@@ -202,3 +204,44 @@ def test_sign_in_through_the_identity_provider(oidc_site: Site, browser: Any) ->
     page.get_by_role("button", name="Sign out").click()
     page.goto("/")
     assert page.url.startswith(issuer)  # signed out: the next page asks to sign in again
+
+
+def test_a_pir_owed_is_recorded_from_the_home_page(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, REQUESTER)
+    page.get_by_role("link", name=f"Open {OWED}").click()
+    page.get_by_label("What happened, what was learned").fill("Rotated the IdP certificate.")
+    page.get_by_role("button", name="Record the review").click()
+    page.wait_for_url(f"{site.url}/changes/{OWED}")
+    assert page.get_by_role("button", name="Record the review").count() == 0
+    assert "change.pir_recorded" in page.locator("ol.timeline").inner_text()
+    page.goto("/")
+    assert page.get_by_role("link", name=f"Open {OWED}").count() == 0
+
+
+def test_a_waiver_is_requested_approved_and_reviewed_on_the_pages(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, REQUESTER)
+    page.goto("/waivers")
+    page.get_by_label("Title").fill("Skip staging for the docs site")
+    page.get_by_label("Justification").fill("Static pages, no staging environment exists.")
+    page.get_by_label("Compensating controls").fill("Preview deploys reviewed by a second person.")
+    page.get_by_label("Controls waived (e.g. CM-4)").fill("CM-4")
+    page.locator('select[name="scope_kind"]').select_option("environment")
+    page.get_by_label("Scope value (e.g. CHG-3)").fill("production")
+    page.get_by_role("button", name="Request").click()
+    key = page.url.rsplit("/", 1)[1]
+    assert key.startswith("WVR-") and "requested" in page.locator("main p").first.inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    for who, role in ((CAB, "cab"), (ISO, "iso")):
+        sign_in(page, who)
+        page.get_by_role("button", name=f"Approve {key} as {role}").click()
+        page.wait_for_url(f"{site.url}/")
+        page.get_by_role("button", name="Sign out").click()
+    sign_in(page, ISO, f"/waivers/{key}")
+    assert "active" in page.locator("main p").first.inner_text()
+    page.get_by_label("close").check()
+    page.get_by_label("Notes: what was reviewed").fill("The docs site moved to the static host.")
+    page.get_by_role("button", name="Record the review").click()
+    page.wait_for_url(f"{site.url}/waivers/{key}")
+    assert "closed" in page.locator("main p").first.inner_text()

@@ -16,8 +16,10 @@ from changegate.domain.errors import Forbidden
 # action -> (method, path of the API operation it stands for)
 ACTIONS: Mapping[str, tuple[str, str]] = {
     "approve-change": ("POST", "/api/v1/changes/{key}/approvals"),
+    "record-pir": ("POST", "/api/v1/changes/{key}/pir"),
     "request-waiver": ("POST", "/api/v1/waivers"),
     "approve-waiver": ("POST", "/api/v1/waivers/{key}/approvals"),
+    "review-waiver": ("POST", "/api/v1/waivers/{key}/review"),
     "confirm-finding": ("POST", "/api/v1/findings/{key}/confirm"),
     "dismiss-finding": ("POST", "/api/v1/findings/{key}/dismiss"),
     "discipline": ("POST", "/api/v1/findings/{key}/disciplinary-actions"),

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from changegate.db.change_pages import Search
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeStatus, ChangeType, Risk
-from changegate.services import approvals
+from changegate.services import approvals, lifecycle
 from changegate.services.views import change_record
 from changegate.web.pages import Viewer, act, done, local, read, render, viewer
 
@@ -81,3 +81,21 @@ def decide(
         lambda ctx: approvals.decide(ctx, key, role, decision, version, comment),
     )
     return done(local(next) or f"/changes/{key.upper()}")
+
+
+@router.post("/changes/{key}/pir")
+def record_pir(
+    request: Request,
+    who: Who,
+    key: str,
+    csrf_token: Annotated[str, Form(max_length=200)],
+    summary: Annotated[str, Form(min_length=1, max_length=20_000)],
+) -> RedirectResponse:
+    act(
+        request,
+        who,
+        "record-pir",
+        csrf_token,
+        lambda ctx: lifecycle.record_pir(ctx, key, summary),
+    )
+    return done(f"/changes/{key.upper()}")

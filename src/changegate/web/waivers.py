@@ -1,4 +1,4 @@
-"""Waivers (EXC-1): the list, one waiver, requesting one and deciding on one."""
+"""Waivers (EXC-1): the list, one waiver, requesting one, deciding on one, reviewing it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.waivers import ScopeKind, WaiverStatus
-from changegate.services import waivers
+from changegate.services import waiver_reviews, waivers
 from changegate.services.views import waivers as views
+from changegate.services.waiver_reviews import Outcome
 from changegate.web.pages import Viewer, act, done, local, read, render, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -97,3 +98,23 @@ def decide(
         lambda ctx: waivers.decide(ctx, key, role, decision, comment),
     )
     return done(local(next) or f"/waivers/{key.upper()}")
+
+
+@router.post("/waivers/{key}/review")
+def review_waiver(
+    request: Request,
+    who: Who,
+    key: str,
+    csrf_token: Csrf,
+    outcome: Annotated[Outcome, Form()],
+    notes: Annotated[str, Form(min_length=1, max_length=20_000)],
+    days: Annotated[int | None, Form(ge=1, le=MAX_DAYS)] = None,
+) -> RedirectResponse:
+    act(
+        request,
+        who,
+        "review-waiver",
+        csrf_token,
+        lambda ctx: waiver_reviews.review(ctx, key, outcome.value, notes, days),
+    )
+    return done(f"/waivers/{key.upper()}")
