@@ -184,8 +184,9 @@ def callback(
     if pending is None or "state" not in pending:
         return _refused(400, "This sign-in expired or was started in another browser.")
     if error:
-        said = f": {error_description}" if error_description else ""
-        return _refused(401, f"The identity provider did not sign you in ({error}{said}).")
+        # The provider's words, shortened: they come through the browser, from anyone.
+        said = f": {error_description[:200]}" if error_description else ""
+        return _refused(401, f"The identity provider did not sign you in ({error[:60]}{said}).")
     if not code or not hmac.compare_digest(state.encode(), str(pending["state"]).encode()):
         return _refused(400, "This sign-in's state does not match the one this browser began.")
     oidc = app_of(request).settings.oidc
