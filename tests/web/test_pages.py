@@ -4,6 +4,7 @@ error pages, and the assets served from the package (these run even without Chro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,11 +12,12 @@ from fastapi.testclient import TestClient
 from changegate.api.access import DECIDERS
 from changegate.api.app import create_app
 from changegate.bootstrap import App
+from changegate.domain.changes import Window
 from changegate.domain.identity import SignInMethod
-from changegate.services import web_sessions
+from changegate.services import changes, users, web_sessions
 from changegate.web import access
 from changegate.web.cookies import SESSION
-from tests.builders import add_people
+from tests.builders import add_people, make_fields
 
 
 @pytest.fixture
@@ -77,3 +79,56 @@ def test_assets_come_from_the_package_with_their_licence(browser_like: TestClien
     assert chart.status_code == 200 and "Chart.js v4.6.1" in chart.text[:200]
     assert "MIT" in browser_like.get("/static/chart.js.LICENSE.md").text
     assert browser_like.get("/static/changegate.css").status_code == 200
+
+
+PAGES = (
+    "/",
+    "/dashboard",
+    "/changes",
+    "/calendar",
+    "/drift",
+    "/waivers",
+    "/findings",
+    "/reviews",
+    "/cab",
+    "/people",
+    "/ledger",
+)
+
+
+def test_no_page_is_readable_without_a_session(app: App) -> None:
+    with TestClient(create_app(app)) as client:
+        for path in PAGES:
+            answer = client.get(path, follow_redirects=False)
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/auth/login?next="), path
+        # A session that ended is no session.
+        client.cookies.set(SESSION, "not-a-session")
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_tokens_are_listed_for_admins_only(app: App, browser_like: TestClient) -> None:
+    assert "API tokens" not in browser_like.get("/people").text  # the ISO
+    app.run(lambda ctx: users.add_user(ctx, "root@example.com", "Root", ["admin"]))
+    secret, _ = app.run(
+        lambda ctx: web_sessions.start(ctx, "root@example.com", SignInMethod.DEMO),
+        actor="root@example.com",
+    )
+    browser_like.cookies.set(SESSION, secret)
+    assert "API tokens" in browser_like.get("/people").text
+
+
+def test_the_calendar_highlights_two_changes_on_one_service_at_once(
+    app: App, browser_like: TestClient
+) -> None:
+    start = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)
+    for minutes in (0, 60):  # the second opens while the first is still open
+        window = Window(start + timedelta(minutes=minutes), start + timedelta(minutes=120))
+        app.run(
+            lambda ctx, w=window: changes.create(ctx, make_fields(window=w)),
+            actor="alice@example.com",
+            at=start - timedelta(days=7),
+        )
+    page = browser_like.get("/calendar?from=2026-12-07&to=2026-12-13").text
+    assert "1 conflict" in page and "both change api-gateway" in page
+    assert page.count('class="conflict"') == 3  # the conflict, and each change in its week
