@@ -14,7 +14,7 @@ from changegate.api.app import create_app
 from changegate.bootstrap import App
 from changegate.domain.changes import Window
 from changegate.domain.identity import SignInMethod
-from changegate.services import changes, users, web_sessions
+from changegate.services import changes, demo, reviews, users, web_sessions
 from changegate.web import access
 from changegate.web.cookies import SESSION
 from tests.builders import add_people, make_fields
@@ -132,3 +132,20 @@ def test_the_calendar_highlights_two_changes_on_one_service_at_once(
     page = browser_like.get("/calendar?from=2026-12-07&to=2026-12-13").text
     assert "1 conflict" in page and "both change api-gateway" in page
     assert page.count('class="conflict"') == 3  # the conflict, and each change in its week
+
+
+def test_the_dashboard_shows_the_figures_the_review_signs(app: App) -> None:
+    from tests.web.conftest import QUARTER_START, with_demo_sign_in
+
+    demo.seed(with_demo_sign_in(app), QUARTER_START)
+    iso = "daniel.okafor@casperstudios.example"
+    secret, _ = app.run(lambda ctx: web_sessions.start(ctx, iso, SignInMethod.DEMO), actor=iso)
+    with TestClient(create_app(app)) as client:
+        client.cookies.set(SESSION, secret)
+        board = client.get("/dashboard?quarter=2026-Q3").text
+        signed = app.read(lambda ctx: reviews.preview_quarter(ctx, "2026-Q3")).report
+        preview = client.get("/reviews/quarterly/2026-Q3").text
+    pir = signed["emergencies"]["pir_on_time_percent"]
+    assert pir is not None and f"{pir:.1f} %" in board and f"<dd>{pir}</dd>" in preview
+    for status, n in signed["changes_by_status"].items():
+        assert f'<tr data-status="{status}"><td>{status}</td><td>{n}</td></tr>' in board
