@@ -142,3 +142,33 @@ def test_a_demo_sessions_decision_is_as_unauthenticated_as_as(app: App, allowed:
     assert (
         app.read(lambda ctx: _last_payload(ctx, "change.approved_by_iso"))["authenticated"] is False
     )
+
+
+@pytest.mark.parametrize(
+    ("base", "forced", "secure"),
+    [
+        ("https://testserver", None, True),
+        ("http://testserver", None, False),
+        ("http://testserver", True, True),  # TLS ends at a proxy in front
+    ],
+)
+def test_the_session_cookie_is_secure_over_https(
+    app: App, base: str, forced: bool | None, secure: bool
+) -> None:
+    identity = app.policy.identity.model_copy(update={"demo_sign_in": True})
+    app.policy = app.policy.model_copy(update={"identity": identity})
+    app.settings = replace(app.settings, web=replace(app.settings.web, cookie_secure=forced))
+    seed(app)
+    with TestClient(create_app(app), base_url=base) as client:
+        form = client.get("/auth/demo")
+        token = re.search(r'name="token" value="([^"]+)"', form.text)
+        assert token is not None
+        data = {"email": "ivy@example.com", "token": token.group(1)}
+        if not secure or base.startswith("https"):
+            r = client.post("/auth/demo", data=data, follow_redirects=False)
+            cookie = r.headers["set-cookie"]
+            assert cookie.startswith("changegate_session=") and "HttpOnly" in cookie
+            assert "SameSite=lax" in cookie and ("Secure" in cookie) is secure
+        else:
+            # A Secure cookie is not sent back over plain HTTP: the form's token is missing.
+            assert client.post("/auth/demo", data=data).status_code == 400
