@@ -23,6 +23,7 @@ PAGES = {
     "dashboard": "/dashboard?quarter=2026-Q3",
     "changes": "/changes",
     "change": "/changes/CHG-4",
+    "change-to-decide": f"/changes/{WAITING}",
     "calendar": "/calendar?from=2026-08-31&to=2026-10-11",
     "drift": "/drift",
     "waivers": "/waivers",
