@@ -193,3 +193,12 @@ def test_login_to_a_server_that_is_not_there_fails_in_one_line() -> None:
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "cannot reach changegate" in done.stderr
     assert credentials.load() is None
+
+
+def test_after_login_local_administration_says_how_to_reach_the_database(live: str) -> None:
+    credentials.save(credentials.Stored(live, "cgt_" + "x" * 43, "ivy@example.com"))
+    done = _changegate("user", "add", "new@example.com", "--name", "New", "--role", "cab")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "local administration" in done.stderr and "set CHANGEGATE_DATABASE_URL" in done.stderr
+    as_someone = _changegate("change", "list", "--as", "ivy@example.com")
+    assert as_someone.returncode == 2 and "--as does not apply" in as_someone.stderr

@@ -43,10 +43,7 @@ def _remote(
             "to act on a local database)"
         )
     if call is None:
-        raise BadInput(
-            f"`changegate {command}` works on the local database only; "
-            "unset CHANGEGATE_URL to run it"
-        )
+        raise BadInput(f"`changegate {command}` works on the local database only; {_to_local()}")
     assert settings.server_url is not None
     from changegate.cli.remote import Remote  # noqa: PLC0415  (httpx only when remote)
 
@@ -116,6 +113,12 @@ def local_only(command: str) -> None:
     if remote_settings() is not None:
         raise BadInput(
             f"`changegate {command}` is local administration: it acts on "
-            "CHANGEGATE_DATABASE_URL, not through CHANGEGATE_URL; unset "
-            "CHANGEGATE_URL to run it"
+            f"CHANGEGATE_DATABASE_URL, not through a server; {_to_local()}"
         )
+
+
+def _to_local() -> str:
+    """How to act on a database instead: the server came from the environment or a login."""
+    if Settings.from_env().server_url:
+        return "unset CHANGEGATE_URL to run it"
+    return "set CHANGEGATE_DATABASE_URL to run it (`changegate login` made this a server's CLI)"
