@@ -78,7 +78,8 @@ def test_assets_come_from_the_package_with_their_licence(browser_like: TestClien
     chart = browser_like.get("/static/chart.umd.min.js")
     assert chart.status_code == 200 and "Chart.js v4.6.1" in chart.text[:200]
     assert "MIT" in browser_like.get("/static/chart.js.LICENSE.md").text
-    assert browser_like.get("/static/changegate.css").status_code == 200
+    for sheet in ("changegate.css", "app.css"):  # the pages', and the sign-in pages'
+        assert browser_like.get(f"/static/{sheet}").status_code == 200
 
 
 PAGES = (

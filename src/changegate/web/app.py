@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from changegate.api.errors import status_of
 from changegate.domain.errors import DomainError
 from changegate.web import admin, calendar, changes, dashboard, home, records, reviews
 from changegate.web.pages import Identity, WebError, render
@@ -73,7 +74,7 @@ def _install_errors(api: FastAPI) -> None:
         api.add_exception_handler(kind, handle)
 
     page_or(WebError, lambda r, e: _error(r, e.status, e.message))
-    page_or(DomainError, lambda r, e: _error(r, 422, e.message))
+    page_or(DomainError, lambda r, e: _error(r, status_of(e)[0], e.message))
     page_or(RequestValidationError, lambda r, e: _error(r, 400, _invalid(e)))
     page_or(HTTPException, lambda r, e: _error(r, e.status_code, str(e.detail)))
 
