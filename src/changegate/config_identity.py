@@ -65,14 +65,16 @@ class WebSettings:
     public_url: str | None = None
 
 
-def _http_url(raw: str, what: str) -> str:
+def _http_url(raw: str, what: str, keep_slash: bool = False) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(f"{what}: expected an https:// URL, got {raw!r}")
     # Plain HTTP would carry codes and cookies in clear: only for a provider on this host.
     if parts.scheme == "http" and parts.hostname not in LOOPBACK:
         raise BadInput(f"{what}: use https:// (http only for localhost, not {parts.hostname})")
-    return raw.rstrip("/")
+    # An issuer is compared with the provider's own spelling, trailing slash and all (Auth0's
+    # ends in one); other URLs are bases that paths are appended to.
+    return raw if keep_slash else raw.rstrip("/")
 
 
 def _list(raw: str) -> tuple[str, ...]:
@@ -99,7 +101,7 @@ def oidc_from(env: Mapping[str, str]) -> OidcSettings | None:
         raise BadInput(f"OpenID Connect settings incomplete: set {', '.join(missing)}")
     issuer, client_id, secret, public = given.values()
     return OidcSettings(
-        _http_url(issuer, "CHANGEGATE_OIDC_ISSUER"),
+        _http_url(issuer, "CHANGEGATE_OIDC_ISSUER", keep_slash=True),
         client_id,
         secret,
         _http_url(public, "CHANGEGATE_PUBLIC_URL"),

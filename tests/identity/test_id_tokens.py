@@ -4,6 +4,7 @@ each is refused with a page that says why, and no session is made."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import httpx
@@ -11,9 +12,10 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from changegate.bootstrap import App
+from changegate.config import Settings
 from changegate.config_identity import OidcSettings
-from tests.identity.conftest import PUBLIC, Web, web_for
-from tests.identity.oidc_peer import Peer
+from tests.identity.conftest import PUBLIC, Web, seed, web_for
+from tests.identity.oidc_peer import CLIENT_ID, CLIENT_SECRET, Peer
 
 
 def _sign_in(web: Web, who: str = "ivy@example.com") -> httpx.Response:
@@ -69,3 +71,21 @@ def test_an_unreachable_provider_is_a_clear_answer(app: App) -> None:
     for web in web_for(app, unreachable):
         r = web.client.get("/auth/login", follow_redirects=False)
         assert r.status_code == 502 and "cannot be reached" in r.text
+
+
+def test_an_issuer_with_a_trailing_slash_is_matched_as_spelled(app: App, peer: Peer) -> None:
+    """Auth0's issuer ends in a slash: discovery is found without it, and the ID token's
+    `iss` must equal the issuer exactly as the provider spells it (the settings keep it)."""
+    peer.issuer += "/"
+    env = {
+        "CHANGEGATE_OIDC_ISSUER": peer.issuer,
+        "CHANGEGATE_OIDC_CLIENT_ID": CLIENT_ID,
+        "CHANGEGATE_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "CHANGEGATE_PUBLIC_URL": "https://changegate.example.com",
+    }
+    configured = Settings.from_env(env).oidc
+    assert configured is not None and configured.issuer == peer.issuer
+    seed(app)
+    for web in web_for(app, replace(configured, public_url=PUBLIC)):
+        r = _sign_in(web)
+        assert r.status_code == 303, r.text

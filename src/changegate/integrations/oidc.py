@@ -128,7 +128,8 @@ class Provider:
 
     def _meta(self) -> dict[str, Any]:
         if self._metadata is None or time.monotonic() - self._fetched > METADATA_TTL:
-            where = self.reg.issuer + "/.well-known/openid-configuration"
+            # Discovery 1.0 section 4: the issuer without its trailing slash, then the path.
+            where = self.reg.issuer.rstrip("/") + "/.well-known/openid-configuration"
             found = _json(_ok(self._send("GET", where), where), where)
             # Discovery 1.0 section 4.3: the document must name the issuer it was asked for.
             if found.get("issuer") != self.reg.issuer:
