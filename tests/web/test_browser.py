@@ -246,3 +246,18 @@ def test_a_waiver_is_requested_approved_and_reviewed_on_the_pages(site: Site, br
     page.get_by_role("button", name="Record the review").click()
     page.wait_for_url(f"{site.url}/waivers/{key}")
     assert "closed" in page.locator("main p").first.inner_text()
+
+
+def test_the_iso_previews_the_quarters_metrics_then_signs_them(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, ISO)
+    page.get_by_role("link", name="Preview and sign 2026-Q3").click()
+    digest = page.locator('input[name="sha256"]').get_attribute("value")
+    assert digest and digest in page.locator("main").inner_text()
+    page.get_by_label("Notes").fill("Two late emergency obligations; see FND-3 and FND-4.")
+    page.get_by_role("button", name="Sign the review of 2026-Q3").click()
+    page.wait_for_url(f"{site.url}/reviews/*")
+    assert f"Signed by {ISO}" in page.locator("main").inner_text()
+    assert "Two late emergency obligations" in page.locator("main").inner_text()
+    page.goto("/")
+    assert page.get_by_role("link", name="Preview and sign 2026-Q3").count() == 0
