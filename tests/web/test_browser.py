@@ -3,6 +3,7 @@ cross-site and forged posts refused, every page accessible, screenshots for the 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -261,3 +262,23 @@ def test_the_iso_previews_the_quarters_metrics_then_signs_them(site: Site, brows
     assert "Two late emergency obligations" in page.locator("main").inner_text()
     page.goto("/")
     assert page.get_by_role("link", name="Preview and sign 2026-Q3").count() == 0
+
+
+def test_the_iso_confirms_a_finding_and_hr_records_discipline(site: Site, browser: Any) -> None:
+    page = site.page(browser)
+    sign_in(page, ISO)
+    button = page.get_by_role("button", name=re.compile(r"^Confirm FND-\d+$")).first
+    key = button.inner_text().split()[-1]
+    button.click()
+    page.wait_for_url(f"{site.url}/")
+    assert page.get_by_role("button", name=f"Confirm {key}", exact=True).count() == 0
+    page.goto(f"/findings/{key}")
+    assert "confirmed" in page.locator("h1").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, HR, f"/findings/{key}")
+    page.get_by_label("Person (email)").fill(REQUESTER)
+    page.locator('select[name="action"]').select_option("warning")
+    page.get_by_role("button", name="Record the action").click()
+    page.wait_for_url(f"{site.url}/findings/{key}")
+    actions = page.locator("section[aria-labelledby=hr] ul").inner_text()
+    assert f"warning for {REQUESTER} by {HR}" in actions
