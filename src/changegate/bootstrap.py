@@ -67,6 +67,7 @@ class App:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         now = at or self.now()
         fake = simulated or self.settings.clock_override is not None
+        noted = policy_history.InForce(str(self.settings.policy_path or "built-in defaults"))
         with self.sessions() as session, session.begin():
             ctx = Context(
                 session,
@@ -76,13 +77,10 @@ class App:
                 fake,
                 self.channels,
                 public_url=self.settings.web.public_url,
+                before_record=None if self.policy_in_force else noted.put,
             )
-            if not self.policy_in_force:
-                # The first write under this policy records it as the one in force from now.
-                source = str(self.settings.policy_path or "built-in defaults")
-                policy_history.note_in_force(ctx, source)
             yield ctx
-        self.policy_in_force = True
+        self.policy_in_force = self.policy_in_force or noted.done
 
     def read(self, fn: Callable[[Context], T]) -> T:
         """Run a query in a read-only transaction (rolled back, never blocks SQLite writers)."""

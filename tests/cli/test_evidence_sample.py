@@ -114,7 +114,7 @@ def test_the_package_carries_minutes_and_a_valid_oscal_document(cli: Cli, packag
     verdict = json.loads(checked.out)
     assert verdict["ok"] is True
     assert [c["name"] for c in verdict["checks"] if not c["ok"]] == []
-    assert len(verdict["checks"]) == 7
+    assert len(verdict["checks"]) == 9
 
     manifest = json.loads((package / "manifest.json").read_text())
     listed = {f["path"]: f["sha256"] for f in manifest["files"]}

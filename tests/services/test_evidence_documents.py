@@ -50,13 +50,19 @@ def renamed(app: App, organisation: str) -> App:
     )
 
 
+def event(ctx: Any) -> None:
+    ctx.record("test.event", "x", {})
+
+
 def test_the_first_write_puts_the_policy_in_force_once_and_keeps_its_document(app: App) -> None:
     first = app.policy.digest()
     app.run(lambda ctx: None, at=BEFORE)
-    app.run(lambda ctx: None, at=BEFORE)
-    assert in_force_records(app) == [(1, {"digest": first, "previous": None})]
+    assert in_force_records(app) == []  # a transaction that records nothing puts nothing
+    app.run(event, at=BEFORE)
+    app.run(event, at=BEFORE)
+    assert in_force_records(app) == [(1, {"digest": first, "previous": None})]  # before seq 2
     again = dataclasses.replace(app)  # a second process with the same policy adds nothing
-    again.run(lambda ctx: None, at=BEFORE)
+    again.run(event, at=BEFORE)
     assert len(in_force_records(app)) == 1
     row = PolicyDocument
     stmt = select(row.document, row.first_in_force_at, row.source).where(row.digest == first)
@@ -67,9 +73,9 @@ def test_the_first_write_puts_the_policy_in_force_once_and_keeps_its_document(ap
 
 def test_a_changed_policy_and_a_return_to_the_old_one_are_each_put_in_force(app: App) -> None:
     a, b = app, renamed(app, "Other Ltd")
-    a.run(lambda ctx: None)
-    b.run(lambda ctx: None)
-    dataclasses.replace(a).run(lambda ctx: None)
+    a.run(event)
+    b.run(event)
+    dataclasses.replace(a).run(event)
     da, db = a.policy.digest(), b.policy.digest()
     assert da != db
     assert [p for _, p in in_force_records(app)] == [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,9 @@ class Context:
     narrowed: frozenset[str] | None = None
     # Where people reach the web app (CHANGEGATE_PUBLIC_URL), for links in notifications.
     public_url: str | None = None
+    # Called before each ledger record until the process has put its policy in force (an
+    # idempotent check: services/policy_history.py); reads never put a policy in force.
+    before_record: Callable[[Context], object] | None = None
 
     def roles_of(self, user: User) -> frozenset[str]:
         held = frozenset(user.role_names)
@@ -60,6 +63,8 @@ class Context:
                     "(identity.local_decisions: deny)",
                 )
             payload = {**payload, AUTHENTICATED: False}
+        if self.before_record is not None:
+            self.before_record(self)
         ledger.append(
             self.session,
             ledger.Entry(self.now, self.actor, action, subject, payload, self.simulated_clock),
