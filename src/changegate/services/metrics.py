@@ -18,7 +18,6 @@ from changegate.domain.periods import quarter_bounds, quarter_of
 from changegate.services.context import Context
 from changegate.services.views.metrics import (
     DeploymentControls,
-    DoraMetrics,
     DriftMetrics,
     EmergencyMetrics,
     GateCounts,
@@ -129,8 +128,8 @@ def _dora(
     start: datetime,
     end: datetime,
     total: dict[str, int],
-) -> DoraMetrics:
-    found = dora.keys(
+) -> dora.DoraKeys:
+    return dora.keys(
         dora.DoraInputs(
             start=start,
             end=end,
@@ -141,4 +140,3 @@ def _dora(
             restore=records.restore_times(envs, start, end),
         )
     )
-    return DoraMetrics(**vars(found))

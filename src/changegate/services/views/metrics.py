@@ -8,6 +8,7 @@ hours with two decimals, nearest-rank percentiles (`domain.dashboard.rank`).
 
 from __future__ import annotations
 
+from changegate.domain.dora import DoraKeys
 from changegate.services.views.common import Out
 
 
@@ -72,23 +73,6 @@ class WaiverMetrics(Out):
     expiring_days: int
 
 
-class DoraMetrics(Out):
-    """The four DORA keys; definitions in `changegate.domain.dora`."""
-
-    deployments: int
-    deployments_per_week: float
-    lead_time_from: str
-    lead_time_changes: int
-    lead_time_hours_median: float | None
-    lead_time_hours_p90: float | None
-    change_failures: int
-    finished_deployments: int
-    change_failure_rate_percent: float | None
-    restored: int
-    unrestored: int
-    time_to_restore_hours_median: float | None
-
-
 class QuarterMetricsOut(Out):
     """A quarter's CM-6 metrics. Counts by type and status are of changes created in the
     quarter (their status now); `as_of` is the quarter's end, or the moment of reading while
@@ -108,4 +92,4 @@ class QuarterMetricsOut(Out):
     findings_by_control: dict[str, int]
     findings_open_by_age: dict[str, int]
     waivers: WaiverMetrics
-    dora: DoraMetrics
+    dora: DoraKeys  # the domain's own record: definitions in `changegate.domain.dora`
