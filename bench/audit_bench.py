@@ -51,7 +51,7 @@ def settle(engine: Engine) -> None:
 
 def seed_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    app = init(Settings(database_url=url))
+    app = init(Settings(database_url=url, policy_path=common.POLICY))
     app.run(
         lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
         actor="local-admin",
@@ -128,7 +128,7 @@ def previewed(out: AuditOut) -> dict[str, Any]:
 
 
 def audit_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    app = build(Settings(database_url=url))
+    app = build(Settings(database_url=url, policy_path=common.POLICY))
     with app.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     baseline, meter = rss_mb(), Meter(app.engine)

@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The benchmarks decide in-process, which the built-in policy refuses (identity.local_decisions).
+POLICY = Path(__file__).resolve().parent / "bench-policy.yaml"
 # Statistics and a checkpoint before timing, so the first timed query does not pay for them.
 SETTLE = {"postgresql": ("VACUUM ANALYZE", "CHECKPOINT"), "sqlite": ("ANALYZE",)}
 

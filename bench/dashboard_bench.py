@@ -61,7 +61,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{kind}: {args.changes:,} changes, {args.deployments:,} deployments")
     with common.database(kind, SCRATCH_DB) as url:
         started = time.perf_counter()
-        app = init(Settings(database_url=url))
+        app = init(Settings(database_url=url, policy_path=common.POLICY))
         app.run(
             lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
             actor="local-admin",
@@ -73,7 +73,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 conn.execute(text(statement))
         log(f"  seeded in {time.perf_counter() - started:.1f} s: {rows}")
         app.engine.dispose()
-        app = build(Settings(database_url=url))
+        app = build(Settings(database_url=url, policy_path=common.POLICY))
         out: dict[str, Any] = {"db": kind, "rows": rows, "quarters": {}}
         for quarter in QUARTERS:
             ms, board = timed(

@@ -225,7 +225,7 @@ class Meter:
 def floor_child(url: str) -> None:
     """The scan's floor: stream the rows a full scan reads (every approved resource joined
     with its newest observation and drift, JSON decoded) and compare nothing."""
-    app = build(Settings(database_url=url))
+    app = build(Settings(database_url=url, policy_path=common.POLICY))
     started = time.perf_counter()
     with app.sessions() as session:
         rows = sum(1 for _ in Configs(session).scan_targets())
@@ -237,7 +237,7 @@ def floor_child(url: str) -> None:
 def scan_child(url: str, at: datetime, full: bool, profile: Path | None) -> None:
     """Time one scan in this process; print its figures as JSON. The peak RSS is this whole
     process's: interpreter, imports and connection (`rss_before_mb`) plus the scan."""
-    app = build(Settings(database_url=url))
+    app = build(Settings(database_url=url, policy_path=common.POLICY))
     queries = [0]
     event.listen(
         app.engine, "before_cursor_execute", lambda *_: queries.__setitem__(0, queries[0] + 1)
@@ -296,7 +296,7 @@ def run_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     every = max(1, round(1 / args.drift_fraction))
     drifted = set(range(0, n, every))
     fixed = set(sorted(drifted)[::2])
-    app = init(Settings(database_url=url))
+    app = init(Settings(database_url=url, policy_path=common.POLICY))
     meter = Meter(app)
     for email, name in ((AUTHOR, "Sam Sec"), (APPROVER, "Lee Sec")):
         app.run(

@@ -53,7 +53,7 @@ def keygen(folder: Path) -> Path:
 def floor_child(url: str, period: str, out: str) -> dict[str, Any]:
     """The same rows, queried and written as CSV with nothing else: what the export cannot
     beat."""
-    app = build(Settings(database_url=url))
+    app = build(Settings(database_url=url, policy_path=common.POLICY))
     span = parse(period)
     started, rows = time.perf_counter(), 0
     with app.readers() as session, Path(out).open("w", newline="") as handle:
@@ -69,7 +69,7 @@ def floor_child(url: str, period: str, out: str) -> dict[str, Any]:
 
 
 def export_child(url: str, period: str, key: str, out: str) -> dict[str, Any]:
-    app = build(Settings(database_url=url, signing_key_path=Path(key)))
+    app = build(Settings(database_url=url, policy_path=common.POLICY, signing_key_path=Path(key)))
     with app.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     baseline = rss_mb()

@@ -464,7 +464,7 @@ def serve(url: str, port: int) -> None:
     from changegate.api.app import create_app  # noqa: PLC0415
 
     uvicorn.run(
-        create_app(build(Settings(database_url=url))),
+        create_app(build(Settings(database_url=url, policy_path=common.POLICY))),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -557,7 +557,7 @@ def concurrent(
 def bench_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine = build_engine(url)
     schema.upgrade(engine)
-    app = build(Settings(database_url=url))
+    app = build(Settings(database_url=url, policy_path=common.POLICY))
     secret = seed(app)
     log(f"  bulk fill: {args.changes:,} changes, ledger to {args.ledger:,} records")
     filled = populate(engine, args.changes, args.ledger)

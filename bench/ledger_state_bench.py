@@ -144,7 +144,7 @@ def configure(app: App, resources: int) -> None:
 
 def seed_child(url: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    app = init(Settings(database_url=url))
+    app = init(Settings(database_url=url, policy_path=common.POLICY))
     app.run(
         lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
         actor="local-admin",

@@ -137,7 +137,7 @@ def measure(base: str, cookie: str, paths: dict[str, str], args: argparse.Namesp
 def bench_db(url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine = build_engine(url)
     schema.upgrade(engine)
-    app = build(Settings(database_url=url))
+    app = build(Settings(database_url=url, policy_path=common.POLICY))
     iso, year = (fill_year if args.data == "year" else fill_gate)(app, engine, args)
     version = gate_bench.analyse(engine)
     cookie, _ = app.run(

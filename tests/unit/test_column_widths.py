@@ -115,6 +115,9 @@ WIDEST: dict[str, int | None] = {
     "gate_decisions.artifact": INPUT,
     "gate_decisions.principal": EMAIL,
     "gate_decisions.policy_digest": SHA256_HEX,
+    "evidence_files.sha256": SHA256_HEX,
+    "policy_documents.digest": SHA256_HEX,
+    "policy_documents.source": 1000,  # the policy file's path, cut to 1000 on purpose
     "gate_decisions.source": longest(("api", "cli", "github")),
     "installation.name": longest(("adopted_on",)),
     "leases.name": longest(("waiver-expiry", "audit")),  # the registered jobs
