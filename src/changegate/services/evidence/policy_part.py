@@ -34,14 +34,18 @@ from changegate.services.evidence.formats import (
 def write(run: ExportRun) -> dict[str, Any]:
     ctx, start, end = run.ctx, run.period.start, run.period.end
     repo = Documents(ctx.session)
-    current = ctx.policy.digest()
-    run.package.write(POLICY_DOCUMENT, ctx.policy.canonical().encode())
-    records = repo.in_force_records(POLICY_IN_FORCE_ACTION, start, end)
+    current, text = ctx.policy.digest(), ctx.policy.canonical()
+    run.package.write(POLICY_DOCUMENT, text.encode())
+    records = [
+        (seq, at, str(json.loads(payload)["digest"]))
+        for seq, at, payload in repo.in_force_records(POLICY_IN_FORCE_ACTION, start, end)
+    ]
     cited = {str(d): int(n) for d, n in ctx.session.execute(detective.policy_digests(start, end))}
-    digests = {json.loads(p)["digest"] for _, _, p in records} | set(cited)
+    digests = {digest for _, _, digest in records} | set(cited)
     stored = {d.digest: d.document for d in repo.policies(sorted(digests))}
-    stored.setdefault(current, ctx.policy.canonical())
-    for digest in sorted(digests & set(stored)):
+    stored.setdefault(current, text)
+    kept = digests & set(stored)
+    for digest in sorted(kept):
         run.package.write(policy_file(digest), stored[digest].encode())
     lines = io.StringIO()
     for seq, _, _ in records:
@@ -49,21 +53,21 @@ def write(run: ExportRun) -> dict[str, Any]:
     run.package.write(POLICY_LEDGER, lines.getvalue().encode())
 
     def document(digest: str) -> str | None:
-        return policy_file(digest) if digest in stored and digest in digests else None
+        return policy_file(digest) if digest in kept else None
 
     intervals = [
         {
-            "digest": json.loads(payload)["digest"],
+            "digest": digest,
             "from": cell(at),
             "to": cell(records[i + 1][1]) if i + 1 < len(records) else None,
             "seq": seq,
-            "document": document(json.loads(payload)["digest"]),
+            "document": document(digest),
         }
-        for i, (seq, at, payload) in enumerate(records)
+        for i, (seq, at, digest) in enumerate(records)
     ]
     decisions = [
         {"digest": d, "decisions": n, "document": document(d)} for d, n in sorted(cited.items())
     ]
     body = {"current": current, "intervals": intervals, "gate_decisions": decisions}
     run.package.write_json(POLICY_IN_FORCE, body)
-    return {"policy": {"current": current, "in_force": [i["digest"] for i in intervals]}}
+    return {"policy": {"current": current, "in_force": [d for _, _, d in records]}}
