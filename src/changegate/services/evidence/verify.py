@@ -144,7 +144,7 @@ def _ledger_populations(state: _State) -> tuple[list[str], str]:
     if state.chain is None or not state.chain.walked:
         return ["the ledger chain is broken: the populations cannot be held to it"], ""
     problems = verify_ledger.against_populations(state.package, state.manifest, state.chain)
-    return problems, ", ".join(sorted(verify_ledger.COLUMNS))
+    return problems, ", ".join(sorted([*verify_ledger.COLUMNS, "changes", "findings"]))
 
 
 def _policy(state: _State) -> tuple[list[str], str]:
