@@ -13,6 +13,7 @@ repository root, e.g.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
@@ -87,7 +88,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 "dashboard": summary(ms),
                 "floor": summary(base),
                 "deployments": counted,
-                "dora": board.metrics.dora.model_dump(),
+                "dora": dataclasses.asdict(board.metrics.dora),
             }
             log(f"  {quarter}: dashboard {summary(ms)}, floor {summary(base)}")
         app.engine.dispose()
