@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -21,6 +22,7 @@ from changegate.domain.changes import Risk
 from changegate.domain.documents import check_depth, too_deep
 from changegate.domain.errors import BadInput
 from changegate.domain.gate import Freeze, WindowRule
+from changegate.domain.trail.actors import DEFAULT_SESSION_PATTERN, AccountMapping, TrailRules
 from changegate.domain.users import Role
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -192,6 +194,66 @@ class IdentitySettings(Strict):
     demo_sign_in: bool = False
 
 
+class TrailAccount(Strict):
+    account: AwsAccount
+    environment: str
+    regions: list[str] | None = None  # None: every region
+
+
+class CloudTrailSettings(Strict):
+    """CM-5 over CloudTrail (docs/cloudtrail.md): which accounts are which environment, which
+    roles are the pipeline's, and how a pipeline's role session names its change."""
+
+    accounts: list[TrailAccount] = []
+    pipeline_roles: list[str] = []  # IAM role (or user) ARNs
+    workload_roles: list[str] = []  # roles whose writes are a system running, not a person
+    session_pattern: str = DEFAULT_SESSION_PATTERN  # case-insensitive; group `change`
+    emergency_window_hours: PositiveInt = 4
+    pipeline_tolerance_minutes: int = Field(default=15, ge=0, le=1440)
+    people: dict[str, str] = {}  # AWS principal ARN or name -> changegate email
+
+    @field_validator("pipeline_roles", "workload_roles")
+    @classmethod
+    def _arns(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not re.match(r"^arn:[\w-]+:(iam|sts)::\d{12}:", v)]
+        if bad:
+            raise ValueError(f"not an IAM ARN: {bad[0]!r}")
+        return value
+
+    @field_validator("session_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if "change" not in compiled.groupindex:
+            raise ValueError("needs a named group `change`, e.g. (?P<change>\\d+)")
+        return value
+
+    def rules(self, environments: list[Environment]) -> TrailRules:
+        """The section as the domain reads it. Accounts an environment lists under
+        `aws_accounts` (CFG-1) map to it too, after this section's own mappings."""
+        mapped = [
+            AccountMapping(a.account, a.environment, _regions(a.regions)) for a in self.accounts
+        ]
+        mapped += [AccountMapping(acct, e.name) for e in environments for acct in e.aws_accounts]
+        return TrailRules(
+            accounts=tuple(mapped),
+            production=frozenset(e.name for e in environments if e.production),
+            pipeline_roles=frozenset(r.casefold() for r in self.pipeline_roles),
+            workload_roles=frozenset(r.casefold() for r in self.workload_roles),
+            session_pattern=re.compile(self.session_pattern, re.IGNORECASE),
+            emergency_window=timedelta(hours=self.emergency_window_hours),
+            pipeline_tolerance=timedelta(minutes=self.pipeline_tolerance_minutes),
+            people={k.casefold(): v for k, v in self.people.items()},
+        )
+
+
+def _regions(regions: list[str] | None) -> frozenset[str] | None:
+    return None if regions is None else frozenset(regions)
+
+
 class Control(Strict):
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
     clause: str
@@ -219,6 +281,7 @@ class Policy(Strict):
     waivers: WaiverSettings = WaiverSettings()
     audits: AuditSettings = AuditSettings()
     identity: IdentitySettings = IdentitySettings()
+    cloudtrail: CloudTrailSettings = CloudTrailSettings()
     controls: list[Control] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -240,6 +303,12 @@ class Policy(Strict):
             if dupes:
                 raise ValueError(f"{label}: duplicate {', '.join(dupes)}")
         known = {e.name for e in self.environments}
+        for mapping in self.cloudtrail.accounts:
+            if mapping.environment not in known:
+                raise ValueError(
+                    f"cloudtrail.accounts: {mapping.account}: unknown environment "
+                    f"{mapping.environment}"
+                )
         for window in self.gate.freeze_windows:
             unknown = sorted(set(window.environments) - known)
             if unknown:
@@ -262,6 +331,9 @@ class Policy(Strict):
 
     def production_accounts(self) -> frozenset[str]:
         return frozenset(a for e in self.environments if e.production for a in e.aws_accounts)
+
+    def trail_rules(self) -> TrailRules:
+        return self.cloudtrail.rules(self.environments)
 
     def calendar(self, around: datetime) -> BusinessCalendar:
         """The business calendar for deadlines that start near `around` (that year and next):
