@@ -17,10 +17,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from changegate import policy as policy_file
 from changegate.config import Settings
+from changegate.config_aws import CloudTrailSettings
 from changegate.db import schema
 from changegate.db.engine import build_engine, session_factory
 from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
+from changegate.domain.lake_events import CLOUDTRAIL
 from changegate.domain.notifications import EMAIL, SLACK
 from changegate.integrations.ports import DeploymentReviewer, Notifier, Vocabulary
 from changegate.policy import Policy
@@ -182,7 +184,11 @@ def build(settings: Settings, require_schema: bool = True) -> App:
 
 def channels(settings: Settings) -> tuple[str, ...]:
     """The channels notifications are queued for; the worker delivers them (see notifiers)."""
-    return ((EMAIL,) if settings.smtp else ()) + ((SLACK,) if settings.slack_webhook_url else ())
+    return (
+        ((EMAIL,) if settings.smtp else ())
+        + ((SLACK,) if settings.slack_webhook_url else ())
+        + ((CLOUDTRAIL,) if settings.cloudtrail else ())
+    )
 
 
 def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
@@ -213,7 +219,25 @@ def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
             httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
         )
         built[SLACK] = SlackNotifier(settings.slack_webhook_url, client)
+    if settings.cloudtrail is not None:
+        built[CLOUDTRAIL] = cloudtrail_lake(settings.cloudtrail)
     return built
+
+
+def cloudtrail_lake(config: CloudTrailSettings) -> Notifier:
+    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
+    from botocore.config import Config  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    from changegate.integrations.cloudtrail_lake import CloudTrailLake  # noqa: PLC0415
+
+    client = boto3.client(
+        "cloudtrail-data",
+        region_name=config.region,
+        endpoint_url=config.endpoint_url,
+        # One try a tick: the outbox retries with backoff and counts the attempts it shows.
+        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+    )
+    return CloudTrailLake(client, config.channel_arn, config.external_id)
 
 
 def github_reviewer(settings: Settings) -> DeploymentReviewer | None:

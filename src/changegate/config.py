@@ -10,6 +10,12 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from changegate.config_aws import (
+    CheckpointSettings,
+    CloudTrailSettings,
+    checkpoints_from,
+    cloudtrail_from,
+)
 from changegate.config_identity import OidcSettings, WebSettings, oidc_from, web_from
 from changegate.domain.documents import check_instant
 from changegate.domain.errors import BadInput
@@ -33,6 +39,8 @@ class Settings:
     slack_webhook_url: str | None = field(default=None, repr=False)  # the URL is the secret
     oidc: OidcSettings | None = None
     web: WebSettings = field(default_factory=WebSettings)
+    cloudtrail: CloudTrailSettings | None = None
+    checkpoints: CheckpointSettings | None = None
     # A little over the largest legitimate upload (a 50 MiB JUnit report in a multipart form).
     max_body_bytes: int = 52 * 1024 * 1024
 
@@ -52,6 +60,8 @@ class Settings:
             slack_webhook_url=_slack(env),
             oidc=oidc_from(env),
             web=web_from(env),
+            cloudtrail=cloudtrail_from(env),
+            checkpoints=checkpoints_from(env, bool(env.get("CHANGEGATE_SIGNING_KEY"))),
             max_body_bytes=_bytes(env, "CHANGEGATE_MAX_BODY_BYTES", 52 * 1024 * 1024),
         )
 

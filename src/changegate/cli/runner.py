@@ -19,7 +19,7 @@ from typing import Final
 
 from changegate.bootstrap import App
 from changegate.db.outbox import DEAD
-from changegate.integrations.ports import IntegrationError, Notifier
+from changegate.integrations.ports import BatchNotifier, IntegrationError, Notifier
 from changegate.services import jobs, outbox
 from changegate.services.jobs import Job
 from changegate.services.outbox import Claim
@@ -74,9 +74,18 @@ def deliver(
     tally = Delivery()
     if not notifiers:
         return tally
-    claims = app.run(lambda ctx: outbox.claim(ctx, worker, list(notifiers), limit), at=clock())
+    batches = {c: n for c, n in notifiers.items() if isinstance(n, BatchNotifier)}
+    sizes = {channel: notifier.batch for channel, notifier in batches.items()}
+    claims = app.run(
+        lambda ctx: outbox.claim(ctx, worker, list(notifiers), limit, limits=sizes), at=clock()
+    )
     for claim in claims:
-        _attempt(app, notifiers[claim.channel], worker, clock, claim, tally)
+        if claim.channel not in batches:
+            _attempt(app, notifiers[claim.channel], worker, clock, claim, tally)
+    for channel, notifier in batches.items():
+        held = [claim for claim in claims if claim.channel == channel]
+        if held:
+            _attempt_batch(app, notifier, worker, clock, held, tally)
     return tally
 
 
@@ -130,6 +139,56 @@ def _attempt(
         _count(tally, status)
         return
     if app.run(lambda ctx: outbox.delivered(ctx, claim, worker), at=clock()):
+        tally.delivered += 1
+    else:
+        tally.lost += 1
+
+
+def _attempt_batch(
+    app: App,
+    notifier: BatchNotifier,
+    worker: str,
+    clock: Clock,
+    claims: Sequence[Claim],
+    tally: Delivery,
+) -> None:
+    """One call for the batch; each row settled by the peer's answer for it, so a partial
+    failure retries only the rows the peer refused."""
+    live = [c for c in claims if clock() < c.until - CLAIM_MARGIN]
+    for claim in claims:
+        if claim not in live:
+            _settle(app, worker, clock, claim, tally, None, release=True)
+    if not live:
+        return
+    try:
+        refused = notifier.send_many([claim.message for claim in live])
+    except Exception as exc:  # as in _attempt: record it against every row and back off
+        error = str(exc) if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, IntegrationError) or exc.status is None:
+            tally.down.add(live[0].channel)
+        refused = {claim.id: error for claim in live}
+    for claim in live:
+        _settle(app, worker, clock, claim, tally, refused.get(claim.id))
+    if refused:
+        first = next(iter(refused.values()))
+        log.warning("%s: %d of %d refused: %s", live[0].channel, len(refused), len(live), first)
+
+
+def _settle(
+    app: App,
+    worker: str,
+    clock: Clock,
+    claim: Claim,
+    tally: Delivery,
+    error: str | None,
+    release: bool = False,
+) -> None:
+    if release:
+        app.run(lambda ctx: outbox.release(ctx, claim, worker), at=clock())
+        tally.handed_back += 1
+    elif error is not None:
+        _count(tally, app.run(lambda ctx: outbox.failed(ctx, claim, worker, error), at=clock()))
+    elif app.run(lambda ctx: outbox.delivered(ctx, claim, worker), at=clock()):
         tally.delivered += 1
     else:
         tally.lost += 1

@@ -6,10 +6,10 @@ a deployment (or replaced by a fake in tests) without touching the code that use
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from changegate.domain.comparison import TypeRules
 from changegate.domain.configuration import ObservedItem
@@ -105,6 +105,20 @@ class Notifier(Protocol):
     raises IntegrationError otherwise, and the outbox tries again later."""
 
     def send(self, message: OutgoingMessage) -> None: ...
+
+
+@runtime_checkable
+class BatchNotifier(Notifier, Protocol):
+    """A channel whose peer takes many messages a call and answers for each (CloudTrail Lake's
+    PutAuditEvents): the worker hands it up to `batch` at once."""
+
+    batch: int
+
+    def send_many(self, messages: Sequence[OutgoingMessage]) -> Mapping[int, str]:
+        """The messages the peer refused, as outbox_id -> error; the others were accepted.
+        Raises IntegrationError when no part of the batch was accepted (the peer is down, or
+        refused the call as a whole)."""
+        ...
 
 
 class Vocabulary(Protocol):

@@ -14,8 +14,10 @@ from changegate.db.models import User
 from changegate.db.users import Users
 from changegate.domain.errors import Forbidden, Refused
 from changegate.domain.identity import AUTHENTICATED, Principal, is_decision
+from changegate.domain.lake_events import CLOUDTRAIL, event_name
 from changegate.domain.users import Role
 from changegate.policy import Policy
+from changegate.services import lake_events
 
 SYSTEM = "system"
 LOCAL_PATHS = {Principal.LOCAL: "--as", Principal.DEMO: "the demo sign-in"}
@@ -29,6 +31,7 @@ class Context:
     actor: str = SYSTEM
     simulated_clock: bool = False
     # Notification channels the deployment has configured ("email", "slack"); none = inbox only.
+    # "cloudtrail": change and waiver records are also queued for CloudTrail Lake.
     channels: tuple[str, ...] = ()
     # The authenticated principal, when the entry point already loaded it (the API's token
     # lookup): saves re-reading the same user on every call.
@@ -65,10 +68,13 @@ class Context:
             payload = {**payload, AUTHENTICATED: False}
         if self.before_record is not None:
             self.before_record(self)
-        ledger.append(
+        seq = ledger.append(
             self.session,
             ledger.Entry(self.now, self.actor, action, subject, payload, self.simulated_clock),
         )
+        if CLOUDTRAIL in self.channels and event_name(action) is not None:
+            # CM-1, EXC-1: into CloudTrail Lake through the outbox, committed with the record.
+            lake_events.enqueue(self.session, seq)
 
     def user(self) -> User:
         if self.principal is not None and self.principal.email == self.actor:

@@ -73,8 +73,10 @@ def claim(
     channels: Collection[str],
     limit: int = BATCH,
     hold: timedelta = CLAIM_HOLD,
+    limits: Mapping[str, int] | None = None,
 ) -> list[Claim]:
-    """Take up to `limit` due rows per channel (of those this worker can deliver) for `worker`.
+    """Take up to `limit` due rows per channel (of those this worker can deliver) for `worker`;
+    `limits` overrides it for a channel whose peer takes batches (CloudTrail Lake: 100).
 
     Per channel, so a backlog on a channel that is down cannot fill every batch and starve one
     that works.
@@ -83,7 +85,7 @@ def claim(
     until = ctx.now + hold
     claims = []
     for channel in sorted(channels):
-        for row in repo.due(ctx.now, [channel], limit):
+        for row in repo.due(ctx.now, [channel], (limits or {}).get(channel, limit)):
             version = repo.claim(row, worker, until)
             if version is not None:
                 claims.append(
