@@ -30,10 +30,16 @@ ACTIONS: Mapping[str, tuple[str, str]] = {
     "read-waivers": ("GET", "/api/v1/waivers"),
     "read-changes": ("GET", "/api/v1/changes"),
     "read-ledger": ("GET", "/api/v1/ledger/verify"),
+    "create-meeting": ("POST", "/api/v1/cab/meetings"),
+    "attend-meeting": ("POST", "/api/v1/cab/meetings/{meeting_id}/attendance"),
+    "decide-item": ("POST", "/api/v1/cab/meetings/{meeting_id}/decisions"),
+    "edit-minutes": ("PUT", "/api/v1/cab/meetings/{meeting_id}/minutes"),
+    "close-meeting": ("POST", "/api/v1/cab/meetings/{meeting_id}/close"),
 }
-# Tokens have no API operation (they are made by `changegate token create`, an admin command):
-# the page lists them for admins only, the role the CLI's token commands ask for.
+# People and tokens have no API operation that changes them (`changegate user ...` and
+# `changegate token ...` are local administration): on the pages only admins manage them.
 ADMINS = frozenset({"admin"})
+ADMIN_ACTIONS = ("manage-tokens", "manage-users")
 
 
 @dataclass(frozen=True)
@@ -62,5 +68,5 @@ def table_of(openapi: Mapping[str, Any]) -> Table:
         if operation is None:
             raise LookupError(f"web action {action}: no API operation {method} {path}")
         found[action] = frozenset(operation.get("x-roles", []))
-    found["manage-tokens"] = ADMINS
+    found.update(dict.fromkeys(ADMIN_ACTIONS, ADMINS))
     return Table(found)

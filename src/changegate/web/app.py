@@ -13,7 +13,17 @@ from starlette.exceptions import HTTPException
 
 from changegate.api.errors import status_of
 from changegate.domain.errors import DomainError
-from changegate.web import admin, calendar, changes, dashboard, home, records, reviews
+from changegate.web import (
+    admin,
+    cab,
+    calendar,
+    changes,
+    dashboard,
+    home,
+    people,
+    records,
+    reviews,
+)
 from changegate.web.pages import Identity, WebError, render
 
 # No inline script or style anywhere: everything comes from /static (DESIGN section 8).
@@ -42,7 +52,7 @@ def install(api: FastAPI, identity: Identity) -> None:
     api.state.web_identity = identity
     static = files("changegate.web").joinpath("static")
     api.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (home, dashboard, changes, calendar, records, reviews, admin):
+    for module in (home, dashboard, changes, calendar, records, reviews, cab, people, admin):
         api.include_router(module.router)
     _install_errors(api)
 

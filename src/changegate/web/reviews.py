@@ -1,5 +1,4 @@
-"""Reviews (the ISO previews a quarter's metrics, then signs exactly what was read) and CAB
-meetings."""
+"""Reviews: the ISO previews a quarter's metrics, then signs exactly what was read."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from changegate.domain.periods import previous_quarter, quarter_of
 from changegate.services import reviews
-from changegate.services.views import cab
 from changegate.services.views import reviews as views
 from changegate.web.pages import Viewer, act, done, read, render, require, viewer
 
@@ -62,17 +60,3 @@ def review(
 ) -> HTMLResponse:
     out = read(request, who, lambda ctx: views.show(ctx, review_id))
     return render(request, who, "review.html", {"r": out})
-
-
-@router.get("/cab", response_class=HTMLResponse)
-def meetings(request: Request, who: Who, offset: Offset = 0) -> HTMLResponse:
-    page = read(request, who, lambda ctx: cab.page(ctx, PAGE, offset))
-    return render(request, who, "cab.html", {"page": page, "args": {}})
-
-
-@router.get("/cab/{meeting_id}", response_class=HTMLResponse)
-def meeting(
-    request: Request, who: Who, meeting_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
-) -> HTMLResponse:
-    out = read(request, who, lambda ctx: cab.show(ctx, meeting_id))
-    return render(request, who, "meeting.html", {"m": out})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from changegate.db.models import Token, User
 from changegate.db.tokens import Tokens
 from changegate.db.users import Users
+from changegate.domain.users import normalise_email
 from changegate.services.context import Context
 from changegate.services.views.common import Instant, Out, Page, check_window
 
@@ -81,3 +82,8 @@ def tokens(ctx: Context, limit: int, offset: int) -> Page[TokenOut]:
 
 def me(ctx: Context) -> UserOut:
     return user(ctx.user())
+
+
+def show(ctx: Context, email: str) -> UserOut:
+    """One person or principal by email; raises BadInput (not an email) or NotFound."""
+    return user(Users(ctx.session).get(normalise_email(email)))
