@@ -24,7 +24,12 @@ from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
 from changegate.domain.lake_events import CLOUDTRAIL
 from changegate.domain.notifications import EMAIL, SLACK
-from changegate.integrations.ports import DeploymentReviewer, Notifier, Vocabulary
+from changegate.integrations.ports import (
+    CheckpointStore,
+    DeploymentReviewer,
+    Notifier,
+    Vocabulary,
+)
 from changegate.policy import Policy
 from changegate.services import policy_history
 from changegate.services.context import SYSTEM, Context
@@ -238,6 +243,17 @@ def cloudtrail_lake(config: CloudTrailSettings) -> Notifier:
         config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
     )
     return CloudTrailLake(client, config.channel_arn, config.external_id)
+
+
+def checkpoint_store(bucket: str, prefix: str) -> CheckpointStore:
+    """S3 through boto3's standard chain (credentials, region, AWS_ENDPOINT_URL)."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    from changegate.integrations.s3_checkpoints import S3Checkpoints  # noqa: PLC0415
+
+    client = boto3.client("s3", config=Config(connect_timeout=5, read_timeout=30))
+    return S3Checkpoints(client, bucket, prefix)
 
 
 def github_reviewer(settings: Settings) -> DeploymentReviewer | None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from changegate import ledger
+from changegate import bootstrap, ledger
 from changegate.cli import runtime, transport
 from changegate.cli.formats import plural
 from changegate.cli.options import As, Json, group, read_input
@@ -18,7 +18,7 @@ from changegate.cli.output import emit_json, say
 from changegate.db.models import Checkpoint
 from changegate.domain.documents import loads_json
 from changegate.domain.errors import BadInput
-from changegate.services import state_checks
+from changegate.services import checkpoints, state_checks
 from changegate.services.context import Context
 from changegate.services.views import ledger as views
 from changegate.services.views.ledger import CheckpointOut, VerificationOut
@@ -63,12 +63,22 @@ def verify(
             "(ledger.state_verified), which the audit looks for; needs --as (ISO or admin).",
         ),
     ] = False,
+    checkpoints_from: Annotated[
+        str | None,
+        typer.Option(
+            metavar="s3://BUCKET/PREFIX",
+            help="Also check the chain against every checkpoint the worker stored there "
+            "(CHANGEGATE_CHECKPOINT_BUCKET); each that does not match is named by its key.",
+        ),
+    ] = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Walk the chain; exit 1 naming the first record edited, deleted, inserted or reordered
     (and, with --state, every live row that differs from the ledger)."""
     anchors = _anchors(checkpoint or [])
+    if checkpoints_from is not None:
+        _verify_stored(checkpoints_from, state, anchors, bool(record or as_), json_out)
     if record:
         _check_record(state, anchors)
         report = transport.write(
@@ -111,6 +121,41 @@ def _verified(state: bool, anchors: list[Checkpoint]) -> VerificationOut:
             "GET", "/api/v1/ledger/verify", params={"state": "true"} if state else None
         ),
     )
+
+
+def _verify_stored(
+    url: str, state: bool, anchors: list[Checkpoint], recording: bool, json_out: bool
+) -> None:
+    transport.local_only("ledger verify --checkpoints-from")
+    if recording:
+        raise BadInput("--record and --checkpoints-from are separate runs: verify first")
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not url.startswith("s3://") or not bucket:
+        raise BadInput(f"--checkpoints-from: expected s3://BUCKET/PREFIX, not {url[:200]!r}")
+    store = bootstrap.checkpoint_store(bucket, prefix)
+    objects = list(store.objects())
+    if not objects:
+        raise BadInput(f"no checkpoints under {store.location}")
+    with runtime.app() as cg:
+        trusted = cg.signer.public_key() if cg.signer else None
+        result = cg.read(
+            lambda ctx: checkpoints.check(
+                ctx.session,
+                views.verified(ctx.session, state, anchors, trusted),
+                store.location,
+                objects,
+                trusted,
+            )
+        )
+    if json_out:
+        emit_json(result)
+    else:
+        _say(result.verification)
+        for problem in result.problems:
+            say(f"checkpoint {problem.key} does NOT match: {problem.detail}")
+        if not result.problems:
+            say(f"{plural(result.checked, 'checkpoint')} in {result.location} matched")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 def _say(report: VerificationOut) -> None:

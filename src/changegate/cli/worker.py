@@ -23,7 +23,7 @@ from changegate.cli.output import Column, emit_json, footer, say, table
 from changegate.db.outbox import PENDING
 from changegate.domain.errors import BadInput
 from changegate.domain.notifications import NotificationStatus
-from changegate.services import jobs, outbox
+from changegate.services import checkpoints, jobs, outbox
 from changegate.services.views import outbox as views
 
 app = single("Deliver notifications and run the periodic jobs.")
@@ -53,7 +53,7 @@ def worker(
     stop = threading.Event()
     with runtime.app() as cg, ExitStack() as closing, _logging(), _stop_on_signals(stop):
         notifiers = bootstrap.notifiers(cg.settings, closing)
-        registry = jobs.registered_jobs()
+        registry = jobs.registered_jobs() + _checkpoint_jobs(cg)
         names = ", ".join([*(job.name for job in registry), "outbox"])
         channels = ", ".join(notifiers) or "none: queued email and Slack rows wait"
         runner.log.info("worker %s: jobs %s; channels %s", name, names, channels)
@@ -65,6 +65,17 @@ def worker(
         runner.log.info("worker %s stopped", name)
     if once and not ok:
         raise typer.Exit(1)
+
+
+def _checkpoint_jobs(cg: bootstrap.App) -> list[jobs.Job]:
+    """With CHANGEGATE_CHECKPOINT_BUCKET: anchor signed checkpoints there (the settings
+    require the signing key). A missing bucket, or one without Object Lock, stops start-up."""
+    config = cg.settings.checkpoints
+    if config is None or cg.signer is None:
+        return []
+    store = bootstrap.checkpoint_store(config.bucket, config.prefix)
+    store.check()
+    return [checkpoints.job(store, cg.signer, config.retention, config.every)]
 
 
 def _worker_name(given: str | None) -> str:

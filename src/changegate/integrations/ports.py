@@ -6,7 +6,7 @@ a deployment (or replaced by a fake in tests) without touching the code that use
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -118,6 +118,25 @@ class BatchNotifier(Notifier, Protocol):
         """The messages the peer refused, as outbox_id -> error; the others were accepted.
         Raises IntegrationError when no part of the batch was accepted (the peer is down, or
         refused the call as a whole)."""
+        ...
+
+
+class CheckpointStore(Protocol):
+    """Where signed ledger checkpoints are kept out of the database's reach (S3 Object Lock):
+    each object written once and locked until `retain_until`. Raises IntegrationError."""
+
+    location: str  # e.g. s3://bucket/prefix, for messages
+
+    def check(self) -> None:
+        """Raise IntegrationError unless the store exists and locks what it keeps."""
+        ...
+
+    def put(self, at: datetime, seq: int, body: bytes, retain_until: datetime) -> str:
+        """Store one checkpoint taken at `at`; returns its key."""
+        ...
+
+    def objects(self) -> Iterator[tuple[str, bytes]]:
+        """Every checkpoint stored, (key, body), oldest first."""
         ...
 
 
