@@ -22,6 +22,7 @@ from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
 from changegate.domain.audit import rules_identity as identity
 from changegate.domain.audit import rules_plan as plan
+from changegate.domain.audit import rules_trail as trail
 from changegate.domain.audit.facts import (
     ApprovalFact,
     AuditFacts,
@@ -43,6 +44,7 @@ from changegate.domain.audit.facts import (
 from changegate.domain.calendar import BusinessCalendar
 from changegate.domain.gate import Evidence
 from changegate.domain.waivers import Cover, ScopeKind, Window
+from tests.unit.test_trail_coverage import aws_change, trail_facts
 
 T = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)  # a Monday inside 2026-Q3
 S, H, D = timedelta(seconds=1), timedelta(hours=1), timedelta(days=1)
@@ -1627,6 +1629,17 @@ SUMMARIES: list[Any] = [
             "(in-process --as), so nothing proves who made it"
         ],
         id="AUTH-1 unauthenticated decision",
+    ),
+    pytest.param(
+        trail.unauthorised_aws_change,
+        trail_facts(aws_change()),
+        [
+            "AuthorizeSecurityGroupIngress (ec2.amazonaws.com) on "
+            "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0abc by person alice "
+            "(arn:aws:iam::123456789012:user/alice) at 2026-08-03T09:00:00+00:00 in production "
+            "account 123456789012: no approved deployment, emergency change or waiver covers it"
+        ],
+        id="CM-5 unauthorised AWS change",
     ),
 ]
 

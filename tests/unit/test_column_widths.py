@@ -25,6 +25,8 @@ from changegate.domain.drift import DriftStatus
 from changegate.domain.findings import DisciplinaryKind, FindingStatus, RemediationKind
 from changegate.domain.identity import SignInMethod
 from changegate.domain.notifications import NotificationStatus
+from changegate.domain.trail.actors import ActorKind
+from changegate.domain.trail.classify import Kind as TrailKind
 from changegate.domain.users import Role
 from changegate.domain.waivers import ScopeKind, WaiverStatus
 
@@ -164,6 +166,24 @@ WIDEST: dict[str, int | None] = {
     ),
     "test_runs.doc_url": INPUT,
     "test_runs.verdict": 300,  # one line; the verdict's own tests hold it under this
+    "trail_cursors.bucket": 63,  # S3 bucket names are 3 to 63 characters
+    "trail_cursors.prefix": 1024,  # an S3 key (the prefix is part of one) is at most 1,024 bytes
+    "trail_cursors.account": 12,  # an AWS account id
+    "trail_cursors.region": len("ap-southeast-7") + 18,  # longest region name with headroom
+    "trail_cursors.last_key": 1024,
+    "trail_events.event_id": 64,  # a GUID (36); a longer eventID is refused as malformed
+    "trail_events.event_source": 128,  # refused past this as a malformed record
+    "trail_events.event_name": 128,  # as eventSource
+    "trail_events.account": 12,
+    "trail_events.region": len("ap-southeast-7") + 18,
+    "trail_events.environment": 40,  # as the other environment columns; policy names are short
+    "trail_events.kind": longest(TrailKind),
+    "trail_events.actor_kind": longest(ActorKind),
+    "trail_events.principal": AWS_ARN,
+    "trail_events.actor_name": AWS_ARN,  # a user, session or OIDC subject name, else an ARN
+    "trail_events.change_key": 40,  # as gate_decisions.change_key
+    "trail_events.error_code": 256,  # CloudTrail Lake's documented errorCode maximum
+    "trail_events.source": 1024,  # an S3 key, a file path cut to 1,024, or "api"
     "user_roles.role": longest(Role),
     "login_codes.code_hash": SHA256_HEX,
     "login_codes.challenge": SHA256_HEX,

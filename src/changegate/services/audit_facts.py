@@ -32,7 +32,7 @@ from changegate.domain.audit.facts import (
 )
 from changegate.domain.gate import Evidence
 from changegate.domain.users import Role
-from changegate.services import installation, testruns
+from changegate.services import installation, testruns, trail_facts
 from changegate.services import waivers as waivers_service
 from changegate.services.changes import fields_of
 from changegate.services.context import Context
@@ -91,6 +91,7 @@ def load(ctx: Context, period: Period) -> AuditFacts:
         observed=observed,
         declared=declared,
         unauthenticated=tuple(Decisions(ctx.session).unauthenticated(period.start, period.end)),
+        trail=trail_facts.load(ctx, period),
     )
 
 
@@ -120,11 +121,13 @@ def inventory(
 
 def not_checked(ctx: Context) -> list[str]:
     """Rules that had nothing to check for want of configuration, said in the run's record."""
+    missing = trail_facts.not_checked(ctx)
     if ctx.policy.production_accounts():
-        return []
+        return missing
     return [
         "CFG-1: the policy names no production AWS account (environments[].aws_accounts), "
-        "so no observed resource could be held to a baseline"
+        "so no observed resource could be held to a baseline",
+        *missing,
     ]
 
 

@@ -4,7 +4,8 @@
 detective half (waivers, audit runs, findings, disciplinary actions, the notification outbox,
 leases); `configuration` baselines, observations and drift; `cab` CAB meetings (agenda,
 attendance, decisions); `documents` the policy documents and uploaded files evidence cites;
-`web` browser sessions and the one-time codes `changegate login` exchanges.
+`web` browser sessions and the one-time codes `changegate login` exchanges; `trail` CloudTrail
+events and how far each trail bucket has been read.
 The rest of `db/` are repositories: one module per aggregate, named after what it queries,
 holding every query the code makes.
 
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
         WaiverApproval,
     )
     from changegate.db.models.documents import EvidenceFile, PolicyDocument
+    from changegate.db.models.trail import TrailCursor, TrailEvent
     from changegate.db.models.web import LoginCode, WebSession
 
 _HOME: dict[str, str] = {
@@ -95,6 +97,8 @@ _HOME: dict[str, str] = {
     "Review": "core",
     "TestRun": "core",
     "Token": "core",
+    "TrailCursor": "trail",
+    "TrailEvent": "trail",
     "User": "core",
     "UserRole": "core",
     "Waiver": "detective",
@@ -135,6 +139,8 @@ __all__ = [
     "Review",
     "TestRun",
     "Token",
+    "TrailCursor",
+    "TrailEvent",
     "User",
     "UserRole",
     "Waiver",

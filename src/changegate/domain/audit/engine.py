@@ -16,6 +16,7 @@ from changegate.domain.audit import rules_config as config
 from changegate.domain.audit import rules_governance as governance
 from changegate.domain.audit import rules_identity as identity
 from changegate.domain.audit import rules_plan as plan
+from changegate.domain.audit import rules_trail as trail
 from changegate.domain.audit.facts import AuditFacts, Draft, Result
 from changegate.domain.waivers import covering
 
@@ -34,6 +35,7 @@ RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("CM-4", changes.no_staging_evidence),
     ("CM-5", changes.non_pipeline_deployment),
     ("CM-5", changes.implemented_by_hand),
+    ("CM-5", trail.unauthorised_aws_change),
     ("CM-6", governance.metrics_review_missing),
     ("CFG-1", config.no_baseline),
     ("CFG-2", config.unauthorised_drift),

@@ -14,6 +14,7 @@ from datetime import datetime
 from changegate.domain import wording
 from changegate.domain.calendar import BusinessCalendar
 from changegate.domain.gate import Evidence, WindowRule
+from changegate.domain.trail.coverage import TrailFacts
 from changegate.domain.waivers import Cover
 
 
@@ -217,6 +218,8 @@ class AuditFacts:
     # (type, id or name) of every resource the baselines in force at `as_of` declare.
     declared: frozenset[tuple[str, str]] = frozenset()
     unauthenticated: tuple[DecisionFact, ...] = ()
+    # CM-5 over CloudTrail: the period's production change events and what may cover them.
+    trail: TrailFacts = field(default_factory=TrailFacts)
 
     def due(self, instant: datetime) -> str:
         """A deadline as summaries word it: `end of Tue 2026-09-29 (UTC)` for a business day."""

@@ -9,10 +9,11 @@ every finding: the rule reports the event and the engine marks the waiver that c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from changegate.domain.trail.actors import Actor, ActorKind, TrailRules
+from changegate.domain.trail.classify import Classified
 
 # A change in one of these states was approved (a pipeline may deploy it).
 APPROVED = frozenset({"approved", "implemented", "closed"})
@@ -97,3 +98,37 @@ def same_person(who: Actor, email: str, rules: TrailRules) -> bool:
             return rules.people[key].casefold() == wanted
     name = who.name.casefold()
     return name == wanted or name == wanted.partition("@")[0]
+
+
+@dataclass(frozen=True)
+class AwsChange:
+    """A production change event as the audit reads it: re-classified from the stored record
+    under the policy in force, with the resources the record names."""
+
+    event_id: str
+    source: str  # eventSource, e.g. "ec2.amazonaws.com"
+    name: str  # eventName, e.g. "AuthorizeSecurityGroupIngress"
+    found: Classified
+    resources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrailFacts:
+    """CM-5's CloudTrail facts for a period (services/trail_facts.py loads them)."""
+
+    rules: TrailRules = field(default_factory=TrailRules)
+    changes: tuple[AwsChange, ...] = ()
+    runs: tuple[PipelineRun, ...] = ()
+    emergencies: tuple[Emergency, ...] = ()
+
+
+def attributes(change: AwsChange) -> dict[str, str]:
+    """What a waiver's scope can match (domain/waivers.py ScopeKind): the principal (an IAM
+    user's or root's ARN, a session's role ARN), the first resource the record names, the
+    environment."""
+    out = {"principal": change.found.actor.principal}
+    if change.resources:
+        out["resource"] = change.resources[0]
+    if change.found.environment:
+        out["environment"] = change.found.environment
+    return out

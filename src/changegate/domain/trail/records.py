@@ -7,6 +7,8 @@ value or None, never raises on a missing or mistyped field.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,3 +73,35 @@ def resources(record: Record) -> tuple[Resource, ...]:
             if isinstance(arn, str) and arn:
                 out.append(Resource(arn, kind if isinstance(kind, str) else None))
     return tuple(out)
+
+
+# Widths of the stored columns (db/models/trail.py); a record past one is malformed, not cut.
+WIDTHS = {"eventSource": 128, "eventName": 128}
+EVENT_ID = 64
+DIGEST_KEY = "sha256-"
+
+
+def event_key(record: Record) -> str:
+    """The record's `eventID`, the key it is stored by. Records of eventVersion 1.0 have none
+    (the user guide's own 1.0 examples): those are keyed by the SHA-256 of their canonical JSON,
+    so a file delivered twice still adds each record once."""
+    given = record.get("eventID")
+    if isinstance(given, str) and given:
+        return given
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return DIGEST_KEY + hashlib.sha256(canonical.encode()).hexdigest()[: EVENT_ID - len(DIGEST_KEY)]
+
+
+def problem(record: Record) -> str | None:
+    """Why a record that is an API call cannot be stored, or None."""
+    if len(event_key(record)) > EVENT_ID:
+        return f"eventID longer than {EVENT_ID} characters"
+    for key, width in WIDTHS.items():
+        value = record.get(key)
+        if not isinstance(value, str) or not value:
+            return f"no {key}"
+        if len(value) > width:
+            return f"{key} longer than {width} characters"
+    if event_time(record) is None:
+        return "no eventTime (or not an ISO 8601 time)"
+    return None

@@ -1,0 +1,297 @@
+"""`changegate trail ...`: CloudTrail events in (files, a trail's S3 bucket) and read back (CM-5).
+
+Each file is stored in its own transaction with the bucket cursor's advance past it, so an
+ingest killed at any point resumes where it stopped, losing and doubling nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from changegate.cli import runtime, transport
+from changegate.cli.formats import plural, when
+from changegate.cli.options import DEFAULT, As, Instant, Json, Limit, Offset, group, page_query
+from changegate.cli.output import emit_json, footer, record, say, table
+from changegate.config import parse_instant
+from changegate.db.trail import Filters
+from changegate.domain.errors import BadInput
+from changegate.domain.users import normalise_email
+from changegate.services import trail, trail_ingest
+from changegate.services.context import Context
+from changegate.services.trail_ingest import CursorAt, Tally
+from changegate.services.views import trail as views
+from changegate.services.views.common import Page
+from changegate.services.views.trail import TrailEventDetailOut, TrailEventOut, TrailIngestOut
+
+app = group("CloudTrail: production changes held to a change, emergency or waiver (CM-5).")
+
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+
+
+@app.command("ingest")
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="FILE|DIR...", help="Log files (.json, .json.gz, NDJSON)."),
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option(metavar="BUCKET", help="The trail's S3 bucket (incremental).")
+    ] = None,
+    prefix: Annotated[str, typer.Option(metavar="PREFIX", help="The trail's key prefix.")] = "",
+    as_: As = None,
+    json_out: Json = False,
+) -> None:
+    """Ingest CloudTrail records; exit 1 when a file was malformed (the rest is kept)."""
+    if bool(paths) == bool(bucket):
+        raise BadInput("give the files or directories to ingest, or --bucket, not both")
+    if bucket:
+        transport.local_only("trail ingest --bucket")
+    out = (
+        _local(paths or [], bucket, prefix, as_)
+        if transport.remote_settings() is None
+        else (_remote(paths or []))
+    )
+    if json_out:
+        emit_json(out)
+    else:
+        _say_tally(out)
+    if out.malformed:
+        bad = plural(len(out.malformed), "malformed file or record", "malformed files or records")
+        sys.stderr.write(f"error: {bad}; the rest was kept\n")
+        raise typer.Exit(1)
+
+
+def _local(paths: list[Path], bucket: str | None, prefix: str, as_: str | None) -> TrailIngestOut:
+    if not as_:
+        raise BadInput("give --as EMAIL (who is ingesting: a pipeline or admin principal)")
+    actor = normalise_email(as_)
+    total = Tally()
+    with runtime.app() as cg:
+        sources = _bucket(cg.run, bucket, prefix, actor) if bucket else _files(paths)
+        for name, opener, cursor in sources:
+            total.add(cg.run(_using(name, opener, cursor), actor=actor))
+        return views.tally(total, cg.read(trail.notice))
+
+
+def _using(name: str, opener: Opener, cursor: CursorAt | None) -> Callable[[Context], Tally]:
+    from changegate.integrations import cloudtrail  # noqa: PLC0415
+
+    def one(ctx: Context) -> Tally:
+        # Opened inside the transaction: a retried transaction reads the file from its start.
+        with opener() as stream:
+            return trail_ingest.ingest(ctx, cloudtrail.read(stream), name, cursor)
+
+    return one
+
+
+def _files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_log(p.name))
+        elif path.is_file():
+            found = [path]
+        else:
+            raise BadInput(f"cannot read {path}: no such file or directory")
+        for file in found:
+            yield str(file), (lambda file=file: _open(file)), None  # type: ignore[misc]
+
+
+def _is_log(name: str) -> bool:
+    return name.endswith((".json", ".json.gz", ".ndjson", ".jsonl"))
+
+
+def _open(path: Path) -> AbstractContextManager[IO[bytes]]:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _bucket(
+    run: Any, bucket: str, prefix: str, actor: str
+) -> Iterator[tuple[str, Opener, CursorAt]]:
+    """Every log file after each account and region's cursor, oldest first."""
+    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    from changegate.integrations.cloudtrail_s3 import TrailBucket  # noqa: PLC0415
+
+    source = TrailBucket(boto3.client("s3"), bucket, prefix)
+    for t in source.trails():
+        after = run(lambda ctx, t=t: trail_ingest.cursor(ctx, bucket, t), actor=actor)
+        for key in source.keys(t, after):
+            cursor = CursorAt(bucket, t.base, t.account, t.region, key)
+            yield f"s3://{bucket}/{key}", _opener(source, key), cursor
+
+
+def _opener(source: Any, key: str) -> Opener:
+    return lambda: closing(source.open(key))
+
+
+def _remote(paths: list[Path]) -> TrailIngestOut:
+    """Through a server: each file's records go to POST /api/v1/trail/events."""
+    from changegate.cli.remote import Remote  # noqa: PLC0415
+
+    settings = transport.remote_settings()
+    assert settings is not None and settings.server_url is not None
+    server = Remote(settings.server_url, settings.token)
+    total: TrailIngestOut | None = None
+    for name, opener, _ in _files(paths):
+        with opener() as stream:
+            body = {"source": name, "content": stream.read().decode("utf-8", "replace")}
+        got = TrailIngestOut.model_validate(server.call("POST", "/api/v1/trail/events", json=body))
+        total = got if total is None else _sum(total, got)
+    assert total is not None
+    return total
+
+
+def _sum(a: TrailIngestOut, b: TrailIngestOut) -> TrailIngestOut:
+    merged = {
+        k: (v + getattr(b, k)) if isinstance(v, int | list) else v
+        for k, v in a.model_dump().items()
+    }
+    return TrailIngestOut.model_validate(merged)
+
+
+def _say_tally(out: TrailIngestOut) -> None:
+    say(
+        f"ingested {plural(out.files, 'file')}: "
+        f"{plural(out.new + out.seen, 'event')} ({out.new} new, {out.seen} already seen): "
+        f"{plural(out.changes, 'change')}, {plural(out.attempts, 'attempt')}, "
+        f"{plural(out.reads, 'read')}, {plural(out.data, 'data event')}, "
+        f"{plural(out.services, 'service event')}; {out.skipped} skipped (not API calls), "
+        f"{out.malformed.__len__()} malformed"
+    )
+    for problem in out.malformed:
+        sys.stderr.write(f"malformed: {problem}\n")
+    if out.uncovered:
+        say(
+            f"{plural(len(out.uncovered), 'production change')} covered by no deployment, "
+            f"emergency change or waiver: {', '.join(out.uncovered)} "
+            "(`changegate trail show EVENT_ID`; `changegate audit run` records the findings)"
+        )
+    if out.notice:
+        say(f"note: {out.notice}")
+
+
+READER = "CloudTrail events name people; give --as EMAIL of someone who may read findings"
+Since = Annotated[str | None, typer.Option(metavar="ISO-8601 time", help="From this time.")]
+
+
+@app.command("list")
+def list_events(
+    uncovered: Annotated[
+        bool, typer.Option("--uncovered", help="Only production changes nothing covers.")
+    ] = False,
+    principal: Annotated[
+        str | None, typer.Option(metavar="ARN|NAME", help="The principal ARN or actor name.")
+    ] = None,
+    change: Annotated[
+        str | None, typer.Option(metavar="CHANGE", help="Events a pipeline session named.")
+    ] = None,
+    since: Instant = None,
+    until: Instant = None,
+    limit: Limit = DEFAULT,
+    offset: Offset = 0,
+    as_: As = None,
+    json_out: Json = False,
+) -> None:
+    """CloudTrail events in time order."""
+    start = parse_instant(since, "--since") if since else None
+    end = parse_instant(until, "--until") if until else None
+    key = change.strip().upper() if change else None
+    filters = Filters(principal=principal or None, change=key, since=start, until=end)
+    query = page_query(
+        limit,
+        offset,
+        uncovered=uncovered or None,
+        principal=principal,
+        change=key,
+        since=since,
+        until=until,
+    )
+    page = transport.read(
+        "trail list",
+        as_,
+        Page[TrailEventOut],
+        lambda ctx: trail.page(ctx, filters, uncovered, limit, offset),
+        lambda r: r.call("GET", "/api/v1/trail/events", params=query),
+        reader=READER,
+    )
+    if json_out:
+        emit_json(page)
+        return
+    table(
+        f"CloudTrail events ({page.total})",
+        ["time", "event id", "call", "kind", "environment", "actor", "change"],
+        [
+            [
+                when(e.event_time),
+                e.event_id,
+                f"{e.event_name} ({e.event_source})",
+                e.kind + (f" {e.error_code}" if e.error_code else ""),
+                e.environment or "-",
+                f"{e.actor_kind} {e.actor}",
+                e.change or "-",
+            ]
+            for e in page.items
+        ],
+        empty="no CloudTrail events: `changegate trail ingest`",
+    )
+    footer(len(page.items), page.total, offset)
+
+
+@app.command("show")
+def show(
+    event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="The record's eventID.")],
+    as_: As = None,
+    json_out: Json = False,
+) -> None:
+    """One event: the record as stored, its classification, and what covers it."""
+    out = transport.read(
+        "trail show",
+        as_,
+        TrailEventDetailOut,
+        lambda ctx: trail.show(ctx, event_id),
+        lambda r: r.call("GET", f"/api/v1/trail/events/{event_id.strip()}"),
+        reader=READER,
+    )
+    if json_out:
+        emit_json(out)
+        return
+    cover = out.cover
+    record(
+        f"CloudTrail event {out.event_id}",
+        [
+            ("time", when(out.event_time)),
+            ("call", f"{out.event_name} ({out.event_source})"),
+            ("kind", out.kind + (f" ({out.error_code})" if out.error_code else "")),
+            ("account", out.account),
+            ("region", out.region),
+            ("environment", out.environment),
+            ("actor", f"{out.actor_kind} {out.actor}"),
+            ("principal", out.principal),
+            ("change named", out.change),
+            ("resources", ", ".join(out.resources)),
+            (
+                "covered by",
+                f"{cover.by} {cover.evidence}"
+                if cover
+                else ("NOTHING" if out.needs_cover else "needs no cover"),
+            ),
+            ("finding", out.finding),
+            ("source", f"{out.source} #{out.position}"),
+        ],
+    )
+    say(_json(out.record))
+
+
+def _json(value: dict[str, Any]) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(value, indent=2, ensure_ascii=False)
