@@ -8,6 +8,7 @@ moto 5's server answers GetObjectRetention with a 500. Both databases.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -123,6 +124,15 @@ def test_the_job_stores_a_signed_checkpoint_locked_in_compliance_mode(
     assert [json.loads(p)["key"] for p in recorded] == keys
 
 
+@pytest.fixture
+def keyed(
+    cli: Any, signer: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """CHANGEGATE_SIGNING_KEY names `signer`, as on the worker's and the verifier's host
+    (after the `cli` fixture, which clears it)."""
+    monkeypatch.setenv("CHANGEGATE_SIGNING_KEY", _key_file(tmp_path, signer))
+
+
 def _key_file(tmp_path: Path, signer: Ed25519PrivateKey) -> str:
     path = tmp_path / "ledger-key.pem"
     path.write_bytes(
@@ -135,15 +145,10 @@ def _key_file(tmp_path: Path, signer: Ed25519PrivateKey) -> str:
     return str(path)
 
 
+@pytest.mark.usefixtures("keyed")
 def test_verify_names_each_stored_checkpoint_a_rewrite_no_longer_matches(
-    app: App,
-    s3: Any,
-    signer: Ed25519PrivateKey,
-    cli: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    app: App, s3: Any, signer: Ed25519PrivateKey, cli: Any
 ) -> None:
-    monkeypatch.setenv("CHANGEGATE_SIGNING_KEY", _key_file(tmp_path, signer))
     _events(app, 4)
     anchor_at(app, signer, T0 + timedelta(minutes=5))
     _events(app, 2, T0 + timedelta(minutes=10))
@@ -167,30 +172,40 @@ def test_verify_names_each_stored_checkpoint_a_rewrite_no_longer_matches(
         )
 
 
+@pytest.mark.usefixtures("keyed")
 def test_an_unsigned_or_foreign_object_is_named_by_its_key(
-    app: App,
-    s3: Any,
-    signer: Ed25519PrivateKey,
-    cli: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    app: App, s3: Any, signer: Ed25519PrivateKey, cli: Any
 ) -> None:
-    monkeypatch.setenv("CHANGEGATE_SIGNING_KEY", _key_file(tmp_path, signer))
     _events(app, 2)
     anchor_at(app, signer, T0 + timedelta(minutes=5))
     [signed] = s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]
     body = json.loads(s3.get_object(Bucket=BUCKET, Key=signed["Key"])["Body"].read())
     unsigned = {**body, "signature": None, "public_key": None}
+    other = Ed25519PrivateKey.generate()
+    cp = ledger.checkpoint_from_json(body)
+    forged = {
+        **body,
+        "signature": base64.b64encode(
+            other.sign(ledger.checkpoint_message(cp.seq, cp.head_hash, cp.count, cp.at))
+        ).decode(),
+        "public_key": ledger.public_key_text(other.public_key()),
+    }
     lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": T0 + RETENTION}
     put = partial(s3.put_object, Bucket=BUCKET, ChecksumAlgorithm="SHA256", **lock)
     put(Key=f"{PREFIX}/2026/11/02/20261102T091000Z-seq9.json", Body=json.dumps(unsigned))
+    put(Key=f"{PREFIX}/2026/11/02/20261102T092000Z-seq9.json", Body=json.dumps(forged))
     put(Key=f"{PREFIX}/2026/11/02/notes.txt", Body=b"not json")
 
     result: Result = cli("ledger", "verify", "--checkpoints-from", f"s3://{BUCKET}/{PREFIX}/")
     assert result.code == 1 and result.out.startswith("ledger ok:"), "the chain itself is fine"
     assert f"{signed['Key']} does NOT match" not in result.out
     seq = body["seq"]
-    assert f"seq9.json does NOT match: the checkpoint at seq {seq} is not signed" in result.out
+    assert f"091000Z-seq9.json does NOT match: the checkpoint at seq {seq} is not signed" in (
+        result.out
+    )
+    assert f"092000Z-seq9.json does NOT match: the checkpoint at seq {seq} has a bad signature" in (
+        result.out
+    )
     assert "notes.txt does NOT match: not a checkpoint written by changegate" in result.out
 
 
@@ -230,15 +245,10 @@ def test_the_worker_will_not_start_without_a_locked_bucket(
         assert len(result.err.strip().splitlines()) == 1, result.err
 
 
+@pytest.mark.usefixtures("keyed")
 def test_the_worker_anchors_on_its_first_tick(
-    app: App,
-    s3: Any,
-    cli: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    signer: Ed25519PrivateKey,
+    app: App, s3: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CHANGEGATE_SIGNING_KEY", _key_file(tmp_path, signer))
     monkeypatch.setenv("CHANGEGATE_CHECKPOINT_BUCKET", BUCKET)
     monkeypatch.setenv("CHANGEGATE_CHECKPOINT_RETENTION_DAYS", "7")
     _events(app, 2)

@@ -31,8 +31,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
-
+from changegate.integrations.aws_errors import AWS_ERRORS, integration_error, text
 from changegate.integrations.ports import IntegrationError, OutgoingMessage
 
 BATCH: Final = 100
@@ -42,7 +41,6 @@ PARAMETERS_BYTES: Final = 100 * 1024
 VERSION: Final = "1.0"
 EVENT_SOURCE: Final = "changegate"
 USER_AGENT: Final = "changegate"
-ERROR_DETAIL: Final = 300
 
 
 def channel_account(channel_arn: str) -> str:
@@ -159,16 +157,11 @@ class CloudTrailLake:
             answer = self._client.put_audit_events(
                 auditEvents=[event for _, event in batch], channelArn=self.channel_arn, **extra
             )
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            detail = f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
-            raise IntegrationError(self.endpoint, status, _text(detail)) from None
-        except BotoCoreError as exc:
-            raise IntegrationError(self.endpoint, None, _text(str(exc))) from None
+        except AWS_ERRORS as exc:
+            raise integration_error(self.endpoint, exc) from None
         by_id = {event["id"]: outbox_id for outbox_id, event in batch}
         failed = {
-            by_id[f["id"]]: _text(f"{f['errorCode']}: {f['errorMessage']}")
+            by_id[f["id"]]: text(f"{f['errorCode']}: {f['errorMessage']}")
             for f in answer.get("failed", [])
             if f.get("id") in by_id
         }
@@ -178,7 +171,3 @@ class CloudTrailLake:
             if outbox_id not in accepted and outbox_id not in failed:
                 failed[outbox_id] = "not in PutAuditEvents' answer"
         return failed
-
-
-def _text(detail: str) -> str:
-    return " ".join(detail.split())[:ERROR_DETAIL]

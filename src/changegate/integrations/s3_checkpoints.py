@@ -23,12 +23,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
-
+from changegate.integrations.aws_errors import AWS_ERRORS, integration_error
 from changegate.integrations.ports import IntegrationError
 
 LARGEST: Final = 64 * 1024  # a checkpoint is a few hundred bytes; read no more than this
-ERROR_DETAIL: Final = 300
 
 
 def key_for(prefix: str, at: datetime, seq: int) -> str:
@@ -85,14 +83,5 @@ class S3Checkpoints:
     def _call(self, operation: str, **params: Any) -> Any:
         try:
             return getattr(self._client, operation)(**params)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            detail = f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
-            raise IntegrationError(self.location, status, _text(detail)) from None
-        except BotoCoreError as exc:
-            raise IntegrationError(self.location, None, _text(str(exc))) from None
-
-
-def _text(detail: str) -> str:
-    return " ".join(detail.split())[:ERROR_DETAIL]
+        except AWS_ERRORS as exc:
+            raise integration_error(self.location, exc) from None

@@ -45,8 +45,9 @@ def job(
 
 def anchor(
     ctx: Context, store: CheckpointStore, signer: Ed25519PrivateKey, retention: timedelta
-) -> str:
-    """Take a signed checkpoint, store it locked until now + `retention`, and record where.
+) -> list[str]:
+    """Take a signed checkpoint, store it locked until now + `retention`, and record where
+    (the key, in a list: the worker logs how many a job did).
     A store that fails raises IntegrationError and the transaction (checkpoint row and ledger
     record) rolls back: the next tick tries again."""
     cp = ledger.checkpoint(ctx.session, ctx.now, signer)
@@ -54,7 +55,7 @@ def anchor(
     body = (json.dumps(data, indent=2) + "\n").encode()
     key = store.put(ctx.now, cp.seq, body, ctx.now + retention)
     ctx.record("ledger.checkpoint", "ledger", {**data, "stored_in": store.location, "key": key})
-    return key
+    return [key]
 
 
 class AnchorProblemOut(Out):
