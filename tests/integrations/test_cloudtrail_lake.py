@@ -30,7 +30,7 @@ from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.changes import ChangeType
 from changegate.domain.lake_events import CLOUDTRAIL, EVENT_NAMES
 from changegate.integrations.cloudtrail_lake import REQUEST_BYTES, batches
-from changegate.integrations.ports import Notifier
+from changegate.integrations.ports import BatchNotifier, Notifier
 from changegate.services import changes, lifecycle, outbox, waiver_reviews
 from changegate.services.context import Context
 from tests.builders import T0, add_people
@@ -320,3 +320,25 @@ def test_a_bad_channel_arn_stops_start_up_in_one_line(
     result: Result = cli("worker", "--once")
     assert result.code == 2 and message in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_copy_sent_again_after_a_worker_died_carries_the_same_id(
+    org: App, lake: FakeCloudTrailLake
+) -> None:
+    """The worker sent the batch, then died before recording it: its claims run out, another
+    worker sends the same events again under the same ids, and the peer keeps one of each."""
+    for minutes in range(2):
+        create(org, at_offset=minutes)
+    clock = Clock(T0 + timedelta(hours=1))
+    claims = org.run(lambda ctx: outbox.claim(ctx, "dead", [CLOUDTRAIL], 100), at=clock())
+    sender = sink(lake)[CLOUDTRAIL]
+    assert isinstance(sender, BatchNotifier)
+    sender.send_many([c.message for c in claims])
+    clock.advance(seconds=outbox.CLAIM_HOLD.total_seconds() + 1)
+    tally = drain(org, sink(lake), "w2", clock)
+
+    assert len(claims) == 2 and tally.delivered == 2
+    assert set(lake.received.values()) == {2} and len(lake.events) == 2
+    first, again = (call["ids"] for call in lake.calls)
+    assert first == again
+    assert {r.status for r in lake_rows(org)} == {"delivered"}
