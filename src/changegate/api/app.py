@@ -22,6 +22,7 @@ from changegate.api import (
     pipeline,
     reviews,
     statuses,
+    trail,
     waivers,
 )
 from changegate.api.head import HeadAsGet
@@ -66,7 +67,18 @@ def create_app(app: App) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    routers = (changes, pipeline, hooks, configuration, audits, reviews, waivers, people, cab)
+    routers = (
+        changes,
+        pipeline,
+        hooks,
+        configuration,
+        audits,
+        reviews,
+        waivers,
+        people,
+        cab,
+        trail,
+    )
     for module in (*routers, dashboard, calendar):
         statuses.declare(module.router)
         api.include_router(module.router)

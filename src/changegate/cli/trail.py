@@ -134,28 +134,62 @@ def _opener(source: Any, key: str) -> Opener:
 
 
 def _remote(paths: list[Path]) -> TrailIngestOut:
-    """Through a server: each file's records go to POST /api/v1/trail/events."""
+    """Through a server: each file is read here and its records go, a batch at a time, to
+    POST /api/v1/trail/events; what does not parse is reported here, as locally."""
     from changegate.cli.remote import Remote  # noqa: PLC0415
+    from changegate.integrations import cloudtrail  # noqa: PLC0415
 
     settings = transport.remote_settings()
     assert settings is not None and settings.server_url is not None
     server = Remote(settings.server_url, settings.token)
-    total: TrailIngestOut | None = None
+    totals: dict[str, Any] = {}
     for name, opener, _ in _files(paths):
         with opener() as stream:
-            body = {"source": name, "content": stream.read().decode("utf-8", "replace")}
-        got = TrailIngestOut.model_validate(server.call("POST", "/api/v1/trail/events", json=body))
-        total = got if total is None else _sum(total, got)
-    assert total is not None
-    return total
+            batches, malformed = _batches(cloudtrail.read(stream), name)
+            for batch in batches:
+                got = server.call(
+                    "POST", "/api/v1/trail/events", params={"source": name}, json=batch
+                )
+                _merge(totals, got)
+        _merge(totals, {"files": 1, "malformed": malformed})
+    return TrailIngestOut.model_validate(_complete(totals))
 
 
-def _sum(a: TrailIngestOut, b: TrailIngestOut) -> TrailIngestOut:
-    merged = {
-        k: (v + getattr(b, k)) if isinstance(v, int | list) else v
-        for k, v in a.model_dump().items()
-    }
-    return TrailIngestOut.model_validate(merged)
+def _batches(reads: Iterator[Any], name: str) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    from changegate.integrations.cloudtrail import Item, Malformed  # noqa: PLC0415
+
+    malformed: list[str] = []
+
+    def batches() -> Iterator[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        for read in reads:
+            if isinstance(read, Malformed):
+                malformed.append(f"{name}: {read.where}: {read.detail}")
+            elif isinstance(read, Item):
+                batch.append(read.record)
+            if len(batch) >= REMOTE_BATCH:
+                yield {"Records": batch}
+                batch = []
+        if batch:
+            yield {"Records": batch}
+
+    return batches(), malformed
+
+
+REMOTE_BATCH = 1000
+
+
+def _merge(totals: dict[str, Any], got: dict[str, Any]) -> None:
+    for key, value in got.items():
+        if isinstance(value, int | list):
+            totals[key] = totals.get(key, 0 if isinstance(value, int) else []) + value
+        elif key == "notice":
+            totals[key] = value
+
+
+def _complete(totals: dict[str, Any]) -> dict[str, Any]:
+    counts = ("new", "seen", "changes", "attempts", "reads", "data", "services", "skipped")
+    return {k: 0 for k in counts} | {"uncovered": []} | totals
 
 
 def _say_tally(out: TrailIngestOut) -> None:
