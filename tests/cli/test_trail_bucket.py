@@ -1,0 +1,234 @@
+"""`trail ingest --bucket`: a trail's S3 bucket read incrementally through boto3 on moto's server.
+
+Files are the real samples at their real keys (single-account and organisation layouts) and
+files generated from their records (new eventIDs, a production change among them). The kill -9
+test runs the ingest as a real subprocess and kills it with SIGKILL while it is half-way through
+a file (a loopback proxy stalls that file's body), then runs it again: every event is stored
+exactly once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.cli.s3_stall import StallingProxy
+from tests.conftest import Result
+from tests.fixtures import fixture
+
+Cli = Callable[..., Result]
+OPS = ("--as", "ops@example.com")
+BUCKET = "org-trail"
+SNITCH = ("cloudtrail", "ccbrown-cloud-snitch", "aws-cloudtrail-logs")
+ORG = "AWSLogs/o-1234abcde/222222222222/CloudTrail/us-east-1/2025/03/06/"
+NAMESPACE = uuid.UUID("6f1b7f3e-3c1e-4a43-9d53-7c1a2b1f0e11")
+
+
+def real_files() -> dict[str, bytes]:
+    """The two real log files, at the keys CloudTrail delivered them under."""
+    root = fixture(*SNITCH)
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json.gz"))}
+
+
+def templates() -> list[dict[str, Any]]:
+    """Record shapes: the organisation sample's 20 records and the user guide's console
+    CreateKeyPair (a write) in account 123456789012."""
+    org = fixture(
+        *SNITCH,
+        *ORG.split("/")[:-1],
+        "222222222222_CloudTrail_us-east-1_20250306T0230Z_QF6qcgyiaVnSueXa.json.gz",
+    )
+    records: list[dict[str, Any]] = json.loads(gzip.decompress(org.read_bytes()))["Records"]
+    guide = fixture(
+        "cloudtrail",
+        "aws-docs-cloudtrail-user-guide",
+        "log-file-examples__03__cloudtrail-log-file-examples-ec2.json",
+    )
+    write = json.loads(guide.read_text())["Records"][0]
+    write |= {
+        "eventVersion": "1.11",
+        "readOnly": False,
+        "eventTime": "2025-03-06T02:40:00Z",
+        "recipientAccountId": "123456789012",
+        "eventType": "AwsApiCall",
+    }
+    return [*records, write]
+
+
+def generated(index: int, count: int) -> tuple[str, bytes, list[str]]:
+    """A log file of `count` records in the organisation layout (account 222222222222 in the
+    key, while the write among them names 123456789012 as its recipient)."""
+    shapes = templates()
+    records = []
+    for i in range(count):
+        record = dict(shapes[i % len(shapes)])
+        record["eventID"] = str(uuid.uuid5(NAMESPACE, f"{index}-{i}"))
+        records.append(record)
+    key = f"{ORG}222222222222_CloudTrail_us-east-1_20250306T03{index:02d}Z_Gen{index:04d}.json.gz"
+    body = gzip.compress(json.dumps({"Records": records}).encode())
+    return key, body, [r["eventID"] for r in records]
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: start from an empty S3.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
+    for name, value in {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def s3() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+@pytest.fixture
+def ops(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    policy = tmp_path / "trail-policy.yaml"
+    policy.write_text(
+        json.dumps(
+            {
+                "identity": {"local_decisions": "allow"},
+                "cloudtrail": {
+                    "accounts": [{"account": "123456789012", "environment": "production"}]
+                },
+            }
+        )
+    )
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
+    assert cli("user", "add", "ops@example.com", "--name", "Ops", "--role", "admin").code == 0
+    assert cli("user", "add", "ivy@example.com", "--name", "Ivy", "--role", "iso").code == 0
+    return cli
+
+
+def ingest(ops: Cli) -> dict[str, Any]:
+    got = ops("trail", "ingest", "--bucket", BUCKET, "--json", *OPS)
+    assert got.code == 0, got.err
+    out: dict[str, Any] = json.loads(got.out)
+    return out
+
+
+def test_the_bucket_is_read_incrementally_per_account_and_region(moto: str, ops: Cli) -> None:
+    client = s3()
+    client.create_bucket(Bucket=BUCKET)
+    for key, body in real_files().items():
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+    # A digest beside the logs is not a log file of the trail and is never listed.
+    client.put_object(
+        Bucket=BUCKET,
+        Key="AWSLogs/333333333333/CloudTrail-Digest/us-east-1/2025/03/06/digest.json.gz",
+        Body=b"not read",
+    )
+    first = ingest(ops)
+    assert (first["files"], first["new"], first["services"], first["reads"]) == (2, 21, 18, 3)
+    assert ingest(ops)["files"] == 0  # nothing new since
+    key, body, ids = generated(1, 30)
+    client.put_object(Bucket=BUCKET, Key=key, Body=body)
+    third = ingest(ops)
+    assert (third["files"], third["new"]) == (1, 30)
+    # The write names 123456789012 (production) though its file sits under 222222222222.
+    [write] = [i for n, i in enumerate(ids) if n % 21 == 20]
+    shown = json.loads(ops("trail", "show", write, "--json", "--as", "ivy@example.com").out)
+    assert (shown["environment"], shown["kind"], shown["account"]) == (
+        "production",
+        "change",
+        "123456789012",
+    )
+    assert third["uncovered"] == [write]
+
+
+def test_a_malformed_object_is_reported_by_key_and_the_rest_kept(moto: str, ops: Cli) -> None:
+    client = s3()
+    client.create_bucket(Bucket=BUCKET)
+    key, body, _ = generated(1, 5)
+    text_ = gzip.decompress(body)
+    broken = gzip.compress(text_[: len(text_) // 2])
+    client.put_object(Bucket=BUCKET, Key=key, Body=broken)
+    key2, body2, ids2 = generated(2, 4)
+    client.put_object(Bucket=BUCKET, Key=key2, Body=body2)
+    got = ops("trail", "ingest", "--bucket", BUCKET, "--json", *OPS)
+    assert got.code == 1
+    out = json.loads(got.out)
+    [problem] = out["malformed"]
+    assert problem.startswith(f"s3://{BUCKET}/{key}: record ")
+    assert got.err.strip().splitlines()[-1] == (
+        "error: 1 malformed file or record; the rest was kept"
+    )
+    assert out["files"] == 2 and out["new"] >= len(ids2)
+
+
+def count(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT count(*), count(DISTINCT event_id) FROM trail_events"))
+        found = total.one()
+    engine.dispose()
+    return int(found[0]), int(found[1])
+
+
+def test_kill_9_mid_file_then_rerun_loses_and_doubles_nothing(
+    moto: str, ops: Cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = s3()
+    client.create_bucket(Bucket=BUCKET)
+    sizes = [40, 60, 50, 1300, 70]  # the fourth file spans three INSERT batches of 500
+    ids: list[str] = []
+    for index, size in enumerate(sizes, start=1):
+        key, body, made = generated(index, size)
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+        ids += made
+    with StallingProxy(moto, stall_on=4, stall_after=0) as proxy:
+        proxy.stall_after = (
+            len(client.get_object(Bucket=BUCKET, Key=generated(4, 1300)[0])["Body"].read()) * 3 // 4
+        )
+        env = os.environ | {
+            "AWS_ENDPOINT_URL": proxy.url,
+            "CHANGEGATE_DATABASE_URL": db_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        child = subprocess.Popen(
+            [sys.executable, "-m", "changegate", "trail", "ingest", "--bucket", BUCKET, *OPS],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert proxy.stalled.wait(120), "the ingest never reached the fourth file"
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.wait(60)
+        assert child.returncode == -signal.SIGKILL
+    # Three files committed; the fourth, killed mid-way, left nothing of its transaction.
+    assert count(db_url) == (150, 150)
+    again = ingest(ops)
+    assert (again["files"], again["new"], again["seen"]) == (2, 1370, 0)
+    assert count(db_url) == (len(ids), len(set(ids))) == (1520, 1520)
+    assert ingest(ops)["files"] == 0
