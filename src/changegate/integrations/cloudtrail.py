@@ -97,7 +97,7 @@ def _lines(buffered: IO[bytes]) -> Iterator[Read]:
         if not line.strip():
             continue
         try:
-            document = orjson.loads(line)
+            document = orjson.loads(line.strip())
         except orjson.JSONDecodeError as exc:
             # One bad line spoils only itself in NDJSON; the lines after it are kept.
             yield Malformed(f"line {n}", _why(exc))

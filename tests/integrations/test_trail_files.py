@@ -1,0 +1,134 @@
+"""CloudTrail files as delivered, read a record at a time (integrations/cloudtrail.py).
+
+Shapes: the real samples (S3 `Records` files plain and gzipped, NDJSON, single documents,
+digest files) and EventBridge's "AWS API Call via CloudTrail" envelope as the EventBridge user
+guide documents it, with a real record as its `detail`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from changegate.integrations.cloudtrail import Item, Malformed, Skipped, read
+from tests.fixtures import fixture
+
+OTRF = fixture(
+    "cloudtrail", "otrf-security-datasets", "ec2_proxy_s3_exfiltration_2020-09-14011940.json"
+)
+WEB_IDENTITY = fixture(
+    "cloudtrail",
+    "ccbrown-cloud-snitch",
+    "backend__report__aws_cloudtrail_test.go__TestReport_WebIdentityUserEvent.json",
+)
+
+
+def envelope(detail: Any, kind: str = "AWS API Call via CloudTrail") -> dict[str, Any]:
+    """An EventBridge event as the EventBridge user guide shows one (CloudTrail-delivered)."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": kind,
+        "source": "aws.sts",
+        "account": "774305579662",
+        "time": "2025-04-16T02:46:56Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def all_of(data: bytes) -> list[Any]:
+    return list(read(io.BytesIO(data)))
+
+
+def test_ndjson_keeps_the_lines_after_a_bad_one_and_names_its_line() -> None:
+    lines = OTRF.read_bytes().splitlines()
+    broken = b"\n".join([*lines[:10], b'{"eventVersion": "1.05", "eventID": ', *lines[10:]])
+    found = all_of(broken)
+    assert [f for f in found if isinstance(f, Malformed)] == [
+        Malformed("line 11", "unexpected end of data: line 1 column 36 (char 35)")
+    ]
+    assert len([f for f in found if isinstance(f, Item)]) == len(lines) == 103
+
+
+def test_a_truncated_records_file_keeps_what_came_before() -> None:
+    records = json.loads(
+        gzip.decompress(
+            fixture(
+                "cloudtrail",
+                "ccbrown-cloud-snitch",
+                "aws-cloudtrail-logs",
+                "AWSLogs",
+                "o-1234abcde",
+                "222222222222",
+                "CloudTrail",
+                "us-east-1",
+                "2025",
+                "03",
+                "06",
+                "222222222222_CloudTrail_us-east-1_20250306T0230Z_QF6qcgyiaVnSueXa.json.gz",
+            ).read_bytes()
+        )
+    )["Records"]
+    whole = json.dumps({"Records": records}).encode()
+    cut = whole[: whole.index(records[5]["eventID"].encode())]
+    found = all_of(gzip.compress(cut))
+    assert [f.position for f in found if isinstance(f, Item)] == [1, 2, 3, 4, 5]
+    [stop] = [f for f in found if isinstance(f, Malformed)]
+    assert stop.where.startswith("record 6 (near byte ")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (envelope(json.loads(WEB_IDENTITY.read_text())), "record"),
+        (envelope({"eventName": "x"}, "EC2 Instance State-change Notification"), "skipped"),
+        (envelope(None), "skipped"),
+        ([1, 2], "skipped"),
+    ],
+    ids=["api call", "not from CloudTrail", "no detail", "not an object"],
+)
+def test_eventbridge_envelopes(document: Any, expected: str) -> None:
+    [found] = all_of(json.dumps(document).encode())
+    assert ("record" if isinstance(found, Item) else "skipped") == expected
+    if isinstance(found, Item):
+        assert found.record["eventID"] == "ef0464cd-918e-4528-9ea3-1a081d39b393"
+
+
+def test_eventbridge_events_one_a_line() -> None:
+    detail = json.loads(WEB_IDENTITY.read_text())
+    data = b"\n".join(
+        json.dumps(envelope(detail | {"eventID": f"e{n}"})).encode() for n in range(3)
+    )
+    assert [f.record["eventID"] for f in all_of(data) if isinstance(f, Item)] == ["e0", "e1", "e2"]
+
+
+def test_a_digest_file_is_skipped() -> None:
+    digest = fixture(
+        "cloudtrail",
+        "aws-docs-cloudtrail-user-guide",
+        "log-file-validation-digest-file-structure__01__cloudtrail-log-file-validation-digest-file-contents.json",
+    )
+    assert all_of(digest.read_bytes()) == [Skipped(1, "a CloudTrail digest file")]
+
+
+def test_memory_does_not_grow_with_the_file() -> None:
+    """A 40,000-record file (about 40 MB of JSON) read through: the parser holds one record."""
+    record = json.loads(OTRF.read_bytes().splitlines()[0])
+    body = b'{"Records":[' + b",".join([json.dumps(record).encode()] * 40_000) + b"]}"
+    packed = gzip.compress(body, compresslevel=1)
+    assert len(body) > 30_000_000
+    tracemalloc.start()
+    try:
+        n = sum(1 for f in read(io.BytesIO(packed)) if isinstance(f, Item))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n == 40_000
+    assert peak < 2_000_000, f"reading held {peak:,} bytes at its peak"
