@@ -23,6 +23,8 @@ TOY = {
                   "120", "--drifts", "100", "--resources", "30", "--repeat", "2"],
     "evidence": ["evidence_bench.py", "--db", "sqlite", "--changes", "60", "--deployments", "120",
                  "--drifts", "100", "--resources", "30"],
+    "trail": ["trail_bench.py", "--db", "sqlite", "--events", "2000", "--changes", "60",
+              "--deployments", "120", "--resources", "30"],
     "web": ["web_bench.py", "--sqlite", "--changes", "100", "--ledger", "1000", "--requests", "2",
             "--warmup", "1"],
 }  # fmt: skip

@@ -1,0 +1,252 @@
+"""CloudTrail benchmark: ingest + classify + reconcile (CM-5) of 1,000,000 real-shaped events.
+
+The audit benchmark's year (bench/audit_seed.py: 10,000 changes, 50,000 deployments) is seeded
+into a freshly migrated database. Then a year of CloudTrail for an organisation is written as
+gzip log files in the organisation key layout (`AWSLogs/o-ID/ACCOUNT/CloudTrail/REGION/YYYY/MM/
+DD/ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_RAND.json.gz`), in the shapes of the shared real
+samples (tests/fixtures/cloudtrail): the SSM agent's heartbeats and console reads, AWS services
+acting (invokedBy, AWSService), S3 data events, console sign-ins, GitHub OIDC role assumptions
+and the deploy role's calls, whose session names a change (`chg-42-run-9001`) inside one of the
+year's production deployments, failed writes, and a planted few console changes in production
+that nothing covers. Measured, in a fresh process:
+
+- the floor: the raw parse rate of the same files with the faster of orjson and msgspec
+  (gunzip + parse, nothing else);
+- end to end: every file through `trail ingest`'s code path (services/trail_ingest.py: the
+  streaming reader, classify, store once by eventID, reconcile the production changes against
+  the deployments and emergencies), a transaction per file, as `changegate trail ingest DIR`.
+
+Goal: end to end at least 50% of the raw rate, memory flat (peak RSS at 10%, 50%, 100% of the
+files). Every uncovered change must be a planted one and every planted one uncovered. Run from
+the repository root, e.g.
+
+    .venv/bin/python bench/trail_bench.py --events 1000000 --db sqlite --profile /tmp/trail.prof
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import io
+import json
+import multiprocessing
+import os
+import pstats
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from sqlalchemy import text
+
+import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
+from audit_seed import PEOPLE, START, populate  # type: ignore[import-not-found]
+from changegate.bootstrap import build, init
+from changegate.config import Settings
+from changegate.integrations import cloudtrail
+from changegate.services import trail_ingest, users
+from changegate.services.trail_ingest import Tally
+from common import check, log, rss_mb  # type: ignore[import-not-found]
+from trail_shapes import ACCOUNTS, DEPLOY_ROLE, ORG, Generator  # type: ignore[import-not-found]
+
+SCRATCH_DB = "changegate_trailbench"
+CI = "ci@example.com"
+
+
+def policy(folder: Path) -> Path:
+    """The benchmarks' policy with the organisation's accounts and the deploy role."""
+    doc = yaml.safe_load(common.POLICY.read_text()) or {}
+    doc["cloudtrail"] = {
+        "accounts": [{"account": a, "environment": e} for a, e in ACCOUNTS.items()],
+        "pipeline_roles": [DEPLOY_ROLE],
+    }
+    path = folder / "trail-policy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def seed_child(url: str, policy_path: str, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    app = init(Settings(database_url=url, policy_path=Path(policy_path)))
+    app.run(
+        lambda ctx: [users.add_user(ctx, e, e.split("@")[0], r) for e, r in PEOPLE.items()],
+        actor="local-admin",
+        at=START - timedelta(days=60),
+    )
+    out = populate(app, args)
+    with app.engine.connect() as conn:
+        runs = conn.execute(
+            text(
+                "SELECT c.key, d.started_at, d.finished_at FROM deployments d "
+                "JOIN changes c ON c.id = d.change_id WHERE d.environment = 'production' "
+                "AND c.status IN ('approved', 'implemented', 'closed') ORDER BY d.started_at"
+            )
+        ).all()
+    app.engine.dispose()
+    log(f"  seeded in {time.perf_counter() - started:.1f} s: {out['rows']}")
+    return {"runs": [(k, str(s), str(f)) for k, s, f in runs]}
+
+
+def write_files(folder: Path, runs: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    gen = Generator(args.seed, runs, args.events)
+    files = written = 0
+    for key, records in gen.files():
+        path = folder / "AWSLogs" / ORG / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(orjson.dumps({"Records": records}), compresslevel=6))
+        files += 1
+        written += path.stat().st_size
+    seconds = time.perf_counter() - started
+    log(f"  wrote {files:,} files, {written / 1e6:,.0f} MB gzip, in {seconds:.1f} s")
+    return {
+        "files": files,
+        "gzip_mb": round(written / 1e6),
+        "events": gen.count,
+        "planted": sorted(gen.planted),
+        "shapes": dict(sorted(gen.shapes.items())),
+        "seconds": round(seconds, 1),
+    }
+
+
+def log_files(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.json.gz"))
+
+
+def floor_child(folder: str) -> dict[str, Any]:
+    """gunzip + parse of every file, nothing else, with each library; the faster is the floor."""
+    import msgspec  # noqa: PLC0415
+
+    files = log_files(Path(folder))
+    out: dict[str, Any] = {}
+    for name, loads in (("orjson", orjson.loads), ("msgspec", msgspec.json.decode)):
+        started, count = time.perf_counter(), 0
+        for path in files:
+            count += len(loads(gzip.decompress(path.read_bytes()))["Records"])
+        seconds = time.perf_counter() - started
+        out[name] = {"seconds": round(seconds, 2), "events_per_s": round(count / seconds)}
+        log(f"  floor {name}: {count:,} events in {seconds:.2f} s, {count / seconds:,.0f}/s")
+    best = max(out, key=lambda n: out[n]["events_per_s"])
+    return {"by_library": out, "library": best, "events_per_s": out[best]["events_per_s"]}
+
+
+def ingest_child(url: str, policy_path: str, folder: str, profile: str | None) -> dict[str, Any]:
+    """Every file as `changegate trail ingest DIR` takes it: one transaction per file."""
+    app = build(Settings(database_url=url, policy_path=Path(policy_path)))
+    files = log_files(Path(folder))
+    marks = {max(1, len(files) * p // 100): p for p in (10, 50, 100)}
+    total, rss, at = Tally(), {}, START + timedelta(days=365)
+    prof = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    for n, path in enumerate(files, start=1):
+
+        def one(ctx: Any, path: Path = path) -> Tally:
+            with path.open("rb") as stream:
+                return trail_ingest.ingest(ctx, cloudtrail.read(stream), str(path), None)
+
+        total.add(
+            prof.runcall(app.run, one, actor=CI, at=at) if prof else app.run(one, actor=CI, at=at)
+        )
+        if n in marks:
+            rss[f"{marks[n]}%"] = {"peak_mb": round(rss_mb()), "now_mb": round(_rss_now_mb())}
+            log(f"  {marks[n]}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{marks[n]}%']}")
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if prof and profile:
+        out = io.StringIO()
+        for key in ("cumulative", "tottime"):
+            pstats.Stats(prof, stream=out).sort_stats(key).print_stats(40)
+        Path(profile).write_text(out.getvalue())
+        log(f"  profile written to {profile}")
+    app.engine.dispose()
+    events = total.new + total.seen
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "events_per_s": round(events / seconds),
+        "events": events,
+        "new": total.new,
+        "kinds": dict(sorted(total.kinds.items())),
+        "skipped": total.skipped,
+        "malformed": total.malformed[:5],
+        "uncovered": sorted(total.uncovered),
+        "rss": rss,
+    }
+
+
+def _rss_now_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def in_child(fn: Any, *args: Any) -> dict[str, Any]:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    log(f"{kind}: {args.events:,} events against {args.changes:,} changes")
+    with (
+        tempfile.TemporaryDirectory(prefix="trailbench-") as tmp,
+        common.database(kind, SCRATCH_DB) as url,
+    ):
+        folder = Path(tmp)
+        rules = str(policy(folder))
+        seeded = in_child(seed_child, url, rules, args)
+        logs = folder / "AWSLogs" / ORG
+        made = write_files(folder, seeded["runs"], args)
+        floor = in_child(floor_child, str(logs))
+        e2e = in_child(ingest_child, url, rules, str(logs), args.profile)
+    check(e2e["events"] == made["events"], f"ingested {e2e['events']} of {made['events']} events")
+    check(not e2e["malformed"], f"malformed: {e2e['malformed']}")
+    check(e2e["uncovered"] == made["planted"], "uncovered changes are not the planted ones")
+    ratio = e2e["events_per_s"] / floor["events_per_s"]
+    return {"db": kind, "files": made, "floor": floor, "end_to_end": e2e, "ratio": round(ratio, 3)}
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = ["| | " + " | ".join(r["db"] for r in results) + " |", "|---|" + "---:|" * len(results)]
+    rows = {
+        "events": lambda r: f"{r['end_to_end']['events']:,}",
+        "files (gzip MB)": lambda r: f"{r['files']['files']:,} ({r['files']['gzip_mb']})",
+        "floor, events/s": lambda r: f"{r['floor']['events_per_s']:,} ({r['floor']['library']})",
+        "end to end, events/s": lambda r: f"{r['end_to_end']['events_per_s']:,}",
+        "end to end / floor": lambda r: f"{r['ratio']:.1%}",
+        "end to end, s (CPU s)": lambda r: (
+            f"{r['end_to_end']['seconds']} ({r['end_to_end']['cpu_seconds']})"
+        ),
+        "peak RSS at 10/50/100%, MB": lambda r: " / ".join(
+            str(v["peak_mb"]) for v in r["end_to_end"]["rss"].values()
+        ),
+        "uncovered (planted)": lambda r: (
+            f"{len(r['end_to_end']['uncovered'])} ({len(r['files']['planted'])})"
+        ),
+    }
+    for name, cell in rows.items():
+        lines.append(f"| {name} | " + " | ".join(cell(r) for r in results) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--deployments", type=int, default=50_000)
+    parser.add_argument("--drifts", type=int, default=0, help="the audit seed's drifts (unused)")
+    parser.add_argument("--resources", type=int, default=100, help="the audit seed's resources")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed of the data")
+    parser.add_argument("--chunk", type=int, default=5_000, help="rows per executemany (seed)")
+    parser.add_argument("--profile", help="cProfile the end-to-end run, stats to FILE")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    args = parser.parse_args()
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    results = [bench(kind, args) for kind in kinds]
+    print(json.dumps(results, indent=2) if args.json else table(results))
+
+
+if __name__ == "__main__":
+    main()
