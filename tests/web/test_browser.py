@@ -4,11 +4,13 @@ cross-site and forged posts refused, every page accessible, screenshots for the 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from changegate.services import users
 from tests.identity.conftest import claims_for
 from tests.web.conftest import SCREENSHOTS, Site, axe_violations, sign_in
 
@@ -17,6 +19,7 @@ CAB = "marcus.bell@casperstudios.example"
 AUDITOR = "tom.whitfield@casperstudios.example"
 HR = "rosa.delgado@casperstudios.example"
 REQUESTER = "sofia.martins@casperstudios.example"
+ADMIN = "it.admin@casperstudios.example"  # not in the demo: added by the test that needs one
 OWED = "CHG-47"  # an emergency whose requester (Sofia) owes its PIR
 WAITING = "CHG-44"  # submitted, awaiting one CAB approval and the ISO's (services/demo.py)
 PAGES = {
@@ -34,7 +37,9 @@ PAGES = {
     "reviews": "/reviews",
     "review-preview": "/reviews/quarterly/2026-Q3",
     "cab": "/cab",
+    "meeting": "/cab/1",  # the demo's closed meeting
     "people": "/people",
+    "person": f"/people/{ISO}",
     "ledger": "/ledger?verify=true",
 }
 
@@ -285,3 +290,70 @@ def test_the_iso_confirms_a_finding_and_hr_records_discipline(site: Site, browse
     page.wait_for_url(f"{site.url}/findings/{key}")
     actions = page.locator("section[aria-labelledby=hr] ul").inner_text()
     assert f"warning for {REQUESTER} by {HR}" in actions
+
+
+def _checked(page: Any, site: Site, name: str, masked: list[Any]) -> None:
+    """axe-core on the page as it is now and, on SQLite, its screenshot for the docs (with
+    what changes every run masked: real-time instants, a token's secret)."""
+    assert axe_violations(page) == [], name
+    if site.db == "sqlite":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, mask=masked)
+
+
+def test_a_cab_member_calls_a_meeting_attends_and_approves_an_item(
+    site: Site, browser: Any
+) -> None:
+    page = site.page(browser)
+    csp = _csp_errors(page)
+    sign_in(page, CAB, "/cab")
+    page.get_by_label("Held at (UTC)").fill("2026-10-01T15:00")
+    page.get_by_label("Title").fill("Weekly CAB")
+    page.get_by_role("button", name="Call the meeting").click()
+    page.wait_for_url(re.compile(r".*/cab/\d+$"))
+    page.get_by_role("button", name="Mark me present").click()
+    page.wait_for_load_state()
+    assert "Marcus Bell (cab)" in page.locator("section[aria-labelledby=attendance]").inner_text()
+    item = page.locator(f"#item-{WAITING}")
+    _checked(page, site, "meeting-open", [page.locator("section[aria-labelledby=attendance] time")])
+    item.get_by_role("button", name=f"Approve {WAITING} v1").click()
+    page.wait_for_url(re.compile(rf".*/cab/\d+#item-{WAITING}$"))
+    assert f"approved by {CAB} as cab (version 1)" in item.locator("ul.decisions").inner_text()
+    assert item.get_by_role("button", name=f"Approve {WAITING} v1").count() == 0
+    # The printable minutes, under their own policy (their style block admitted by its hash).
+    page.get_by_role("link", name="HTML").click()
+    assert "Weekly CAB" in page.locator("h1").inner_text()
+    page.goto(f"/changes/{WAITING}")
+    assert f"approved by {CAB} as cab" in page.locator("ul.approvals").inner_text()
+    assert csp == []
+
+
+def test_an_admin_issues_a_token_and_sees_its_secret_once(site: Site, browser: Any) -> None:
+    site.app.run(
+        lambda ctx: users.add_user(ctx, ADMIN, "Ines Admin", ["admin"]),
+        at=datetime(2026, 7, 1, 8, 0, tzinfo=UTC),  # as the demo's people, for the screenshot
+    )
+    page = site.page(browser)
+    csp = _csp_errors(page)
+    sign_in(page, ADMIN, "/people")
+    _checked(page, site, "people-admin", [page.locator(".at")])
+    page.get_by_role("link", name=ISO).first.click()
+    page.get_by_label("What it is for").fill("ISO laptop")
+    page.get_by_role("button", name=f"Issue a token for {ISO}").click()
+    page.wait_for_load_state()
+    secret = page.get_by_label("Secret").input_value()
+    token_id = page.locator("h1").inner_text().split()[1]
+    assert secret.startswith("cgt_") and "never again" in page.locator("main").inner_text()
+    masked = [page.locator("input.secret"), page.locator("dd code"), page.locator(".at")]
+    _checked(page, site, "token", masked)
+    me = httpx.get(f"{site.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["email"] == ISO
+    for again in ("/people", f"/people/{ISO}"):
+        page.goto(again)
+        assert secret not in page.content(), again
+    page.goto("/people")
+    page.get_by_role("button", name=f"Revoke token {token_id}").click()
+    page.wait_for_url(f"{site.url}/people#tokens")
+    me = httpx.get(f"{site.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 401
+    assert csp == []
