@@ -14,7 +14,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from changegate.cli import runtime, transport
+from changegate.cli import runtime, trail_reconcile, transport
 from changegate.cli.formats import plural, when
 from changegate.cli.options import DEFAULT, As, Instant, Json, Limit, Offset, group, page_query
 from changegate.cli.output import emit_json, footer, record, say, table
@@ -30,6 +30,7 @@ from changegate.services.views.common import Page
 from changegate.services.views.trail import TrailEventDetailOut, TrailEventOut, TrailIngestOut
 
 app = group("CloudTrail: production changes held to a change, emergency or waiver (CM-5).")
+app.command("reconcile")(trail_reconcile.reconcile)  # the trail queried in place (section 4)
 
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 
