@@ -18,8 +18,9 @@ from changegate.policy import from_document
 from tests.api.conftest import Api
 from tests.conftest import local_decisions
 from tests.fixtures import fixture
+from tests.unit.test_trail_classify import DEPLOY_ROLE as ROLE
+from tests.unit.test_trail_classify import call
 
-ROLE = "arn:aws:iam::123456789012:role/gha-deployer"
 WEB_IDENTITY = "ef0464cd-918e-4528-9ea3-1a081d39b393"
 
 
@@ -48,24 +49,12 @@ def web_identity() -> dict[str, Any]:
 
 
 def pipeline_write(session: str, event_id: str) -> dict[str, Any]:
-    return {
-        "eventVersion": "1.11",
-        "eventTime": "2026-08-03T09:00:00Z",
-        "eventSource": "ec2.amazonaws.com",
-        "eventName": "AuthorizeSecurityGroupIngress",
-        "awsRegion": "us-east-1",
-        "readOnly": False,
-        "managementEvent": True,
-        "eventCategory": "Management",
-        "eventType": "AwsApiCall",
-        "recipientAccountId": "123456789012",
-        "userIdentity": {
-            "type": "AssumedRole",
-            "arn": f"arn:aws:sts::123456789012:assumed-role/gha-deployer/{session}",
-            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE}},
-        },
-        "eventID": event_id,
+    """A write by the deploy role's session `session` (tests/unit/test_trail_classify.py)."""
+    record = call(eventID=event_id, eventTime="2026-08-03T09:00:00Z")
+    record["userIdentity"] = record["userIdentity"] | {
+        "arn": f"arn:aws:sts::123456789012:assumed-role/gha-deployer/{session}"
     }
+    return record
 
 
 @pytest.fixture

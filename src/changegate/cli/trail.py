@@ -7,14 +7,13 @@ ingest killed at any point resumes where it stopped, losing and doubling nothing
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, closing
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from changegate.cli import runtime, trail_reconcile, transport
+from changegate.cli import runtime, trail_reconcile, trail_sources, transport
 from changegate.cli.formats import plural, when
 from changegate.cli.options import DEFAULT, As, Instant, Json, Limit, Offset, group, page_query
 from changegate.cli.output import emit_json, footer, record, say, table
@@ -31,8 +30,7 @@ from changegate.services.views.trail import TrailEventDetailOut, TrailEventOut, 
 
 app = group("CloudTrail: production changes held to a change, emergency or waiver (CM-5).")
 app.command("reconcile")(trail_reconcile.reconcile)  # the trail queried in place (section 4)
-
-Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+_is_log = trail_sources.is_log  # trail_reconcile reads log folders by the same rule
 
 
 @app.command("ingest")
@@ -56,7 +54,7 @@ def ingest(
     out = (
         _local(paths or [], bucket, prefix, as_)
         if transport.remote_settings() is None
-        else (_remote(paths or []))
+        else (trail_sources.remote_ingest(paths or []))
     )
     if json_out:
         emit_json(out)
@@ -74,13 +72,19 @@ def _local(paths: list[Path], bucket: str | None, prefix: str, as_: str | None) 
     actor = normalise_email(as_)
     total = Tally()
     with runtime.app() as cg:
-        sources = _bucket(cg.run, bucket, prefix, actor) if bucket else _files(paths)
+        sources = (
+            trail_sources.bucket_files(cg.run, bucket, prefix, actor)
+            if bucket
+            else trail_sources.files(paths)
+        )
         for name, opener, cursor in sources:
             total.add(cg.run(_using(name, opener, cursor), actor=actor))
         return views.tally(total, cg.read(trail.notice))
 
 
-def _using(name: str, opener: Opener, cursor: CursorAt | None) -> Callable[[Context], Tally]:
+def _using(
+    name: str, opener: trail_sources.Opener, cursor: CursorAt | None
+) -> Callable[[Context], Tally]:
     from changegate.integrations import cloudtrail  # noqa: PLC0415
 
     def one(ctx: Context) -> Tally:
@@ -89,109 +93,6 @@ def _using(name: str, opener: Opener, cursor: CursorAt | None) -> Callable[[Cont
             return trail_ingest.ingest(ctx, cloudtrail.read(stream), name, cursor)
 
     return one
-
-
-def _files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_log(p.name))
-        elif path.is_file():
-            found = [path]
-        else:
-            raise BadInput(f"cannot read {path}: no such file or directory")
-        for file in found:
-            yield str(file), (lambda file=file: _open(file)), None  # type: ignore[misc]
-
-
-def _is_log(name: str) -> bool:
-    return name.endswith((".json", ".json.gz", ".ndjson", ".jsonl"))
-
-
-def _open(path: Path) -> AbstractContextManager[IO[bytes]]:
-    try:
-        return path.open("rb")
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _bucket(
-    run: Any, bucket: str, prefix: str, actor: str
-) -> Iterator[tuple[str, Opener, CursorAt]]:
-    """Every log file after each account and region's cursor, oldest first."""
-    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
-
-    from changegate.integrations.cloudtrail_s3 import TrailBucket  # noqa: PLC0415
-
-    source = TrailBucket(boto3.client("s3"), bucket, prefix)
-    for t in source.trails():
-        after = run(lambda ctx, t=t: trail_ingest.cursor(ctx, bucket, t), actor=actor)
-        for key in source.keys(t, after):
-            cursor = CursorAt(bucket, t.base, t.account, t.region, key)
-            yield f"s3://{bucket}/{key}", _opener(source, key), cursor
-
-
-def _opener(source: Any, key: str) -> Opener:
-    return lambda: closing(source.open(key))
-
-
-def _remote(paths: list[Path]) -> TrailIngestOut:
-    """Through a server: each file is read here and its records go, a batch at a time, to
-    POST /api/v1/trail/events; what does not parse is reported here, as locally."""
-    from changegate.cli.remote import Remote  # noqa: PLC0415
-    from changegate.integrations import cloudtrail  # noqa: PLC0415
-
-    settings = transport.remote_settings()
-    assert settings is not None and settings.server_url is not None
-    server = Remote(settings.server_url, settings.token)
-    totals: dict[str, Any] = {}
-    for name, opener, _ in _files(paths):
-        with opener() as stream:
-            batches, malformed = _batches(cloudtrail.read(stream), name)
-            for batch in batches:
-                got = server.call(
-                    "POST", "/api/v1/trail/events", params={"source": name}, json=batch
-                )
-                # Each batch is a delivery to the server; here a file is what counts.
-                _merge(totals, {k: v for k, v in got.items() if k != "files"})
-        _merge(totals, {"files": 1, "malformed": malformed})
-    return TrailIngestOut.model_validate(_complete(totals))
-
-
-def _batches(reads: Iterator[Any], name: str) -> tuple[Iterator[dict[str, Any]], list[str]]:
-    from changegate.integrations.cloudtrail import Item, Malformed  # noqa: PLC0415
-
-    malformed: list[str] = []
-
-    def batches() -> Iterator[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
-        for read in reads:
-            if isinstance(read, Malformed):
-                malformed.append(f"{name}: {read.where}: {read.detail}")
-            elif isinstance(read, Item):
-                batch.append(read.record)
-            if len(batch) >= REMOTE_BATCH:
-                yield {"Records": batch}
-                batch = []
-        if batch:
-            yield {"Records": batch}
-
-    return batches(), malformed
-
-
-REMOTE_BATCH = 1000
-
-
-def _merge(totals: dict[str, Any], got: dict[str, Any]) -> None:
-    for key, value in got.items():
-        if isinstance(value, int | list):
-            totals[key] = totals.get(key, 0 if isinstance(value, int) else []) + value
-        elif key == "notice":
-            totals[key] = value
-
-
-def _complete(totals: dict[str, Any]) -> dict[str, Any]:
-    counts = ("new", "seen", "changes", "attempts", "reads", "data", "services", "skipped")
-    return {k: 0 for k in counts} | {"uncovered": []} | totals
 
 
 def _say_tally(out: TrailIngestOut) -> None:

@@ -1,0 +1,120 @@
+"""Where `trail ingest` reads from: files and directories, a trail's S3 bucket after each
+cursor, and (through a server) files whose records are posted to the API in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
+from pathlib import Path
+from typing import IO, Any
+
+from changegate.cli import transport
+from changegate.domain.errors import BadInput
+from changegate.services import trail_ingest
+from changegate.services.trail_ingest import CursorAt
+from changegate.services.views.trail import TrailIngestOut
+
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+
+
+def files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and is_log(p.name))
+        elif path.is_file():
+            found = [path]
+        else:
+            raise BadInput(f"cannot read {path}: no such file or directory")
+        for file in found:
+            yield str(file), (lambda file=file: open_file(file)), None  # type: ignore[misc]
+
+
+def is_log(name: str) -> bool:
+    return name.endswith((".json", ".json.gz", ".ndjson", ".jsonl"))
+
+
+def open_file(path: Path) -> AbstractContextManager[IO[bytes]]:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+def bucket_files(
+    run: Any, bucket: str, prefix: str, actor: str
+) -> Iterator[tuple[str, Opener, CursorAt]]:
+    """Every log file after each account and region's cursor, oldest first."""
+    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    from changegate.integrations.cloudtrail_s3 import TrailBucket  # noqa: PLC0415
+
+    source = TrailBucket(boto3.client("s3"), bucket, prefix)
+    for t in source.trails():
+        after = run(lambda ctx, t=t: trail_ingest.cursor(ctx, bucket, t), actor=actor)
+        for key in source.keys(t, after):
+            cursor = CursorAt(bucket, t.base, t.account, t.region, key)
+            yield f"s3://{bucket}/{key}", _opener(source, key), cursor
+
+
+def _opener(source: Any, key: str) -> Opener:
+    return lambda: closing(source.open(key))
+
+
+def remote_ingest(paths: list[Path]) -> TrailIngestOut:
+    """Through a server: each file is read here and its records go, a batch at a time, to
+    POST /api/v1/trail/events; what does not parse is reported here, as locally."""
+    from changegate.cli.remote import Remote  # noqa: PLC0415
+    from changegate.integrations import cloudtrail  # noqa: PLC0415
+
+    settings = transport.remote_settings()
+    assert settings is not None and settings.server_url is not None
+    server = Remote(settings.server_url, settings.token)
+    totals: dict[str, Any] = {}
+    for name, opener, _ in files(paths):
+        with opener() as stream:
+            batches, malformed = _batches(cloudtrail.read(stream), name)
+            for batch in batches:
+                got = server.call(
+                    "POST", "/api/v1/trail/events", params={"source": name}, json=batch
+                )
+                # Each batch is a delivery to the server; here a file is what counts.
+                _merge(totals, {k: v for k, v in got.items() if k != "files"})
+        _merge(totals, {"files": 1, "malformed": malformed})
+    return TrailIngestOut.model_validate(_complete(totals))
+
+
+def _batches(reads: Iterator[Any], name: str) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    from changegate.integrations.cloudtrail import Item, Malformed  # noqa: PLC0415
+
+    malformed: list[str] = []
+
+    def batches() -> Iterator[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        for read in reads:
+            if isinstance(read, Malformed):
+                malformed.append(f"{name}: {read.where}: {read.detail}")
+            elif isinstance(read, Item):
+                batch.append(read.record)
+            if len(batch) >= REMOTE_BATCH:
+                yield {"Records": batch}
+                batch = []
+        if batch:
+            yield {"Records": batch}
+
+    return batches(), malformed
+
+
+REMOTE_BATCH = 1000
+
+
+def _merge(totals: dict[str, Any], got: dict[str, Any]) -> None:
+    for key, value in got.items():
+        if isinstance(value, int | list):
+            totals[key] = totals.get(key, 0 if isinstance(value, int) else []) + value
+        elif key == "notice":
+            totals[key] = value
+
+
+def _complete(totals: dict[str, Any]) -> dict[str, Any]:
+    counts = ("new", "seen", "changes", "attempts", "reads", "data", "services", "skipped")
+    return {k: 0 for k in counts} | {"uncovered": []} | totals
