@@ -112,8 +112,8 @@ def _report(out: Any, json_out: bool) -> None:
 
     if json_out:
         emit_json(out)
-    else:
-        _say_tally(out)
+        return
+    _say_tally(out)
     if not out.new + out.seen:
         say("the query selected no production change or attempt")
 
