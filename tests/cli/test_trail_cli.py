@@ -144,6 +144,7 @@ def ops(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
         ("ops@example.com", "admin"),
         ("ivy@example.com", "iso"),
         ("alice@example.com", "requester"),
+        ("hana@example.com", "hr"),
     ):
         assert cli("user", "add", email, "--name", email, "--role", role).code == 0
     return cli
@@ -244,6 +245,44 @@ def test_a_console_change_in_production_with_no_change_is_a_finding(
     assert "covered by   NOTHING" in shown
     uncovered = json.loads(ops("trail", "list", "--uncovered", "--json", *IVY).out)
     assert [e["event_id"] for e in uncovered["items"]] == ["0f6c5a1e-1d2b-4c3d-9e8f-000000000001"]
+    # Recorded, it is reported to the ISO and HR like every finding (VIO-1).
+    assert ops("audit", "run", "--period", "2026-Q3", *IVY).code == 1
+    [stored] = [
+        f
+        for f in json.loads(ops("finding", "list", "--json", *IVY).out)["items"]
+        if f["rule"] == "CM-5.unauthorised-aws-change"
+    ]
+    sent = json.loads(ops("outbox", "list", "--json", "--limit", "500").out)["items"]
+    roles = {n["role"] for n in sent if n["event_key"] == f"finding.reported:{stored['key']}"}
+    assert roles == {"iso", "hr"}
+
+
+def test_attempts_are_listed_not_found_and_the_list_narrows(ops: Cli, tmp_path: Path) -> None:
+    made = console_change(tmp_path, "2026-08-03T09:00:00Z", "0f6c5a1e-1d2b-4c3d-9e8f-000000000003")
+    records = json.loads(gzip.decompress(made.read_bytes()))["Records"]
+    failed = records[0] | {
+        "eventID": "0f6c5a1e-1d2b-4c3d-9e8f-000000000004",
+        "eventTime": "2026-08-04T09:00:00Z",
+        "errorCode": "Client.UnauthorizedOperation",
+    }
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps({"Records": [failed, *records]}))  # out of time order
+    got = json.loads(ops("trail", "ingest", str(path), "--json", *OPS).out)
+    assert (got["changes"], got["attempts"], len(got["uncovered"])) == (1, 1, 1)
+    assert [f["subject"] for f in cm5(ops)] == ["aws-event:0f6c5a1e-1d2b-4c3d-9e8f-000000000003"]
+
+    def ids(*args: str) -> list[str]:
+        page = json.loads(ops("trail", "list", "--json", *args, *IVY).out)
+        return [e["event_id"][-1:] for e in page["items"]]
+
+    assert ids() == ["3", "4"]  # in time order, whatever the file's order
+    assert ids("--since", "2026-08-04T00:00:00Z") == ["4"]
+    assert ids("--until", "2026-08-04T00:00:00Z") == ["3"]
+    assert ids("--principal", "arn:aws:iam::123456789012:user/Alice") == ["3", "4"]
+    assert ids("--principal", "Alice", "--limit", "1", "--offset", "1") == ["4"]
+    assert ids("--principal", "bob") == []
+    bad = ops("trail", "list", "--since", "yesterday", *IVY)
+    assert bad.code == 2 and len(bad.err.strip().splitlines()) == 1
 
 
 def test_the_same_change_inside_an_emergency_window_is_not(

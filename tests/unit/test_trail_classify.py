@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from changegate.domain.errors import BadInput
 from changegate.domain.trail.actors import AccountMapping, ActorKind, TrailRules, actor
 from changegate.domain.trail.classify import Kind, classify, kind_of, needs_cover
 from changegate.integrations.cloudtrail_catalogue import catalogue, from_document
+from changegate.policy import from_document as from_policy
 from tests.fixtures import fixture
 
 GITHUB_ROLE = (
@@ -288,3 +290,40 @@ def test_a_session_pattern_with_a_key_group() -> None:
 def test_a_broken_catalogue_is_refused(broken: Any) -> None:
     with pytest.raises(ValueError, match=r"cloudtrail_catalogue\.yaml"):
         from_document(broken)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"session_pattern": r"chg-(\d+)"}, "cloudtrail.session_pattern: needs a named group"),
+        ({"session_pattern": "chg-("}, "cloudtrail.session_pattern: not a regular expression"),
+        ({"pipeline_roles": ["gha-deployer"]}, "cloudtrail.pipeline_roles: not an IAM ARN"),
+        (
+            {"accounts": [{"account": "123456789012", "environment": "prod"}]},
+            "(top level): cloudtrail.accounts: 123456789012: unknown environment prod",
+        ),
+        ({"accounts": [{"account": "1234", "environment": "production"}]}, "cloudtrail.accounts.0"),
+        ({"emergency_window_hours": 0}, "cloudtrail.emergency_window_hours"),
+    ],
+)
+def test_the_policy_section_names_what_is_wrong(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadInput) as info:
+        from_policy({"cloudtrail": section}, "policy.yaml")
+    assert info.value.message.startswith(f"policy.yaml: {message}")
+
+
+def test_the_policy_maps_environments_accounts_too() -> None:
+    policy = from_policy(
+        {
+            "environments": [
+                {"name": "staging", "isolated": True},
+                {"name": "production", "production": True, "aws_accounts": ["333333333333"]},
+            ],
+            "cloudtrail": {"accounts": [{"account": "222222222222", "environment": "staging"}]},
+        },
+        "policy.yaml",
+    )
+    rules = policy.trail_rules()
+    assert rules.environment("333333333333", "us-east-1") == "production"
+    assert rules.environment("222222222222", "eu-west-1") == "staging"
+    assert rules.production == frozenset({"production"})
