@@ -322,3 +322,21 @@ def test_the_same_change_inside_an_emergency_window_is_not(
         ops("trail", "show", "0f6c5a1e-1d2b-4c3d-9e8f-000000000002", "--json", *IVY).out
     )
     assert shown["cover"] == {"by": "emergency", "change": key, "evidence": f"change:{key}"}
+
+
+def test_bad_input_is_one_line_and_writes_nothing(ops: Cli, tmp_path: Path) -> None:
+    sample = str(fixture("cloudtrail", "otrf-security-datasets"))
+    for args in (
+        (sample, str(tmp_path / "missing.json.gz")),  # the good directory is not read either
+        (sample, "--bucket", "b"),
+        (),
+        ("--bucket", "b"),  # no --as
+    ):
+        who = OPS if args != ("--bucket", "b") else ()
+        got = ops("trail", "ingest", *args, *who)
+        assert got.code == 2 and len(got.err.strip().splitlines()) == 1, (args, got.err)
+    assert json.loads(ops("trail", "list", "--json", *IVY).out)["total"] == 0
+    unknown = ops("trail", "show", "no-such-event", *IVY)
+    assert unknown.code == 2 and unknown.err.strip() == "error: no CloudTrail event 'no-such-event'"
+    refused = ops("trail", "list", *ALICE)
+    assert refused.code == 1 and "needs the iso or hr or auditor" in refused.err

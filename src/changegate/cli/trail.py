@@ -75,7 +75,7 @@ def _local(paths: list[Path], bucket: str | None, prefix: str, as_: str | None) 
         sources = (
             trail_sources.bucket_files(cg.run, bucket, prefix, actor)
             if bucket
-            else trail_sources.files(paths)
+            else list(trail_sources.files(paths))  # every path checked before any is read
         )
         for name, opener, cursor in sources:
             total.add(cg.run(_using(name, opener, cursor), actor=actor))
