@@ -243,7 +243,7 @@ class CloudTrailSettings(Strict):
             production=frozenset(e.name for e in environments if e.production),
             pipeline_roles=frozenset(r.casefold() for r in self.pipeline_roles),
             workload_roles=frozenset(r.casefold() for r in self.workload_roles),
-            session_pattern=re.compile(self.session_pattern, re.IGNORECASE),
+            session_pattern=self.session_pattern,
             emergency_window=timedelta(hours=self.emergency_window_hours),
             pipeline_tolerance=timedelta(minutes=self.pipeline_tolerance_minutes),
             people={k.casefold(): v for k, v in self.people.items()},

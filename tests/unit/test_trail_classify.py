@@ -7,7 +7,6 @@ named (tests/fixtures/cloudtrail), read with the CloudTrail user guide's field d
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -271,7 +270,7 @@ def test_nothing_is_production_until_an_account_is_mapped() -> None:
 def test_a_session_pattern_with_a_key_group() -> None:
     rules = TrailRules(
         pipeline_roles=PROD.pipeline_roles,
-        session_pattern=re.compile(r"deploy-(?P<change>chg-\d+)", re.IGNORECASE),
+        session_pattern=r"deploy-(?P<change>chg-\d+)",
     )
     arn = "arn:aws:sts::123456789012:assumed-role/gha-deployer/deploy-chg-7"
     record = call(userIdentity=call()["userIdentity"] | {"arn": arn})

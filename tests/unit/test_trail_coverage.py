@@ -9,6 +9,7 @@ finding, which the engine marks with a waiver covering the principal or the reso
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -261,3 +262,30 @@ def test_a_waiver_that_has_ended_suppresses_nothing() -> None:
         if r.draft.rule == RULE
     ]
     assert result.waiver is None
+
+
+def test_the_trail_facts_travel_in_the_evidence_package_and_reperform_the_same() -> None:
+    """The auditor re-performs CM-5 from audit/facts.json: the codec carries every trail fact."""
+    from changegate.services.evidence import codec
+
+    rules = dataclasses.replace(
+        RULES,
+        accounts=(
+            *RULES.accounts,
+            AccountMapping("222222222222", "staging", frozenset({"eu-west-1"})),
+        ),
+    )
+    facts = trail_facts(
+        aws_change(),
+        aws_change(T + H, "pipeline:chg-42-run-1"),
+        runs=(run(), run(end=None)),
+        emergencies=(emergency(at=T + 9 * H),),
+    )
+    facts = dataclasses.replace(facts, trail=dataclasses.replace(facts.trail, rules=rules))
+    back = codec.decode(AuditFacts, json.loads(json.dumps(codec.encode(facts))))
+    assert back == facts
+    assert engine.digest(engine.evaluate(back)) == engine.digest(engine.evaluate(facts))
+    # The pipeline's call at T+1h falls in the deployment still running: only Alice's is found.
+    assert [r.draft.subject for r in engine.evaluate(back) if r.draft.rule == RULE] == [
+        "aws-event:evt-alice-2026-08-03T09:00:00+00:00"
+    ]

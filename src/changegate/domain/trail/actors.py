@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from functools import cache
 
 from changegate.domain.trail.records import Record, text
 
@@ -46,7 +47,9 @@ class TrailRules:
     production: frozenset[str] = frozenset()  # environment names the policy marks production
     pipeline_roles: frozenset[str] = frozenset()  # ARNs, case-folded
     workload_roles: frozenset[str] = frozenset()
-    session_pattern: re.Pattern[str] = re.compile(DEFAULT_SESSION_PATTERN, re.IGNORECASE)
+    # A regular expression's text (case-insensitive, group `change`): plain data, so the
+    # evidence package's codec carries the rules with the audit's facts.
+    session_pattern: str = DEFAULT_SESSION_PATTERN
     emergency_window: timedelta = timedelta(hours=4)
     pipeline_tolerance: timedelta = timedelta(minutes=15)
     # AWS principal ARN or name (case-folded) -> changegate email, where the names differ.
@@ -139,9 +142,14 @@ def _by_role(found: Actor, rules: TrailRules, session: str | None) -> Actor:
     return found
 
 
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def change_named(session: str, rules: TrailRules) -> str | None:
     """The change key a role-session-name names (`chg-42-run-9001` -> CHG-42), or None."""
-    m = rules.session_pattern.search(session)
+    m = _compiled(rules.session_pattern).search(session)
     if not m:
         return None
     value = m.group("change")
