@@ -6,6 +6,7 @@ sees no form and a forged post is refused; a missing CSRF token and bad input wr
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -65,6 +66,16 @@ def test_an_admin_adds_a_person_and_changes_their_roles(pages: Pages) -> None:
     before = pages.ledger()
     pages.client.post(f"/people/{NEW}/roles", data={"csrf_token": root, "role": ["cab", "iso"]})
     assert pages.ledger() == before
+
+
+def test_an_email_with_url_characters_has_its_own_page(pages: Pages) -> None:
+    odd = "o#d/d?x@example.com"
+    answer = pages.post("/people", pages.as_(ADMIN), email=odd, name="Odd", role="auditor")
+    assert answer.headers["location"] == "/people/o%23d%2Fd%3Fx@example.com"
+    shown = pages.client.get(answer.headers["location"])
+    assert shown.status_code == 200 and "<h1>Odd</h1>" in shown.text
+    link = re.search(r'<a href="(/people/o[^"]+)">', pages.client.get("/people").text)
+    assert link is not None and "<h1>Odd</h1>" in pages.client.get(link.group(1)).text
 
 
 def test_no_role_left_says_what_the_cli_says_and_writes_nothing(

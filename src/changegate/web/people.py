@@ -9,6 +9,7 @@ services/tokens.py), so the same messages; admins only, on the page and in the t
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -62,7 +63,7 @@ def add(
         csrf_token,
         lambda ctx: users.add_user(ctx, email, name, role).email,
     )
-    return done(f"/people/{made}")
+    return done(_page(made))
 
 
 @router.get("/people/{email:path}", response_class=HTMLResponse)
@@ -82,7 +83,12 @@ def set_roles(
     role: Roles = [],  # noqa: B006  # none ticked: the service says what to do instead
 ) -> RedirectResponse:
     made = act(request, who, "manage-users", csrf_token, lambda ctx: _set_roles(ctx, email, role))
-    return done(f"/people/{made}")
+    return done(_page(made))
+
+
+def _page(email: str) -> str:
+    # An email's local part may hold "#", "?" or "/": quoted, the redirect lands on its page.
+    return "/people/" + quote(email, safe="@")
 
 
 def _set_roles(ctx: Context, email: str, wanted: list[str]) -> str:
@@ -103,7 +109,7 @@ def disable(request: Request, who: Who, email: Email, csrf_token: Csrf) -> Redir
     made = act(
         request, who, "manage-users", csrf_token, lambda ctx: users.disable_user(ctx, email).email
     )
-    return done(f"/people/{made}")
+    return done(_page(made))
 
 
 @router.post("/people/{email:path}/enable")
@@ -111,7 +117,7 @@ def enable(request: Request, who: Who, email: Email, csrf_token: Csrf) -> Redire
     made = act(
         request, who, "manage-users", csrf_token, lambda ctx: users.enable_user(ctx, email).email
     )
-    return done(f"/people/{made}")
+    return done(_page(made))
 
 
 @router.post("/people/{email:path}/tokens", response_class=HTMLResponse)
