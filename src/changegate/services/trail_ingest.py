@@ -69,6 +69,7 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
     for read in reads:
         run.take(read)
     run.flush()
+    TrailEvents(ctx.session).analyse("trail_events", run.tally.new)
     if cursor is not None:
         TrailCursors(ctx.session).advance(
             cursor.bucket, cursor.prefix, cursor.account, cursor.region, cursor.key, ctx.now
