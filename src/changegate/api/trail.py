@@ -15,6 +15,7 @@ from changegate.db.trail import Filters
 from changegate.domain.users import Role
 from changegate.integrations import cloudtrail
 from changegate.services import findings, trail, trail_ingest
+from changegate.services.context import Context
 from changegate.services.views import trail as views
 from changegate.services.views.common import Page
 from changegate.services.views.trail import TrailEventDetailOut, TrailEventOut, TrailIngestOut
@@ -45,7 +46,7 @@ def ingest(
         data = json.dumps(document).encode()
     label = source if source == "api" else f"api:{source}"
 
-    def one(ctx: Any) -> TrailIngestOut:
+    def one(ctx: Context) -> TrailIngestOut:
         found = trail_ingest.ingest(ctx, cloudtrail.read(io.BytesIO(data)), label, None)
         return views.tally(found, trail.notice(ctx))
 

@@ -50,7 +50,10 @@ def bucket_files(
 
     source = TrailBucket(boto3.client("s3"), bucket, prefix)
     for t in source.trails():
-        after = run(lambda ctx, t=t: trail_ingest.cursor(ctx, bucket, t), actor=actor)
+        after = run(
+            lambda ctx, t=t: trail_ingest.cursor(ctx, bucket, t.base, t.account, t.region),
+            actor=actor,
+        )
         for key in source.keys(t, after):
             cursor = CursorAt(bucket, t.base, t.account, t.region, key)
             yield f"s3://{bucket}/{key}", _opener(source, key), cursor
@@ -72,36 +75,35 @@ def remote_ingest(paths: list[Path]) -> TrailIngestOut:
     totals: dict[str, Any] = {}
     for name, opener, _ in files(paths):
         with opener() as stream:
-            batches, malformed = _batches(cloudtrail.read(stream), name)
-            for batch in batches:
+            local: dict[str, Any] = {"files": 1, "malformed": [], "skipped": 0}
+            for batch in _batches(cloudtrail.read(stream), name, local):
                 got = server.call(
                     "POST", "/api/v1/trail/events", params={"source": name}, json=batch
                 )
                 # Each batch is a delivery to the server; here a file is what counts.
                 _merge(totals, {k: v for k, v in got.items() if k != "files"})
-        _merge(totals, {"files": 1, "malformed": malformed})
+        _merge(totals, local)
     return TrailIngestOut.model_validate(_complete(totals))
 
 
-def _batches(reads: Iterator[Any], name: str) -> tuple[Iterator[dict[str, Any]], list[str]]:
+def _batches(reads: Iterator[Any], name: str, local: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The file's records a batch at a time; what is known here (what does not parse, what
+    is not a record) is counted into `local`, as the service counts it locally."""
     from changegate.integrations.cloudtrail import Item, Malformed  # noqa: PLC0415
 
-    malformed: list[str] = []
-
-    def batches() -> Iterator[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
-        for read in reads:
-            if isinstance(read, Malformed):
-                malformed.append(f"{name}: {read.where}: {read.detail}")
-            elif isinstance(read, Item):
-                batch.append(read.record)
-            if len(batch) >= REMOTE_BATCH:
-                yield {"Records": batch}
-                batch = []
-        if batch:
+    batch: list[dict[str, Any]] = []
+    for read in reads:
+        if isinstance(read, Malformed):
+            local["malformed"].append(f"{name}: {read.where}: {read.detail}")
+        elif isinstance(read, Item):
+            batch.append(read.record)
+        else:
+            local["skipped"] += 1
+        if len(batch) >= REMOTE_BATCH:
             yield {"Records": batch}
-
-    return batches(), malformed
+            batch = []
+    if batch:
+        yield {"Records": batch}
 
 
 REMOTE_BATCH = 1000

@@ -91,10 +91,10 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
     return tally
 
 
-def cursor(ctx: Context, bucket: str, trail: Any) -> str | None:
-    """The last key ingested from `trail` (an integrations.cloudtrail_s3.Trail) of `bucket`."""
+def cursor(ctx: Context, bucket: str, base: str, account: str, region: str) -> str | None:
+    """The last key ingested from one account and region's folder of a trail bucket."""
     ctx.user_with(Role.PIPELINE, Role.ADMIN)
-    return TrailCursors(ctx.session).last_key(bucket, trail.base, trail.account, trail.region)
+    return TrailCursors(ctx.session).last_key(bucket, base, account, region)
 
 
 @dataclass
