@@ -8,7 +8,6 @@ from the documented fields (integrations.md section 1.1).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,7 +124,6 @@ def test_trail_ingest_through_a_server(
     server: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("CHANGEGATE_URL", server)
     monkeypatch.setenv("CHANGEGATE_TOKEN", trail_api.secrets["ci@example.com"])
