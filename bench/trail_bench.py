@@ -14,7 +14,10 @@ that nothing covers. Measured, in a fresh process:
   (gunzip + parse, nothing else);
 - end to end: every file through `trail ingest`'s code path (services/trail_ingest.py: the
   streaming reader, classify, store once by eventID, reconcile the production changes against
-  the deployments and emergencies), a transaction per file, as `changegate trail ingest DIR`.
+  the deployments and emergencies), a transaction per file, as `changegate trail ingest DIR`;
+- the same files through `changegate trail reconcile --engine duckdb --files DIR` (the
+  classification as SQL in DuckDB, only the production changes and attempts stored and
+  reconciled), on a second copy of the seeded database.
 
 Goal: end to end at least 50% of the raw rate, memory flat (peak RSS at 10%, 50%, 100% of the
 files). Every uncovered change must be a planted one and every planted one uncovered. Run from
@@ -182,6 +185,33 @@ def _rss_now_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def sql_child(url: str, policy_path: str, folder: str) -> dict[str, Any]:
+    """`changegate trail reconcile --engine duckdb --files DIR`, in-process, timed."""
+    import contextlib  # noqa: PLC0415
+
+    from changegate.cli.main import run  # noqa: PLC0415
+
+    os.environ.update(CHANGEGATE_DATABASE_URL=url, CHANGEGATE_POLICY=policy_path)
+    os.environ["CHANGEGATE_CLOCK"] = (START + timedelta(days=365)).isoformat()
+    os.environ["CHANGEGATE_ALLOW_CLOCK_OVERRIDE"] = "true"
+    args = ["trail", "reconcile", "--engine", "duckdb", "--files", folder, "--json", "--as", CI]
+    out = io.StringIO()
+    started, cpu = time.perf_counter(), time.process_time()
+    with contextlib.redirect_stdout(out):
+        code = run(args)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    check(code == 0, f"trail reconcile exited {code}: {out.getvalue()[-500:]}")
+    got = json.loads(out.getvalue())
+    log(f"  reconcile --engine duckdb: {seconds:.1f} s, {got['new']:,} stored, RSS {rss_mb():.0f}")
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "stored": got["new"] + got["seen"],
+        "uncovered": sorted(got["uncovered"]),
+        "peak_rss_mb": round(rss_mb()),
+    }
+
+
 def in_child(fn: Any, *args: Any) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(fn, args)
@@ -200,11 +230,24 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         made = write_files(folder, seeded["runs"], args)
         floor = in_child(floor_child, str(logs))
         e2e = in_child(ingest_child, url, rules, str(logs), args.profile)
+        with common.database(kind, SCRATCH_DB + "_sql") as other:
+            in_child(seed_child, other, rules, args)
+            sql = in_child(sql_child, other, rules, str(logs))
+    sql["events_per_s"] = round(made["events"] / sql["seconds"])
+    check(sql["uncovered"] == made["planted"], "reconcile's uncovered are not the planted ones")
     check(e2e["events"] == made["events"], f"ingested {e2e['events']} of {made['events']} events")
     check(not e2e["malformed"], f"malformed: {e2e['malformed']}")
     check(e2e["uncovered"] == made["planted"], "uncovered changes are not the planted ones")
     ratio = e2e["events_per_s"] / floor["events_per_s"]
-    return {"db": kind, "files": made, "floor": floor, "end_to_end": e2e, "ratio": round(ratio, 3)}
+    return {
+        "db": kind,
+        "files": made,
+        "floor": floor,
+        "end_to_end": e2e,
+        "ratio": round(ratio, 3),
+        "sql": sql,
+        "sql_ratio": round(sql["events_per_s"] / floor["events_per_s"], 3),
+    }
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -221,6 +264,11 @@ def table(results: list[dict[str, Any]]) -> str:
         "peak RSS at 10/50/100%, MB": lambda r: " / ".join(
             str(v["peak_mb"]) for v in r["end_to_end"]["rss"].values()
         ),
+        "reconcile --engine duckdb, events/s (s)": lambda r: (
+            f"{r['sql']['events_per_s']:,} ({r['sql']['seconds']})"
+        ),
+        "reconcile --engine duckdb / floor": lambda r: f"{r['sql_ratio']:.1%}",
+        "reconcile --engine duckdb, peak RSS MB": lambda r: str(r["sql"]["peak_rss_mb"]),
         "uncovered (planted)": lambda r: (
             f"{len(r['end_to_end']['uncovered'])} ({len(r['files']['planted'])})"
         ),

@@ -22,7 +22,7 @@ from changegate.domain.trail.actors import AccountMapping, TrailRules
 from changegate.domain.trail.classify import Kind, classify
 from changegate.integrations.cloudtrail import Item, read
 from changegate.integrations.cloudtrail_catalogue import catalogue
-from changegate.integrations.trail_duckdb import TABLE, load, record_type, rows
+from changegate.integrations.trail_duckdb import TABLE, attach, record_type, rows
 from changegate.integrations.trail_sql import (
     SELECTED,
     Window,
@@ -90,7 +90,7 @@ def test_all_samples_together_by_value() -> None:
 
 def test_the_table_has_every_record_the_stream_reads() -> None:
     with duckdb.connect() as con:
-        load(con, SAMPLES)
+        attach(con, SAMPLES)
         (count,) = con.execute(
             f"SELECT count(*) FROM {TABLE} WHERE eventname IS NOT NULL"
         ).fetchone() or (0,)

@@ -12,7 +12,8 @@ EventBridge events, where Athena's CloudTrailInputFormat reads log files only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Sequence
 from contextlib import closing
 from functools import cache
 from pathlib import Path
@@ -51,77 +52,100 @@ PARTITIONS = ("timestamp",)  # AWS's projected partition: a path, not a field of
 
 def rows(
     paths: Sequence[Path], catalogue: Catalogue, rules: TrailRules, window: Window = ALL_TIME
-) -> Iterator[dict[str, object]]:
+) -> list[dict[str, object]]:
     """The production change events and attempts in local files, as Athena would return them
-    (values of `trail_sql.NAMES`). Raises BadInput naming a file DuckDB cannot read."""
+    (values of `trail_sql.NAMES`). Raises BadInput naming a file DuckDB cannot read, before
+    anything is returned. The result is small by design (the query's point); the files are
+    scanned as a stream, never held."""
     sql = query(catalogue, rules, TABLE, window, dialect="duckdb")
     with closing(duckdb.connect()) as con:
-        load(con, paths)
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        assert tuple(names) == NAMES, names  # the query's own contract
-        while batch := cursor.fetchmany(1000):
-            for values in batch:
-                yield dict(zip(names, values, strict=True))
+        attach(con, paths)
+        try:
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            found = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        except duckdb.Error:
+            _name_the_bad_file(con, paths)
+            raise
+    assert tuple(names) == NAMES, names  # the query's own contract
+    return found
 
 
-def load(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> None:
-    """Create `cloudtrail_logs` in `con` holding every record of `paths`."""
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({_empty()})")
+def attach(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
+    """Make `cloudtrail_logs` in `con` a view of every record of `paths`."""
     for path in paths:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise BadInput(f"{path}: larger than {MAX_FILE_BYTES:,} bytes")
+    listed = ", ".join(_literal(str(p)) for p in paths)
+    con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS {_records(f'[{listed}]')}")
+
+
+def _name_the_bad_file(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
+    for path in paths:
         try:
-            con.execute(f"INSERT INTO {TABLE} BY NAME {_records(path)}", [str(path)])
+            con.execute(f"SELECT count(*) FROM ({_records(_literal(str(path)))})").fetchall()
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0][:200]
             raise BadInput(f"{path}: not CloudTrail JSON DuckDB can read ({first})") from None
 
 
-def _records(path: Path) -> str:
-    """The records of one file, whichever shape it has, as rows of the table."""
-    fields = ", ".join(f"{_quoted(n)}: '{t}'" for n, t in record_type())
-    record = f"STRUCT({', '.join(f'{_quoted(n)} {t}' for n, t in record_type())})"
-    columns = (
-        f"{{Records: '{record}[]', detail: '{record}', \"detail-type\": 'VARCHAR', "
-        f"\"@timestamp\": 'VARCHAR', {fields}}}"
-    )
+def _records(files: str) -> str:
+    """The records of `files` (a SQL string or list literal), whichever shape each file has,
+    as rows of AWS's table: a log file's `Records`, an EventBridge event's `detail`, or the
+    document itself. DuckDB reads each document as raw JSON and shapes it with one
+    json_transform: its struct-typed reader is several times slower on a log file (one object
+    holding every record)."""
     source = (
-        f"read_json(?, format = 'unstructured', columns = {columns}, "
+        f"read_json_objects({files}, format = 'unstructured', "
         f"maximum_object_size = {MAX_FILE_BYTES})"
     )
+    listed = (
+        "CASE WHEN json_exists(json, '$.Records') THEN json -> '$.Records' "
+        "WHEN json_exists(json, '$.detail') THEN CASE "
+        "WHEN json ->> '$.\"detail-type\"' LIKE '% via CloudTrail' "
+        "THEN json_array(json -> '$.detail') END "
+        "ELSE json_array(json) END"
+    )
     # An export that renamed eventTime (Elastic's @timestamp) reads as the streaming path does.
-    plain = (
-        'SELECT * EXCLUDE (Records, detail, "detail-type", "@timestamp") '
-        'REPLACE (coalesce(eventTime, "@timestamp") AS eventTime) FROM file '
-        "WHERE Records IS NULL AND detail IS NULL"
-    )
     return (
-        f"WITH file AS (SELECT * FROM {source}) "
-        "SELECT unnest(r) FROM (SELECT unnest(Records) AS r FROM file WHERE Records IS NOT NULL) "
-        "UNION ALL BY NAME SELECT unnest(detail) FROM file "
-        "WHERE \"detail-type\" LIKE '% via CloudTrail' "
-        f"UNION ALL BY NAME {plain}"
+        'SELECT * EXCLUDE ("@at") REPLACE (coalesce("eventTime", "@at") AS "eventTime") '
+        'FROM (SELECT unnest(r), "@at" FROM ('
+        f"SELECT unnest(json_transform({listed}, {_literal(structure())})) AS r, "
+        f'json ->> \'$."@timestamp"\' AS "@at" FROM {source}))'
     )
 
 
-def _empty() -> str:
-    columns = ", ".join(f"CAST(NULL AS {t}) AS {_quoted(n)}" for n, t in record_type())
-    return f"SELECT {columns} WHERE false"
+@cache
+def structure() -> str:
+    """AWS's columns as a json_transform structure, in CloudTrail's spelling: `[{...}]`."""
+    fields = {_spelled(c.name): _shape(c.args["kind"], c.name) for c in _columns()}
+    return json.dumps([fields], separators=(",", ":"))
+
+
+def _shape(kind: exp.DataType, path: str) -> object:
+    if kind.this == exp.DataType.Type.STRUCT:
+        return {
+            _spelled(f.name, path): _shape(f.args["kind"], f"{path}.{f.name}")
+            for f in kind.expressions
+        }
+    if kind.this == exp.DataType.Type.ARRAY:
+        return [_shape(kind.expressions[0], path)]
+    return kind.sql(dialect="duckdb")
+
+
+def _columns() -> list[exp.ColumnDef]:
+    create = sqlglot.parse_one(table_definition(), read="hive")
+    schema = create.this
+    assert isinstance(schema, exp.Schema)
+    return [
+        c for c in schema.expressions if isinstance(c, exp.ColumnDef) and c.name not in PARTITIONS
+    ]
 
 
 @cache
 def record_type() -> tuple[tuple[str, str], ...]:
     """AWS's columns (less its partition), each (CloudTrail's name, DuckDB type)."""
-    create = sqlglot.parse_one(table_definition(), read="hive")
-    schema = create.this
-    assert isinstance(schema, exp.Schema)
-    out = []
-    for column in schema.expressions:
-        if isinstance(column, exp.ColumnDef) and column.name not in PARTITIONS:
-            kind = column.args["kind"]
-            out.append((_spelled(column.name), _spelled_type(kind, column.name)))
-    return tuple(out)
+    return tuple((_spelled(c.name), _spelled_type(c.args["kind"], c.name)) for c in _columns())
 
 
 def _spelled_type(kind: exp.DataType, path: str) -> str:
@@ -142,6 +166,10 @@ def _spelled_type(kind: exp.DataType, path: str) -> str:
 def _spelled(name: str, parent: str | None = None) -> str:
     path = f"{parent}.{name}" if parent else name
     return OVERRIDES.get(path) or SPELLINGS.get(name.lower(), name)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quoted(name: str) -> str:
