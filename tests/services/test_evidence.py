@@ -123,6 +123,7 @@ def test_a_quarter_exports_and_verifies_to_the_live_audits_digest(
         "reviews": 0,
         "cab_meetings": 0,
         "cab_decisions": 0,
+        "aws_events": 0,
     }
     # Anchored at the checkpoint signed in Q3: the lines start right after it (seq 1 put the
     # policy in force).

@@ -23,10 +23,12 @@ from changegate.db.models import (
     LedgerRecord,
     Review,
     TestRun,
+    TrailEvent,
     User,
     Waiver,
 )
 from changegate.db.populations import PIR, active_change_ids, between
+from changegate.db.populations_trail import CHANGE_KINDS
 
 Rows = dict[int, list[Row[Any]]]
 
@@ -47,6 +49,7 @@ class ChangeRecords:
     gate_decisions: Rows = field(default_factory=_grouped)
     deployments: Rows = field(default_factory=_grouped)
     pirs: Rows = field(default_factory=_grouped)
+    aws_events: Rows = field(default_factory=_grouped)  # the CloudTrail calls its sessions named
 
 
 def _with_email(model: Any, person: Any, label: str) -> Select[Any]:
@@ -85,6 +88,14 @@ class Evidence(Repository):
         ):  # fmt: skip
             for row in self._all(stmt, model.change_id, ids, order):
                 target[row.change_id].append(row)
+        by_key = {c.key.upper(): c.id for c in found.changes}
+        calls = (
+            select(*TrailEvent.__table__.c)
+            .where(TrailEvent.kind.in_(CHANGE_KINDS))
+            .order_by(TrailEvent.event_time)
+        )
+        for row in self._all(calls, TrailEvent.change_key, list(by_key), TrailEvent.event_id):
+            found.aws_events[by_key[row.change_key]].append(row)
         return found
 
     def _all(self, stmt: Select[Any], column: Any, ids: Sequence[int], order: Any) -> list[Any]:

@@ -5,12 +5,14 @@
 `approvals.json`, `test_runs.json` (the report's figures and SHA-256; `report_file` names
 `test_reports/<sha256>.xml`, the report as uploaded, when changegate kept it: reports recorded
 before version 0012 of the schema were kept as a hash only), `gate_decisions.json` (with reasons
-and the policy digest), `deployments.json` (rollbacks included), `pir.json`, `findings.json`
-and `waivers.json`. No file means none.
+and the policy digest), `deployments.json` (rollbacks included), `pir.json`, `findings.json`,
+`waivers.json` and `aws_events.json` (the CloudTrail changes and attempts its pipeline sessions
+named, each with its record as received). No file means none.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +79,7 @@ def _folder(
         ("pir", records.pirs[change.id], _pir),
         ("findings", links[0], _finding),
         ("waivers", links[1], _waiver),
+        ("aws_events", records.aws_events[change.id], _aws_event),
     )
     for name, rows, shape in parts:  # no file: none (a year has tens of thousands of changes)
         if rows:
@@ -261,3 +264,14 @@ def _waiver(w: Waiver) -> Json:
             for a in w.approvals
         ],
     }
+
+
+AWS_EVENT = (
+    *("event_id", "environment", "account", "region", "event_source", "event_name", "kind"),
+    *("error_code", "actor_kind", "principal", "actor_name", "source", "position"),
+)
+
+
+def _aws_event(e: Row[Any]) -> Json:
+    shown = {name: getattr(e, name) for name in AWS_EVENT}
+    return {**shown, "event_time": cell(e.event_time), "record": json.loads(e.raw)}

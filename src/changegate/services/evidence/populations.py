@@ -23,6 +23,7 @@ from sqlalchemy import Select
 from changegate.db import populations as ch
 from changegate.db import populations_cab as cab
 from changegate.db import populations_detective as dt
+from changegate.db import populations_trail as trail
 from changegate.domain.audit.facts import Period
 from changegate.services.context import Context
 from changegate.services.evidence.export_run import ExportRun
@@ -67,6 +68,11 @@ POPULATIONS: tuple[Population, ...] = (
     Population("cab_meetings", "a CAB meeting held in the period", cab.cab_meetings),
     Population(
         "cab_decisions", "a decision taken at a CAB meeting in the period", cab.cab_decisions
+    ),
+    Population(
+        "aws_events",
+        "a change or failed change to a mapped AWS account in the period, from CloudTrail",
+        trail.aws_events,
     ),
 )
 
