@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from changegate.services import ledger_state
+from changegate.services.demo_trail import CLOUDTRAIL
 from tests.conftest import Result
 
 Cli = Callable[..., Result]
@@ -101,6 +102,40 @@ def test_demo_leaves_an_overdue_emergency_and_a_passing_ledger(cli: Cli) -> None
     records = [json.loads(line) for line in ok_text(cli("ledger", "export")).splitlines()]
     assert len(records) == json.loads(verify.out)["count"] > 300
     assert all(r["clock_override"] for r in records)
+
+
+def test_demo_seeds_a_day_of_cloudtrail_with_two_uncovered_console_changes(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(cli)
+    # What the demo's policy file says (this fixture runs the demo under its own policy).
+    policy = tmp_path / "demo-policy.yaml"
+    policy.write_text(
+        json.dumps({"identity": {"local_decisions": "allow"}, "cloudtrail": CLOUDTRAIL})
+    )
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
+    iso = ("--as", "daniel.okafor@casperstudios.example")
+    day = ok_json(cli("trail", "list", "--json", "--limit", "100", *iso))
+    assert day["total"] == 33
+    kinds = Counter((e["kind"], e["environment"]) for e in day["items"])
+    assert kinds == {
+        # 2 console sign-ins, the OIDC exchange, the pipeline's DescribeStacks, 24 reads
+        ("read", "production"): 28,
+        ("change", "production"): 2,
+        ("change", "staging"): 1,
+        ("attempt", "production"): 1,
+        ("service", "production"): 1,
+    }
+    # The deploy role's session names an approved change: the pipeline, reading its stacks.
+    assert {e["change"] for e in day["items"] if e["actor_kind"] == "pipeline"} == {"CHG-45"}
+    uncovered = ok_json(cli("trail", "list", "--uncovered", "--json", *iso))["items"]
+    assert [(e["event_name"], e["actor_kind"]) for e in uncovered] == [
+        ("AuthorizeSecurityGroupIngress", "person"),
+        ("PutBucketVersioning", "person"),
+    ]
+    found = ok_json(cli("finding", "list", "--json", "--limit", "200", *iso))["items"]
+    cm5 = [f["subject"] for f in found if f["rule"] == "CM-5.unauthorised-aws-change"]
+    assert sorted(cm5) == sorted(f"aws-event:{e['event_id']}" for e in uncovered)
 
 
 def check_rules(change: dict[str, Any]) -> None:

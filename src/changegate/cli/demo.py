@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import json
 import os
 import socket
 import sys
@@ -30,20 +31,22 @@ from changegate.config import Settings
 from changegate.db import schema
 from changegate.db.models import everything
 from changegate.domain.errors import BadInput
-from changegate.policy import Policy
+from changegate.policy import CloudTrailSettings, Policy
 from changegate.services import demo as service
-from changegate.services import tokens
+from changegate.services import demo_trail, tokens
 from changegate.services.views.users import new_token
 
 DEMO_FILE = "changegate-demo.db"
 DEMO_POLICY = "changegate-demo-policy.yaml"
-DEMO_POLICY_TEXT = """\
+DEMO_POLICY_TEXT = f"""\
 # Written by `changegate demo`: the demo's policy, over the built-in one. Never on a real
 # server: decisions through --as are allowed (each marked unauthenticated in the ledger, and
 # reported by AUTH-1), and the web app signs people in by picking one from a list.
 identity:
   local_decisions: allow
   demo_sign_in: true
+# The demo organisation's AWS accounts and its deploy pipeline's role (docs/cloudtrail.md).
+cloudtrail: {json.dumps(demo_trail.CLOUDTRAIL)}
 """
 QUARTER_START = date(2026, 7, 1)
 app = single("Seed a realistic quarter of changes and serve it.")
@@ -105,7 +108,8 @@ def demo_policy(policy: Policy) -> Policy:
     marked unauthenticated in the ledger), and its web app signs people in by picking one
     from a list, with no identity provider. Neither belongs on a real server."""
     identity = policy.identity.model_copy(update={"local_decisions": "allow", "demo_sign_in": True})
-    return policy.model_copy(update={"identity": identity})
+    trail = CloudTrailSettings.model_validate(demo_trail.CLOUDTRAIL)
+    return policy.model_copy(update={"identity": identity, "cloudtrail": trail})
 
 
 @contextmanager
@@ -215,6 +219,13 @@ def _print(summary: service.DemoSummary, where: str, dedicated: bool, own_policy
         f"\nThe ISO's audit of {audit.period} at the quarter's end: "
         f"{plural(audit.findings, 'finding')}{unsigned}{waived}"
     )
+    trail = summary.trail
+    say(
+        f"AWS: a day of the organisation's CloudTrail ({trail.day}, "
+        f"{plural(trail.events, 'record')}) ingested the next morning; "
+        f"{plural(len(trail.uncovered), 'console change')} to production no change covers "
+        "(CM-5.unauthorised-aws-change)"
+    )
     say("\nWhat to try next, in another terminal in this directory (copy the lines as they are):")
     for line in _next_steps(summary, dedicated, own_policy):
         say(f"  {line}")
@@ -252,6 +263,7 @@ def _next_steps(summary: service.DemoSummary, dedicated: bool, own_policy: bool)
         f"changegate change approve {key} --as {_who(summary, 'iso')} --role iso --version 1",
         f"changegate change show {key}",
         f"changegate finding list --as {_who(summary, 'iso')}",
+        f"changegate trail list --uncovered --as {_who(summary, 'iso')}",
         "changegate waiver list",
         f"changegate audit run --period {summary.audit.period} --dry-run "
         f"--as {_who(summary, 'auditor')}   # exit 1: the quarter has findings",

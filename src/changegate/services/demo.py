@@ -21,7 +21,7 @@ from changegate.db.changes import Changes
 from changegate.db.users import Users
 from changegate.domain.approvals import ApprovalRole, Decision
 from changegate.domain.calendar import BusinessCalendar
-from changegate.domain.changes import ChangeFields, ChangeType, Risk, Window
+from changegate.domain.changes import ChangeFields, ChangeStatus, ChangeType, Risk, Window
 from changegate.domain.errors import BadInput
 from changegate.policy import Policy
 from changegate.services import (
@@ -30,6 +30,7 @@ from changegate.services import (
     demo_audit,
     demo_cab,
     demo_gate,
+    demo_trail,
     installation,
     lifecycle,
     users,
@@ -100,6 +101,7 @@ class DemoSummary:
     next_key: str
     audit: demo_audit.AuditSummary
     gate: demo_gate.GateExample
+    trail: demo_trail.TrailDay
 
 
 @dataclass
@@ -338,6 +340,13 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
     )
     # The ISO audits the quarter on the first business day after it.
     audited = max(end, _at(days[span], 9 * 60, tz)) + timedelta(minutes=30)
+    # The quarter's last business day on AWS, ingested the next morning, before the audit.
+    trail = app.run(
+        partial(_trail_day, day=days[span - 1]),
+        actor=emails("pipeline")[0],
+        at=audited - timedelta(minutes=10),
+        simulated=True,
+    )
     audit = app.run(
         lambda ctx: demo_audit.run_audit(ctx, _name(quarter_start)),
         actor=emails("iso")[0],
@@ -358,11 +367,18 @@ def seed(app: Runner, quarter_start: date) -> DemoSummary:
         PEOPLE,
         statuses,
         _highlights(plans, keys),
-        len(events) + 4 + held,
+        len(events) + 5 + held,
         f"CHG-{max(int(k.removeprefix('CHG-')) for k in keys.values()) + 1}",
         audit,
         gate,
+        trail,
     )
+
+
+def _trail_day(ctx: Context, day: date) -> demo_trail.TrailDay:
+    approved = Changes(ctx.session).list(ChangeStatus.APPROVED)[0].key
+    people = emails("requester")
+    return demo_trail.seed(ctx, day, (people[0], people[2]), approved)
 
 
 def _name(quarter_start: date) -> str:
