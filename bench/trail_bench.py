@@ -159,11 +159,7 @@ def ingest_child(url: str, policy_path: str, folder: str, profile: str | None) -
             log(f"  {marks[n]}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{marks[n]}%']}")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if prof and profile:
-        out = io.StringIO()
-        for key in ("cumulative", "tottime"):
-            pstats.Stats(prof, stream=out).sort_stats(key).print_stats(40)
-        Path(profile).write_text(out.getvalue())
-        log(f"  profile written to {profile}")
+        _write_profile(prof, profile)
     app.engine.dispose()
     events = total.new + total.seen
     return {
@@ -180,12 +176,20 @@ def ingest_child(url: str, policy_path: str, folder: str, profile: str | None) -
     }
 
 
+def _write_profile(prof: cProfile.Profile, path: str) -> None:
+    out = io.StringIO()
+    for key in ("cumulative", "tottime"):
+        pstats.Stats(prof, stream=out).sort_stats(key).print_stats(40)
+    Path(path).write_text(out.getvalue())
+    log(f"  profile written to {path}")
+
+
 def _rss_now_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def sql_child(url: str, policy_path: str, folder: str) -> dict[str, Any]:
+def sql_child(url: str, policy_path: str, folder: str, profile: str | None) -> dict[str, Any]:
     """`changegate trail reconcile --engine duckdb --files DIR`, in-process, timed."""
     import contextlib  # noqa: PLC0415
 
@@ -197,9 +201,12 @@ def sql_child(url: str, policy_path: str, folder: str) -> dict[str, Any]:
     args = ["trail", "reconcile", "--engine", "duckdb", "--files", folder, "--json", "--as", CI]
     out = io.StringIO()
     started, cpu = time.perf_counter(), time.process_time()
+    prof = cProfile.Profile() if profile else None
     with contextlib.redirect_stdout(out):
-        code = run(args)
+        code = prof.runcall(run, args) if prof else run(args)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if prof and profile:
+        _write_profile(prof, profile)
     check(code == 0, f"trail reconcile exited {code}: {out.getvalue()[-500:]}")
     got = json.loads(out.getvalue())
     log(f"  reconcile --engine duckdb: {seconds:.1f} s, {got['new']:,} stored, RSS {rss_mb():.0f}")
@@ -232,7 +239,8 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         e2e = in_child(ingest_child, url, rules, str(logs), args.profile)
         with common.database(kind, SCRATCH_DB + "_sql") as other:
             in_child(seed_child, other, rules, args)
-            sql = in_child(sql_child, other, rules, str(logs))
+            sql_profile = f"{args.profile}.sql" if args.profile else None
+            sql = in_child(sql_child, other, rules, str(logs), sql_profile)
     sql["events_per_s"] = round(made["events"] / sql["seconds"])
     check(sql["uncovered"] == made["planted"], "reconcile's uncovered are not the planted ones")
     check(e2e["events"] == made["events"], f"ingested {e2e['events']} of {made['events']} events")
@@ -288,7 +296,9 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=100, help="the audit seed's resources")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the data")
     parser.add_argument("--chunk", type=int, default=5_000, help="rows per executemany (seed)")
-    parser.add_argument("--profile", help="cProfile the end-to-end run, stats to FILE")
+    parser.add_argument(
+        "--profile", help="cProfile the end-to-end runs, stats to FILE and FILE.sql"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)

@@ -31,6 +31,7 @@ from changegate.integrations.trail_sql import (
     table_definition,
 )
 from tests.fixtures import files
+from tests.unit.test_trail_classify import SSO as SSO_SESSION
 
 RULES = TrailRules(
     accounts=(
@@ -121,19 +122,7 @@ def base() -> dict[str, Any]:
 
 
 SAMPLES_BY_NAME = {p.name: p.read_text() for p in SAMPLES if p.suffix == ".json"}
-SSO = {
-    "type": "AssumedRole",
-    "arn": "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0a1b2c/ivy@example.com",
-    "accountId": "123456789012",
-    "sessionContext": {
-        "sessionIssuer": {
-            "type": "Role",
-            "arn": "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/"
-            "AWSReservedSSO_Admin_0a1b2c",
-            "userName": "AWSReservedSSO_Admin_0a1b2c",
-        }
-    },
-}
+SSO = SSO_SESSION | {"accountId": "123456789012"}
 VARIANTS: list[tuple[str, dict[str, Any]]] = [
     ("a change", {}),
     ("an attempt", {"errorCode": "AccessDenied", "errorMessage": "no"}),
