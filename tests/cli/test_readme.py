@@ -40,6 +40,8 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     assert "refused with exit 1" in out
     assert "Overdue (2 obligations)" in out
     assert "denied with exit 1" in out and "change is implemented" in out
+    assert "2 production changes covered by no deployment, emergency change or waiver" in out
+    assert "covered by   emergency change:CHG-2" in out
     assert "1 new drift" in out and "1 declared property of the 1 compared unverifiable" in out
     assert "open findings: exit 1" in out and "suppressed" in out
     assert "disciplinary actions  1 record" in out and "re-performed: exit 1" in out
