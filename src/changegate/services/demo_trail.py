@@ -69,16 +69,7 @@ def records_of(day: date, people: tuple[str, str], change: str) -> list[dict[str
     number = change.removeprefix("CHG-")
     pipeline = _role_session(DEPLOY_ROLE, f"chg-{number}-run-88121", web_identity=True)
     out = [
-        _call(
-            day,
-            "08:55",
-            _sso(ana),
-            "signin",
-            "ConsoleLogin",
-            console=True,
-            event_type="AwsConsoleSignIn",
-            response={"ConsoleLogin": "Success"},
-        ),
+        _sign_in(day, "08:55", ana),
         _call(
             day,
             "09:10",
@@ -110,16 +101,7 @@ def records_of(day: date, people: tuple[str, str], change: str) -> list[dict[str
             },
             resources=[f"arn:aws:ec2:us-east-1:{PRODUCTION}:security-group/sg-0a1b2c3d4e5f60718"],
         ),
-        _call(
-            day,
-            "13:02",
-            _sso(ben),
-            "signin",
-            "ConsoleLogin",
-            console=True,
-            event_type="AwsConsoleSignIn",
-            response={"ConsoleLogin": "Success"},
-        ),
+        _sign_in(day, "13:02", ben),
         _call(
             day,
             "14:05",
@@ -208,6 +190,14 @@ def _call(
     if resources:
         record["resources"] = [{"ARN": arn, "accountId": account} for arn in resources]
     return record
+
+
+def _sign_in(day: date, at: str, email: str) -> dict[str, Any]:
+    response = {"ConsoleLogin": "Success"}
+    return _call(
+        day, at, _sso(email), "signin", "ConsoleLogin", console=True,
+        event_type="AwsConsoleSignIn", response=response,
+    )  # fmt: skip
 
 
 def _sso(email: str) -> dict[str, Any]:
