@@ -13,7 +13,7 @@ from datetime import datetime
 from changegate.db.trail import TrailBasis
 from changegate.domain.trail.actors import ActorKind, TrailRules
 from changegate.domain.trail.classify import Classified
-from changegate.domain.trail.coverage import Cover, Emergency, PipelineRun, covered
+from changegate.domain.trail.coverage import Cover, Emergency, PipelineRun, by_change, covered
 from changegate.services.context import Context
 
 
@@ -39,9 +39,13 @@ def covers(
 ) -> list[Cover | None]:
     """For each event (a production change that needs a cover), its cover or None."""
     runs, emergencies = basis(ctx, events, rules)
+    mine = by_change(runs)
     return [
-        covered(e.actor, e.at, e.environment, runs, emergencies, rules, now)
+        covered(
+            e.actor, e.at, e.environment, mine.get(e.actor.change or "", ()), emergencies,
+            rules, now,
+        )
         if e.at is not None
         else None
         for e in events
-    ]
+    ]  # fmt: skip

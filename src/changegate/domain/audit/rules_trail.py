@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from changegate.domain.audit.facts import AuditFacts, Draft
 from changegate.domain.trail.classify import needs_cover
-from changegate.domain.trail.coverage import AwsChange, attributes, covered
+from changegate.domain.trail.coverage import AwsChange, attributes, by_change, covered
 
 CONTROL = "CM-5"
 RULE = f"{CONTROL}.unauthorised-aws-change"
@@ -23,13 +23,14 @@ def subject(event_id: str) -> str:
 def unauthorised_aws_change(facts: AuditFacts) -> list[Draft]:
     """CM-5: a production change event that no deployment or emergency covers."""
     t = facts.trail
+    runs, now = by_change(t.runs), facts.period.as_of
     out = []
     for change in t.changes:
         found = change.found
         if found.at is None or not needs_cover(found):
             continue
-        now = facts.period.as_of
-        if covered(found.actor, found.at, found.environment, t.runs, t.emergencies, t.rules, now):
+        mine = runs.get(found.actor.change or "", ())
+        if covered(found.actor, found.at, found.environment, mine, t.emergencies, t.rules, now):
             continue
         out.append(_draft(change))
     return out

@@ -41,6 +41,15 @@ class Emergency:
     implemented_at: datetime
 
 
+def by_change(runs: Iterable[PipelineRun]) -> dict[str, tuple[PipelineRun, ...]]:
+    """The runs of each change: an event is judged against its own change's deployments only,
+    so judging many events costs the events, not the events times every deployment."""
+    grouped: dict[str, list[PipelineRun]] = {}
+    for run in runs:
+        grouped.setdefault(run.change, []).append(run)
+    return {change: tuple(found) for change, found in grouped.items()}
+
+
 @dataclass(frozen=True)
 class Cover:
     by: str  # "deployment" | "emergency"
