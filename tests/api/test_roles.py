@@ -93,6 +93,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/waivers/{key}"): PEOPLE,
     ("POST", "/api/v1/waivers/{key}/approvals"): "cab iso",
     ("POST", "/api/v1/waivers/{key}/review"): "cab iso",
+    # CloudTrail (CM-5): the pipeline and admins feed it; those who read findings read it.
+    ("POST", "/api/v1/trail/events"): "admin pipeline",
+    ("GET", "/api/v1/trail/events"): "admin auditor cab hr iso security_engineer",
+    ("GET", "/api/v1/trail/events/{event_id}"): "admin auditor cab hr iso security_engineer",
+    ("GET", "/api/v1/changes/{key}/aws-events"): "admin auditor cab hr iso security_engineer",
 }
 
 
@@ -116,6 +121,7 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         .replace("{meeting_id}", "1")
         .replace("{year}", "2025")
         .replace("{quarter}", "2026-Q3")
+        .replace("{event_id}", "0f6c5a1e-1d2b-4c3d-9e8f-000000000001")
     )
     bodies: dict[str, dict[str, Any]] = {
         "/api/v1/changes": {"json": {"title": "t"}},
@@ -184,6 +190,7 @@ def request_for(method: str, path: str, key: str) -> dict[str, Any]:
         "/api/v1/waivers/{key}/approvals": {"json": {"role": "cab", "decision": "approved"}},
         "/api/v1/waivers/{key}/review": {"json": {"outcome": "close", "notes": "done"}},
         "/api/v1/waivers/quarterly-review": {"json": {"quarter": "2026-Q3"}},
+        "/api/v1/trail/events": {"json": {"Records": []}},
     }
     extra = bodies.get(path, {}) if method != "GET" else {}
     return {"method": method, "path": url, **extra}
