@@ -31,19 +31,18 @@ class Filters:
 
 
 class TrailEvents(Repository):
-    def add(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Insert the events not stored yet (by eventID); how many were new. One executemany
-        whose primary key skips what an earlier file or delivery already brought."""
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """Insert the events not stored yet (by eventID); the eventIDs that were new. One
+        executemany whose primary key skips what an earlier file or delivery already brought."""
         if not rows:
-            return 0
+            return set()
         table = cast(Table, TrailEvent.__table__)
         for row in rows:
             check_storable(table, row)
         insert = postgresql.insert(table) if on_postgres(self.session) else sqlite.insert(table)
-        stmt = insert.on_conflict_do_nothing(index_elements=["event_id"]).execution_options(
-            preserve_rowcount=True
-        )
-        return int(self.session.connection().execute(stmt, list(rows)).rowcount)
+        stmt = insert.on_conflict_do_nothing(index_elements=["event_id"])
+        returned = self.session.connection().execute(stmt.returning(table.c.event_id), list(rows))
+        return set(returned.scalars())
 
     def get(self, event_id: str) -> TrailEvent:
         found = self.session.get(TrailEvent, event_id.strip())

@@ -19,7 +19,10 @@ from changegate.services.ledger_replay_detective import Detective, apply
 
 # (at as `ledger.stamp` text, actor, action, subject, payload)
 Record = tuple[str, str, str, str, dict[str, Any]]
-FAMILIES = ("change", "gate", "deployment", "waiver", "drift", "audit", "finding", "baseline")
+FAMILIES = (
+    *("change", "gate", "deployment", "waiver", "drift", "audit", "finding", "baseline"),
+    "trail",
+)
 # The ledger action that moves a change to each status (edits name theirs in the payload).
 STATUS_OF = {
     "change.created": "draft",
@@ -31,6 +34,7 @@ STATUS_OF = {
     "change.cancelled": "cancelled",
 }
 VERSIONED = ("change.created", "change.edited", "change.submitted")
+UNPROVEN = "(not recorded)"  # a field the ledger's record does not carry
 # A deployment's ledger payload key -> its column, for the fields compared.
 DEPLOYMENT_FIELDS = {
     "environment": "environment",
@@ -59,6 +63,8 @@ class Replayed:
     waivers: dict[str, dict[str, str]] = field(default_factory=dict)
     waiver_votes: Counter[tuple[str, ...]] = field(default_factory=Counter)
     detective: Detective = field(default_factory=Detective)
+    # CloudTrail events stored, per ingest ("<source> at <instant>"): how many, and their digest.
+    trail: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def replay(records: Iterable[Record]) -> Replayed:
@@ -77,7 +83,21 @@ def replay(records: Iterable[Record]) -> Replayed:
             _waiver(out, at, actor, action, key, payload)
         elif family == "change":
             _change(out, at, actor, action, key, payload)
+        elif action == "trail.ingested" and int(payload.get("new", 0)):
+            _ingested(out.trail, at, key, payload)
     return out
+
+
+def _ingested(trail: dict[str, dict[str, str]], at: str, key: str, payload: dict[str, Any]) -> None:
+    """One ingest's stored events (trail_ingest.py). Records before the digest was kept, or two
+    ingests of one source at one instant (a frozen clock), are held to their count only."""
+    group = f"{payload.get('source', key.removeprefix('source:'))} at {at}"
+    digest = str(payload.get("events_sha256", UNPROVEN))
+    if group in trail:
+        count = int(trail[group]["events"]) + int(payload["new"])
+        trail[group] = {"events": str(count), "events_sha256": UNPROVEN}
+    else:
+        trail[group] = {"events": str(int(payload["new"])), "events_sha256": digest}
 
 
 def when(retroactive: object) -> str:

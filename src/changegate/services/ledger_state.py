@@ -12,7 +12,8 @@ artifact, status, run URL, IaC path and digest, gate decision, rollback target, 
 every waiver (status, round, days asked, scope, end of its window) with every approval decision
 on it; every drift, finding, HR disciplinary action (its finding, who recorded it, when, and
 the digest of its details), baseline version (and the digest of its resources) and signed
-review (`ledger_replay_detective`, `ledger_state_detective`). docs/ledger.md lists the fields,
+review (`ledger_replay_detective`, `ledger_state_detective`); and the CloudTrail events each
+ingest stored, by count and digest (`ledger_state_trail`). docs/ledger.md lists the fields,
 and those records written before issue 12 cannot prove.
 """
 
@@ -39,6 +40,7 @@ from changegate.db.models import (
     WaiverApproval,
 )
 from changegate.services import ledger_state_detective as live
+from changegate.services import ledger_state_trail as trail
 from changegate.services.ledger_replay import (
     DEPLOYMENT_FIELDS,
     FAMILIES,
@@ -62,6 +64,7 @@ CHECKED = (
     "baseline_resources",
     "reviews",
     "disciplinary_actions",
+    "trail_events",
 )
 DECISION_FIELDS = (
     "change_key",
@@ -105,6 +108,7 @@ def check(session: Session) -> list[Mismatch]:
         *_compare(
             "disciplinary_actions", found.disciplinary_actions, live.disciplinary_actions(session)
         ),
+        *_compare("trail_events", derived.trail, trail.groups(session, derived.trail)),
     ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from changegate.db.trail import TrailCursors, TrailEvents
 from changegate.domain.trail.actors import TrailRules
 from changegate.domain.trail.classify import Catalogue, Classified, Kind, classify, needs_cover
-from changegate.domain.trail.records import event_key, problem, text
+from changegate.domain.trail.records import event_key, events_digest, problem, text
 from changegate.domain.users import Role
 from changegate.integrations.cloudtrail import Item, Malformed, Read, Skipped, dumps
 from changegate.integrations.cloudtrail_catalogue import catalogue
@@ -86,6 +86,9 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
             "skipped": tally.skipped,
             "malformed": len(tally.malformed),
             **({"cursor": cursor.key} if cursor else {}),
+            # What `ledger verify --state` checks the stored events against (ledger_state_trail).
+            "source": run.source,
+            "events_sha256": events_digest(run.stored),
         },
     )
     return tally
@@ -106,6 +109,7 @@ class _Run:
     tally: Tally = field(default_factory=lambda: Tally(files=1))
     rows: list[dict[str, Any]] = field(default_factory=list)
     needing_cover: list[tuple[str, Classified]] = field(default_factory=list)
+    stored: list[tuple[str, str]] = field(default_factory=list)  # (eventID, raw) stored new
 
     def take(self, read: Read) -> None:
         if isinstance(read, Malformed):
@@ -134,8 +138,12 @@ class _Run:
 
     def flush(self) -> None:
         added = TrailEvents(self.ctx.session).add(self.rows)
-        self.tally.new += added
-        self.tally.seen += len(self.rows) - added
+        self.tally.new += len(added)
+        self.tally.seen += len(self.rows) - len(added)
+        for r in self.rows:  # a record repeated within the batch was stored once
+            if r["event_id"] in added:
+                added.discard(r["event_id"])
+                self.stored.append((r["event_id"], r["raw"]))
         self.rows = []
 
     def uncovered(self) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -105,3 +105,15 @@ def problem(record: Record) -> str | None:
     if event_time(record) is None:
         return "no eventTime (or not an ISO 8601 time)"
     return None
+
+
+def events_digest(stored: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 (hex) of `(eventID, raw record as stored)` pairs, whatever their order: each
+    pair's line is `eventID TAB sha256(raw)`, the lines sorted and joined by newlines. The
+    ledger's `trail.ingested` record carries it for the events one ingest stored, so
+    `ledger verify --state` can tell a stored event deleted, edited or added behind changegate's
+    back."""
+    lines = sorted(
+        f"{event_id}\t{hashlib.sha256(raw.encode()).hexdigest()}" for event_id, raw in stored
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

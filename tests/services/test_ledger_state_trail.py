@@ -1,0 +1,79 @@
+"""`ledger verify --state` over stored CloudTrail events: each ingest's `trail.ingested` record
+carries how many events it stored and their digest, so an event deleted or edited behind
+changegate's back (to hide a console change from CM-5) or one inserted is named. On both
+databases, with a real organisation-trail log file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from changegate import ledger
+from changegate.bootstrap import App
+from changegate.integrations.cloudtrail import read
+from changegate.services import trail_ingest
+from changegate.services.ledger_state import Mismatch
+from tests.builders import T0, add_people
+from tests.fixtures import fixture
+from tests.services.test_ledger_state_detective import mismatches, sql
+
+LOG = fixture(
+    "cloudtrail",
+    "ccbrown-cloud-snitch",
+    "aws-cloudtrail-logs/AWSLogs/o-1234abcde/222222222222/CloudTrail/us-east-1/2025/03/06/"
+    "222222222222_CloudTrail_us-east-1_20250306T0230Z_QF6qcgyiaVnSueXa.json.gz",
+)
+AT = T0 + timedelta(hours=1)
+GROUP = f"{LOG} at {ledger.stamp(AT)}"
+
+
+@pytest.fixture
+def ingested(app: App) -> int:
+    add_people(app)
+
+    def ingest(ctx: object) -> int:
+        with LOG.open("rb") as stream:
+            return trail_ingest.ingest(ctx, read(stream), str(LOG), None).new  # type: ignore[arg-type]
+
+    new = app.run(ingest, actor="ci@example.com", at=AT)
+    assert new == 20
+    # The same file again stores nothing and needs no group of its own.
+    assert app.run(ingest, actor="ci@example.com", at=AT + timedelta(hours=1)) == 0
+    assert mismatches(app) == []
+    return new
+
+
+def test_an_event_deleted_behind_changegates_back_is_named(app: App, ingested: int) -> None:
+    sql(app, "DELETE FROM trail_events WHERE position = 2")
+    found = mismatches(app)
+    assert [(m.table, m.key, m.field) for m in found] == [
+        ("trail_events", GROUP, "events"),
+        ("trail_events", GROUP, "events_sha256"),
+    ]
+    assert (found[0].ledger, found[0].live) == (str(ingested), str(ingested - 1))
+
+
+def test_an_event_edited_is_named_by_its_ingests_digest(app: App, ingested: int) -> None:
+    sql(
+        app,
+        "UPDATE trail_events SET raw = replace(raw, 'us-east-1', 'eu-west-1') WHERE position = 1",
+    )
+    [edited] = mismatches(app)
+    assert (edited.table, edited.key, edited.field) == ("trail_events", GROUP, "events_sha256")
+    assert edited.ledger != edited.live
+
+
+def test_an_event_inserted_is_a_group_the_ledger_does_not_know(app: App, ingested: int) -> None:
+    sql(
+        app,
+        "INSERT INTO trail_events (event_id, event_time, event_source, event_name, account, "
+        "region, environment, kind, actor_kind, principal, actor_name, change_key, error_code, "
+        "source, position, raw, ingested_at) SELECT 'forged', event_time, event_source, "
+        "event_name, account, region, environment, kind, actor_kind, principal, actor_name, "
+        "change_key, error_code, 'nowhere.json', 1, raw, ingested_at FROM trail_events "
+        "WHERE position = 1",
+    )
+    assert mismatches(app) == [
+        Mismatch("trail_events", f"nowhere.json at {ledger.stamp(AT)}", "row", "(none)", "present")
+    ]
