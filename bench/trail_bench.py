@@ -14,7 +14,7 @@ that nothing covers. Measured, in a fresh process:
   (gunzip + parse, nothing else);
 - end to end: every file through `trail ingest`'s code path (services/trail_ingest.py: the
   streaming reader, classify, store once by eventID, reconcile the production changes against
-  the deployments and emergencies), a transaction per file, as `changegate trail ingest DIR`;
+  the deployments and emergencies), 20 files a transaction, as `changegate trail ingest DIR`;
 - the same files through `changegate trail reconcile --engine duckdb --files DIR` (the
   classification as SQL in DuckDB, only the production changes and attempts stored and
   reconciled), on a second copy of the seeded database.
@@ -49,8 +49,8 @@ from sqlalchemy import text
 import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from audit_seed import PEOPLE, START, populate  # type: ignore[import-not-found]
 from changegate.bootstrap import build, init
+from changegate.cli.trail import FILES_PER_TRANSACTION
 from changegate.config import Settings
-from changegate.integrations import cloudtrail
 from changegate.services import trail_ingest, users
 from changegate.services.trail_ingest import Tally
 from common import check, log, rss_mb  # type: ignore[import-not-found]
@@ -138,25 +138,29 @@ def floor_child(folder: str) -> dict[str, Any]:
 
 
 def ingest_child(url: str, policy_path: str, folder: str, profile: str | None) -> dict[str, Any]:
-    """Every file as `changegate trail ingest DIR` takes it: one transaction per file."""
+    """Every file as `changegate trail ingest DIR` takes it: 20 files a transaction."""
     app = build(Settings(database_url=url, policy_path=Path(policy_path)))
     files = log_files(Path(folder))
     marks = {max(1, len(files) * p // 100): p for p in (10, 50, 100)}
     total, rss, at = Tally(), {}, START + timedelta(days=365)
     prof = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
-    for n, path in enumerate(files, start=1):
+    for first in range(0, len(files), FILES_PER_TRANSACTION):
+        group = [
+            (str(p), (lambda p=p: p.open("rb")), None)
+            for p in files[first : first + FILES_PER_TRANSACTION]
+        ]
 
-        def one(ctx: Any, path: Path = path) -> Tally:
-            with path.open("rb") as stream:
-                return trail_ingest.ingest(ctx, cloudtrail.read(stream), str(path), None)
+        def some(ctx: Any, group: list[Any] = group) -> Tally:
+            return trail_ingest.ingest_files(ctx, group)
 
         total.add(
-            prof.runcall(app.run, one, actor=CI, at=at) if prof else app.run(one, actor=CI, at=at)
+            prof.runcall(app.run, some, actor=CI, at=at) if prof else app.run(some, actor=CI, at=at)
         )
-        if n in marks:
-            rss[f"{marks[n]}%"] = {"peak_mb": round(rss_mb()), "now_mb": round(_rss_now_mb())}
-            log(f"  {marks[n]}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{marks[n]}%']}")
+        n = first + len(group)
+        for mark in [marks[m] for m in marks if first < m <= n]:
+            rss[f"{mark}%"] = {"peak_mb": round(rss_mb()), "now_mb": round(_rss_now_mb())}
+            log(f"  {mark}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{mark}%']}")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if prof and profile:
         _write_profile(prof, profile)

@@ -194,6 +194,9 @@ def count(url: str) -> tuple[int, int]:
     return int(found[0]), int(found[1])
 
 
+INGEST = (sys.executable, "-m", "changegate", "trail", "ingest")
+
+
 def test_kill_9_mid_file_then_rerun_loses_and_doubles_nothing(
     moto: str, ops: Cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -215,7 +218,7 @@ def test_kill_9_mid_file_then_rerun_loses_and_doubles_nothing(
             "PYTHONUNBUFFERED": "1",
         }
         child = subprocess.Popen(
-            [sys.executable, "-m", "changegate", "trail", "ingest", "--bucket", BUCKET, *OPS],
+            [*INGEST, "--bucket", BUCKET, "--batch", "2", *OPS],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -226,9 +229,10 @@ def test_kill_9_mid_file_then_rerun_loses_and_doubles_nothing(
         finally:
             child.wait(60)
         assert child.returncode == -signal.SIGKILL
-    # Three files committed; the fourth, killed mid-way, left nothing of its transaction.
-    assert count(db_url) == (150, 150)
+    # Two files a transaction: the first two committed; the third and the fourth, killed
+    # mid-way, left nothing of their transaction.
+    assert count(db_url) == (100, 100)
     again = ingest(ops)
-    assert (again["files"], again["new"], again["seen"]) == (2, 1370, 0)
+    assert (again["files"], again["new"], again["seen"]) == (3, 1420, 0)
     assert count(db_url) == (len(ids), len(set(ids))) == (1520, 1520)
     assert ingest(ops)["files"] == 0

@@ -3,7 +3,7 @@ cursor, and (through a server) files whose records are posted to the API in batc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, closing
 from pathlib import Path
 from typing import IO, Any
@@ -14,7 +14,7 @@ from changegate.services import trail_ingest
 from changegate.services.trail_ingest import CursorAt
 from changegate.services.views.trail import TrailIngestOut
 
-Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+Opener = trail_ingest.Opener
 
 
 def files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:

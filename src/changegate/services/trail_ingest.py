@@ -9,21 +9,24 @@ key skips what an earlier delivery brought.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from changegate.db.trail import TrailCursors, TrailEvents
 from changegate.domain.trail.actors import TrailRules
 from changegate.domain.trail.classify import Catalogue, Classified, Kind, classify, needs_cover
 from changegate.domain.trail.records import event_key, events_digest, problem, text
 from changegate.domain.users import Role
+from changegate.integrations import cloudtrail
 from changegate.integrations.cloudtrail import Item, Malformed, Read, Skipped, dumps
 from changegate.integrations.cloudtrail_catalogue import catalogue
 from changegate.services import trail_coverage
 from changegate.services.context import Context
 
 BATCH = 500  # rows per INSERT: memory stays flat however large a file is
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 INGESTED = "trail.ingested"
 
 
@@ -61,6 +64,10 @@ class CursorAt:
     key: str
 
 
+# A log file: its name, how to open it, and the trail cursor it advances (None: a local file).
+Source = tuple[str, Opener, CursorAt | None]
+
+
 def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | None) -> Tally:
     """Store the records of one file or delivery; malformed ones are listed and skipped."""
     ctx.user_with(Role.PIPELINE, Role.ADMIN)
@@ -91,6 +98,17 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
             "events_sha256": events_digest(run.stored),
         },
     )
+    return tally
+
+
+def ingest_files(ctx: Context, files: Iterable[Source]) -> Tally:
+    """Several log files in the caller's transaction (a commit per small file cost more than
+    reading it), each with its own cursor advance and ledger record; each opened here, so a
+    retried transaction reads them from their start."""
+    tally = Tally()
+    for name, opener, at in files:
+        with opener() as stream:
+            tally.add(ingest(ctx, cloudtrail.read(stream), name, at))
     return tally
 
 
