@@ -132,6 +132,14 @@ WIDEST: dict[str, int | None] = {
     "ledger.hash": SHA256_HEX,
     "ledger_checkpoints.head_hash": SHA256_HEX,
     "ledger_head.hash": SHA256_HEX,
+    "linear_cursors.name": longest(("issues",)),
+    "linear_issues.issue_id": 36,  # Linear ids are UUIDs
+    "linear_issues.identifier": INPUT,  # TEAM-123, as Linear names it
+    "linear_issues.url": INPUT,
+    "linear_issues.kind": longest(("change", "waiver")),
+    "linear_issues.key": KEY,
+    "linear_issues.content_sha256": SHA256_HEX,
+    "linear_issues.problem_sha256": SHA256_HEX,
     "notifications.event_key": len("waiver.requested:") + KEY + 1 + INT64,  # with its round
     "notifications.channel": longest(("email", "slack", "inbox")),
     "notifications.recipient": EMAIL,
@@ -200,7 +208,7 @@ WIDEST: dict[str, int | None] = {
     "waivers.title": INPUT,
     "waivers.scope_kind": longest(ScopeKind),
     "waivers.scope_value": AWS_ID,  # a resource scope names a resource id
-    "webhook_deliveries.source": longest(("github",)),
+    "webhook_deliveries.source": longest(("github", "linear")),
     "webhook_deliveries.delivery_id": SHA256_HEX,
     "webhook_deliveries.event": len("deployment_protection_rule"),
     "webhook_deliveries.status": longest(("new",)),

@@ -5,7 +5,8 @@ detective half (waivers, audit runs, findings, disciplinary actions, the notific
 leases); `configuration` baselines, observations and drift; `cab` CAB meetings (agenda,
 attendance, decisions); `documents` the policy documents and uploaded files evidence cites;
 `web` browser sessions and the one-time codes `changegate login` exchanges; `trail` CloudTrail
-events and how far each trail bucket has been read.
+events and how far each trail bucket has been read; `linear` the Linear issues that asked for
+changes and waivers, and how far `linear sync` has read.
 The rest of `db/` are repositories: one module per aggregate, named after what it queries,
 holding every query the code makes.
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
         WaiverApproval,
     )
     from changegate.db.models.documents import EvidenceFile, PolicyDocument
+    from changegate.db.models.linear import LinearCursor, LinearIssue
     from changegate.db.models.trail import TrailCursor, TrailEvent
     from changegate.db.models.web import LoginCode, WebSession
 
@@ -90,6 +92,8 @@ _HOME: dict[str, str] = {
     "Lease": "detective",
     "LedgerHead": "core",
     "LedgerRecord": "core",
+    "LinearCursor": "linear",
+    "LinearIssue": "linear",
     "LoginCode": "web",
     "Notification": "detective",
     "Observation": "configuration",
@@ -132,6 +136,8 @@ __all__ = [
     "Lease",
     "LedgerHead",
     "LedgerRecord",
+    "LinearCursor",
+    "LinearIssue",
     "LoginCode",
     "Notification",
     "Observation",
