@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Row, Select, Table, func, select
@@ -39,9 +40,8 @@ class TrailEvents(Repository):
         table = cast(Table, TrailEvent.__table__)
         for row in rows:
             check_storable(table, row)
-        insert = postgresql.insert(table) if on_postgres(self.session) else sqlite.insert(table)
-        stmt = insert.on_conflict_do_nothing(index_elements=["event_id"])
-        returned = self.session.connection().execute(stmt.returning(table.c.event_id), list(rows))
+        stmt = _insert_new(on_postgres(self.session))
+        returned = self.session.connection().execute(stmt, list(rows))
         return set(returned.scalars())
 
     def get(self, event_id: str) -> TrailEvent:
@@ -159,3 +159,12 @@ class TrailBasis(Repository):
             .order_by(c.implemented_at, c.key)
         )
         return list(self.session.execute(stmt).all())
+
+
+@cache
+def _insert_new(postgres: bool) -> Any:
+    """INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id, built once: a statement
+    made afresh for each file was compiled afresh too."""
+    table = cast(Table, TrailEvent.__table__)
+    insert = postgresql.insert(table) if postgres else sqlite.insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)

@@ -72,6 +72,31 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
     """Store the records of one file or delivery; malformed ones are listed and skipped."""
     ctx.user_with(Role.PIPELINE, Role.ADMIN)
     rules = ctx.policy.trail_rules()
+    run = _stored(ctx, rules, reads, source, cursor)
+    run.tally.uncovered = _uncovered(ctx, rules, run.needing_cover)
+    return run.tally
+
+
+def ingest_files(ctx: Context, files: Iterable[Source]) -> Tally:
+    """Several log files in the caller's transaction (a commit per small file cost more than
+    reading it), each with its own cursor advance and ledger record, and their production
+    changes judged together; each file opened here, so a retried transaction reads them from
+    their start."""
+    ctx.user_with(Role.PIPELINE, Role.ADMIN)
+    rules = ctx.policy.trail_rules()
+    tally, pending = Tally(), list[tuple[str, Classified]]()
+    for name, opener, at in files:
+        with opener() as stream:
+            run = _stored(ctx, rules, cloudtrail.read(stream), name, at)
+        tally.add(run.tally)
+        pending += run.needing_cover
+    tally.uncovered = _uncovered(ctx, rules, pending)
+    return tally
+
+
+def _stored(
+    ctx: Context, rules: TrailRules, reads: Iterable[Read], source: str, cursor: CursorAt | None
+) -> _Run:
     run = _Run(ctx, catalogue(), rules, source[-1024:])
     for read in reads:
         run.take(read)
@@ -82,7 +107,6 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
             cursor.bucket, cursor.prefix, cursor.account, cursor.region, cursor.key, ctx.now
         )
     tally = run.tally
-    tally.uncovered = run.uncovered()
     ctx.record(
         INGESTED,
         f"source:{source[-100:]}",
@@ -98,18 +122,16 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
             "events_sha256": events_digest(run.stored),
         },
     )
-    return tally
+    return run
 
 
-def ingest_files(ctx: Context, files: Iterable[Source]) -> Tally:
-    """Several log files in the caller's transaction (a commit per small file cost more than
-    reading it), each with its own cursor advance and ledger record; each opened here, so a
-    retried transaction reads them from their start."""
-    tally = Tally()
-    for name, opener, at in files:
-        with opener() as stream:
-            tally.add(ingest(ctx, cloudtrail.read(stream), name, at))
-    return tally
+def _uncovered(
+    ctx: Context, rules: TrailRules, needing_cover: list[tuple[str, Classified]]
+) -> list[str]:
+    """The eventIDs of the production changes nothing covers."""
+    events = [found for _, found in needing_cover]
+    judged = trail_coverage.covers(ctx, events, rules, ctx.now)
+    return [eid for (eid, _), cover in zip(needing_cover, judged, strict=True) if not cover]
 
 
 def cursor(ctx: Context, bucket: str, base: str, account: str, region: str) -> str | None:
@@ -163,13 +185,6 @@ class _Run:
                 added.discard(r["event_id"])
                 self.stored.append((r["event_id"], r["raw"]))
         self.rows = []
-
-    def uncovered(self) -> list[str]:
-        events = [found for _, found in self.needing_cover]
-        judged = trail_coverage.covers(self.ctx, events, self.rules, self.ctx.now)
-        return [
-            eid for (eid, _), cover in zip(self.needing_cover, judged, strict=True) if not cover
-        ]
 
 
 def row(record: Any, found: Classified, source: str, position: int, ctx: Context) -> dict[str, Any]:
