@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.integrations.fake_drive import SERVICE_ACCOUNT, FakeDrive, service_account_file
 from tests.integrations.fake_github import FakeGitHub, generate_private_key_pem
 
 
@@ -22,3 +24,16 @@ def fake_github(github_app_key: bytes) -> Iterator[FakeGitHub]:
     with FakeGitHub(private_key_pem=github_app_key) as fake:
         yield fake
     assert not fake.errors, f"the fake GitHub itself failed: {fake.errors!r}"
+
+
+@pytest.fixture
+def fake_drive(tmp_path: Path, github_app_key: bytes) -> Iterator[FakeDrive]:
+    """A local Drive v3 over TLS with one shared drive (`.shared`), and the service account
+    key file whose token_uri is the peer (`.key_file`); `.ca_path` is the CA to trust."""
+    with FakeDrive(tmp_path, github_app_key, SERVICE_ACCOUNT) as fake:
+        fake.shared = fake.add_drive("Change Evidence")
+        fake.key_file = service_account_file(
+            tmp_path / "service-account.json", github_app_key, SERVICE_ACCOUNT, fake.token_uri
+        )
+        yield fake
+    assert not fake.errors, f"the fake Drive itself failed: {fake.errors!r}"

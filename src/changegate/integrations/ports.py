@@ -156,3 +156,46 @@ class Vocabulary(Protocol):
     def rules(self, resource_type: str, cloudformation: bool = False) -> TypeRules: ...
 
     def read_only(self, resource_type: str) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class DriveFile:
+    """A Google Drive file as files.get describes it. Checksums are hex and None for Google
+    Docs Editors files (Drive keeps none for them); `version` counts every change to the file;
+    `drive_id` is the shared drive holding it (None: someone's My Drive)."""
+
+    id: str
+    name: str
+    mime_type: str
+    version: int
+    modified_time: datetime
+    drive_id: str | None
+    link: str
+    md5: str | None = None
+    sha256: str | None = None
+
+
+class DriveNotFound(Exception):
+    """Drive says no such file (or none this account may see): a caller's bad input."""
+
+
+class Drive(Protocol):
+    """Google Drive v3 in one shared drive, as a service account sees it (docs/workspace.md).
+    Every call raises IntegrationError when Drive fails or cannot be reached."""
+
+    def folder(self, parent: str, name: str, properties: Mapping[str, str]) -> str:
+        """The id of the folder `name` under `parent` tagged `properties`; made if missing."""
+
+    def find(self, parent: str, properties: Mapping[str, str]) -> DriveFile | None:
+        """A file in `parent` tagged with all of `properties` (the newest), or None."""
+
+    def upload(
+        self, parent: str, name: str, mime_type: str, content: bytes, properties: Mapping[str, str]
+    ) -> DriveFile:
+        """Create a file in `parent` tagged `properties` (Drive's appProperties)."""
+
+    def get(self, file_id: str) -> DriveFile:
+        """A file's metadata; DriveNotFound if there is none this account may see."""
+
+    def export_pdf(self, file_id: str) -> bytes:
+        """A Google Doc or Sheet rendered as PDF by Drive (at most 10 MB)."""
