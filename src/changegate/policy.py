@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from changegate.domain.approvals import Quorum
 from changegate.domain.calendar import BusinessCalendar, calendar_from
-from changegate.domain.changes import Risk
+from changegate.domain.changes import ChangeStatus, Risk
 from changegate.domain.documents import check_depth, too_deep
 from changegate.domain.errors import BadInput
 from changegate.domain.gate import Freeze, WindowRule
 from changegate.domain.trail.actors import DEFAULT_SESSION_PATTERN, AccountMapping, TrailRules
 from changegate.domain.users import Role
+from changegate.domain.waivers import WaiverStatus
 
 PositiveInt = Annotated[int, Field(ge=1)]
 
@@ -254,6 +255,19 @@ def _regions(regions: list[str] | None) -> frozenset[str] | None:
     return None if regions is None else frozenset(regions)
 
 
+class LinearPolicy(Strict):
+    """Linear as the front door (docs/linear.md): which teams' issues, which labels ask for a
+    change or a waiver, and which workflow state shows each changegate status there. A state
+    change in Linear is never an approval: the mapping only goes from changegate to Linear."""
+
+    teams: list[str] = []  # team keys (ENG); empty: every team the webhook delivers
+    change_label: str = Field(default="change-request", min_length=1)
+    exception_label: str = Field(default="exception-request", min_length=1)
+    change_states: dict[ChangeStatus, str] = {}  # a change's status -> Linear state name
+    waiver_states: dict[WaiverStatus, str] = {}  # a waiver's status -> Linear state name
+    waiver_days: PositiveInt = 30  # a waiver request's duration when its issue names none
+
+
 class Control(Strict):
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
     clause: str
@@ -282,6 +296,7 @@ class Policy(Strict):
     audits: AuditSettings = AuditSettings()
     identity: IdentitySettings = IdentitySettings()
     cloudtrail: CloudTrailSettings = CloudTrailSettings()
+    linear: LinearPolicy = LinearPolicy()
     controls: list[Control] = Field(min_length=1)
 
     @field_validator("timezone")
