@@ -212,6 +212,17 @@ WIDEST: dict[str, int | None] = {
     "webhook_deliveries.delivery_id": SHA256_HEX,
     "webhook_deliveries.event": len("deployment_protection_rule"),
     "webhook_deliveries.status": longest(("new",)),
+    # Drive answers these; it documents no maxima, so they are the peer's input (refused past
+    # the width as bad input, nothing written).
+    "workspace_files.role": longest(("report", "summary", "doc")),
+    "workspace_files.file_id": INPUT,
+    "workspace_files.name": INPUT,
+    "workspace_files.mime_type": 127 + 1 + 127,  # RFC 6838: type and subtype <= 127 each
+    "workspace_files.drive_id": INPUT,
+    "workspace_files.link": INPUT,
+    "workspace_files.md5": 32,  # hex MD5
+    "workspace_files.sha256": SHA256_HEX,
+    "workspace_files.content_sha256": SHA256_HEX,
 }
 
 

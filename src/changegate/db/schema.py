@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 SCRIPTS = "changegate:migrations"
-HEAD: Final = "0016"
+HEAD: Final = "0017"
 
 
 def _config() -> Config:

@@ -6,7 +6,8 @@ leases); `configuration` baselines, observations and drift; `cab` CAB meetings (
 attendance, decisions); `documents` the policy documents and uploaded files evidence cites;
 `web` browser sessions and the one-time codes `changegate login` exchanges; `trail` CloudTrail
 events and how far each trail bucket has been read; `linear` the Linear issues that asked for
-changes and waivers, and how far `linear sync` has read.
+changes and waivers, and how far `linear sync` has read; `workspace` the Google Drive files
+that document test runs.
 The rest of `db/` are repositories: one module per aggregate, named after what it queries,
 holding every query the code makes.
 
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from changegate.db.models.linear import LinearCursor, LinearIssue
     from changegate.db.models.trail import TrailCursor, TrailEvent
     from changegate.db.models.web import LoginCode, WebSession
+    from changegate.db.models.workspace import WorkspaceFile
 
 _HOME: dict[str, str] = {
     "Approval": "core",
@@ -109,6 +111,7 @@ _HOME: dict[str, str] = {
     "WaiverApproval": "detective",
     "WebSession": "web",
     "WebhookDelivery": "core",
+    "WorkspaceFile": "workspace",
 }
 
 __all__ = [
@@ -153,6 +156,7 @@ __all__ = [
     "WaiverApproval",
     "WebSession",
     "WebhookDelivery",
+    "WorkspaceFile",
     "everything",
 ]
 
