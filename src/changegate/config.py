@@ -18,6 +18,7 @@ from changegate.config_aws import (
 )
 from changegate.config_identity import OidcSettings, WebSettings, oidc_from, web_from
 from changegate.config_linear import LinearSettings, linear_from
+from changegate.config_workspace import GoogleSettings, google_from
 from changegate.domain.documents import check_instant
 from changegate.domain.errors import BadInput
 
@@ -43,6 +44,7 @@ class Settings:
     cloudtrail: CloudTrailSettings | None = None
     checkpoints: CheckpointSettings | None = None
     linear: LinearSettings | None = None
+    google: GoogleSettings | None = None
     # A little over the largest legitimate upload (a 50 MiB JUnit report in a multipart form).
     max_body_bytes: int = 52 * 1024 * 1024
 
@@ -65,6 +67,7 @@ class Settings:
             cloudtrail=cloudtrail_from(env),
             checkpoints=checkpoints_from(env, bool(env.get("CHANGEGATE_SIGNING_KEY"))),
             linear=linear_from(env),
+            google=google_from(env),
             max_body_bytes=_bytes(env, "CHANGEGATE_MAX_BODY_BYTES", 52 * 1024 * 1024),
         )
 

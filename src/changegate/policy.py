@@ -175,6 +175,9 @@ class WindowSettings(Strict):
 class GateSettings(Strict):
     decision_ttl_minutes: PositiveInt = 60
     emergency_requires_tests: bool = False
+    # CM-4 "documented": the passing run must be filed in or verified from Google Workspace.
+    # None: required when the policy names a shared drive (Policy.documented_tests).
+    require_documented_tests: bool | None = None
     freeze_windows: list[FreezeWindow] = []
     window: WindowSettings = WindowSettings()
 
@@ -268,6 +271,16 @@ class LinearPolicy(Strict):
     waiver_days: PositiveInt = 30  # a waiver request's duration when its issue names none
 
 
+class WorkspacePolicy(Strict):
+    """Google Workspace as the filing cabinet for test evidence (docs/workspace.md): the shared
+    drive (its id) and the folder in it (an id; None: the drive's top level) that hold a folder
+    per change, and whether `test record` files a run there without being asked (`--upload`)."""
+
+    shared_drive: str | None = Field(default=None, min_length=1, max_length=200)
+    folder: str | None = Field(default=None, min_length=1, max_length=200)
+    upload: bool = False
+
+
 class Control(Strict):
     id: str = Field(pattern=r"^[A-Z]+-\d+$")
     clause: str
@@ -297,6 +310,7 @@ class Policy(Strict):
     identity: IdentitySettings = IdentitySettings()
     cloudtrail: CloudTrailSettings = CloudTrailSettings()
     linear: LinearPolicy = LinearPolicy()
+    workspace: WorkspacePolicy = WorkspacePolicy()
     controls: list[Control] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -376,6 +390,13 @@ class Policy(Strict):
         return [
             Freeze(w.name, w.start, w.end, tuple(w.environments)) for w in self.gate.freeze_windows
         ]
+
+    @property
+    def documented_tests(self) -> bool:
+        """Whether CM-4 needs a passing run documented in Workspace: as set, or by default
+        whenever the policy names a shared drive to document it in."""
+        required = self.gate.require_documented_tests
+        return self.workspace.shared_drive is not None if required is None else required
 
     def canonical(self) -> str:
         """The effective policy as JSON with sorted keys and no spaces: what `digest` hashes."""
