@@ -24,6 +24,7 @@ from changegate.domain.errors import BadInput, Conflict
 from changegate.domain.evidence import TestReport
 from changegate.domain.lake_events import CLOUDTRAIL
 from changegate.domain.notifications import EMAIL, SLACK
+from changegate.integrations.linear_ports import LinearApi
 from changegate.integrations.ports import (
     CheckpointStore,
     DeploymentReviewer,
@@ -33,6 +34,7 @@ from changegate.integrations.ports import (
 from changegate.policy import Policy
 from changegate.services import policy_history
 from changegate.services.context import SYSTEM, Context
+from changegate.services.linear_outbound import LINEAR
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -193,14 +195,18 @@ def channels(settings: Settings) -> tuple[str, ...]:
         ((EMAIL,) if settings.smtp else ())
         + ((SLACK,) if settings.slack_webhook_url else ())
         + ((CLOUDTRAIL,) if settings.cloudtrail else ())
+        + ((LINEAR,) if settings.linear else ())
     )
 
 
-def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
+def notifiers(
+    settings: Settings, closing: ExitStack, app: App | None = None
+) -> dict[str, Notifier]:
     """One notifier per configured channel, for the worker; `closing` closes their clients.
 
     Built on demand rather than in `build`: only the worker sends, and every other command
-    would pay for an HTTP client (and its TLS context) it never uses.
+    would pay for an HTTP client (and its TLS context) it never uses. Linear's channel also
+    reads and writes changegate (it applies the issues webhooks name), so it needs `app`.
     """
     import httpx  # noqa: PLC0415
 
@@ -226,7 +232,34 @@ def notifiers(settings: Settings, closing: ExitStack) -> dict[str, Notifier]:
         built[SLACK] = SlackNotifier(settings.slack_webhook_url, client)
     if settings.cloudtrail is not None:
         built[CLOUDTRAIL] = cloudtrail_lake(settings.cloudtrail)
+    if settings.linear is not None and app is not None:
+        built[LINEAR] = linear_channel(app, closing)
     return built
+
+
+def linear_api(settings: Settings, closing: ExitStack) -> LinearApi:
+    """Linear's GraphQL API with the configured credential; `closing` closes its client."""
+    import httpx  # noqa: PLC0415
+
+    from changegate.integrations.linear import LinearGraphQL  # noqa: PLC0415
+
+    config = settings.linear
+    if config is None:
+        raise BadInput(
+            "Linear is not configured: set CHANGEGATE_LINEAR_API_KEY (or "
+            "CHANGEGATE_LINEAR_OAUTH_TOKEN) and CHANGEGATE_LINEAR_WEBHOOK_SECRET"
+        )
+    # No redirects: the credential must go only to the configured endpoint.
+    client = closing.enter_context(
+        httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=False)
+    )
+    return LinearGraphQL(client, config.url, config.authorization)
+
+
+def linear_channel(app: App, closing: ExitStack) -> Notifier:
+    from changegate.services.linear_delivery import LinearChannel  # noqa: PLC0415
+
+    return LinearChannel(linear_api(app.settings, closing), app.run, app.read)
 
 
 def cloudtrail_lake(config: CloudTrailSettings) -> Notifier:

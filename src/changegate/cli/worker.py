@@ -52,7 +52,7 @@ def worker(
     name = _worker_name(worker_id)
     stop = threading.Event()
     with runtime.app() as cg, ExitStack() as closing, _logging(), _stop_on_signals(stop):
-        notifiers = bootstrap.notifiers(cg.settings, closing)
+        notifiers = bootstrap.notifiers(cg.settings, closing, cg)
         registry = jobs.registered_jobs() + _checkpoint_jobs(cg)
         names = ", ".join([*(job.name for job in registry), "outbox"])
         channels = ", ".join(notifiers) or "none: queued email and Slack rows wait"

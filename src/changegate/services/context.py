@@ -17,7 +17,7 @@ from changegate.domain.identity import AUTHENTICATED, Principal, is_decision
 from changegate.domain.lake_events import CLOUDTRAIL, event_name
 from changegate.domain.users import Role
 from changegate.policy import Policy
-from changegate.services import lake_events
+from changegate.services import lake_events, linear_outbound
 
 SYSTEM = "system"
 LOCAL_PATHS = {Principal.LOCAL: "--as", Principal.DEMO: "the demo sign-in"}
@@ -32,6 +32,7 @@ class Context:
     simulated_clock: bool = False
     # Notification channels the deployment has configured ("email", "slack"); none = inbox only.
     # "cloudtrail": change and waiver records are also queued for CloudTrail Lake.
+    # "linear": records about a change or waiver that came from Linear are queued for its issue.
     channels: tuple[str, ...] = ()
     # The authenticated principal, when the entry point already loaded it (the API's token
     # lookup): saves re-reading the same user on every call.
@@ -75,6 +76,9 @@ class Context:
         if CLOUDTRAIL in self.channels and event_name(action) is not None:
             # CM-1, EXC-1: into CloudTrail Lake through the outbox, committed with the record.
             lake_events.enqueue(self.session, seq)
+        if linear_outbound.LINEAR in self.channels:
+            # Shown on the Linear issue the change or waiver came from, if it came from one.
+            linear_outbound.queue_record(self.session, seq, action, subject, payload, self.now)
 
     def user(self) -> User:
         if self.principal is not None and self.principal.email == self.actor:
