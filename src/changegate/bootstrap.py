@@ -28,6 +28,7 @@ from changegate.integrations.linear_ports import LinearApi
 from changegate.integrations.ports import (
     CheckpointStore,
     DeploymentReviewer,
+    Drive,
     Notifier,
     Vocabulary,
 )
@@ -287,6 +288,18 @@ def checkpoint_store(bucket: str, prefix: str) -> CheckpointStore:
 
     client = boto3.client("s3", config=Config(connect_timeout=5, read_timeout=30))
     return S3Checkpoints(client, bucket, prefix)
+
+
+def drive(settings: Settings, policy: Policy) -> Drive | None:
+    """Google Drive as the service account of CHANGEGATE_GOOGLE_CREDENTIALS, inside the
+    policy's shared drive; connected on first use. None when no service account is set."""
+    config = settings.google
+    if config is None:
+        return None
+    from changegate.integrations.drive import LazyDrive  # noqa: PLC0415
+
+    lazy = LazyDrive(config.credentials, config.subject, config.drive_url, config.ca_certs)
+    return lazy.within(policy.workspace.shared_drive or "")
 
 
 def github_reviewer(settings: Settings) -> DeploymentReviewer | None:

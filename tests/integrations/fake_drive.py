@@ -116,6 +116,9 @@ class FakeDrive:
         self.uploads: list[dict[str, Any]] = []  # each create: metadata and query
         self.tokens: list[dict[str, Any]] = []  # each token grant's verified claims
         self.errors: list[str] = []
+        # Cleared: an upload is stored, then its answer waits until set (a kill -9 mid-send).
+        self.answer_uploads = threading.Event()
+        self.answer_uploads.set()
         self.client_email = client_email
         self._public = _public_pem(service_key_pem)
         self._issued: set[str] = set()
@@ -253,6 +256,7 @@ class FakeDrive:
                 raise DriveError(400, "badRequest", "this peer takes uploadType=multipart")
             meta, media = _multipart(req.headers.get("Content-Type", ""), body)
             made = self._create(meta, media, shared, query)
+            self.answer_uploads.wait(timeout=120)
             return 200, _pick(made.resource(self.url), query), ""
         if method == "POST" and path == "/drive/v3/files":
             made = self._create(json.loads(body), b"", shared, query)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 
+from changegate import bootstrap
 from changegate.api.access import ACTORS, EVERYONE, PIPELINES, CallerDep, allow
 from changegate.api.paging import Limit, Offset
 from changegate.api.schemas import DeploymentIn, FailIn, GateIn, RollbackIn
@@ -36,13 +37,27 @@ def record_test_run(
     commit: Annotated[str, Form(min_length=7, max_length=64)],
     artifact: Annotated[str | None, Form(max_length=200)] = None,
     doc_url: Annotated[str | None, Form(max_length=1000)] = None,
+    upload: Annotated[bool | None, Form(description="File it in the shared drive")] = None,
 ) -> TestRunOut:
     # Read at most one byte past the cap: the parser refuses it without us holding more.
     data = junit.file.read(MAX_BYTES + 1)
     report = read_report(data, junit.filename or "report")
+    drive = bootstrap.drive(who.app.settings, who.app.policy)
     return who.write(
-        lambda ctx: views.testrun(
-            testruns.record(ctx, key, environment, commit, report, artifact, doc_url, data)
+        lambda ctx: views.recorded(
+            ctx,
+            testruns.record(
+                ctx,
+                key,
+                environment,
+                commit,
+                report,
+                artifact,
+                doc_url,
+                data,
+                file_in_drive=upload,
+                drive=drive,
+            ),
         )
     )
 

@@ -12,10 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
+from changegate import bootstrap
 from changegate.bootstrap import read_report
 from changegate.cli import transport
 from changegate.cli.options import DEFAULT, As, Json, Limit, Offset, group, read_input
 from changegate.cli.output import Column, emit_json, footer, say, table
+from changegate.config import Settings
 from changegate.services import deployments, gate, testruns
 from changegate.services.views import pipeline as views
 from changegate.services.views.common import Page
@@ -41,16 +43,31 @@ def record(
     junit: Annotated[Path, typer.Option(metavar="FILE", help="JUnit XML report.")],
     artifact: Digest = None,
     doc: Annotated[
-        str | None, typer.Option(metavar="URL", help="Where the results are written up.")
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Where the results are written up; with a shared drive in the policy, a Google "
+            "Doc or Sheet there, verified and frozen as PDF.",
+        ),
+    ] = None,
+    upload: Annotated[
+        bool | None,
+        typer.Option(
+            "--upload/--no-upload",
+            help="File the report and a summary in the policy's shared drive "
+            "(default: the policy's workspace.upload).",
+        ),
     ] = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
     """Record a regression-test report for a commit of a change (CM-4)."""
     data = read_input(junit)
+    settings = Settings.from_env()
 
     def remote(r: Any) -> Any:
         form = {"environment": env, "commit": commit, "artifact": artifact, "doc_url": doc}
+        form |= {"upload": str(upload).lower()} if upload is not None else {}
         return r.call(
             "POST",
             f"/api/v1/changes/{key}/test-runs",
@@ -62,10 +79,20 @@ def record(
         "test record",
         as_,
         TestRunOut,
-        lambda ctx: views.testrun(
+        lambda ctx: views.recorded(
+            ctx,
             testruns.record(
-                ctx, key, env, commit, read_report(data, junit.name), artifact, doc, data
-            )
+                ctx,
+                key,
+                env,
+                commit,
+                read_report(data, junit.name),
+                artifact,
+                doc,
+                data,
+                file_in_drive=upload,
+                drive=bootstrap.drive(settings, ctx.policy),
+            ),
         ),
         remote,
     )
@@ -78,6 +105,8 @@ def record(
         f"test run {run.id} recorded for {run.change} ({run.commit[:12]} in {where}): "
         f"{verdict}: {run.verdict}\n  {categories(run)}"
     )
+    if run.workspace:
+        say(f"  Google Workspace: {run.workspace}")
 
 
 def categories(run: TestRunOut) -> str:

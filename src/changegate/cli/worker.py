@@ -23,7 +23,7 @@ from changegate.cli.output import Column, emit_json, footer, say, table
 from changegate.db.outbox import PENDING
 from changegate.domain.errors import BadInput
 from changegate.domain.notifications import NotificationStatus
-from changegate.services import checkpoints, jobs, outbox
+from changegate.services import checkpoints, jobs, outbox, workspace_filing
 from changegate.services.views import outbox as views
 
 app = single("Deliver notifications and run the periodic jobs.")
@@ -53,7 +53,7 @@ def worker(
     stop = threading.Event()
     with runtime.app() as cg, ExitStack() as closing, _logging(), _stop_on_signals(stop):
         notifiers = bootstrap.notifiers(cg.settings, closing, cg)
-        registry = jobs.registered_jobs() + _checkpoint_jobs(cg)
+        registry = jobs.registered_jobs() + _checkpoint_jobs(cg) + _drive_jobs(cg)
         names = ", ".join([*(job.name for job in registry), "outbox"])
         channels = ", ".join(notifiers) or "none: queued email and Slack rows wait"
         runner.log.info("worker %s: jobs %s; channels %s", name, names, channels)
@@ -76,6 +76,12 @@ def _checkpoint_jobs(cg: bootstrap.App) -> list[jobs.Job]:
     store = bootstrap.checkpoint_store(config.bucket, config.prefix)
     store.check()
     return [checkpoints.job(store, cg.signer, config.retention, config.every)]
+
+
+def _drive_jobs(cg: bootstrap.App) -> list[jobs.Job]:
+    """With CHANGEGATE_GOOGLE_CREDENTIALS: file queued test runs in the shared drive."""
+    drive = bootstrap.drive(cg.settings, cg.policy)
+    return [] if drive is None else [workspace_filing.job(drive)]
 
 
 def _worker_name(given: str | None) -> str:

@@ -38,6 +38,9 @@ class Evidence:
     passed: bool
     recorded_at: datetime
     verdict: str = ""  # why it passes or not: "no test executed (3 skipped, 0 not run)"
+    # Filed in or verified from Google Workspace (CM-4 "documented"); weighed only when the
+    # policy requires it (GateFacts.documented_tests).
+    documented: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class GateFacts:
     # Approved exceptions (EXC-1): a failing control an active waiver covers passes, named.
     covers: Sequence[Cover] = ()
     window_rule: WindowRule = WindowRule()
+    documented_tests: bool = False
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,8 @@ def newest_evidence(
 def matching_evidence(facts: GateFacts) -> Evidence | None:
     """The newest passing, isolated run of this exact commit (or artifact), recorded before now."""
     req = facts.request
-    return newest_evidence(facts.evidence, req.commit, req.artifact, req.now)
+    runs = [r for r in facts.evidence if r.documented or not facts.documented_tests]
+    return newest_evidence(runs, req.commit, req.artifact, req.now)
 
 
 def _tests(facts: GateFacts, change: ChangeFacts) -> Reason:
@@ -284,6 +289,15 @@ def _why_no_evidence(facts: GateFacts, subject: str) -> str:
         and r.recorded_at <= req.now
     ]
     isolated = [r for r in same if r.isolated]
+    passing = [r for r in isolated if r.passed]
+    if passing and facts.documented_tests:
+        newest = max(passing, key=lambda r: r.recorded_at)
+        return (
+            f"run #{newest.id} in {newest.environment} for {subject} passed but is not "
+            "documented in Google Workspace: the policy requires it filed there (test record "
+            "--upload; a filing still pending counts once the worker has filed it) or a "
+            "verified Google Doc (--doc)"
+        )
     if isolated:
         newest = max(isolated, key=lambda r: r.recorded_at)
         return (

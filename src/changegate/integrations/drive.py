@@ -187,3 +187,46 @@ def _file(found: Mapping[str, Any]) -> DriveFile:
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise IntegrationError(ENDPOINT, None, f"unreadable file metadata: {exc}") from None
+
+
+class LazyDrive:
+    """The Drive port, connected on first use: a command that never touches Drive does not
+    pay for importing Google's client. `drive_id` may come later (the policy names it)."""
+
+    def __init__(
+        self,
+        credentials_file: Path,
+        subject: str | None = None,
+        drive_url: str | None = None,
+        ca_certs: Path | None = None,
+    ) -> None:
+        self._args = (credentials_file, subject, drive_url, ca_certs)
+        self._drive: GoogleDrive | None = None
+        self.drive_id = ""
+
+    def within(self, drive_id: str) -> LazyDrive:
+        self.drive_id = drive_id
+        return self
+
+    def _connected(self) -> GoogleDrive:
+        if self._drive is None:
+            self._drive = GoogleDrive(connect(*self._args), self.drive_id)
+        self._drive.drive_id = self.drive_id
+        return self._drive
+
+    def folder(self, parent: str, name: str, properties: Mapping[str, str]) -> str:
+        return self._connected().folder(parent, name, properties)
+
+    def find(self, parent: str, properties: Mapping[str, str]) -> DriveFile | None:
+        return self._connected().find(parent, properties)
+
+    def upload(
+        self, parent: str, name: str, mime_type: str, content: bytes, properties: Mapping[str, str]
+    ) -> DriveFile:
+        return self._connected().upload(parent, name, mime_type, content, properties)
+
+    def get(self, file_id: str) -> DriveFile:
+        return self._connected().get(file_id)
+
+    def export_pdf(self, file_id: str) -> bytes:
+        return self._connected().export_pdf(file_id)

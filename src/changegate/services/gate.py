@@ -8,6 +8,7 @@ from dataclasses import replace
 from changegate.db.changes import Changes
 from changegate.db.models import Approval, Change, GateDecisionRecord
 from changegate.db.pipeline import Pipeline
+from changegate.db.workspace import Workspace
 from changegate.domain import changes as rules
 from changegate.domain import gate
 from changegate.domain.changes import ChangeStatus, ChangeType
@@ -42,7 +43,13 @@ def change_facts(ctx: Context, change: Change, approvals: Sequence[Approval]) ->
 
 
 def evidence(ctx: Context, change: Change) -> list[gate.Evidence]:
-    return testruns.as_evidence(ctx, Pipeline(ctx.session).evidence(change))
+    runs = Pipeline(ctx.session).evidence(change)
+    found = testruns.as_evidence(ctx, runs)
+    if not ctx.policy.documented_tests:
+        return found
+    # CM-4 "documented in Google Workspace": a run filed there or with a verified Doc.
+    documented = Workspace(ctx.session).documented([r.id for r in runs])
+    return [replace(e, documented=e.id in documented) for e in found]
 
 
 def check(
@@ -86,6 +93,7 @@ def check(
         ctx.policy.freezes(),
         ctx.policy.gate.emergency_requires_tests,
         window_rule=ctx.policy.gate.window.rule(),
+        documented_tests=ctx.policy.documented_tests,
     )
     decision = gate.decide(facts)
     if not decision.allowed and change is not None:
@@ -146,7 +154,12 @@ def _environment(ctx: Context, name: str, answer_unknown: bool) -> tuple[Environ
 def _inputs(facts: gate.GateFacts, decision: gate.GateDecision) -> dict[str, object]:
     """What the decision saw, so an auditor can re-perform it from the record alone."""
     change = facts.change
-    return {
+    documented = (
+        {"evidence_documented": [e.id for e in facts.evidence if e.documented]}
+        if facts.documented_tests
+        else {}
+    )
+    return documented | {
         "production": facts.request.production,
         "requires_approval": facts.request.approval_required,
         "requires_tests": facts.request.tests_required,

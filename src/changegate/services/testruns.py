@@ -15,6 +15,8 @@ from changegate.domain.errors import BadInput
 from changegate.domain.evidence import TestReport, Verdict, judge
 from changegate.domain.gate import Evidence
 from changegate.domain.users import Role
+from changegate.integrations.ports import Drive
+from changegate.services import workspace
 from changegate.services.context import Context
 
 MAX_COMMIT = 64
@@ -36,14 +38,21 @@ def record(
     artifact: str | None = None,
     doc_url: str | None = None,
     upload: bytes | None = None,
+    *,
+    file_in_drive: bool | None = None,
+    drive: Drive | None = None,
 ) -> TestRun:
     """Record a test run; `upload`, the report's bytes as uploaded, is kept by its SHA-256
-    (which must be the report's) for the evidence package."""
+    (which must be the report's) for the evidence package. With a shared drive in the policy,
+    `doc_url` must be a Doc or Sheet there: it is verified and frozen through `drive` first.
+    `file_in_drive` (None: the policy's workspace.upload) queues the filing of the run there."""
     user = ctx.user_with(Role.PIPELINE)
     env = ctx.policy.environment(environment)
     change = Changes(ctx.session).get(key)
     if doc_url and not doc_url.startswith(("https://", "http://")):
         raise BadInput(f"--doc must be a URL, got {doc_url!r}")
+    filing = ctx.policy.workspace.upload if file_in_drive is None else file_in_drive
+    frozen = _verified(ctx, doc_url, drive, filing)
     verdict = report.verdict(warnings_fail=ctx.policy.tests.warnings == "fail")
     run = TestRun(
         change_id=change.id,
@@ -98,7 +107,28 @@ def record(
             "doc_url": doc_url,
         },
     )
+    if frozen is not None:
+        workspace.keep_doc(ctx, run, change.key, frozen)
+    if filing:
+        workspace.queue_filing(ctx, run, change.key)
     return run
+
+
+def _verified(
+    ctx: Context, doc_url: str | None, drive: Drive | None, filing: bool
+) -> workspace.FrozenDoc | None:
+    """The Doc a run cites, verified before anything is written; None when the policy names
+    no shared drive (the link is then kept as given) or none is cited."""
+    wanted = bool(doc_url) and ctx.policy.workspace.shared_drive is not None
+    if filing:
+        workspace.shared_drive(ctx.policy)
+    if (wanted or filing) and drive is None:
+        raise BadInput(
+            "Google Drive is not configured: set CHANGEGATE_GOOGLE_CREDENTIALS (docs/workspace.md)"
+        )
+    if not wanted or doc_url is None or drive is None:
+        return None
+    return workspace.verify_doc(drive, ctx.policy, doc_url)
 
 
 class Figures(Protocol):

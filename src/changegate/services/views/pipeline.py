@@ -8,6 +8,7 @@ from changegate.db.pipeline import Pipeline
 from changegate.services import testruns
 from changegate.services.context import Context
 from changegate.services.views.common import Instant, Out, Page, check_window
+from changegate.services.views.workspace import DriveFileOut, documentation
 
 
 class TestRunOut(Out):
@@ -36,6 +37,9 @@ class TestRunOut(Out):
     doc_url: str | None
     recorded_by: str
     recorded_at: Instant
+    # Where it is documented in Google Workspace: "filing pending", "report filed: ...".
+    workspace: str | None = None
+    drive_files: list[DriveFileOut] = []
 
 
 class ReasonOut(Out):
@@ -79,7 +83,10 @@ class DeploymentOut(Out):
     change_status: str
 
 
-def testrun(r: TestRun) -> TestRunOut:
+def testrun(
+    r: TestRun, documented: tuple[str | None, list[DriveFileOut]] | None = None
+) -> TestRunOut:
+    workspace, files = documented or (None, [])
     return TestRunOut(
         id=r.id,
         change=r.change.key,
@@ -105,7 +112,14 @@ def testrun(r: TestRun) -> TestRunOut:
         doc_url=r.doc_url,
         recorded_by=r.recorded_by.email,
         recorded_at=r.recorded_at,
+        workspace=workspace,
+        drive_files=files,
     )
+
+
+def recorded(ctx: Context, r: TestRun) -> TestRunOut:
+    """A run as just recorded, with where it is documented."""
+    return testrun(r, documentation(ctx, [r.id]).get(r.id))
 
 
 def show_decision(ctx: Context, decision_id: int) -> GateDecisionOut:
@@ -153,7 +167,8 @@ def deployment(d: Deployment) -> DeploymentOut:
 def test_runs(ctx: Context, key: str, limit: int, offset: int) -> Page[TestRunOut]:
     check_window(limit, offset)
     found = Pipeline(ctx.session).test_runs(Changes(ctx.session).get(key), limit, offset)
-    return Page.of([testrun(r) for r in found.rows], found.total, limit, offset)
+    docs = documentation(ctx, [r.id for r in found.rows])
+    return Page.of([testrun(r, docs.get(r.id)) for r in found.rows], found.total, limit, offset)
 
 
 def deployments(ctx: Context, key: str, limit: int, offset: int) -> Page[DeploymentOut]:
