@@ -71,6 +71,7 @@ def team(cli: Cli, drive: FakeDrive, tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("bob@example.com", "Bob", "cab"),
         ("ivy@example.com", "Ivy", "iso"),
         ("ci@example.com", "CI", "pipeline"),
+        ("aud@example.com", "Audrey", "auditor"),
     ):
         assert cli("user", "add", email, "--name", name, "--role", role).code == 0
     return cli
@@ -288,3 +289,33 @@ def test_a_worker_killed_mid_upload_leaves_one_copy_in_drive(
     [run] = runs(team, key)
     ids = {f["role"]: f["file_id"] for f in run["drive_files"]}
     assert ids == {f.app_properties["changegateRole"]: f.id for f in filed}
+
+
+def test_the_evidence_package_carries_the_drive_files_and_the_frozen_pdf(
+    team: Cli, drive: FakeDrive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = approved_change(team)
+    doc = drive.add_doc("Regression results", drive.shared, "all passed")
+    assert record(team, key, "--doc", f"https://docs.google.com/document/d/{doc.id}/edit").code == 0
+    assert record(team, key, "--upload").code == 0
+    assert worker(team, monkeypatch).code == 0
+    signing = tmp_path / "signing.pem"
+    assert team("ledger", "keygen", "--out", str(signing)).code == 0
+    monkeypatch.setenv("CHANGEGATE_SIGNING_KEY", str(signing))
+    out = tmp_path / "package"
+    done = team(
+        "evidence", "export", "--period", "2026-Q4", "--out", str(out), "--as", "aud@example.com"
+    )
+    assert done.code == 0, done.err
+    assert team("evidence", "verify", str(out)).code == 0
+    listed = json.loads((out / "changes" / key / "test_runs.json").read_text())
+    by_run = {r["id"]: {f["role"]: f for f in r["drive_files"]} for r in listed}
+    frozen = by_run[1]["doc"]
+    assert (frozen["file_id"], frozen["version"]) == (doc.id, 7)
+    assert (out / frozen["file"]).read_bytes() == doc.pdf
+    assert frozen["content_sha256"] == hashlib.sha256(doc.pdf).hexdigest()
+    filed = {f.app_properties["changegateRole"]: f for f in drive.in_folder(key)}
+    report = by_run[2]["report"]
+    assert (report["file_id"], report["version"]) == (filed["report"].id, 1)
+    assert report["sha256"] == hashlib.sha256(filed["report"].content).hexdigest()
+    assert (out / by_run[2]["summary"]["file"]).read_bytes() == filed["summary"].content

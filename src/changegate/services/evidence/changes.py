@@ -7,24 +7,28 @@
 before version 0012 of the schema were kept as a hash only), `gate_decisions.json` (with reasons
 and the policy digest), `deployments.json` (rollbacks included), `pir.json`, `findings.json`,
 `waivers.json` and `aws_events.json` (the CloudTrail changes and attempts its pipeline sessions
-named, each with its record as received). No file means none.
+named, each with its record as received). No file means none. A run documented in Google
+Workspace lists its `drive_files` (file id, version, Drive's checksums, link); a verified Doc's
+frozen PDF export and a filed summary are in `workspace/<sha256>.pdf|.html`, named by `file`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row
 
 from changegate.db.documents import Documents
 from changegate.db.evidence import ChangeRecords, Evidence
-from changegate.db.models import Finding, Waiver
+from changegate.db.models import Finding, Waiver, WorkspaceFile
+from changegate.db.workspace import Workspace
 from changegate.services.evidence.export_run import ExportRun
 from changegate.services.evidence.formats import cell
 from changegate.services.evidence.package import Package
+from changegate.services.workspace import described
 
 CHUNK = 500
 Json = dict[str, Any]
@@ -41,7 +45,11 @@ def write(run: ExportRun) -> dict[str, Any]:
     count = 0
     for ids in repo.change_chunks(period.start, period.end, CHUNK):
         records = repo.records(ids)
-        reports = _Reports(files, files.stored([t.report_sha256 for t in _runs(records)]))
+        runs = _runs(records)
+        drive: dict[int, list[WorkspaceFile]] = {}
+        for row in Workspace(ctx.session).of_runs([t.id for t in runs]):
+            drive.setdefault(row.test_run_id, []).append(row)
+        reports = _Reports(files, files.stored([t.report_sha256 for t in runs]), drive)
         for change in records.changes:
             links = (findings.get(change.key, []), waivers.get(change.key.upper(), []))
             _folder(package, change, records, emails, links, reports)
@@ -66,6 +74,7 @@ def _folder(
         return {
             **_test_run(t),
             "report_file": report_file(change.key, t.report_sha256) if kept else None,
+            "drive_files": reports.drive_files(package, change.key, t.id),
         }
 
     package.write_json(f"{home}/change.json", _change(change, emails), pretty=False)
@@ -96,10 +105,27 @@ class _Reports:
 
     files: Documents
     kept: set[str]
+    drive: dict[int, list[WorkspaceFile]]
+    written: set[str] = field(default_factory=set)  # one Doc may document several runs
 
     def write(self, package: Package, key: str, runs: Sequence[Any]) -> None:
         for sha in sorted({t.report_sha256 for t in runs} & self.kept):
             package.write(report_file(key, sha), self.files.file(sha) or b"")
+
+    def drive_files(self, package: Package, key: str, run_id: int) -> list[Json]:
+        """A run's Drive files; a Doc's frozen PDF and a filed summary written beside them
+        (the filed report is `report_file`)."""
+        shown = []
+        for row in self.drive.get(run_id, []):
+            name = None
+            if row.role != "report":
+                suffix = "pdf" if row.role == "doc" else "html"
+                name = f"changes/{key}/workspace/{row.content_sha256}.{suffix}"
+                if name not in self.written:
+                    package.write(name, self.files.file(row.content_sha256) or b"")
+                    self.written.add(name)
+            shown.append({**described(row), "file": name})
+        return shown
 
 
 def report_file(key: str, sha256: str) -> str:
