@@ -5,12 +5,15 @@ databases, with a real organisation-trail log file."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from changegate import ledger
 from changegate.bootstrap import App
+from changegate.db.models import LedgerRecord
 from changegate.integrations.cloudtrail import read
 from changegate.services import trail_ingest
 from changegate.services.ledger_state import Mismatch
@@ -76,4 +79,30 @@ def test_an_event_inserted_is_a_group_the_ledger_does_not_know(app: App, ingeste
     )
     assert mismatches(app) == [
         Mismatch("trail_events", f"nowhere.json at {ledger.stamp(AT)}", "row", "(none)", "present")
+    ]
+
+
+def test_a_group_of_files_is_one_record_and_each_file_is_still_proven(app: App) -> None:
+    add_people(app)
+    other = fixture(
+        "cloudtrail",
+        "ccbrown-cloud-snitch",
+        "backend__report__aws_cloudtrail_test.go__TestReport_AWSAccountEvent.json",
+    )
+    group = [(str(path), (lambda path=path: path.open("rb")), None) for path in (LOG, other)]
+    got = app.run(lambda ctx: trail_ingest.ingest_files(ctx, group), actor="ci@example.com", at=AT)
+    assert (got.files, got.new) == (2, 21)
+    [payload] = [
+        json.loads(p)
+        for (p,) in app.read(
+            lambda ctx: ctx.session.execute(
+                select(LedgerRecord.payload).where(LedgerRecord.action == "trail.ingested")
+            ).all()
+        )
+    ]
+    assert [f["source"] for f in payload["files"]] == [str(LOG), str(other)]
+    assert mismatches(app) == []
+    sql(app, f"DELETE FROM trail_events WHERE source = '{other}'")
+    assert [(m.key, m.field, m.ledger, m.live) for m in mismatches(app)] == [
+        (f"{other} at {ledger.stamp(AT)}", "row", "present", "(none)")
     ]

@@ -8,8 +8,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, func, select
+from sqlalchemy import Row, Select, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from changegate.db.base import Repository, Slice
 from changegate.db.engine import check_storable, on_postgres
@@ -163,8 +164,14 @@ class TrailBasis(Repository):
 
 @cache
 def _insert_new(postgres: bool) -> Any:
-    """INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id, built once: a statement
-    made afresh for each file was compiled afresh too."""
+    """INSERT of events not stored yet, RETURNING the eventIDs it stored, built once. On SQLite
+    a plain INSERT OR IGNORE, which SQLAlchemy compiles once and caches; the dialects' own
+    ON CONFLICT constructs are never cached (`inherit_cache = False`), so on PostgreSQL each
+    file's insert is compiled again (about 0.4 ms)."""
     table = cast(Table, TrailEvent.__table__)
-    insert = postgresql.insert(table) if postgres else sqlite.insert(table)
-    return insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
+    stmt: Insert = (
+        postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+        if postgres
+        else insert(table).prefix_with("OR IGNORE", dialect="sqlite")
+    )
+    return stmt.returning(table.c.event_id)

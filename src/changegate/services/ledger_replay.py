@@ -83,8 +83,11 @@ def replay(records: Iterable[Record]) -> Replayed:
             _waiver(out, at, actor, action, key, payload)
         elif family == "change":
             _change(out, at, actor, action, key, payload)
-        elif action == "trail.ingested" and int(payload.get("new", 0)):
-            _ingested(out.trail, at, key, payload)
+        elif action == "trail.ingested":
+            # One file's record, or a group's (trail_ingest.ingest_files) listing its files.
+            for entry in payload.get("files", [payload]):
+                if int(entry.get("new", 0)):
+                    _ingested(out.trail, at, key, entry)
     return out
 
 
