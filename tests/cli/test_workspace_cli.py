@@ -319,3 +319,19 @@ def test_the_evidence_package_carries_the_drive_files_and_the_frozen_pdf(
     assert (report["file_id"], report["version"]) == (filed["report"].id, 1)
     assert report["sha256"] == hashlib.sha256(filed["report"].content).hexdigest()
     assert (out / by_run[2]["summary"]["file"]).read_bytes() == filed["summary"].content
+
+
+def test_upload_without_a_service_account_is_refused_and_nothing_written(
+    team: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = approved_change(team)
+    for name in ("CREDENTIALS", "DRIVE_URL", "CA_CERTS"):
+        monkeypatch.delenv(f"CHANGEGATE_GOOGLE_{name}")
+    before = ledger_count(team)
+    refused = record(team, key, "--upload")
+    assert refused.code == 2
+    assert refused.err.strip() == (
+        "error: Google Drive is not configured: set CHANGEGATE_GOOGLE_CREDENTIALS "
+        "(docs/workspace.md)"
+    )
+    assert runs(team, key) == [] and ledger_count(team) == before
