@@ -26,9 +26,11 @@ import re
 import threading
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.integrations.loopback import Loopback
 
 ID = re.compile(r"[-_A-Za-z0-9]{1,128}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
@@ -40,7 +42,7 @@ REQUIRED = ("version", "eventSource", "eventName", "eventTime", "UID", "recipien
 LENGTHS = {"version": 256, "eventSource": 1024, "eventName": 1024, "UID": 1024, "userAgent": 1024}
 
 
-class FakeCloudTrailLake:
+class FakeCloudTrailLake(Loopback):
     def __init__(self, channels: set[str]) -> None:
         self.channels = channels
         self.events: dict[str, dict[str, Any]] = {}  # id -> eventData, once
@@ -51,33 +53,7 @@ class FakeCloudTrailLake:
         self.refuse_calls: list[tuple[int, str]] = []
         self.errors: list[str] = []  # the peer's own view of a malformed request
         self._lock = threading.Lock()
-        self._server = self._bind(0)
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> FakeCloudTrailLake:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        if self._server is None:
-            self._server = self._bind(self.port)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None  # type: ignore[assignment]
-
-    def _bind(self, port: int) -> ThreadingHTTPServer:
-        ThreadingHTTPServer.allow_reuse_address = True
-        return ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._listen()
 
     def answer(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(path)

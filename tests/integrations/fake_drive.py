@@ -19,7 +19,9 @@ A file in a shared drive is found only with `supportsAllDrives=true` (404 otherw
 answers); a file created outside a shared drive by a service account is refused 403
 `storageQuotaExceeded` (service accounts have no quota). Errors have Drive's JSON shape
 `{"error": {"code", "message", "errors": [{"domain", "reason", "message"}]}}`. Tests stop and
-start it on the same port (an outage) and read `files`, `uploads` and `tokens`.
+start it on the same port (an outage), hold an upload's answer (`answer_uploads` cleared: the
+file is stored, the client waits, as when a worker is killed mid-send) and read `files`,
+`uploads` and `tokens`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import hashlib
 import io
 import json
 import re
+import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -41,6 +44,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import trustme
+
+from tests.integrations.loopback import Loopback
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 FOLDER = "application/vnd.google-apps.folder"
@@ -107,8 +112,10 @@ class DriveError(Exception):
         return {"error": {"code": self.code, "message": self.message, "errors": [error]}}
 
 
-class FakeDrive:
+class FakeDrive(Loopback):
     """Shared drives are `drives` (id -> name); `add_doc` seeds a Google Doc with its PDF."""
+
+    scheme = "https"
 
     def __init__(self, tmp: Path, service_key_pem: bytes, client_email: str) -> None:
         self.drives: dict[str, str] = {}
@@ -128,41 +135,14 @@ class FakeDrive:
         self.ca_path = tmp / "fake-drive-ca.pem"
         self.ca_path.write_bytes(ca.cert_pem.bytes())
         self._cert = cert
-        self._server = self._bind(0)
-        self.port = self._server.server_address[1]
-        self.url = f"https://127.0.0.1:{self.port}"
+        self._listen()
         self.token_uri = f"{self.url}/token"
-        self._thread: threading.Thread | None = None
         self.shared = ""  # the shared drive a fixture made
         self.key_file = Path()  # the service account key file a fixture wrote
 
-    def __enter__(self) -> FakeDrive:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        if self._server is None:
-            self._server = self._bind(self.port)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None  # type: ignore[assignment]
-
-    def _bind(self, port: int) -> ThreadingHTTPServer:
-        ThreadingHTTPServer.allow_reuse_address = True
-        server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        context = self._cert.private_key_and_cert_chain_pem.tempfile()
-        import ssl
-
+    def _wrap(self, server: ThreadingHTTPServer) -> ThreadingHTTPServer:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        with context as chain:
+        with self._cert.private_key_and_cert_chain_pem.tempfile() as chain:
             tls.load_cert_chain(chain)
         server.socket = tls.wrap_socket(server.socket, server_side=True)
         return server
