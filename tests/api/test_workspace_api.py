@@ -13,17 +13,14 @@ import pytest
 
 from changegate.config_workspace import GoogleSettings
 from tests.api.conftest import JUNIT_PASS, Api, approved_change
-from tests.integrations.fake_drive import SERVICE_ACCOUNT, FakeDrive, service_account_file
+from tests.integrations.fake_drive import FakeDrive, evidence_drive
 from tests.integrations.fake_github import generate_private_key_pem
 
 
 @pytest.fixture
 def drive(tmp_path: Path, api: Api) -> Iterator[FakeDrive]:
-    key = generate_private_key_pem()
-    with FakeDrive(tmp_path, key, SERVICE_ACCOUNT) as fake:
-        fake.shared = fake.add_drive("Change Evidence")
-        key_file = service_account_file(tmp_path / "sa.json", key, SERVICE_ACCOUNT, fake.token_uri)
-        google = GoogleSettings(key_file, None, fake.url, fake.ca_path)
+    with evidence_drive(tmp_path, generate_private_key_pem()) as fake:
+        google = GoogleSettings(fake.key_file, None, fake.url, fake.ca_path)
         api.app.settings = replace(api.app.settings, google=google)
         workspace = api.app.policy.workspace.model_copy(update={"shared_drive": fake.shared})
         api.app.policy = api.app.policy.model_copy(update={"workspace": workspace})

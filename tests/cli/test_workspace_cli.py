@@ -19,12 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import LOCAL_DECISIONS_POLICY, Result
-from tests.integrations.fake_drive import (
-    SERVICE_ACCOUNT,
-    FakeDrive,
-    render_pdf,
-    service_account_file,
-)
+from tests.integrations.fake_drive import FakeDrive, evidence_drive, render_pdf
 from tests.integrations.fake_github import generate_private_key_pem
 
 Cli = Callable[..., Result]
@@ -42,11 +37,7 @@ def service_key() -> bytes:
 
 @pytest.fixture
 def drive(tmp_path: Path, service_key: bytes) -> Iterator[FakeDrive]:
-    with FakeDrive(tmp_path, service_key, SERVICE_ACCOUNT) as fake:
-        fake.shared = fake.add_drive("Change Evidence")
-        fake.key_file = service_account_file(
-            tmp_path / "sa.json", service_key, SERVICE_ACCOUNT, fake.token_uri
-        )
+    with evidence_drive(tmp_path, service_key) as fake:
         yield fake
     assert not fake.errors, fake.errors
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.fake_drive import SERVICE_ACCOUNT, FakeDrive, service_account_file
+from tests.integrations.fake_drive import FakeDrive, evidence_drive
 from tests.integrations.fake_github import FakeGitHub, generate_private_key_pem
 
 
@@ -30,10 +30,6 @@ def fake_github(github_app_key: bytes) -> Iterator[FakeGitHub]:
 def fake_drive(tmp_path: Path, github_app_key: bytes) -> Iterator[FakeDrive]:
     """A local Drive v3 over TLS with one shared drive (`.shared`), and the service account
     key file whose token_uri is the peer (`.key_file`); `.ca_path` is the CA to trust."""
-    with FakeDrive(tmp_path, github_app_key, SERVICE_ACCOUNT) as fake:
-        fake.shared = fake.add_drive("Change Evidence")
-        fake.key_file = service_account_file(
-            tmp_path / "service-account.json", github_app_key, SERVICE_ACCOUNT, fake.token_uri
-        )
+    with evidence_drive(tmp_path, github_app_key) as fake:
         yield fake
     assert not fake.errors, f"the fake Drive itself failed: {fake.errors!r}"

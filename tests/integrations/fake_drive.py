@@ -414,3 +414,12 @@ def service_account_file(path: Path, key_pem: bytes, client_email: str, token_ur
         )
     )
     return path
+
+
+def evidence_drive(tmp: Path, key_pem: bytes) -> FakeDrive:
+    """A peer (not started) with one shared drive, "Change Evidence" (`.shared`), and the
+    service account's key file (`.key_file`) whose token_uri is the peer."""
+    fake = FakeDrive(tmp, key_pem, SERVICE_ACCOUNT)
+    fake.shared = fake.add_drive("Change Evidence")
+    fake.key_file = service_account_file(tmp / "sa.json", key_pem, SERVICE_ACCOUNT, fake.token_uri)
+    return fake
