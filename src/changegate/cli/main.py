@@ -68,6 +68,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "config": ("observations", "config_app", "Observed configuration (AWS Config)."),
     "trail": ("trail", "app", "CloudTrail: production changes held to a change (CM-5)."),
+    "linear": ("linear", "app", "Linear: issues that ask for changes and waivers (CM-1, EXC-1)."),
     "drift": ("drift", "drift_app", "Drift from the baselines (CFG-2, CFG-4)."),
     "waiver": ("waivers", "app", "Waivers: time-limited, jointly approved exceptions (EXC-1)."),
     "audit": ("audits", "audit_app", "Automated audits: re-perform every control."),

@@ -57,9 +57,16 @@ def queue_comment(session: Session, issue_id: str, body: str, key: str, now: dat
 
 
 def queue_record(
-    session: Session, seq: int, action: str, subject: str, payload: Any, now: datetime
+    session: Session,
+    seq: int,
+    action: str,
+    subject: str,
+    payload: Any,
+    now: datetime,
+    again: bool = False,
 ) -> bool:
-    """Queue ledger record `seq` for its change's or waiver's issue; False if it has none."""
+    """Queue ledger record `seq` for its change's or waiver's issue; False if it has none.
+    `again`: `linear sync` re-sends a record already delivered (its sends are idempotent)."""
     if action in QUIET or not action.startswith(FAMILIES):
         return False
     key = _subject_key(session, action, subject, payload)
@@ -67,7 +74,8 @@ def queue_record(
     if link is None:
         return False
     body = {"kind": "record", "seq": seq, "key": key}
-    _queue(session, f"ledger:{seq}:linear", link.issue_id, f"{action} {key}", body, now)
+    event = f"linear-sync:{seq}:{now.isoformat()}" if again else f"ledger:{seq}:linear"
+    _queue(session, event, link.issue_id, f"{action} {key}", body, now)
     return True
 
 
