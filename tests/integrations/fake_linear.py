@@ -24,11 +24,13 @@ import time
 import uuid
 from datetime import UTC, datetime
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLSchema, build_schema, graphql_sync, parse, validate
+
+from tests.integrations.loopback import Loopback
 
 SCHEMA_PATH = Path(__file__).parents[1] / "fixtures" / "linear" / "schema.graphql"
 API_KEY = "lin_api_test_key"
@@ -54,7 +56,7 @@ def validation_errors(document: str) -> list[str]:
     return [error.message for error in validate(schema(), parse(document))]
 
 
-class FakeLinear:
+class FakeLinear(Loopback):
     def __init__(self, team_key: str = "ENG") -> None:
         self.team = {
             "id": str(uuid.uuid4()),
@@ -81,27 +83,8 @@ class FakeLinear:
         self.reset_in_ms = 500
         self._remaining = REQUESTS_LIMIT
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = self._bind(0)
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/graphql"
-
-    def __enter__(self) -> FakeLinear:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        if self._server is None:
-            self._server = self._bind(self.port)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._listen()
+        self.url = f"{self.url}/graphql"
 
     def add_issue(
         self,
@@ -275,10 +258,6 @@ class FakeLinear:
             raise ValueError("Entity already exists")
         self.comments[comment_id] = {"issueId": issue["id"], "body": input["body"]}
         return {"success": True, "comment": {"id": comment_id}}
-
-    def _bind(self, port: int) -> ThreadingHTTPServer:
-        ThreadingHTTPServer.allow_reuse_address = True
-        return ThreadingHTTPServer(("127.0.0.1", port), self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         peer = self
