@@ -25,6 +25,8 @@ from tests.integrations.fake_github import generate_private_key_pem
 Cli = Callable[..., Result]
 ALICE = ("--as", "alice@example.com")
 CI = ("--as", "ci@example.com")
+IVY = ("--as", "ivy@example.com")
+GATE = ("gate", "check")
 COMMIT = "c" * 40
 REPORT = Path(__file__).parents[1] / "fixtures/junit-xml/edge-cases/enricomi__testsuite-root.xml"
 T0 = "2026-11-30T10:00:00Z"
@@ -222,6 +224,18 @@ def test_the_gate_requires_the_passing_run_documented_in_workspace(
     allowed = gate(team, key)
     assert allowed.code == 0, allowed.out
     assert "passing run #2 in staging (isolated)" in allowed.out
+    # The audit re-performs it as of the deployment's start: the run was filed before it.
+    checked = team(*GATE, "--change", key, "--env", "production", "--commit", COMMIT, "--json", *CI)
+    deployed = team(
+        "deploy", "start", "--change", key, "--env", "production", "--commit", COMMIT,
+        "--decision", str(json.loads(checked.out)["decision_id"]),
+        "--run-url", "https://ci.example.com/runs/1", "--iac-path", "stack.yaml",
+        "--iac-sha256", "a" * 64, *CI,
+    )  # fmt: skip
+    assert deployed.code == 0, deployed.err
+    audit = team("audit", "run", "--period", "2026-Q4", "--dry-run", "--json", *IVY)
+    findings = json.loads(audit.out)["findings"]
+    assert [f["rule"] for f in findings if f["control"] == "CM-4"] == []
 
 
 def test_drive_down_the_filing_waits_and_is_delivered_once(

@@ -442,6 +442,16 @@ RAISED: list[Any] = [
         [(*CM4, DEPLOY, T)],
         id="CM-4 emergency when the policy requires tests",
     ),
+    pytest.param(
+        changes.no_staging_evidence,
+        facts(
+            deployments=(deployment(),),
+            test_runs={"CHG-1": (run(), run(id=8, documented_at=T + S))},
+            settings=settings(documented_tests=True),
+        ),
+        [(*CM4, DEPLOY, T)],
+        id="CM-4 run not documented in Workspace, or documented after the start",
+    ),
     # CM-5
     pytest.param(
         changes.non_pipeline_deployment,
@@ -760,6 +770,15 @@ NOT_RAISED: list[Any] = [
         changes.no_staging_evidence,
         facts(change_list=[emergency(key="CHG-1")], deployments=(deployment(),), test_runs={}),
         id="CM-4 emergency exempt by default",
+    ),
+    pytest.param(
+        changes.no_staging_evidence,
+        facts(
+            deployments=(deployment(),),
+            test_runs={"CHG-1": (run(documented_at=T),)},
+            settings=settings(documented_tests=True),
+        ),
+        id="CM-4 run documented in Workspace at the start instant",
     ),
     pytest.param(
         changes.non_pipeline_deployment,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from changegate.db.base import Repository
 from changegate.db.models import Notification, TestRun, WorkspaceFile
@@ -41,6 +42,17 @@ class Workspace(Repository):
         for predicate in self.among(WorkspaceFile.test_run_id, sorted(set(run_ids))):
             stmt = select(WorkspaceFile.test_run_id).where(predicate).distinct()
             found.update(self.session.scalars(stmt))
+        return found
+
+    def documented_at(self, run_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each of these runs was first documented in Workspace (filed, or a Doc
+        verified); runs never documented are absent."""
+        found: dict[int, datetime] = {}
+        first = func.min(WorkspaceFile.recorded_at)
+        for predicate in self.among(WorkspaceFile.test_run_id, sorted(set(run_ids))):
+            stmt = select(WorkspaceFile.test_run_id, first).where(predicate)
+            rows = self.session.execute(stmt.group_by(WorkspaceFile.test_run_id))
+            found.update((run, at) for run, at in rows)
         return found
 
     def pending(self, event_keys: Sequence[str]) -> set[str]:

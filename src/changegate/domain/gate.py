@@ -41,6 +41,9 @@ class Evidence:
     # Filed in or verified from Google Workspace (CM-4 "documented"); weighed only when the
     # policy requires it (GateFacts.documented_tests).
     documented: bool = True
+    # When it was first documented there: the audit re-performs CM-4 as of each deployment's
+    # start (AuditSettings.documented_tests); None: never, or not read.
+    documented_at: datetime | None = None
 
 
 @dataclass(frozen=True)

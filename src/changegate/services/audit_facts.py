@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from changegate.db.code_reviews import CodeReviews
 from changegate.db.decisions import Decisions
 from changegate.db.inventory import GONE, Inventory
 from changegate.db.models import Finding
+from changegate.db.workspace import Workspace
 from changegate.domain import changes as change_rules
 from changegate.domain.audit.facts import (
     ApprovalFact,
@@ -49,6 +50,7 @@ def settings(ctx: Context, period: Period) -> AuditSettings:
         quarterly_review_business_days=policy.audits.quarterly_review_business_days,
         report_hours=policy.violations.report_hours,
         emergency_requires_tests=policy.gate.emergency_requires_tests,
+        documented_tests=policy.documented_tests,
         cab_quorum={risk.value: n for risk, n in policy.approvals.cab_quorum.items()},
         iso_required=policy.approvals.iso_required,
         effective_from=_start_of(installation.effective_from(ctx), policy.timezone),
@@ -208,9 +210,15 @@ def _test_runs(
     ctx: Context, repo: AuditRecords, ids: list[int], keys: dict[int, str]
 ) -> dict[str, tuple[Evidence, ...]]:
     rows = repo.test_runs(ids)
+    documented = (
+        Workspace(ctx.session).documented_at([r.id for r in rows])
+        if ctx.policy.documented_tests
+        else {}
+    )
     runs: dict[str, list[Evidence]] = defaultdict(list)
     for row, evidence in zip(rows, testruns.as_evidence(ctx, rows), strict=True):
-        runs[keys[row.change_id]].append(evidence)
+        at = documented.get(row.id)
+        runs[keys[row.change_id]].append(replace(evidence, documented_at=at) if at else evidence)
     return {key: tuple(found) for key, found in runs.items()}
 
 

@@ -191,6 +191,9 @@ class AuditSettings:
     quarterly_review_business_days: int
     report_hours: int
     emergency_requires_tests: bool
+    # CM-4 "documented in Google Workspace": a run counts once documented there, as the gate
+    # counts it (`Policy.documented_tests`).
+    documented_tests: bool = False
     # CM-2 re-performs the approval quorum as of each deployment: CAB approvals needed per risk.
     cab_quorum: Mapping[str, int] = field(default_factory=_default_cab_quorum)
     iso_required: bool = True

@@ -228,16 +228,20 @@ def no_staging_evidence(facts: AuditFacts) -> list[Draft]:
         if emergency and not facts.settings.emergency_requires_tests:
             continue  # the gate lets emergencies through untested; the PIR must cover testing
         runs = facts.test_runs.get(d.change_key, ())
+        documented = facts.settings.documented_tests
+        if documented:  # as the gate counts runs: documented in Workspace, here before the start
+            runs = tuple(r for r in runs if r.documented_at and r.documented_at <= d.started_at)
         if newest_evidence(runs, d.commit, d.artifact, d.started_at) is not None:
             continue
         subject = d.artifact or d.commit[:12]
+        where = " and documented in Google Workspace" if documented else ""
         out.append(
             deployment_draft(
                 d,
                 "CM-4",
                 "no-staging-evidence",
                 f"deployment #{d.id} of {d.change_key} to {d.environment} had no passing run in an "
-                f"isolated environment for {subject} recorded before it started",
+                f"isolated environment for {subject} recorded{where} before it started",
             )
         )
     return out
