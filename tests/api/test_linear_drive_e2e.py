@@ -99,7 +99,8 @@ def test_linear_in_changegate_deciding_drive_filing(
     worker(cli)
     assert changes(front) == []
     [complaint] = linear.comments_on(incomplete)
-    assert "## Rollback plan" in complaint
+    for wanted in ("## Rollback plan", "## Risk", "## Services", "## Environments"):
+        assert wanted in complaint
 
     # A complete, labelled request becomes CHG-1 with its ticket.
     issue = linear.add_issue("Rotate payments cert", TEMPLATE, REQUESTER)
