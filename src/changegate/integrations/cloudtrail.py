@@ -3,11 +3,9 @@
 Shapes (CloudTrail user guide, "CloudTrail log file examples"; EventBridge user guide, "AWS
 service events delivered via AWS CloudTrail"): an S3 log file `{"Records": [...]}`, gzipped or
 not; NDJSON, one record a line; a file of JSON documents (a record, an EventBridge event whose
-`detail` is the record, a digest file). A Records file of the usual size (up to `WHOLE`
-uncompressed) is parsed at once with orjson; a larger one, and the other shapes, a record at a
-time with ijson, so a large file costs the memory of one record (and `WHOLE`), not of the file.
-A file that stops parsing is reported with where it stopped; the records before that point have
-been yielded and are kept.
+`detail` is the record, a digest file). Records are parsed one at a time with ijson, so a large
+file costs the memory of one record, not of the file. A file that stops parsing is reported with
+where it stopped; the records before that point have been yielded and are kept.
 """
 
 from __future__ import annotations
@@ -24,9 +22,6 @@ import orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
 PEEK = 64 * 1024
-# Records files up to this size (uncompressed) are parsed whole; CloudTrail's are usually well
-# under it (a few dozen records). Larger ones stream, a record at a time.
-WHOLE = 256 * 1024
 RECORDS = re.compile(rb'^\s*\{\s*"Records"\s*:')
 VIA_CLOUDTRAIL = " via CloudTrail"  # "AWS API Call via CloudTrail", "AWS Console Sign In via ..."
 
@@ -65,13 +60,7 @@ def read(stream: IO[bytes]) -> Iterator[Read]:
         buffered = io.BufferedReader(counted, PEEK)
     head = buffered.peek(PEEK)
     if RECORDS.match(head):
-        whole = buffered.read(WHOLE + 1)
-        if len(whole) <= WHOLE:  # a file of usual size: parsed at once, ten times faster
-            yield from _whole(whole)
-            return
-        joined = _Joined(whole, buffered)
-        del whole  # held by `joined` only until the parser has read past it
-        yield from _records(io.BufferedReader(joined, PEEK), counted)
+        yield from _records(buffered, counted)
     elif _first_line_is_a_document(head):
         yield from _lines(buffered)
     else:
@@ -91,21 +80,6 @@ def record_of(document: Any) -> dict[str, Any] | str:
     if "digestS3Object" in document or "logFiles" in document:
         return "a CloudTrail digest file"
     return document
-
-
-def _whole(data: bytes) -> Iterator[Read]:
-    """A Records file read whole; one that does not parse is read again by the streaming
-    parser, which says where it stops and keeps what came before."""
-    try:
-        records = orjson.loads(data)["Records"]
-    except (orjson.JSONDecodeError, TypeError, KeyError):
-        records = None
-    if not isinstance(records, list):
-        stream = _Counting(io.BytesIO(data))
-        yield from _records(io.BufferedReader(stream, PEEK), stream)
-        return
-    for n, document in enumerate(records, start=1):
-        yield _item(n, document)
 
 
 def _records(buffered: IO[bytes], counted: _Counting) -> Iterator[Read]:
@@ -159,30 +133,6 @@ def _first_line_is_a_document(head: bytes) -> bool:
 def _why(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
-
-
-class _Joined(io.RawIOBase):
-    """The bytes already read, then the rest of the stream."""
-
-    def __init__(self, first: bytes, rest: IO[bytes]) -> None:
-        self.first: bytes | None = first
-        self.at = 0
-        self.rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.first is not None:
-            chunk = self.first[self.at : self.at + len(buffer)]
-            self.at += len(chunk)
-            if self.at >= len(self.first):
-                self.first = None  # let the first part go
-            buffer[: len(chunk)] = chunk
-            return len(chunk)
-        data = self.rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 class _Counting(io.RawIOBase):
