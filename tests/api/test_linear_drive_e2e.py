@@ -1,8 +1,9 @@
 """Issue 15's acceptance as one story, on both databases: Linear as the front door and Google
 Drive as the filing cabinet, with changegate deciding in between. The local Linear
-(fake_linear.py, every operation executed against Linear's pinned schema) and the local Drive v3
-over TLS (fake_drive.py) are the peers; deliveries are signed as Linear signs them; the worker is
-`changegate worker --once`; the run is filed by `test record --upload`."""
+(changegate/sandbox/linear.py, every operation executed against Linear's pinned schema) and the
+local Drive v3 over TLS (changegate/sandbox/drive.py) are the peers; deliveries are signed as
+Linear signs them; the worker is `changegate worker --once`; the run is filed by `test record
+--upload`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from changegate import bootstrap
 from changegate.bootstrap import App
 from changegate.config import Settings
+from changegate.sandbox.drive import FakeDrive, evidence_drive
+from changegate.sandbox.linear import API_KEY, FakeLinear
 from tests.api.conftest import Api
 from tests.api.test_linear_hook import (
     REQUESTER,
@@ -28,9 +31,7 @@ from tests.api.test_linear_hook import (
 )
 from tests.cli.test_workspace_cli import gate, record, runs
 from tests.conftest import LOCAL_DECISIONS_POLICY, Result
-from tests.integrations.fake_drive import FakeDrive, evidence_drive
 from tests.integrations.fake_github import generate_private_key_pem
-from tests.integrations.fake_linear import API_KEY, FakeLinear
 
 Cli = Callable[..., Result]
 

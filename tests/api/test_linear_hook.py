@@ -1,6 +1,6 @@
 """Linear as the front door, end to end on both databases: a signed delivery to /hooks/linear,
-the worker's outbox re-reading the issue from a local Linear (fake_linear.py, which executes
-every operation against Linear's published schema), and what goes back to the issue."""
+the worker's outbox re-reading the issue from a local Linear (changegate/sandbox/linear.py, which
+executes every operation against Linear's published schema), and what goes back to the issue."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from changegate.cli.runner import Delivery, drain
 from changegate.config import Settings
 from changegate.config_linear import LinearSettings
 from changegate.db.models import Change, LedgerRecord, Notification, Waiver, WebhookDelivery
+from changegate.sandbox.linear import API_KEY, FakeLinear
 from changegate.services import outbox
 from tests.api.conftest import Api
 from tests.builders import PEOPLE
-from tests.integrations.fake_linear import API_KEY, FakeLinear
 
 SECRET = "linear-webhook-secret"
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "linear-webhooks" / "korosuke613-linear-webhook"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from changegate.config_workspace import GoogleSettings
+from changegate.sandbox.drive import FakeDrive, evidence_drive
 from tests.api.conftest import JUNIT_PASS, Api, approved_change
-from tests.integrations.fake_drive import FakeDrive, evidence_drive
 from tests.integrations.fake_github import generate_private_key_pem
 
 

@@ -1,5 +1,5 @@
-"""`changegate linear check|sync` against a local Linear (fake_linear.py), on both databases;
-and the adapter's GraphQL held to Linear's published schema."""
+"""`changegate linear check|sync` against a local Linear (changegate/sandbox/linear.py), on both
+databases; and the adapter's GraphQL held to Linear's published schema."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import pytest
 from changegate.integrations.linear import OPERATIONS, LinearGraphQL, fresh, verify_signature
 from changegate.integrations.linear_ports import LinearAttachment
 from changegate.integrations.ports import IntegrationError
+from changegate.sandbox.linear import API_KEY, FakeLinear, validation_errors
 from tests.api.test_linear_hook import REQUESTER, TEMPLATE
 from tests.builders import PEOPLE
 from tests.conftest import Result
-from tests.integrations.fake_linear import API_KEY, FakeLinear, validation_errors
 
 
 @pytest.fixture

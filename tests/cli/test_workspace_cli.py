@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from changegate.sandbox.drive import FakeDrive, evidence_drive, render_pdf
 from tests.conftest import LOCAL_DECISIONS_POLICY, Result
-from tests.integrations.fake_drive import FakeDrive, evidence_drive, render_pdf
 from tests.integrations.fake_github import generate_private_key_pem
 
 Cli = Callable[..., Result]

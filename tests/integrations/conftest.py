@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.fake_drive import FakeDrive, evidence_drive
+from changegate.sandbox.drive import FakeDrive, evidence_drive
 from tests.integrations.fake_github import FakeGitHub, generate_private_key_pem
 
 

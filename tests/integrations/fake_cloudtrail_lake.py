@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.integrations.loopback import Loopback
+from changegate.sandbox.loopback import Loopback
 
 ID = re.compile(r"[-_A-Za-z0-9]{1,128}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")

@@ -8,7 +8,7 @@ import pytest
 
 from changegate.integrations.drive import GoogleDrive, connect
 from changegate.integrations.ports import DriveNotFound, IntegrationError
-from tests.integrations.fake_drive import FakeDrive
+from changegate.sandbox.drive import FakeDrive
 
 
 def drive_of(fake: FakeDrive, drive_id: str | None = None) -> GoogleDrive:

@@ -21,7 +21,7 @@ What this relies on, and where Linear documents it:
   what the comment reports, so a comment sent again after a lost answer is found, not doubled.
 
 Every operation is in OPERATIONS; the tests validate each against Linear's published schema
-(tests/fixtures/linear/schema.graphql).
+(src/changegate/sandbox/linear_schema.graphql).
 """
 
 from __future__ import annotations

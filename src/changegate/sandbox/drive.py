@@ -44,8 +44,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import trustme
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
-from tests.integrations.loopback import Loopback
+from changegate.sandbox.loopback import Loopback
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 FOLDER = "application/vnd.google-apps.folder"
@@ -117,7 +120,7 @@ class FakeDrive(Loopback):
 
     scheme = "https"
 
-    def __init__(self, tmp: Path, service_key_pem: bytes, client_email: str) -> None:
+    def __init__(self, tmp: Path, service_key_pem: bytes, client_email: str, port: int = 0) -> None:
         self.drives: dict[str, str] = {}
         self.files: dict[str, DriveFile] = {}
         self.uploads: list[dict[str, Any]] = []  # each create: metadata and query
@@ -135,7 +138,7 @@ class FakeDrive(Loopback):
         self.ca_path = tmp / "fake-drive-ca.pem"
         self.ca_path.write_bytes(ca.cert_pem.bytes())
         self._cert = cert
-        self._listen()
+        self._listen(port)
         self.token_uri = f"{self.url}/token"
         self.shared = ""  # the shared drive a fixture made
         self.key_file = Path()  # the service account key file a fixture wrote
@@ -164,6 +167,21 @@ class FakeDrive(Loopback):
         folders = {f.id for f in self.files.values() if f.name == name and f.mime_type == FOLDER}
         return [f for f in self.files.values() if set(f.parents) & folders]
 
+    def listing(self) -> list[dict[str, Any]]:
+        """The sandbox's own door (`GET /sandbox/files`, not Drive's API): every file that is
+        not a folder, as `{"path": "CHG-1/name", "id", "appProperties", "sha256Checksum"}`."""
+        names = {f.id: f.name for f in self.files.values() if f.mime_type == FOLDER}
+        return [
+            {
+                "path": "/".join([*(names[p] for p in f.parents if p in names), f.name]),
+                "id": f.id,
+                "appProperties": f.app_properties,
+                "sha256Checksum": hashlib.sha256(f.content).hexdigest(),
+            }
+            for f in self.files.values()
+            if f.mime_type != FOLDER
+        ]
+
     # -- the protocol ------------------------------------------------------------------------
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -183,9 +201,12 @@ class FakeDrive(Loopback):
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                out: Any
                 try:
                     if parts.path == "/token" and method == "POST":
                         status, out, kind = 200, fake._token(body), "application/json"
+                    elif parts.path == "/sandbox/files" and method == "GET":
+                        status, out, kind = 200, fake.listing(), "application/json"
                     else:
                         fake._authorise(self.headers.get("Authorization", ""))
                         status, out, kind = fake._drive(method, parts.path, query, body, self)
@@ -367,8 +388,6 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], bytes]:
 
 
 def _public_pem(private_pem: bytes) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
     key = serialization.load_pem_private_key(private_pem, password=None)
     return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -385,8 +404,6 @@ def _now() -> str:
 
 def render_pdf(text: str) -> bytes:
     """A real PDF (reportlab, invariant so the same text gives the same bytes)."""
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
-
     out = io.BytesIO()
     page = canvas.Canvas(out, invariant=1)
     page.drawString(72, 720, text)
@@ -416,10 +433,18 @@ def service_account_file(path: Path, key_pem: bytes, client_email: str, token_ur
     return path
 
 
-def evidence_drive(tmp: Path, key_pem: bytes) -> FakeDrive:
+def private_key_pem() -> bytes:
+    """A new RSA key (PKCS #8 PEM), as a service account's key file holds."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def evidence_drive(tmp: Path, key_pem: bytes, port: int = 0) -> FakeDrive:
     """A peer (not started) with one shared drive, "Change Evidence" (`.shared`), and the
     service account's key file (`.key_file`) whose token_uri is the peer."""
-    fake = FakeDrive(tmp, key_pem, SERVICE_ACCOUNT)
+    fake = FakeDrive(tmp, key_pem, SERVICE_ACCOUNT, port)
     fake.shared = fake.add_drive("Change Evidence")
     fake.key_file = service_account_file(tmp / "sa.json", key_pem, SERVICE_ACCOUNT, fake.token_uri)
     return fake

@@ -14,8 +14,8 @@ class Loopback:
 
     scheme = "http"
 
-    def _listen(self) -> None:
-        self._server: ThreadingHTTPServer | None = self._bind(0)
+    def _listen(self, port: int = 0) -> None:
+        self._server: ThreadingHTTPServer | None = self._bind(port)
         self.port: int = self._server.server_address[1]
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None

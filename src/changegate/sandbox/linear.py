@@ -1,10 +1,10 @@
 """A local Linear GraphQL API that executes what it is sent against Linear's published schema.
 
 Every request is parsed, validated and executed by graphql-core against the pinned SDL
-(tests/fixtures/linear/schema.graphql, linear/linear packages/sdk/src/schema.graphql): an
+(linear_schema.graphql beside this module, linear/linear packages/sdk/src/schema.graphql): an
 operation that names a field, argument or input Linear does not have, or a variable of the
 wrong type, is answered with GraphQL errors as Linear answers it, and noted in `errors` (the
-fixture fails the test). Only the fields changegate reads are backed by data; the shapes
+tests fail on any). Only the fields changegate reads are backed by data; the shapes
 follow the schema's types (Issue, Team, WorkflowState, IssueLabel, Comment, Attachment).
 
 Documented behaviour it reproduces: `Authorization: <API key>` (401 otherwise); `issue(id)`
@@ -30,9 +30,9 @@ from typing import Any
 
 from graphql import GraphQLSchema, build_schema, graphql_sync, parse, validate
 
-from tests.integrations.loopback import Loopback
+from changegate.sandbox.loopback import Loopback
 
-SCHEMA_PATH = Path(__file__).parents[1] / "fixtures" / "linear" / "schema.graphql"
+SCHEMA_PATH = Path(__file__).with_name("linear_schema.graphql")
 API_KEY = "lin_api_test_key"
 TEAM_STATES = (
     ("Triage", "triage"),
@@ -57,8 +57,8 @@ def validation_errors(document: str) -> list[str]:
 
 
 class FakeLinear(Loopback):
-    def __init__(self, team_key: str = "ENG") -> None:
-        self.team = {
+    def __init__(self, team_key: str = "ENG", port: int = 0) -> None:
+        self.team: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "key": team_key,
             "name": "Engineering",
@@ -83,7 +83,8 @@ class FakeLinear(Loopback):
         self.reset_in_ms = 500
         self._remaining = REQUESTS_LIMIT
         self._lock = threading.Lock()
-        self._listen()
+        self._listen(port)
+        self.base = self.url
         self.url = f"{self.url}/graphql"
 
     def add_issue(
@@ -118,13 +119,38 @@ class FakeLinear(Loopback):
         return next(s for s in self.team["states"] if s["name"] == name)
 
     def state_of(self, issue: dict[str, Any]) -> str:
-        return next(s["name"] for s in self.team["states"] if s["id"] == issue["stateId"])
+        return next(str(s["name"]) for s in self.team["states"] if s["id"] == issue["stateId"])
 
     def comments_on(self, issue: dict[str, Any]) -> list[str]:
         return [c["body"] for c in self.comments.values() if c["issueId"] == issue["id"]]
 
     def attachments_on(self, issue: dict[str, Any]) -> list[dict[str, Any]]:
         return [a for (i, _), a in self.attachments.items() if i == issue["id"]]
+
+    def admin(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:
+        """The sandbox's own door (not Linear's API): `POST /sandbox/issues` files an issue as
+        a person would in Linear's app ({title, description, creator, labels}); `GET
+        /sandbox/issues/ENG-1` shows its state, comments and attachments."""
+        with self._lock:
+            if method == "POST" and path == "/sandbox/issues":
+                asked = json.loads(raw)
+                labels = tuple(asked.get("labels") or ("change-request",))
+                made = self.add_issue(
+                    asked["title"], asked["description"], asked.get("creator"), labels
+                )
+                return 200, made
+            found = next(
+                (i for i in self.issues.values() if path == f"/sandbox/issues/{i['identifier']}"),
+                None,
+            )
+            if method != "GET" or found is None:
+                return 404, {"errors": [{"message": f"no issue at {path}"}]}
+            return 200, {
+                **found,
+                "state": self.state_of(found),
+                "comments": self.comments_on(found),
+                "attachments": self.attachments_on(found),
+            }
 
     def answer(self, headers: Any, raw: bytes) -> tuple[int, dict[str, str], Any]:
         if headers.get("Authorization") != API_KEY:
@@ -263,10 +289,22 @@ class FakeLinear(Loopback):
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.do_POST()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
                 try:
-                    status, headers, body = peer.answer(self.headers, self.rfile.read(length))
+                    if self.path.startswith("/sandbox/"):
+                        headers: dict[str, str] = {}
+                        status, body = (
+                            peer.admin(self.command, self.path, raw)
+                            if self.headers.get("Authorization") == API_KEY
+                            else (401, {"errors": [{"message": "Authentication required"}]})
+                        )
+                    else:
+                        status, headers, body = peer.answer(self.headers, raw)
                 except Exception as exc:  # the peer's own bug: fail the test, not hang it
                     peer.errors.append(f"{type(exc).__name__}: {exc}")
                     status, headers, body = 500, {}, {"errors": [{"message": str(exc)}]}
