@@ -86,6 +86,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("demo", "app", "Seed a realistic quarter of changes and serve it."),
     "serve": ("serve", "app", "Serve the REST API (OpenAPI at /docs)."),
     "worker": ("worker", "app", "Deliver notifications and run the periodic jobs."),
+    "sandbox": (
+        "sandbox",
+        "app",
+        "Local stand-ins for Linear and Google Drive, to try changegate (never production).",
+    ),
     "outbox": ("worker", "outbox_app", "The notification outbox."),
     "completion": (
         "completion",
