@@ -49,6 +49,20 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     assert "evidence for 2026-Q4 written to evidence-2026-Q4.zip" in out
     assert "evidence ok" in out and "ok: audit re-performed (digest " in out
     assert "sha256-rank/1" in out
+    # The last step: Linear and Drive through `changegate sandbox`, with the real clock.
+    assert "ENG-1 filed in the local Linear; delivered to http://127.0.0.1:" in out
+    assert re.search(r"ENG-1 in the local Linear\n(.*\n)*?  state +Todo\n", out), out[-3000:]
+    approvals = re.findall(r"^ +(cab|iso) +approved by (\S+) at (\S+Z)$", out, re.M)
+    assert [(role, who) for role, who, _ in approvals] == [
+        ("cab", "ben@example.com"),
+        ("iso", "iris@example.com"),
+    ]
+    assert "NO  CM-4: run #2 in staging for 7d3e9f01 passed but is not documented in Google" in out
+    assert "denied with exit 1: not yet documented in Google Workspace" in out
+    assert re.search(r"^CHG-5/CHG-5-run-2-staging-junit\.xml +report ", out, re.M)
+    assert re.search(r"^CHG-5/CHG-5-run-2-staging-summary\.html +summary ", out, re.M)
+    assert "ALLOWED: CHG-5 7d3e9f01 to production" in out
+    assert "ok  CM-4: passing run #2 in staging (isolated) for 7d3e9f01" in out
     assert "Traceback" not in result.stderr
     [exported] = tmp_path.glob("tmp.*/ledger.jsonl")
     assert exported.read_text().count("\n") > 20
