@@ -53,6 +53,22 @@ def test_an_upload_lands_tagged_in_the_shared_drive_with_its_checksums(
     assert drive.find(folder, {"changegateTestRun": "13"}) is None
 
 
+def test_a_report_over_5_mb_goes_as_a_resumable_upload_in_chunks(fake_drive: FakeDrive) -> None:
+    """Drive takes multipart uploads up to 5 MB; a larger JUnit report (a big suite's) is sent
+    as a resumable upload, here in two chunks of at most 8 MiB."""
+    drive = drive_of(fake_drive)
+    folder = drive.folder(fake_drive.shared, "CHG-8", {"changegateChange": "CHG-8"})
+    case = b"<testcase classname='checkout' name='t' time='0.1'/>"
+    content = b"<testsuite name='big'>" + case * 200_000 + b"</testsuite>"
+    assert 8 * 1024 * 1024 < len(content) < 16 * 1024 * 1024
+    filed = drive.upload(folder, "junit.xml", "application/xml", content, {"k": "v"})
+    assert filed.sha256 == hashlib.sha256(content).hexdigest()
+    assert fake_drive.files[filed.id].content == content
+    assert fake_drive.uploads[-1]["query"]["uploadType"] == "resumable"
+    assert fake_drive.uploads[-1]["query"]["supportsAllDrives"] == "true"
+    assert fake_drive.errors == []
+
+
 def test_a_google_doc_has_no_checksum_and_exports_as_pdf(fake_drive: FakeDrive) -> None:
     doc = fake_drive.add_doc("Regression results CHG-7", fake_drive.shared, "all 212 passed")
     drive = drive_of(fake_drive)

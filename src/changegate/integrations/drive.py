@@ -23,6 +23,10 @@ from changegate.integrations.ports import DriveFile, DriveNotFound, IntegrationE
 
 SCOPE: Final = "https://www.googleapis.com/auth/drive"
 FOLDER: Final = "application/vnd.google-apps.folder"
+# Drive v3, "Upload file data": multipart for files of 5 MB or less, resumable above; a chunk
+# is a multiple of 256 KiB.
+MULTIPART_LIMIT = 5 * 1024 * 1024
+CHUNK = 8 * 1024 * 1024
 FIELDS: Final = (
     "id,name,mimeType,version,modifiedTime,md5Checksum,sha256Checksum,driveId,webViewLink"
 )
@@ -55,6 +59,9 @@ def connect(
     if subject:
         creds = creds.with_subject(subject)
     http = httplib2.Http(timeout=TIMEOUT, ca_certs=str(ca_certs) if ca_certs else None)
+    # 308 is Drive's "resume incomplete" in a resumable upload, not a redirect: the client
+    # library's own build_http removes it the same way.
+    http.redirect_codes = http.redirect_codes - {308}
     options = {"api_endpoint": drive_url.rstrip("/") + "/drive/v3/"} if drive_url else None
     return build(
         "drive",
@@ -97,7 +104,11 @@ class GoogleDrive:
     ) -> DriveFile:
         from googleapiclient.http import MediaIoBaseUpload  # type: ignore[import-untyped]  # noqa: PLC0415
 
-        media = MediaIoBaseUpload(io.BytesIO(content), mimetype=mime_type, resumable=False)
+        # Drive takes a multipart upload up to 5 MB; larger files go as a resumable upload.
+        resumable = len(content) > MULTIPART_LIMIT
+        media = MediaIoBaseUpload(
+            io.BytesIO(content), mimetype=mime_type, resumable=resumable, chunksize=CHUNK
+        )
         body = {"name": name, "parents": [parent], "appProperties": dict(properties)}
         return _file(
             self._call(

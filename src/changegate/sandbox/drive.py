@@ -11,7 +11,9 @@ reference documents and the client sends:
   https://www.googleapis.com/auth/drive; `sub` (domain-wide delegation) is kept. Answer
   `{"access_token", "expires_in", "token_type": "Bearer"}`.
 - `POST /upload/drive/v3/files?uploadType=multipart`: multipart/related, the JSON metadata then
-  the media; `POST /drive/v3/files`: metadata only (folders).
+  the media; `uploadType=resumable`: a POST of the metadata opens a session (`Location`), PUTs
+  carry the media in chunks (308 with `Range` until the last); `POST /drive/v3/files`: metadata
+  only (folders).
 - `GET /drive/v3/files/{id}` and `GET /drive/v3/files?q=...` with `fields` honoured.
 - `GET /drive/v3/files/{id}/export?mimeType=application/pdf` for Google Docs and Sheets.
 
@@ -40,7 +42,7 @@ from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import trustme
@@ -103,6 +105,13 @@ class DriveFile:
         return out
 
 
+@dataclass(frozen=True)
+class _Resumable:
+    """An answer with no body that matters, only headers (`Location`, `Range`)."""
+
+    headers: dict[str, str]
+
+
 class DriveError(Exception):
     def __init__(self, code: int, reason: str, message: str, oauth: bool = False) -> None:
         super().__init__(message)
@@ -133,6 +142,7 @@ class FakeDrive(Loopback):
         self._public = _public_pem(service_key_pem)
         self._issued: set[str] = set()
         self._lock = threading.Lock()
+        self._sessions: dict[str, dict[str, Any]] = {}  # resumable uploads under way
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         self.ca_path = tmp / "fake-drive-ca.pem"
@@ -197,32 +207,47 @@ class FakeDrive(Loopback):
             def do_POST(self) -> None:
                 self._serve("POST")
 
+            def do_PUT(self) -> None:
+                self._serve("PUT")
+
             def _serve(self, method: str) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                out: Any
-                try:
-                    if parts.path == "/token" and method == "POST":
-                        status, out, kind = 200, fake._token(body), "application/json"
-                    elif parts.path == "/sandbox/files" and method == "GET":
-                        status, out, kind = 200, fake.listing(), "application/json"
-                    else:
-                        fake._authorise(self.headers.get("Authorization", ""))
-                        status, out, kind = fake._drive(method, parts.path, query, body, self)
-                except DriveError as exc:
-                    status, out, kind = exc.code, exc.body(), "application/json"
-                except Exception as exc:  # the peer's own bug: tests assert none happened
-                    fake.errors.append(f"{type(exc).__name__}: {exc}")
-                    status, out, kind = 500, {"error": {"code": 500, "message": "fake"}}, ""
-                data = out if isinstance(out, bytes) else json.dumps(out).encode()
+                status, data, kind, extra = fake._answer(method, parts.path, query, body, self)
                 self.send_response(status)
                 self.send_header("Content-Type", kind or "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
         return Handler
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], body: bytes, req: Any
+    ) -> tuple[int, bytes, str, dict[str, str]]:
+        """(status, body, content type, extra headers) for one request."""
+        out: Any
+        extra: dict[str, str] = {}
+        try:
+            if path == "/token" and method == "POST":
+                status, out, kind = 200, self._token(body), "application/json"
+            elif path == "/sandbox/files" and method == "GET":
+                status, out, kind = 200, self.listing(), "application/json"
+            else:
+                self._authorise(req.headers.get("Authorization", ""))
+                status, out, kind = self._drive(method, path, query, body, req)
+                if isinstance(out, _Resumable):
+                    out, extra = {}, out.headers
+        except DriveError as exc:
+            status, out, kind = exc.code, exc.body(), "application/json"
+        except Exception as exc:  # the peer's own bug: tests assert none happened
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            status, out, kind = 500, {"error": {"code": 500, "message": "fake"}}, ""
+        data = out if isinstance(out, bytes) else json.dumps(out).encode()
+        return status, data, kind, extra
 
     def _token(self, body: bytes) -> dict[str, Any]:
         form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
@@ -252,9 +277,11 @@ class FakeDrive(Loopback):
         self, method: str, path: str, query: dict[str, str], body: bytes, req: Any
     ) -> tuple[int, Any, str]:
         shared = query.get("supportsAllDrives") == "true"
+        if path == "/upload/drive/v3/files" and query.get("uploadType") == "resumable":
+            return self._resumable(method, query, body, req, shared)
         if method == "POST" and path == "/upload/drive/v3/files":
             if query.get("uploadType") != "multipart":
-                raise DriveError(400, "badRequest", "this peer takes uploadType=multipart")
+                raise DriveError(400, "badRequest", "this peer takes multipart or resumable")
             meta, media = _multipart(req.headers.get("Content-Type", ""), body)
             made = self._create(meta, media, shared, query)
             self.answer_uploads.wait(timeout=120)
@@ -272,6 +299,36 @@ class FakeDrive(Loopback):
                 return 200, self._export(found, query.get("mimeType", "")), "application/pdf"
             return 200, _pick(found.resource(self.url), query), ""
         raise DriveError(404, "notFound", f"no route {method} {path}")
+
+    def _resumable(
+        self, method: str, query: dict[str, str], body: bytes, req: Any, shared: bool
+    ) -> tuple[int, Any, str]:
+        """Drive's resumable upload: a POST of the metadata opens a session (its URI in
+        `Location`); PUTs carry the media in chunks (`Content-Range: bytes a-b/total`), each
+        answered 308 with the `Range` received until the last, answered with the file."""
+        if method == "POST":
+            session = uuid.uuid4().hex
+            with self._lock:
+                self._sessions[session] = {"meta": json.loads(body or b"{}"), "data": b""}
+            kept = {k: v for k, v in query.items() if k != "upload_id"}
+            uri = f"{self.url}/upload/drive/v3/files?{urlencode({**kept, 'upload_id': session})}"
+            return 200, _Resumable({"Location": uri}), ""
+        found = self._sessions.get(query.get("upload_id", ""))
+        if method != "PUT" or found is None:
+            raise DriveError(404, "notFound", "no such upload session")
+        span = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", req.headers.get("Content-Range", ""))
+        if span is None or int(span.group(1)) != len(found["data"]):
+            raise DriveError(400, "badRequest", "Content-Range does not follow what was received")
+        found["data"] += body
+        total = int(span.group(3))
+        if len(found["data"]) < total:
+            received = {"Range": f"bytes=0-{len(found['data']) - 1}"}
+            return 308, _Resumable(received), ""
+        made = self._create(
+            found["meta"], found["data"], shared, {**query, "uploadType": "resumable"}
+        )
+        self.answer_uploads.wait(timeout=120)
+        return 200, _pick(made.resource(self.url), query), ""
 
     def _get(self, file_id: str, shared: bool) -> DriveFile:
         found = self.files.get(file_id)
