@@ -291,6 +291,7 @@ def test_keys_and_databases_are_never_committed_by_git_add(tmp_path: Path) -> No
 NO_RECORD = {
     "demo",
     "serve",
+    "sandbox serve",
     "worker",
     "init",
     "ledger export",
