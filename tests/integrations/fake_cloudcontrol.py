@@ -16,6 +16,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from changegate.sandbox.loopback import reply
+
 PREFIX = "CloudApiService."
 
 
@@ -74,12 +76,7 @@ class FakeCloudControl:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status, answer = peer.answer(self.headers.get("X-Amz-Target", ""), body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, json.dumps(answer).encode(), "application/x-amz-json-1.0")
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from changegate.sandbox.loopback import Loopback
+from changegate.sandbox.loopback import Loopback, reply
 
 ID = re.compile(r"[-_A-Za-z0-9]{1,128}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
@@ -139,14 +139,7 @@ class FakeCloudTrailLake(Loopback):
                 status, headers, body = peer.answer(
                     self.path, self.headers, self.rfile.read(length)
                 )
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, json.dumps(body).encode(), headers=headers)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
-from changegate.sandbox.loopback import Loopback
+from changegate.sandbox.loopback import Loopback, reply
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 FOLDER = "application/vnd.google-apps.folder"
@@ -215,13 +215,7 @@ class FakeDrive(Loopback):
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, data, kind, extra = fake._answer(method, parts.path, query, body, self)
-                self.send_response(status)
-                self.send_header("Content-Type", kind or "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, data, kind or "application/json", extra)
 
         return Handler
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from graphql import GraphQLSchema, build_schema, graphql_sync, parse, validate
 
-from changegate.sandbox.loopback import Loopback
+from changegate.sandbox.loopback import Loopback, reply
 
 SCHEMA_PATH = Path(__file__).with_name("linear_schema.graphql")
 API_KEY = "lin_api_test_key"
@@ -308,14 +308,7 @@ class FakeLinear(Loopback):
                 except Exception as exc:  # the peer's own bug: fail the test, not hang it
                     peer.errors.append(f"{type(exc).__name__}: {exc}")
                     status, headers, body = 500, {}, {"errors": [{"message": str(exc)}]}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, json.dumps(body).encode(), headers=headers)
 
             def log_message(self, *args: object) -> None:
                 pass
