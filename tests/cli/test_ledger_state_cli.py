@@ -73,7 +73,7 @@ def test_the_audit_warns_until_a_passing_state_check_is_recorded(audited: Cli) -
     assert clean.code == 0, clean.out
     assert (
         "drifts, findings, baselines, baseline_resources, reviews, disciplinary_actions, "
-        "trail_events)" in clean.out
+        "trail_events, workspace_files)" in clean.out
     )
     assert WARNING in audited("audit", "run", "--dry-run", "--period", "2026-Q3", *ISO).out
     no_state = audited("ledger", "verify", "--record", *ISO)

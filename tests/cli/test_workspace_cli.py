@@ -147,6 +147,38 @@ def test_an_uploaded_run_is_filed_under_its_change_with_its_checksums(
     assert "pending" not in str(run["workspace"])
 
 
+def test_a_drive_file_forged_or_edited_behind_changegates_back_is_named_by_the_state_check(
+    team: Cli, drive: FakeDrive, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forged workspace_files row would make an undocumented run pass CM-4 at the gate and in
+    the audit; the ledger's test_run.filed record proves the real ones."""
+    key = approved_change(team)
+    assert record(team, key, "--upload").code == 0
+    assert record(team, key).code == 0  # run 2: never documented
+    assert worker(team, monkeypatch).code == 0
+    clean = team("ledger", "verify", "--state", "--json")
+    assert clean.code == 0 and "workspace_files" in json.loads(clean.out)["state"]["checked"]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE workspace_files SET version = 9 WHERE role = 'summary'"))
+        conn.execute(
+            text(
+                "INSERT INTO workspace_files (test_run_id, role, file_id, name, mime_type, "
+                "version, modified_at, drive_id, link, md5, sha256, content_sha256, recorded_at) "
+                "SELECT 2, role, 'forged', name, mime_type, version, modified_at, drive_id, link, "
+                "md5, sha256, content_sha256, recorded_at FROM workspace_files "
+                "WHERE role = 'report'"
+            )
+        )
+    engine.dispose()
+    found = json.loads(team("ledger", "verify", "--state", "--json").out)["state"]["mismatches"]
+    named = [(m["table"], m["key"].split()[:3], m["field"]) for m in found]
+    assert named == [
+        ("workspace_files", ["run", "1", "summary"], "version"),
+        ("workspace_files", ["run", "2", "report"], "row"),
+    ]
+
+
 def test_a_doc_is_verified_and_frozen_as_its_pdf_export(
     team: Cli, drive: FakeDrive, db_url: str
 ) -> None:
@@ -169,6 +201,8 @@ def test_a_doc_is_verified_and_frozen_as_its_pdf_export(
         ).scalar_one()
     engine.dispose()
     assert bytes(kept) == doc.pdf
+    # The verified Doc is what the ledger's test_run.doc_verified record says it is.
+    assert team("ledger", "verify", "--state").code == 0
 
 
 BAD_DOCS = {

@@ -57,6 +57,7 @@ def test_an_ended_quarter_warns_until_a_check_after_its_end_is_recorded(org: App
         "reviews",
         "disciplinary_actions",
         "trail_events",
+        "workspace_files",
     ]
     run = org.run(lambda ctx: audits.run_requested(ctx, "2026-Q3"), actor=ISO, at=later)
     assert audits.summary(run).run.warnings == []

@@ -22,6 +22,7 @@ Record = tuple[str, str, str, str, dict[str, Any]]
 FAMILIES = (
     *("change", "gate", "deployment", "waiver", "drift", "audit", "finding", "baseline"),
     "trail",
+    "test_run",
 )
 # The ledger action that moves a change to each status (edits name theirs in the payload).
 STATUS_OF = {
@@ -65,6 +66,8 @@ class Replayed:
     detective: Detective = field(default_factory=Detective)
     # CloudTrail events stored, per ingest ("<source> at <instant>"): how many, and their digest.
     trail: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Drive files documenting a test run ("run N role fileId"): what Drive said of each (CM-4).
+    workspace_files: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def replay(records: Iterable[Record]) -> Replayed:
@@ -83,12 +86,32 @@ def replay(records: Iterable[Record]) -> Replayed:
             _waiver(out, at, actor, action, key, payload)
         elif family == "change":
             _change(out, at, actor, action, key, payload)
-        elif action == "trail.ingested":
-            # One file's record, or a group's (trail_ingest.ingest_files) listing its files.
-            for entry in payload.get("files", [payload]):
-                if int(entry.get("new", 0)):
-                    _ingested(out.trail, at, key, entry)
+        elif family in ("test_run", "trail"):
+            _evidence(out, at, action, key, payload)
     return out
+
+
+def _evidence(out: Replayed, at: str, action: str, key: str, payload: dict[str, Any]) -> None:
+    """Drive files documenting a test run (a filing lists its files; a verified Doc is the
+    one file: services/workspace*.py), and the CloudTrail events each ingest stored (one
+    file's record, or a group's listing its files: trail_ingest.ingest_files)."""
+    if action in ("test_run.filed", "test_run.doc_verified"):
+        for entry in payload.get("files", [payload]):
+            out.workspace_files[workspace_key(payload["test_run_id"], entry)] = {
+                "content_sha256": str(entry["content_sha256"]),
+                "sha256": str(entry.get("sha256")),
+                "version": str(entry["version"]),
+                "drive_id": str(entry["drive_id"]),
+                "recorded_at": at,
+            }
+    elif action == "trail.ingested":
+        for entry in payload.get("files", [payload]):
+            if int(entry.get("new", 0)):
+                _ingested(out.trail, at, key, entry)
+
+
+def workspace_key(test_run_id: object, entry: dict[str, Any]) -> str:
+    return f"run {test_run_id} {entry['role']} {entry['file_id']}"
 
 
 def _ingested(trail: dict[str, dict[str, str]], at: str, key: str, payload: dict[str, Any]) -> None:

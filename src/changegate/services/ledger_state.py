@@ -13,7 +13,8 @@ every waiver (status, round, days asked, scope, end of its window) with every ap
 on it; every drift, finding, HR disciplinary action (its finding, who recorded it, when, and
 the digest of its details), baseline version (and the digest of its resources) and signed
 review (`ledger_replay_detective`, `ledger_state_detective`); and the CloudTrail events each
-ingest stored, by count and digest (`ledger_state_trail`). docs/ledger.md lists the fields,
+ingest stored, by count and digest (`ledger_state_trail`), and the Drive files documenting
+test runs (`ledger_state_workspace`). docs/ledger.md lists the fields,
 and those records written before issue 12 cannot prove.
 """
 
@@ -41,6 +42,7 @@ from changegate.db.models import (
 )
 from changegate.services import ledger_state_detective as live
 from changegate.services import ledger_state_trail as trail
+from changegate.services import ledger_state_workspace as workspace
 from changegate.services.ledger_replay import (
     DEPLOYMENT_FIELDS,
     FAMILIES,
@@ -65,6 +67,7 @@ CHECKED = (
     "reviews",
     "disciplinary_actions",
     "trail_events",
+    "workspace_files",
 )
 DECISION_FIELDS = (
     "change_key",
@@ -109,6 +112,7 @@ def check(session: Session) -> list[Mismatch]:
             "disciplinary_actions", found.disciplinary_actions, live.disciplinary_actions(session)
         ),
         *_compare("trail_events", derived.trail, trail.groups(session, derived.trail)),
+        *_compare("workspace_files", derived.workspace_files, workspace.files(session)),
     ]
 
 
