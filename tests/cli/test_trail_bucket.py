@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from sqlalchemy import create_engine, text
 from tests.cli.s3_stall import StallingProxy
 from tests.conftest import Result
 from tests.fixtures import fixture
+from tests.moto_peer import moto_server, use_aws
 
 Cli = Callable[..., Result]
 OPS = ("--as", "ops@example.com")
@@ -83,25 +83,9 @@ def generated(index: int, count: int) -> tuple[str, bytes, list[str]]:
 
 @pytest.fixture
 def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    # moto keeps its state per process, not per server: start from an empty S3.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-    for name, value in {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    try:
+    with moto_server(reset=True) as url:
+        use_aws(monkeypatch, url)
         yield url
-    finally:
-        server.stop()
 
 
 def s3() -> Any:

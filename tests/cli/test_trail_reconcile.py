@@ -21,6 +21,7 @@ from changegate.integrations.trail_sql import NAMES
 from tests.cli.fake_athena import FakeAthena
 from tests.conftest import Result
 from tests.fixtures import FIXTURES, files
+from tests.moto_peer import moto_server, use_aws
 
 Cli = Callable[..., Result]
 OPS = ("--as", "ops@example.com")
@@ -91,18 +92,9 @@ def athena_rows() -> list[dict[str, object]]:
 
 @pytest.fixture
 def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    _post(f"{url}/moto-api/reset", {})  # moto keeps its state per process, not per server
-    _aws(monkeypatch, url)
-    try:
+    with moto_server(reset=True) as url:
+        use_aws(monkeypatch, url)
         yield url
-    finally:
-        server.stop()
 
 
 def _post(url: str, body: dict[str, Any]) -> None:
@@ -228,7 +220,7 @@ def test_a_failed_query_is_one_line(ops: Cli, monkeypatch: pytest.MonkeyPatch) -
         "TABLE_NOT_FOUND: line 52:8: Table 'awsdatacatalog.trails.cloudtrail_logs' does not exist"
     )
     with FakeAthena(state="FAILED", reason=reason) as fake:
-        _aws(monkeypatch, fake.url)
+        use_aws(monkeypatch, fake.url)
         one_line_exit_2(
             ops("trail", "reconcile", *ATHENA, *OUTPUT, *OPS), "FAILED", "TABLE_NOT_FOUND"
         )
@@ -246,7 +238,7 @@ def test_results_are_read_page_by_page(ops: Cli, monkeypatch: pytest.MonkeyPatch
     with FakeAthena(page_size=3) as fake:
         fake.columns = list(NAMES)
         fake.rows = [[None if r[n] is None else str(r[n]) for n in NAMES] for r in found]
-        _aws(monkeypatch, fake.url)
+        use_aws(monkeypatch, fake.url)
         got = ok(
             ops("trail", "reconcile", *ATHENA, *OUTPUT, "--workgroup", "audit", "--json", *OPS)
         )
@@ -255,13 +247,3 @@ def test_results_are_read_page_by_page(ops: Cli, monkeypatch: pytest.MonkeyPatch
     assert [p.get("NextToken") for p in pages] == [None, "3", "6"]
     start = next(b for op, b in fake.requests if op == "StartQueryExecution")
     assert start["WorkGroup"] == "audit"
-
-
-def _aws(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    for name, value in {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)

@@ -21,12 +21,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from changegate.domain.configuration import ItemStatus
 from changegate.domain.errors import BadInput
 from changegate.integrations.awsconfig import AwsConfigReader, normalise_item, read_file
 from tests.fixtures import files, fixture
+from tests.moto_peer import moto_server
 
 DATA = fixture("aws-config")
 FILES = files("aws-config", "**/*.json", minimum=90)
@@ -280,13 +280,8 @@ def test_normalise_item_refuses_with_source_and_position() -> None:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def _client(service: str, url: str) -> Any:

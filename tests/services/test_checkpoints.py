@@ -23,7 +23,6 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from changegate import bootstrap, ledger
@@ -34,6 +33,7 @@ from changegate.services import checkpoints
 from changegate.services.context import Context
 from tests.builders import T0
 from tests.conftest import Result
+from tests.moto_peer import moto_server, use_aws
 from tests.services.test_ledger import _rewrite_whole_table
 
 BUCKET, PREFIX = "audit-anchors", "changegate/checkpoints"
@@ -43,25 +43,14 @@ KEY_LAYOUT = re.compile(r"changegate/checkpoints/\d{4}/\d\d/\d\d/\d{8}T\d{6}Z-se
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A bucket created with Object Lock, for one test."""
-    for name, value in {
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_aws(monkeypatch, moto_url)
     client = boto3.client("s3")
     client.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
     yield client
