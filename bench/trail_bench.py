@@ -12,16 +12,20 @@ that nothing covers. Measured, in a fresh process:
 
 - the floor: the raw parse rate of the same files with the faster of orjson and msgspec
   (gunzip + parse, nothing else);
-- end to end: every file through `trail ingest`'s code path (services/trail_ingest.py: the
-  streaming reader, classify, store once by eventID, reconcile the production changes against
-  the deployments and emergencies), 20 files a transaction, as `changegate trail ingest DIR`;
+- end to end, twice, each on a fresh copy of the seeded database: every file through `trail
+  ingest`'s code path (services/trail_parse.py: read, count, classify, the kept records'
+  columns; services/trail_ingest.py: store them once by eventID, 200 files a transaction, and
+  reconcile the production changes against the deployments and emergencies), as `changegate
+  trail ingest DIR --workers N` does it: once in one process (`--workers 0`), once with the
+  files read by worker processes (`--workers`, default one per CPU, at most 4);
 - the same files through `changegate trail reconcile --engine duckdb --files DIR` (the
   classification as SQL in DuckDB, only the production changes and attempts stored and
   reconciled), on a second copy of the seeded database.
 
 Goal: end to end at least 50% of the raw rate, memory flat (peak RSS at 10%, 50%, 100% of the
-files). Every uncovered change must be a planted one and every planted one uncovered. Run from
-the repository root, e.g.
+files; the workers' largest peak). The floor runs in one process; the run with workers uses
+every CPU, so the table gives CPU seconds beside wall seconds. Every uncovered change must be a
+planted one and every planted one uncovered. Run from the repository root, e.g.
 
     .venv/bin/python bench/trail_bench.py --events 1000000 --db sqlite --profile /tmp/trail.prof
 """
@@ -36,9 +40,13 @@ import json
 import multiprocessing
 import os
 import pstats
+import resource
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +57,12 @@ from sqlalchemy import text
 import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from audit_seed import PEOPLE, START, populate  # type: ignore[import-not-found]
 from changegate.bootstrap import build, init
+from changegate.cli import trail_workers
 from changegate.cli.trail import FILES_PER_TRANSACTION
+from changegate.cli.trail_openers import open_file
 from changegate.config import Settings
 from changegate.services import trail_ingest, users
-from changegate.services.trail_ingest import Tally
+from changegate.services.trail_parse import Tally
 from common import check, log, rss_mb  # type: ignore[import-not-found]
 from trail_shapes import ACCOUNTS, DEPLOY_ROLE, ORG, Generator  # type: ignore[import-not-found]
 
@@ -137,47 +147,59 @@ def floor_child(folder: str) -> dict[str, Any]:
     return {"by_library": out, "library": best, "events_per_s": out[best]["events_per_s"]}
 
 
-def ingest_child(url: str, policy_path: str, folder: str, profile: str | None) -> dict[str, Any]:
-    """Every file as `changegate trail ingest DIR` takes it: 20 files a transaction."""
+def ingest_child(
+    url: str, policy_path: str, folder: str, profile: str | None, workers: int
+) -> dict[str, Any]:
+    """Every file as `changegate trail ingest DIR --workers N` takes it: read by `workers`
+    processes (0: this one), stored 200 files a transaction by this one."""
     app = build(Settings(database_url=url, policy_path=Path(policy_path)))
     files = log_files(Path(folder))
     marks = {max(1, len(files) * p // 100): p for p in (10, 50, 100)}
     total, rss, at = Tally(), {}, START + timedelta(days=365)
     prof = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
-    for first in range(0, len(files), FILES_PER_TRANSACTION):
-        group = [
-            (str(p), (lambda p=p: p.open("rb")), None)
-            for p in files[first : first + FILES_PER_TRANSACTION]
-        ]
+    rules = app.run(trail_ingest.authorised, actor=CI)
+    sources = ((str(p), partial(open_file, p), None) for p in files)
+    read = trail_workers.parsed(sources, rules, workers)
+    n = 0
+    while group := (prof.runcall(_take, read) if prof else _take(read)):
 
         def some(ctx: Any, group: list[Any] = group) -> Tally:
-            return trail_ingest.ingest_files(ctx, group)
+            return trail_ingest.store(ctx, group)
 
         total.add(
             prof.runcall(app.run, some, actor=CI, at=at) if prof else app.run(some, actor=CI, at=at)
         )
-        n = first + len(group)
+        first, n = n, n + len(group)
         for mark in [marks[m] for m in marks if first < m <= n]:
             rss[f"{mark}%"] = {"peak_mb": round(rss_mb()), "now_mb": round(_rss_now_mb())}
             log(f"  {mark}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{mark}%']}")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     if prof and profile:
         _write_profile(prof, profile)
     app.engine.dispose()
-    events = total.new + total.seen
+    events = sum(total.kinds.values()) + total.skipped
     return {
+        "workers": workers,
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),
+        "workers_cpu_seconds": round(children.ru_utime + children.ru_stime, 1),
+        "workers_peak_rss_mb": round(children.ru_maxrss / 1024) if workers else 0,
         "events_per_s": round(events / seconds),
         "events": events,
         "new": total.new,
+        "stored": total.new + total.seen,
         "kinds": dict(sorted(total.kinds.items())),
         "skipped": total.skipped,
         "malformed": total.malformed[:5],
         "uncovered": sorted(total.uncovered),
         "rss": rss,
     }
+
+
+def _take(read: Any) -> list[Any]:
+    return list(islice(read, FILES_PER_TRANSACTION))
 
 
 def _write_profile(prof: cProfile.Profile, path: str) -> None:
@@ -224,8 +246,12 @@ def sql_child(url: str, policy_path: str, folder: str, profile: str | None) -> d
 
 
 def in_child(fn: Any, *args: Any) -> dict[str, Any]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, args)
+    # Not a multiprocessing.Pool: its processes are daemons, which may not start the
+    # ingest's own workers.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        result: dict[str, Any] = pool.submit(fn, *args).result()
+        return result
 
 
 def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -240,21 +266,28 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         logs = folder / "AWSLogs" / ORG
         made = write_files(folder, seeded["runs"], args)
         floor = in_child(floor_child, str(logs))
-        e2e = in_child(ingest_child, url, rules, str(logs), args.profile)
+        alone = in_child(ingest_child, url, rules, str(logs), args.profile, 0)
+        with common.database(kind, SCRATCH_DB + "_workers") as other:
+            in_child(seed_child, other, rules, args)
+            e2e = in_child(ingest_child, other, rules, str(logs), None, args.workers)
         with common.database(kind, SCRATCH_DB + "_sql") as other:
             in_child(seed_child, other, rules, args)
             sql_profile = f"{args.profile}.sql" if args.profile else None
             sql = in_child(sql_child, other, rules, str(logs), sql_profile)
     sql["events_per_s"] = round(made["events"] / sql["seconds"])
     check(sql["uncovered"] == made["planted"], "reconcile's uncovered are not the planted ones")
-    check(e2e["events"] == made["events"], f"ingested {e2e['events']} of {made['events']} events")
-    check(not e2e["malformed"], f"malformed: {e2e['malformed']}")
-    check(e2e["uncovered"] == made["planted"], "uncovered changes are not the planted ones")
+    for run in (alone, e2e):
+        check(run["events"] == made["events"], f"ingested {run['events']} of {made['events']}")
+        check(not run["malformed"], f"malformed: {run['malformed']}")
+        check(run["uncovered"] == made["planted"], "uncovered changes are not the planted ones")
+    check(alone["stored"] == e2e["stored"], "one process and the workers stored differently")
     ratio = e2e["events_per_s"] / floor["events_per_s"]
     return {
         "db": kind,
         "files": made,
         "floor": floor,
+        "one_process": alone,
+        "one_process_ratio": round(alone["events_per_s"] / floor["events_per_s"], 3),
         "end_to_end": e2e,
         "ratio": round(ratio, 3),
         "sql": sql,
@@ -268,13 +301,26 @@ def table(results: list[dict[str, Any]]) -> str:
         "events": lambda r: f"{r['end_to_end']['events']:,}",
         "files (gzip MB)": lambda r: f"{r['files']['files']:,} ({r['files']['gzip_mb']})",
         "floor, events/s": lambda r: f"{r['floor']['events_per_s']:,} ({r['floor']['library']})",
-        "end to end, events/s": lambda r: f"{r['end_to_end']['events_per_s']:,}",
-        "end to end / floor": lambda r: f"{r['ratio']:.1%}",
-        "end to end, s (CPU s)": lambda r: (
-            f"{r['end_to_end']['seconds']} ({r['end_to_end']['cpu_seconds']})"
+        "end to end, one process, events/s": lambda r: f"{r['one_process']['events_per_s']:,}",
+        "end to end, one process / floor": lambda r: f"{r['one_process_ratio']:.1%}",
+        "end to end, one process, s (CPU s)": lambda r: (
+            f"{r['one_process']['seconds']} ({r['one_process']['cpu_seconds']})"
         ),
-        "peak RSS at 10/50/100%, MB": lambda r: " / ".join(
-            str(v["peak_mb"]) for v in r["end_to_end"]["rss"].values()
+        "end to end, with workers, events/s": lambda r: (
+            f"{r['end_to_end']['events_per_s']:,} ({r['end_to_end']['workers']} workers)"
+        ),
+        "end to end, with workers / floor": lambda r: f"{r['ratio']:.1%}",
+        "end to end, with workers, s (CPU s: storing + workers)": lambda r: (
+            f"{r['end_to_end']['seconds']} ({r['end_to_end']['cpu_seconds']}"
+            f" + {r['end_to_end']['workers_cpu_seconds']})"
+        ),
+        "stored (kept) events": lambda r: f"{r['end_to_end']['stored']:,}",
+        "peak RSS at 10/50/100%, MB (one process)": lambda r: " / ".join(
+            str(v["peak_mb"]) for v in r["one_process"]["rss"].values()
+        ),
+        "peak RSS at 10/50/100%, MB (storing; largest worker)": lambda r: (
+            " / ".join(str(v["peak_mb"]) for v in r["end_to_end"]["rss"].values())
+            + f"; {r['end_to_end']['workers_peak_rss_mb']}"
         ),
         "reconcile --engine duckdb, events/s (s)": lambda r: (
             f"{r['sql']['events_per_s']:,} ({r['sql']['seconds']})"
@@ -302,6 +348,12 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=5_000, help="rows per executemany (seed)")
     parser.add_argument(
         "--profile", help="cProfile the end-to-end runs, stats to FILE and FILE.sql"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=trail_workers.default_workers(),
+        help="trail ingest --workers for the end-to-end run (a one-process run is made too)",
     )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,58 +27,17 @@ from tests.cli.s3_stall import StallingProxy
 from tests.conftest import Result
 from tests.fixtures import fixture
 from tests.moto_peer import moto_server, use_aws
+from tests.trail_logs import SNITCH, generated, operators, writes
 
 Cli = Callable[..., Result]
 OPS = ("--as", "ops@example.com")
 BUCKET = "org-trail"
-SNITCH = ("cloudtrail", "ccbrown-cloud-snitch", "aws-cloudtrail-logs")
-ORG = "AWSLogs/o-1234abcde/222222222222/CloudTrail/us-east-1/2025/03/06/"
-NAMESPACE = uuid.UUID("6f1b7f3e-3c1e-4a43-9d53-7c1a2b1f0e11")
 
 
 def real_files() -> dict[str, bytes]:
     """The two real log files, at the keys CloudTrail delivered them under."""
     root = fixture(*SNITCH)
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json.gz"))}
-
-
-def templates() -> list[dict[str, Any]]:
-    """Record shapes: the organisation sample's 20 records and the user guide's console
-    CreateKeyPair (a write) in account 123456789012."""
-    org = fixture(
-        *SNITCH,
-        *ORG.split("/")[:-1],
-        "222222222222_CloudTrail_us-east-1_20250306T0230Z_QF6qcgyiaVnSueXa.json.gz",
-    )
-    records: list[dict[str, Any]] = json.loads(gzip.decompress(org.read_bytes()))["Records"]
-    guide = fixture(
-        "cloudtrail",
-        "aws-docs-cloudtrail-user-guide",
-        "log-file-examples__03__cloudtrail-log-file-examples-ec2.json",
-    )
-    write = json.loads(guide.read_text())["Records"][0]
-    write |= {
-        "eventVersion": "1.11",
-        "readOnly": False,
-        "eventTime": "2025-03-06T02:40:00Z",
-        "recipientAccountId": "123456789012",
-        "eventType": "AwsApiCall",
-    }
-    return [*records, write]
-
-
-def generated(index: int, count: int) -> tuple[str, bytes, list[str]]:
-    """A log file of `count` records in the organisation layout (account 222222222222 in the
-    key, while the write among them names 123456789012 as its recipient)."""
-    shapes = templates()
-    records = []
-    for i in range(count):
-        record = dict(shapes[i % len(shapes)])
-        record["eventID"] = str(uuid.uuid5(NAMESPACE, f"{index}-{i}"))
-        records.append(record)
-    key = f"{ORG}222222222222_CloudTrail_us-east-1_20250306T03{index:02d}Z_Gen{index:04d}.json.gz"
-    body = gzip.compress(json.dumps({"Records": records}).encode())
-    return key, body, [r["eventID"] for r in records]
 
 
 @pytest.fixture
@@ -96,21 +55,7 @@ def s3() -> Any:
 
 @pytest.fixture
 def ops(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
-    policy = tmp_path / "trail-policy.yaml"
-    policy.write_text(
-        json.dumps(
-            {
-                "identity": {"local_decisions": "allow"},
-                "cloudtrail": {
-                    "accounts": [{"account": "123456789012", "environment": "production"}]
-                },
-            }
-        )
-    )
-    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy))
-    assert cli("user", "add", "ops@example.com", "--name", "Ops", "--role", "admin").code == 0
-    assert cli("user", "add", "ivy@example.com", "--name", "Ivy", "--role", "iso").code == 0
-    return cli
+    return operators(cli, monkeypatch, tmp_path)
 
 
 def ingest(ops: Cli) -> dict[str, Any]:
@@ -132,12 +77,16 @@ def test_the_bucket_is_read_incrementally_per_account_and_region(moto: str, ops:
         Body=b"not read",
     )
     first = ingest(ops)
-    assert (first["files"], first["new"], first["services"], first["reads"]) == (2, 21, 18, 3)
+    # AWS services acting and reads: counted, none kept.
+    assert (first["files"], first["new"], first["services"], first["reads"]) == (2, 0, 18, 3)
     assert ingest(ops)["files"] == 0  # nothing new since
     key, body, ids = generated(1, 30)
     client.put_object(Bucket=BUCKET, Key=key, Body=body)
     third = ingest(ops)
-    assert (third["files"], third["new"]) == (1, 30)
+    # 30 records: the sample's 20 (17 AWS services acting, 3 reads), the console write, then
+    # the sample's first 9 again (2 reads, 7 services). Only the write is kept.
+    counts = ("files", "new", "changes", "services", "reads")
+    assert tuple(third[k] for k in counts) == (1, 1, 1, 24, 5)
     # The write names 123456789012 (production) though its file sits under 222222222222.
     [write] = [i for n, i in enumerate(ids) if n % 21 == 20]
     shown = json.loads(ops("trail", "show", write, "--json", "--as", "ivy@example.com").out)
@@ -166,7 +115,8 @@ def test_a_malformed_object_is_reported_by_key_and_the_rest_kept(moto: str, ops:
     assert got.err.strip().splitlines()[-1] == (
         "error: 1 malformed file or record; the rest was kept"
     )
-    assert out["files"] == 2 and out["new"] >= len(ids2)
+    counted = sum(out[k] for k in ("changes", "attempts", "reads", "data", "services"))
+    assert out["files"] == 2 and counted >= len(ids2)
 
 
 def count(url: str) -> tuple[int, int]:
@@ -186,15 +136,16 @@ def test_kill_9_mid_file_then_rerun_loses_and_doubles_nothing(
 ) -> None:
     client = s3()
     client.create_bucket(Bucket=BUCKET)
-    sizes = [40, 60, 50, 1300, 70]  # the fourth file spans three INSERT batches of 500
+    sizes = [40, 60, 50, 1300, 70]  # the fourth file spans two INSERT batches of 1,000
     ids: list[str] = []
     for index, size in enumerate(sizes, start=1):
-        key, body, made = generated(index, size)
+        key, body, made = generated(index, size, writes())  # every record a change: all kept
         client.put_object(Bucket=BUCKET, Key=key, Body=body)
         ids += made
+    stalled = generated(4, 1300, writes())[0]
     with StallingProxy(moto, stall_on=4, stall_after=0) as proxy:
         proxy.stall_after = (
-            len(client.get_object(Bucket=BUCKET, Key=generated(4, 1300)[0])["Body"].read()) * 3 // 4
+            len(client.get_object(Bucket=BUCKET, Key=stalled)["Body"].read()) * 3 // 4
         )
         env = os.environ | {
             "AWS_ENDPOINT_URL": proxy.url,
@@ -220,3 +171,64 @@ def test_kill_9_mid_file_then_rerun_loses_and_doubles_nothing(
     assert (again["files"], again["new"], again["seen"]) == (3, 1420, 0)
     assert count(db_url) == (len(ids), len(set(ids))) == (1520, 1520)
     assert ingest(ops)["files"] == 0
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_with_workers_leaves_no_worker_and_the_rerun_stores_each_event_once(
+    moto: str, ops: Cli, db_url: str
+) -> None:
+    client = s3()
+    client.create_bucket(Bucket=BUCKET)
+    ids: list[str] = []
+    for index in range(1, 61):  # three tasks of 20 files: the workers start
+        key, body, made = generated(index, 10, writes())
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+        ids += made
+    with StallingProxy(moto, stall_on=45, stall_after=100) as proxy:
+        env = os.environ | {
+            "AWS_ENDPOINT_URL": proxy.url,
+            "CHANGEGATE_DATABASE_URL": db_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        child = subprocess.Popen(
+            [*INGEST, "--bucket", BUCKET, "--batch", "5", "--workers", "2", *OPS],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            assert proxy.stalled.wait(120), "no worker reached the 45th file"
+            workers = children(child.pid)
+            assert len(workers) >= 2  # the workers (and multiprocessing's resource tracker)
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.wait(60)
+        deadline = time.monotonic() + 10
+        while any(running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if running(w)], "workers outlived the ingest"
+    stored, distinct = count(db_url)
+    assert stored == distinct < len(ids)  # whole groups only, none twice
+    again = ingest(ops)
+    assert (again["new"], again["seen"]) == (len(ids) - stored, 0)
+    assert count(db_url) == (len(ids), len(ids)) == (600, 600)

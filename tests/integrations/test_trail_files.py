@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from changegate.integrations.cloudtrail import Item, Malformed, Skipped, read
-from tests.fixtures import fixture
+from changegate.integrations.cloudtrail import WHOLE, Item, Malformed, Skipped, read
+from tests.fixtures import files, fixture
+from tests.trail_logs import ORG_SAMPLE
 
 OTRF = fixture(
     "cloudtrail", "otrf-security-datasets", "ec2_proxy_s3_exfiltration_2020-09-14011940.json"
@@ -119,11 +120,12 @@ def test_a_digest_file_is_skipped() -> None:
 
 
 def test_memory_does_not_grow_with_the_file() -> None:
-    """A 40,000-record file (about 40 MB of JSON) read through: the parser holds one record."""
+    """A 40,000-record file (about 40 MB of JSON, past the bound for parsing it whole) read
+    through: the reader holds the compressed bytes it looked at and one record."""
     record = json.loads(OTRF.read_bytes().splitlines()[0])
     body = b'{"Records":[' + b",".join([json.dumps(record).encode()] * 40_000) + b"]}"
     packed = gzip.compress(body, compresslevel=1)
-    assert len(body) > 30_000_000
+    assert len(body) > 30_000_000 > WHOLE
     tracemalloc.start()
     try:
         n = sum(1 for f in read(io.BytesIO(packed)) if isinstance(f, Item))
@@ -131,4 +133,54 @@ def test_memory_does_not_grow_with_the_file() -> None:
     finally:
         tracemalloc.stop()
     assert n == 40_000
-    assert peak < 2_000_000, f"reading held {peak:,} bytes at its peak"
+    assert peak < len(packed) + 2_000_000, f"reading held {peak:,} bytes at its peak"
+
+
+def shapes() -> list[tuple[str, bytes]]:
+    """Every real sample, the organisation sample's file as delivered, and damaged copies."""
+    found = [(p.name, p.read_bytes()) for p in sorted(files("cloudtrail", "**/*.json*"))]
+    org = gzip.decompress(dict(found)[ORG_SAMPLE])
+    records = json.loads(org)["Records"]
+    return [
+        *found,
+        ("truncated gzip", gzip.compress(org)[:-40]),
+        ("cut JSON", gzip.compress(org[: len(org) // 2])),
+        ("two gzip members", gzip.compress(org[:100]) + gzip.compress(org[100:])),
+        ("trailing garbage", org + b"]"),
+        ("empty", b""),
+        ("pretty-printed", json.dumps({"Records": records[:3]}, indent=2).encode()),
+        ("Records not a list", b'{"Records": 5}'),
+    ]
+
+
+SHAPES = shapes()
+
+
+def test_the_shapes_are_there() -> None:
+    assert len(SHAPES) > 30
+
+
+def test_a_gzip_file_cut_short_keeps_the_records_before_the_cut() -> None:
+    org = gzip.decompress(dict(SHAPES)[ORG_SAMPLE])
+    found = all_of(gzip.compress(org)[: len(gzip.compress(org)) * 2 // 3])
+    *items, stop = found
+    assert 5 < len(items) < 20 and all(isinstance(i, Item) for i in items)
+    assert isinstance(stop, Malformed) and stop.where.startswith(f"record {len(items) + 1} ")
+
+
+def test_an_integer_past_64_bits_is_read_as_a_float_in_a_file_read_whole() -> None:
+    """orjson reads it as a float; the streaming parser (yajl) stops there, so a file past the
+    bound reports that record as malformed. CloudTrail writes no such number."""
+    record = json.loads(WEB_IDENTITY.read_text()) | {"n": 2**70}
+    data = json.dumps({"Records": [record]}).encode()
+    [whole] = all_of(data)
+    assert isinstance(whole, Item) and whole.record["n"] == float(2**70)
+    [streamed] = list(read(io.BytesIO(data), whole=0))
+    assert isinstance(streamed, Malformed) and "overflow" in streamed.detail
+
+
+@pytest.mark.parametrize(("name", "data"), SHAPES, ids=[n[:50] for n, _ in SHAPES])
+def test_a_file_read_whole_reads_as_it_does_streamed(name: str, data: bytes) -> None:
+    """Under the bound a file is parsed in one call; over it, a record at a time. Both give the
+    same records, skips and stops, whatever the file."""
+    assert all_of(data) == list(read(io.BytesIO(data), whole=0)), name

@@ -14,7 +14,7 @@ import pytest
 
 from changegate.domain.errors import BadInput
 from changegate.domain.trail.actors import AccountMapping, ActorKind, TrailRules, actor
-from changegate.domain.trail.classify import Kind, classify, kind_of, needs_cover
+from changegate.domain.trail.classify import Kind, classify, kept, kind_of, needs_cover
 from changegate.integrations.cloudtrail_catalogue import catalogue, from_document
 from changegate.policy import from_document as from_policy
 from tests.fixtures import fixture
@@ -24,6 +24,10 @@ GITHUB_ROLE = (
     "cloud-snitch-github-actio-GithubActionsRoleF5CC769F-MoeCHSu77MYt"
 )
 DEPLOY_ROLE = "arn:aws:iam::123456789012:role/gha-deployer"
+SIGN_IN = (
+    "aws-docs-cloudtrail-user-guide",
+    "event-reference-aws-console-sign-in-events__01__cloudtrail-aws-console-sign-in-events-iam-user-success.json",
+)
 PROD = TrailRules(
     accounts=(
         AccountMapping("123456789012", "production"),
@@ -108,8 +112,63 @@ KINDS = [
 ]
 
 
+ODD = [
+    ("managementEvent as the string 'false'", call(managementEvent="false"), Kind.DATA),
+    ("readOnly as the string 'FALSE'", call(readOnly="FALSE"), Kind.CHANGE),
+    ("readOnly a number: unknown, so the name decides", call(readOnly=1), Kind.CHANGE),
+    ("eventType a list", call(eventType=["AwsApiCall"]), Kind.CHANGE),
+    ("userIdentity a string", call(userIdentity="AWSService"), Kind.CHANGE),
+    ("eventSource empty", call(eventSource=""), Kind.NON_API),
+    ("errorCode empty: no error", call(errorCode=""), Kind.CHANGE),
+    ("errorCode a number", call(errorCode=403), Kind.CHANGE),
+]
+
+# (why, record, kept): changes and attempts, and who came into an account; nothing else.
+KEPT = [
+    ("a change", call(), True),
+    ("an attempt", call(errorCode="AccessDenied"), True),
+    ("a console sign-in", sample(*SIGN_IN), True),
+    (
+        "the GitHub OIDC exchange",
+        sample(
+            "ccbrown-cloud-snitch",
+            "backend__report__aws_cloudtrail_test.go__TestReport_WebIdentityUserEvent.json",
+        ),
+        True,
+    ),
+    ("a read", call(readOnly=True, eventName="DescribeInstances"), False),
+    (
+        "the SSM agent's heartbeat (changes nothing)",
+        call(eventSource="ssm.amazonaws.com", eventName="UpdateInstanceInformation"),
+        False,
+    ),
+    ("a KMS Decrypt", call(eventSource="kms.amazonaws.com", eventName="Decrypt"), False),
+    ("a data event", call(eventCategory="Data", eventName="PutObject"), False),
+    ("AWS acting", call(userIdentity={"type": "AWSService"}), False),
+    (
+        "a service's read of STS",
+        call(
+            eventSource="sts.amazonaws.com",
+            eventName="AssumeRole",
+            userIdentity={"type": "AWSService", "invokedBy": "ec2.amazonaws.com"},
+        ),
+        False,
+    ),
+]
+
+
 def test_the_tables_are_not_empty() -> None:
-    assert len(KINDS) > 10 and len(ACTORS) > 8
+    assert len(KINDS) > 10 and len(ACTORS) > 8 and len(ODD) > 5 and len(KEPT) > 8
+
+
+@pytest.mark.parametrize(("why", "record", "kind"), ODD, ids=[k[0] for k in ODD])
+def test_kind_of_a_field_of_an_odd_type(why: str, record: dict[str, Any], kind: Kind) -> None:
+    assert kind_of(record, catalogue()) is kind, why
+
+
+@pytest.mark.parametrize(("why", "record", "keep"), KEPT, ids=[k[0] for k in KEPT])
+def test_kept(why: str, record: dict[str, Any], keep: bool) -> None:
+    assert kept(record, kind_of(record, catalogue()), catalogue()) is keep, why
 
 
 @pytest.mark.parametrize(("why", "record", "kind"), KINDS, ids=[k[0] for k in KINDS])

@@ -1,6 +1,6 @@
 """`changegate trail ...`: CloudTrail events in (files, a trail's S3 bucket) and read back (CM-5).
 
-Each file is stored in its own transaction with the bucket cursor's advance past it, so an
+Files are stored a group to a transaction with the bucket cursors' advance past them, so an
 ingest killed at any point resumes where it stopped, losing and doubling nothing.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from changegate.cli import runtime, trail_reconcile, trail_sources, transport
+from changegate.cli import runtime, trail_reconcile, trail_sources, trail_workers, transport
 from changegate.cli.formats import plural, when
 from changegate.cli.options import DEFAULT, As, Instant, Json, Limit, Offset, group, page_query
 from changegate.cli.output import emit_json, footer, record, say, table
@@ -24,7 +24,7 @@ from changegate.domain.errors import BadInput
 from changegate.domain.users import normalise_email
 from changegate.services import trail, trail_ingest
 from changegate.services.context import Context
-from changegate.services.trail_ingest import Tally
+from changegate.services.trail_parse import Parsed, Tally
 from changegate.services.views import trail as views
 from changegate.services.views.common import Page
 from changegate.services.views.trail import TrailEventDetailOut, TrailEventOut, TrailIngestOut
@@ -32,9 +32,9 @@ from changegate.services.views.trail import TrailEventDetailOut, TrailEventOut, 
 app = group("CloudTrail: production changes held to a change, emergency or waiver (CM-5).")
 app.command("reconcile")(trail_reconcile.reconcile)  # the trail queried in place (section 4)
 _is_log = trail_sources.is_log  # trail_reconcile reads log folders by the same rule
-# Files per transaction: committing each of an organisation's small log files (a few dozen
-# records each) cost more than reading it (bench/trail_bench.py).
-FILES_PER_TRANSACTION = 20
+# Files per transaction: an organisation's log files hold a few dozen records each, and a commit
+# (and the group's ledger record) cost more than reading twenty of them (bench/trail_bench.py).
+FILES_PER_TRANSACTION = 200
 
 
 @app.command("ingest")
@@ -50,6 +50,15 @@ def ingest(
     batch: Annotated[
         int, typer.Option(min=1, max=1000, metavar="N", help="Files per transaction.")
     ] = FILES_PER_TRANSACTION,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=32,
+            metavar="N",
+            help="Processes reading files (default: one per CPU, at most 4; 0: none).",
+        ),
+    ] = None,
     as_: As = None,
     json_out: Json = False,
 ) -> None:
@@ -59,7 +68,7 @@ def ingest(
     if bucket:
         transport.local_only("trail ingest --bucket")
     out = (
-        _local(paths or [], bucket, prefix, as_, batch)
+        _local(paths or [], bucket, prefix, as_, batch, _workers(workers))
         if transport.remote_settings() is None
         else (trail_sources.remote_ingest(paths or []))
     )
@@ -74,37 +83,44 @@ def ingest(
 
 
 def _local(
-    paths: list[Path], bucket: str | None, prefix: str, as_: str | None, batch: int
+    paths: list[Path], bucket: str | None, prefix: str, as_: str | None, batch: int, workers: int
 ) -> TrailIngestOut:
     if not as_:
         raise BadInput("give --as EMAIL (who is ingesting: a pipeline or admin principal)")
     actor = normalise_email(as_)
     total = Tally()
     with runtime.app() as cg:
+        rules = cg.run(trail_ingest.authorised, actor=actor)  # refused before anything is read
         sources = (
             trail_sources.bucket_files(cg.run, bucket, prefix, actor)
             if bucket
             else iter(list(trail_sources.files(paths)))  # every path checked before any is read
         )
-        while group := list(islice(sources, batch)):
-            total.add(cg.run(_using(group), actor=actor))
+        read = trail_workers.parsed(sources, rules, workers)
+        while group := list(islice(read, batch)):
+            total.add(cg.run(_storing(group), actor=actor))
         return views.tally(total, cg.read(trail.notice))
 
 
-def _using(group: list[trail_ingest.Source]) -> Callable[[Context], Tally]:
+def _storing(group: list[Parsed]) -> Callable[[Context], Tally]:
     """A group in one transaction: a process killed mid-group leaves the whole group to be
     read again, and nothing of it stored."""
-    return lambda ctx: trail_ingest.ingest_files(ctx, group)
+    return lambda ctx: trail_ingest.store(ctx, group)
+
+
+def _workers(given: int | None) -> int:
+    return trail_workers.default_workers() if given is None else given
 
 
 def _say_tally(out: TrailIngestOut) -> None:
+    counted = out.changes + out.attempts + out.reads + out.data + out.services
     say(
-        f"ingested {plural(out.files, 'file')}: "
-        f"{plural(out.new + out.seen, 'event')} ({out.new} new, {out.seen} already seen): "
+        f"ingested {plural(out.files, 'file')}: {plural(counted, 'event')}: "
         f"{plural(out.changes, 'change')}, {plural(out.attempts, 'attempt')}, "
         f"{plural(out.reads, 'read')}, {plural(out.data, 'data event')}, "
-        f"{plural(out.services, 'service event')}; {out.skipped} skipped (not API calls), "
-        f"{out.malformed.__len__()} malformed"
+        f"{plural(out.services, 'service event')}; "
+        f"{out.new + out.seen} kept ({out.new} new, {out.seen} already seen); "
+        f"{out.skipped} skipped (not API calls), {out.malformed.__len__()} malformed"
     )
     for problem in out.malformed:
         sys.stderr.write(f"malformed: {problem}\n")

@@ -97,7 +97,7 @@ def _store(cg: Any, rows: Iterable[Mapping[str, object]], name: str, actor: str)
     from changegate.integrations.cloudtrail import Item  # noqa: PLC0415
     from changegate.integrations.trail_sql import record  # noqa: PLC0415
     from changegate.services import trail, trail_ingest  # noqa: PLC0415
-    from changegate.services.trail_ingest import Tally  # noqa: PLC0415
+    from changegate.services.trail_parse import Tally  # noqa: PLC0415
     from changegate.services.views import trail as views  # noqa: PLC0415
 
     total, position, pending = Tally(), 0, iter(rows)

@@ -4,17 +4,18 @@ cursor, and (through a server) files whose records are posted to the API in batc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, closing
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from changegate.cli import transport
+from changegate.cli.trail_openers import S3Object, open_file, s3
 from changegate.domain.errors import BadInput
-from changegate.services import trail_ingest
-from changegate.services.trail_ingest import CursorAt
+from changegate.services import trail_ingest, trail_parse
+from changegate.services.trail_parse import CursorAt
 from changegate.services.views.trail import TrailIngestOut
 
-Opener = trail_ingest.Opener
+Opener = trail_parse.Opener
 
 
 def files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
@@ -26,29 +27,20 @@ def files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
         else:
             raise BadInput(f"cannot read {path}: no such file or directory")
         for file in found:
-            yield str(file), (lambda file=file: open_file(file)), None  # type: ignore[misc]
+            yield str(file), partial(open_file, file), None
 
 
 def is_log(name: str) -> bool:
     return name.endswith((".json", ".json.gz", ".ndjson", ".jsonl"))
 
 
-def open_file(path: Path) -> AbstractContextManager[IO[bytes]]:
-    try:
-        return path.open("rb")
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-
-
 def bucket_files(
     run: Any, bucket: str, prefix: str, actor: str
 ) -> Iterator[tuple[str, Opener, CursorAt]]:
     """Every log file after each account and region's cursor, oldest first."""
-    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
-
     from changegate.integrations.cloudtrail_s3 import TrailBucket  # noqa: PLC0415
 
-    source = TrailBucket(boto3.client("s3"), bucket, prefix)
+    source = TrailBucket(s3(), bucket, prefix)
     for t in source.trails():
         after = run(
             lambda ctx, t=t: trail_ingest.cursor(ctx, bucket, t.base, t.account, t.region),
@@ -56,11 +48,7 @@ def bucket_files(
         )
         for key in source.keys(t, after):
             cursor = CursorAt(bucket, t.base, t.account, t.region, key)
-            yield f"s3://{bucket}/{key}", _opener(source, key), cursor
-
-
-def _opener(source: Any, key: str) -> Opener:
-    return lambda: closing(source.open(key))
+            yield f"s3://{bucket}/{key}", S3Object(bucket, key), cursor
 
 
 def remote_ingest(paths: list[Path]) -> TrailIngestOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import orjson
@@ -60,6 +61,9 @@ def _sqlite(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # ANALYZE samples each index rather than reading it whole (db/base.Repository.analyse
+        # runs after every large write; a whole read of a growing table made ingests quadratic).
+        cursor.execute("PRAGMA analysis_limit=1000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -103,12 +107,18 @@ def check_storable(table: Any, values: Mapping[str, Any]) -> None:
     are the one place field limits live; a writer that may exceed one truncates on purpose.
 
     Raises BadInput naming the column."""
-    for column in table.columns:
-        value = values.get(column.key)
+    for key, width in _widths(table):
+        value = values.get(key)
         if not isinstance(value, str):
             continue
         if "\x00" in value:
-            raise BadInput(f"{column.key}: text may not contain NUL characters")
-        width = getattr(column.type, "length", None)
+            raise BadInput(f"{key}: text may not contain NUL characters")
         if width is not None and len(value) > width:
-            raise BadInput(f"{column.key}: at most {width} characters, not {len(value)}")
+            raise BadInput(f"{key}: at most {width} characters, not {len(value)}")
+
+
+@cache
+def _widths(table: Any) -> tuple[tuple[str, int | None], ...]:
+    """(key, width or None) of each column, worked out once: every row written is checked (a
+    CloudTrail ingest writes thousands a second)."""
+    return tuple((c.key, getattr(c.type, "length", None)) for c in table.columns)

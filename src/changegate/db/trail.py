@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, func, insert, select
+from sqlalchemy import Row, Select, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from changegate.db.base import Repository, Slice
+from changegate.db.bulk import insert_many, insert_new_postgres
 from changegate.db.engine import check_storable, on_postgres
 from changegate.db.models import Change, Deployment, Finding, TrailCursor, TrailEvent, User
 from changegate.domain.errors import NotFound
@@ -34,16 +33,32 @@ class Filters:
 
 class TrailEvents(Repository):
     def add(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-        """Insert the events not stored yet (by eventID); the eventIDs that were new. One
-        executemany whose primary key skips what an earlier file or delivery already brought."""
+        """Insert the events not stored yet (by eventID); the eventIDs that were new. Each row
+        has passed `check_storable` (services/trail_parse.py checks a record as it reads it, so
+        that one bad record spoils only itself, and in a worker process)."""
         if not rows:
             return set()
-        table = cast(Table, TrailEvent.__table__)
+        if on_postgres(self.session):
+            table = cast(Table, TrailEvent.__table__)
+            return insert_new_postgres(self.session.connection(), table, rows, "event_id")
+        return self._add_serialised(rows)
+
+    def _add_serialised(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """SQLite: which eventIDs are stored already, then one executemany of the others.
+        A SQLite writer holds the write lock from BEGIN IMMEDIATE (db/engine.py), so nothing
+        is stored in between; OR IGNORE all the same. SQLAlchemy's multi-row INSERT ...
+        RETURNING, and its executemany, cost several times this (bench/trail_bench.py)."""
+        ids = [str(row["event_id"]) for row in rows]
+        stored = select(TrailEvent.event_id).where(TrailEvent.event_id.in_(ids))
+        fresh: dict[str, Mapping[str, Any]] = {}
         for row in rows:
-            check_storable(table, row)
-        stmt = _insert_new(on_postgres(self.session))
-        returned = self.session.connection().execute(stmt, list(rows))
-        return set(returned.scalars())
+            fresh.setdefault(row["event_id"], row)  # the first of a repeated record wins
+        for event_id in self.session.execute(stored).scalars():
+            fresh.pop(event_id, None)
+        if fresh:
+            table = cast(Table, TrailEvent.__table__)
+            insert_many(self.session.connection(), table, list(fresh.values()), "OR IGNORE")
+        return set(fresh)
 
     def get(self, event_id: str) -> TrailEvent:
         found = self.session.get(TrailEvent, event_id.strip())
@@ -160,18 +175,3 @@ class TrailBasis(Repository):
             .order_by(c.implemented_at, c.key)
         )
         return list(self.session.execute(stmt).all())
-
-
-@cache
-def _insert_new(postgres: bool) -> Any:
-    """INSERT of events not stored yet, RETURNING the eventIDs it stored, built once. On SQLite
-    a plain INSERT OR IGNORE, which SQLAlchemy compiles once and caches; the dialects' own
-    ON CONFLICT constructs are never cached (`inherit_cache = False`), so on PostgreSQL each
-    file's insert is compiled again (about 0.4 ms)."""
-    table = cast(Table, TrailEvent.__table__)
-    stmt: Insert = (
-        postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
-        if postgres
-        else insert(table).prefix_with("OR IGNORE", dialect="sqlite")
-    )
-    return stmt.returning(table.c.event_id)

@@ -46,6 +46,7 @@ def from_document(doc: Any) -> Catalogue:
         data_categories=_names(doc, "data_categories"),
         read_prefixes=tuple(sorted(_names(doc, "read_prefixes"))),
         not_changes={str(k): _names(not_changes, k) for k in not_changes},
+        session_sources=_names(doc, "session_sources"),
     )
 
 

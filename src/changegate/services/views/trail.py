@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from changegate.db.models import TrailEvent
-from changegate.services.trail_ingest import Tally
+from changegate.services.trail_parse import Tally
 from changegate.services.views.common import Instant, Out
 
 

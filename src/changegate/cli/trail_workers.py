@@ -1,0 +1,82 @@
+"""`trail ingest`'s worker processes: log files read and classified in parallel, handed back in
+order to the one process that stores them.
+
+Reading a file (gunzip, parse, classify: services/trail_parse.py) is pure CPU and needs nothing
+from the database, so worker processes do it for every file past the first few; the ingesting
+process stores each group in its transaction as before (services/trail_ingest.store). Workers
+are spawned, not forked (the ingesting process holds database connections), take `CHUNK` files
+a task, and read at most `AHEAD` files ahead of the storing, so memory stays bounded. A worker
+ends when the ingesting process does, even when that one is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain, islice
+
+from changegate.domain.trail.actors import TrailRules
+from changegate.services.trail_parse import Parsed, Source, parse_file, parse_files
+
+CHUNK = 20  # files a task: a task's round trip costs about what reading one small file does
+AHEAD = 500  # files read ahead of the storing: more than a transaction's group, so workers
+# keep reading while a group is stored
+WATCH_SECONDS = 0.5
+
+
+def default_workers() -> int:
+    """One worker per CPU, at most 4 (the storing process needs one too)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def parsed(sources: Iterable[Source], rules: TrailRules, workers: int) -> Iterator[Parsed]:
+    """Each source read and classified, in their order: by `workers` processes, or here when
+    `workers` is 0 or there are fewer than `CHUNK` files (starting workers costs more)."""
+    remaining = iter(sources)
+    first = list(islice(remaining, CHUNK))
+    if workers <= 0 or len(first) < CHUNK:
+        for source in chain(first, remaining):
+            yield parse_file(source, rules)
+        return
+    yield from _pooled(chain([first], _chunks(remaining)), rules, workers)
+
+
+def _chunks(sources: Iterator[Source]) -> Iterator[list[Source]]:
+    while chunk := list(islice(sources, CHUNK)):
+        yield chunk
+
+
+def _pooled(chunks: Iterator[list[Source]], rules: TrailRules, workers: int) -> Iterator[Parsed]:
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_watch,
+        initargs=(os.getpid(),),
+    )
+    pending: deque[Future[list[Parsed]]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(parse_files, chunk, rules))
+            if len(pending) * CHUNK > AHEAD:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _watch(parent: int) -> None:
+    """In each worker: exit once the ingesting process is gone. A worker blocks reading its
+    task queue, whose other end a SIGKILLed parent never closes, so it would wait for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="changegate-parent-watch", daemon=True).start()

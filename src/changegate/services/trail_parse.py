@@ -1,0 +1,210 @@
+"""A CloudTrail log file read, counted and classified, outside any transaction (CM-5).
+
+What `trail ingest` does to a file before anything is stored: every record counted by kind,
+the kept ones (domain/trail/classify.kept: changes, attempts, sign-ins) turned into the columns
+they are stored with, and the production changes that need a cover listed. Nothing here touches
+the database or the ledger, so it runs in worker processes (cli/trail_workers.py) as well as in
+the ingesting one; services/trail_ingest.py stores what it returns.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from changegate.db.engine import check_storable
+from changegate.db.models import TrailEvent
+from changegate.domain.errors import BadInput
+from changegate.domain.trail.actors import Actor, ActorKind, TrailRules
+from changegate.domain.trail.classify import (
+    Catalogue,
+    Classified,
+    Kind,
+    classify,
+    kept,
+    kind_of,
+    needs_cover,
+)
+from changegate.domain.trail.records import event_key, problem, text
+from changegate.integrations import cloudtrail
+from changegate.integrations.cloudtrail import Item, Malformed, Read, dumps
+from changegate.integrations.cloudtrail_catalogue import catalogue
+
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+SOURCE_WIDTH = 1024  # trail_events.source
+TABLE = TrailEvent.__table__
+
+
+@dataclass
+class Tally:
+    """What one or more files held. `kinds` counts every record read, new, already seen or
+    not kept; `new` and `seen` count the kept ones (stored now, or already)."""
+
+    files: int = 0
+    new: int = 0
+    seen: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0  # not API calls: Insights events, digest files, other EventBridge events
+    malformed: list[str] = field(default_factory=list)  # "<source>: <where>: <why>"
+    uncovered: list[str] = field(default_factory=list)  # production changes nothing covers
+
+    def add(self, other: Tally) -> None:
+        self.files += other.files
+        self.new += other.new
+        self.seen += other.seen
+        self.kinds.update(other.kinds)
+        self.skipped += other.skipped
+        self.malformed.extend(other.malformed)
+        self.uncovered.extend(other.uncovered)
+
+
+@dataclass(frozen=True)
+class CursorAt:
+    """The trail cursor a file advances: its bucket, prefix, account and region (from the
+    key, which is what listing resumes by, even where the records name another account)."""
+
+    bucket: str
+    prefix: str
+    account: str
+    region: str
+    key: str
+
+
+# A log file: its name, how to open it, and the trail cursor it advances (None: a local file).
+# To be parsed by a worker process, the opener must pickle (a module-level callable).
+Source = tuple[str, Opener, CursorAt | None]
+
+
+@dataclass
+class Parsed:
+    """One file or delivery, read: its counts, its kept records' columns (all but
+    `ingested_at`, which the storing transaction sets), and which of those rows are
+    production changes that need a cover (indexes: what goes back from a worker process is
+    pickled, and rows say all the cover needs, `classified`)."""
+
+    source: str
+    cursor: CursorAt | None
+    tally: Tally = field(default_factory=lambda: Tally(files=1))
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    needing_cover: list[int] = field(default_factory=list)
+
+
+def parse_files(sources: list[Source], rules: TrailRules) -> list[Parsed]:
+    """Each of `sources` opened and parsed, in order: one worker process's task."""
+    return [parse_file(source, rules) for source in sources]
+
+
+def parse_file(source: Source, rules: TrailRules) -> Parsed:
+    name, opener, at = source
+    with opener() as stream:
+        return parse(cloudtrail.read(stream), name, at, rules)
+
+
+def parse(reads: Iterable[Read], source: str, cursor: CursorAt | None, rules: TrailRules) -> Parsed:
+    """The records of one file or delivery; malformed ones are listed and skipped."""
+    found = Parsed(source[-SOURCE_WIDTH:], cursor)
+    known = catalogue()
+    for read in reads:
+        if isinstance(read, Item):
+            _take(found, read, known, rules)
+        elif isinstance(read, Malformed):
+            found.tally.malformed.append(f"{found.source}: {read.where}: {read.detail}")
+        else:
+            found.tally.skipped += 1
+    return found
+
+
+def _take(found: Parsed, item: Item, known: Catalogue, rules: TrailRules) -> None:
+    record, tally = item.record, found.tally
+    kind = kind_of(record, known)
+    if kind is Kind.NON_API:
+        tally.skipped += 1
+        return
+    if not kept(record, kind, known):
+        tally.kinds[kind.value] += 1
+        return
+    columns = _columns(record, kind, found.source, item.position, known, rules)
+    if isinstance(columns, str):
+        tally.malformed.append(f"{found.source}: record {item.position}: {columns}")
+        return
+    tally.kinds[kind.value] += 1
+    if needs_cover(columns[1]):
+        found.needing_cover.append(len(found.rows))
+    found.rows.append(columns[0])
+
+
+def _columns(
+    record: Any, kind: Kind, source: str, position: int, known: Catalogue, rules: TrailRules
+) -> tuple[dict[str, Any], Classified] | str:
+    """The record's stored columns and classification, or why it cannot be stored: checked
+    here, not as its group is stored, so one bad record spoils only itself."""
+    why = problem(record)
+    if why is not None:
+        return why
+    classified = classify(record, known, rules, kind)
+    columns = row(record, classified, source, position)
+    try:
+        check_storable(TABLE, columns)
+    except BadInput as exc:
+        return str(exc)
+    return columns, classified
+
+
+def row(record: Any, found: Classified, source: str, position: int) -> dict[str, Any]:
+    """The stored columns of a record that passed `problem` (so its keys are there), but
+    `ingested_at`."""
+    account = found.account if found.account and len(found.account) == 12 else None
+    region = found.region if found.region and len(found.region) <= 32 else None
+    error = text(record, "errorCode")
+    return {
+        "event_id": event_key(record),
+        "event_time": found.at,
+        "event_source": record["eventSource"],
+        "event_name": record["eventName"],
+        "account": account,
+        "region": region,
+        "environment": found.environment,
+        "kind": found.kind.value,
+        "actor_kind": found.actor.kind.value,
+        # Cut on purpose: a principal past an ARN's 2,048 characters is not one AWS issues.
+        "principal": found.actor.principal[:2048],
+        "actor_name": found.actor.name[:2048],
+        "change_key": found.actor.change[:40] if found.actor.change else None,
+        "error_code": error[:256] if error else None,
+        "source": source,
+        "position": position,
+        "raw": dumps(record),
+    }
+
+
+def classified(columns: dict[str, Any], rules: TrailRules) -> Classified:
+    """What coverage reads of a kept record (domain/trail/coverage.covered: the actor's kind,
+    principal, name and change, the time, the environment), from its `row` columns."""
+    actor = Actor(
+        ActorKind(columns["actor_kind"]),
+        "",
+        columns["principal"],
+        columns["actor_name"],
+        change=columns["change_key"],
+    )
+    environment = columns["environment"]
+    return Classified(
+        Kind(columns["kind"]),
+        environment,
+        environment in rules.production,
+        actor,
+        columns["event_time"],
+        columns["account"],
+        columns["region"],
+    )
+
+
+def stamped(rows: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
+    """`rows` with the instant they are stored."""
+    for r in rows:
+        r["ingested_at"] = at
+    return rows

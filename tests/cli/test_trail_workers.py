@@ -1,0 +1,97 @@
+"""`trail ingest --workers N`: files read and classified by worker processes, stored in order
+by the ingesting one (cli/trail_workers.py), giving exactly what reading them in one process
+gives. Files are real records (tests/trail_logs.py): the organisation sample's and the user
+guide's writes, with fresh eventIDs; enough of them that the workers start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from changegate.cli import trail_workers
+from changegate.cli.trail_openers import open_file
+from changegate.domain.errors import BadInput
+from changegate.domain.trail.actors import AccountMapping, TrailRules
+from changegate.services.trail_parse import Source
+from tests.conftest import Result
+from tests.trail_logs import generated, operators, org_records, writes
+
+Cli = Callable[..., Result]
+OPS = ("--as", "ops@example.com")
+FILES = trail_workers.CHUNK * 3 + 7  # past the few files read without workers
+RULES = TrailRules(
+    accounts=(AccountMapping("123456789012", "production"),), production=frozenset({"production"})
+)
+
+
+def logs(folder: Path) -> list[Path]:
+    """FILES log files of 26 records each: the sample's 20 (not kept) and the guide's five
+    writes in production (kept, none covered), then the sample's first again."""
+    shapes = [*org_records(), *writes()]
+    made = []
+    for index in range(1, FILES + 1):
+        key, body, _ = generated(index, 26, shapes)
+        path = folder / f"{index:03d}-{key.rsplit('/', 1)[-1]}"
+        path.write_bytes(body)
+        made.append(path)
+    return made
+
+
+def sources(paths: list[Path]) -> list[Source]:
+    return [(str(p), partial(open_file, p), None) for p in paths]
+
+
+def test_workers_read_what_one_process_reads_in_the_same_order(tmp_path: Path) -> None:
+    paths = logs(tmp_path)
+    alone = list(trail_workers.parsed(sources(paths), RULES, 0))
+    pooled = list(trail_workers.parsed(sources(paths), RULES, 2))
+    assert len(alone) == len(pooled) == FILES
+    assert [p.source for p in pooled] == [str(p) for p in paths]
+    assert [(p.tally, p.rows, p.needing_cover) for p in pooled] == [
+        (p.tally, p.rows, p.needing_cover) for p in alone
+    ]
+    assert sum(len(p.rows) for p in pooled) == 5 * FILES
+
+
+def test_a_file_a_worker_cannot_open_stops_the_ingest_in_one_line(tmp_path: Path) -> None:
+    paths = logs(tmp_path)
+    paths[trail_workers.CHUNK + 2].unlink()  # gone after it was listed, read by a worker
+    with pytest.raises(BadInput, match=r"cannot read .*: No such file or directory"):
+        list(trail_workers.parsed(sources(paths), RULES, 2))
+
+
+@pytest.fixture
+def ops(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    return operators(cli, monkeypatch, tmp_path)
+
+
+def test_trail_ingest_with_workers_stores_each_event_once(ops: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    logs(folder)
+    got = ops("trail", "ingest", str(folder), "--workers", "2", "--batch", "9", "--json", *OPS)
+    assert got.code == 0, got.err
+    first = json.loads(got.out)
+    counts = ("files", "new", "seen", "changes", "services", "reads")
+    # Per file: the guide's 5 writes kept; the sample's 17 services and 3 reads, and its
+    # first record (a read) again, counted.
+    assert tuple(first[k] for k in counts) == (
+        FILES,
+        5 * FILES,
+        0,
+        5 * FILES,
+        17 * FILES,
+        4 * FILES,
+    )
+    assert len(first["uncovered"]) == 5 * FILES
+    again = json.loads(ops("trail", "ingest", str(folder), "--workers", "0", "--json", *OPS).out)
+    assert (again["new"], again["seen"]) == (0, 5 * FILES)
+
+
+def test_workers_is_a_bounded_number(ops: Cli, tmp_path: Path) -> None:
+    got = ops("trail", "ingest", str(tmp_path), "--workers", "-1", *OPS)
+    assert got.code == 2 and len(got.err.strip().splitlines()) == 1
