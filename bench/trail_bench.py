@@ -46,7 +46,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -160,9 +159,10 @@ def ingest_child(
     started, cpu = time.perf_counter(), time.process_time()
     rules = app.run(trail_ingest.authorised, actor=CI)
     sources = ((str(p), partial(open_file, p), None) for p in files)
-    read = trail_workers.parsed(sources, rules, workers)
+    parsed = trail_workers.parsed(sources, rules, workers)
+    read = trail_workers.groups(parsed, FILES_PER_TRANSACTION)
     n = 0
-    while group := (prof.runcall(_take, read) if prof else _take(read)):
+    while group := (prof.runcall(next, read, []) if prof else next(read, [])):
 
         def some(ctx: Any, group: list[Any] = group) -> Tally:
             return trail_ingest.store(ctx, group)
@@ -196,10 +196,6 @@ def ingest_child(
         "uncovered": sorted(total.uncovered),
         "rss": rss,
     }
-
-
-def _take(read: Any) -> list[Any]:
-    return list(islice(read, FILES_PER_TRANSACTION))
 
 
 def _write_profile(prof: cProfile.Profile, path: str) -> None:

@@ -6,16 +6,19 @@ guide's writes, with fresh eventIDs; enough of them that the workers start."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from changegate.cli import trail_workers
 from changegate.cli.trail_openers import open_file
 from changegate.domain.errors import BadInput
 from changegate.domain.trail.actors import AccountMapping, TrailRules
+from changegate.services import trail_parse
 from changegate.services.trail_parse import Source
 from tests.conftest import Result
 from tests.trail_logs import generated, operators, org_records, writes
@@ -95,3 +98,38 @@ def test_trail_ingest_with_workers_stores_each_event_once(ops: Cli, tmp_path: Pa
 def test_workers_is_a_bounded_number(ops: Cli, tmp_path: Path) -> None:
     got = ops("trail", "ingest", str(tmp_path), "--workers", "-1", *OPS)
     assert got.code == 2 and len(got.err.strip().splitlines()) == 1
+
+
+def test_a_file_past_a_part_is_stored_a_part_at_a_time_and_proven(
+    ops: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    """Memory stays bounded however large one file is: its kept records are stored PART at a
+    time, each part under its own label with its own ledger proof, and counted as one file."""
+    monkeypatch.setattr(trail_parse, "PART", 10)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    key, body, _ = generated(1, 25, writes())  # 25 kept records: parts of 10, 10 and 5
+    (folder / key.rsplit("/", 1)[-1]).write_bytes(body)
+    got = json.loads(ops("trail", "ingest", str(folder), "--json", *OPS).out)
+    assert (got["files"], got["new"], got["changes"]) == (1, 25, 25)
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT source FROM trail_events")).scalars().all()
+    engine.dispose()
+    sources = Counter(s.rsplit("/", 1)[-1] for s in stored)
+    name = key.rsplit("/", 1)[-1]
+    assert sources == {name: 10, f"{name} (part 2)": 10, f"{name} (part 3)": 5}
+    verified = ops("ledger", "verify", "--state")
+    assert verified.code == 0, verified.out + verified.err
+
+
+def test_a_worker_sends_back_a_file_past_a_part_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(trail_parse, "PART", 10)
+    paths = logs(tmp_path)[:2]  # 5 kept records each
+    big = tmp_path / "big.json.gz"
+    big.write_bytes(generated(99, 25, writes())[1])
+    got = trail_parse.parse_files(sources([paths[0], big, paths[1]]), RULES)
+    assert [type(g).__name__ for g in got] == ["Parsed", "tuple", "Parsed"]
+    assert got[1][0] == str(big)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,7 +96,7 @@ def _local(
             else iter(list(trail_sources.files(paths)))  # every path checked before any is read
         )
         read = trail_workers.parsed(sources, rules, workers)
-        while group := list(islice(read, batch)):
+        for group in trail_workers.groups(read, batch):
             total.add(cg.run(_storing(group), actor=actor))
         return views.tally(total, cg.read(trail.notice))
 

@@ -24,6 +24,7 @@ from changegate.domain.trail.actors import TrailRules
 from changegate.services.trail_parse import Parsed, Source, parse_file, parse_files
 
 CHUNK = 20  # files a task: a task's round trip costs about what reading one small file does
+GROUP_ROWS = 20_000  # kept records a transaction stores at most (and a part more)
 AHEAD = 500  # files read ahead of the storing: more than a transaction's group, so workers
 # keep reading while a group is stored
 WATCH_SECONDS = 0.5
@@ -41,9 +42,26 @@ def parsed(sources: Iterable[Source], rules: TrailRules, workers: int) -> Iterat
     first = list(islice(remaining, CHUNK))
     if workers <= 0 or len(first) < CHUNK:
         for source in chain(first, remaining):
-            yield parse_file(source, rules)
+            yield from parse_file(source, rules)
         return
-    yield from _pooled(chain([first], _chunks(remaining)), rules, workers)
+    for found in _pooled(chain([first], _chunks(remaining)), rules, workers):
+        # A file too large to send back whole is read here, a part at a time.
+        yield from (found,) if isinstance(found, Parsed) else parse_file(found, rules)
+
+
+def groups(read: Iterator[Parsed], files: int, rows: int = GROUP_ROWS) -> Iterator[list[Parsed]]:
+    """`read` in groups of at most `files` files (or parts of one) and about `rows` kept
+    records: what one transaction stores."""
+    group: list[Parsed] = []
+    held = 0
+    for found in read:
+        group.append(found)
+        held += len(found.rows)
+        if len(group) >= files or held >= rows:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def _chunks(sources: Iterator[Source]) -> Iterator[list[Source]]:
@@ -51,14 +69,16 @@ def _chunks(sources: Iterator[Source]) -> Iterator[list[Source]]:
         yield chunk
 
 
-def _pooled(chunks: Iterator[list[Source]], rules: TrailRules, workers: int) -> Iterator[Parsed]:
+def _pooled(
+    chunks: Iterator[list[Source]], rules: TrailRules, workers: int
+) -> Iterator[Parsed | Source]:
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_watch,
         initargs=(os.getpid(),),
     )
-    pending: deque[Future[list[Parsed]]] = deque()
+    pending: deque[Future[list[Parsed | Source]]] = deque()
     try:
         for chunk in chunks:
             pending.append(pool.submit(parse_files, chunk, rules))

@@ -56,7 +56,7 @@ def ingest_files(ctx: Context, files: Iterable[Source]) -> Tally:
     """Several log files, read here, in the caller's transaction (`store`); each file
     opened here, so a retried transaction reads them from their start."""
     rules = authorised(ctx)
-    return store(ctx, [parse_file(source, rules) for source in files])
+    return store(ctx, [part for source in files for part in parse_file(source, rules)])
 
 
 def store(ctx: Context, group: list[Parsed]) -> Tally:

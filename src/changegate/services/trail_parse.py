@@ -10,7 +10,7 @@ the ingesting one; services/trail_ingest.py stores what it returns.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +36,7 @@ from changegate.integrations.cloudtrail_catalogue import catalogue
 
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 SOURCE_WIDTH = 1024  # trail_events.source
+PART = 10_000  # kept records held at once: a larger file is stored a part at a time
 TABLE = TrailEvent.__table__
 
 
@@ -93,29 +94,60 @@ class Parsed:
     needing_cover: list[int] = field(default_factory=list)
 
 
-def parse_files(sources: list[Source], rules: TrailRules) -> list[Parsed]:
-    """Each of `sources` opened and parsed, in order: one worker process's task."""
-    return [parse_file(source, rules) for source in sources]
+def parse_files(sources: list[Source], rules: TrailRules) -> list[Parsed | Source]:
+    """Each of `sources` opened and parsed, in order: one worker process's task. A file with
+    more than `PART` kept records comes back as its source, to be read where it is stored
+    (`parse_file`, a part at a time), not held whole here and sent back."""
+    out: list[Parsed | Source] = []
+    for source in sources:
+        parts = parse_file(source, rules)
+        first = next(parts)  # the whole file, unless it filled a part
+        out.append(source if len(first.rows) >= PART else first)
+        parts.close()
+    return out
 
 
-def parse_file(source: Source, rules: TrailRules) -> Parsed:
+def parse_file(source: Source, rules: TrailRules) -> Generator[Parsed, None, None]:
+    """One log file, a part of at most `PART` kept records at a time (memory stays bounded
+    however large the file): the first part counts as the file, the last carries its cursor,
+    and each part after the first is labelled `NAME (part N)`, the source its rows and its
+    ledger entry name."""
     name, opener, at = source
     with opener() as stream:
-        return parse(cloudtrail.read(stream), name, at, rules)
+        yield from parse_parts(cloudtrail.read(stream), name, at, rules)
+
+
+def parse_parts(
+    reads: Iterable[Read], source: str, cursor: CursorAt | None, rules: TrailRules
+) -> Iterator[Parsed]:
+    """As `parse`, a part at a time (see `parse_file`)."""
+    found, number, known = Parsed(source[-SOURCE_WIDTH:], None), 1, catalogue()
+    for read in reads:
+        _read(found, read, known, rules)
+        if len(found.rows) >= PART:
+            yield found
+            number += 1
+            label = f"{source} (part {number})"[-SOURCE_WIDTH:]
+            found = Parsed(label, None, Tally(files=0))
+    found.cursor = cursor
+    yield found
 
 
 def parse(reads: Iterable[Read], source: str, cursor: CursorAt | None, rules: TrailRules) -> Parsed:
-    """The records of one file or delivery; malformed ones are listed and skipped."""
-    found = Parsed(source[-SOURCE_WIDTH:], cursor)
-    known = catalogue()
+    """The records of one file or delivery, whole; malformed ones are listed and skipped."""
+    found, known = Parsed(source[-SOURCE_WIDTH:], cursor), catalogue()
     for read in reads:
-        if isinstance(read, Item):
-            _take(found, read, known, rules)
-        elif isinstance(read, Malformed):
-            found.tally.malformed.append(f"{found.source}: {read.where}: {read.detail}")
-        else:
-            found.tally.skipped += 1
+        _read(found, read, known, rules)
     return found
+
+
+def _read(found: Parsed, read: Read, known: Catalogue, rules: TrailRules) -> None:
+    if isinstance(read, Item):
+        _take(found, read, known, rules)
+    elif isinstance(read, Malformed):
+        found.tally.malformed.append(f"{found.source}: {read.where}: {read.detail}")
+    else:
+        found.tally.skipped += 1
 
 
 def _take(found: Parsed, item: Item, known: Catalogue, rules: TrailRules) -> None:
