@@ -429,4 +429,6 @@ def test_a_large_ingest_leaves_the_planner_statistics_current(org: App) -> None:
         query = text("SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'observations'")
     with org.engine.connect() as conn:
         counted = conn.execute(query).scalars().first()
-    assert counted is not None and counted >= 1_200
+    # SQLite samples each index (PRAGMA analysis_limit, db/engine.py): its count is an
+    # estimate, within a tenth; without the ingest's ANALYZE there would be none.
+    assert counted is not None and counted >= 1_200 * 0.9
