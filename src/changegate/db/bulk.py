@@ -16,7 +16,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.engine import Dialect
 
 
@@ -64,15 +64,41 @@ def _prepare(table: Table, dialect: Dialect, prefix: str) -> _Prepared:
     return _Prepared(str(compiled), keys, processors)
 
 
-def insert_new_postgres(
+def insert_new(
     connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
 ) -> set[Any]:
-    """PostgreSQL: INSERT `rows` (each maps every column by key) whose `key` (a unique column)
-    is not stored yet, in one statement of one array per column; the keys it stored. A key
-    repeated among `rows` is stored once. Through psycopg's own cursor, in the session's
-    transaction, the arrays in binary format (`%b`): psycopg escapes each element of an array
-    sent as text with a regular expression (a 200,000-event ingest's store took 3.1 s that
-    way, 0.9 s in binary)."""
+    """INSERT `rows` (each maps every column by key) whose `key` (a unique column) is not
+    stored yet; the keys it stored. A key repeated among `rows` is stored once, the first."""
+    if connection.dialect.name == "postgresql":
+        return _insert_new_postgres(connection, table, rows, key)
+    return _insert_new_serialised(connection, table, rows, key)
+
+
+def _insert_new_serialised(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+) -> set[Any]:
+    """SQLite: which keys are stored already, then one executemany of the others. A SQLite
+    writer holds the write lock from BEGIN IMMEDIATE (db/engine.py), so nothing is stored in
+    between; OR IGNORE all the same. SQLAlchemy's multi-row INSERT ... RETURNING, and its
+    executemany, cost several times this (bench/trail_bench.py)."""
+    fresh: dict[Any, Mapping[str, Any]] = {}
+    for row in rows:
+        fresh.setdefault(row[key], row)
+    column = table.c[key]
+    for stored in connection.execute(select(column).where(column.in_(list(fresh)))).scalars():
+        fresh.pop(stored, None)
+    if fresh:
+        insert_many(connection, table, list(fresh.values()), "OR IGNORE")
+    return set(fresh)
+
+
+def _insert_new_postgres(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+) -> set[Any]:
+    """PostgreSQL: one statement of one array per column, ON CONFLICT DO NOTHING RETURNING
+    the keys. Through psycopg's own cursor, in the session's transaction, the arrays in binary
+    format (`%b`): psycopg escapes each element of an array sent as text with a regular
+    expression (a 200,000-event ingest's store took 3.1 s that way, 0.9 s in binary)."""
     sql, keys = _unnest(table, connection.dialect, key)
     columns = [[row[k] for row in rows] for k in keys]
     driver = connection.connection.driver_connection

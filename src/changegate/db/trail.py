@@ -11,7 +11,7 @@ from sqlalchemy import Row, Select, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from changegate.db.base import Repository, Slice
-from changegate.db.bulk import insert_many, insert_new_postgres
+from changegate.db.bulk import insert_new
 from changegate.db.engine import check_storable, on_postgres
 from changegate.db.models import Change, Deployment, Finding, TrailCursor, TrailEvent, User
 from changegate.domain.errors import NotFound
@@ -38,27 +38,8 @@ class TrailEvents(Repository):
         that one bad record spoils only itself, and in a worker process)."""
         if not rows:
             return set()
-        if on_postgres(self.session):
-            table = cast(Table, TrailEvent.__table__)
-            return insert_new_postgres(self.session.connection(), table, rows, "event_id")
-        return self._add_serialised(rows)
-
-    def _add_serialised(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
-        """SQLite: which eventIDs are stored already, then one executemany of the others.
-        A SQLite writer holds the write lock from BEGIN IMMEDIATE (db/engine.py), so nothing
-        is stored in between; OR IGNORE all the same. SQLAlchemy's multi-row INSERT ...
-        RETURNING, and its executemany, cost several times this (bench/trail_bench.py)."""
-        ids = [str(row["event_id"]) for row in rows]
-        stored = select(TrailEvent.event_id).where(TrailEvent.event_id.in_(ids))
-        fresh: dict[str, Mapping[str, Any]] = {}
-        for row in rows:
-            fresh.setdefault(row["event_id"], row)  # the first of a repeated record wins
-        for event_id in self.session.execute(stored).scalars():
-            fresh.pop(event_id, None)
-        if fresh:
-            table = cast(Table, TrailEvent.__table__)
-            insert_many(self.session.connection(), table, list(fresh.values()), "OR IGNORE")
-        return set(fresh)
+        table = cast(Table, TrailEvent.__table__)
+        return insert_new(self.session.connection(), table, rows, "event_id")
 
     def get(self, event_id: str) -> TrailEvent:
         found = self.session.get(TrailEvent, event_id.strip())

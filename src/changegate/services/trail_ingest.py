@@ -29,7 +29,6 @@ from changegate.services.trail_parse import (
     classified,
     parse,
     parse_file,
-    stamped,
 )
 
 BATCH = 1_000  # rows per INSERT call, whichever file of the group they came from
@@ -103,14 +102,7 @@ def _stored(ctx: Context, group: list[Parsed]) -> tuple[list[Tally], list[dict[s
 def _entry(found: Parsed, stored: list[tuple[str, str]]) -> dict[str, Any]:
     """The file's part of its ledger record: its counts, and what `ledger verify --state`
     checks its stored events against (ledger_state_trail)."""
-    tally = found.tally
-    return {
-        "seen": tally.seen,
-        "kinds": dict(sorted(tally.kinds.items())),
-        "skipped": tally.skipped,
-        "malformed": len(tally.malformed),
-        **_proof(found, stored),
-    }
+    return {**_counts(found.tally), **_proof(found, stored)}
 
 
 def _proof(found: Parsed, stored: list[tuple[str, str]]) -> dict[str, Any]:
@@ -128,13 +120,15 @@ def _group_entry(tally: Tally, files: list[dict[str, Any]]) -> dict[str, Any]:
     """A group's ledger record: its counts once, and each file's proof. Every value here is
     canonicalised (RFC 8785) as the ledger appends it: per-file counts cost a third of the
     group's store (bench/trail_bench.py), and re-reading a listed file gives them again."""
+    return {"new": tally.new, **_counts(tally), "files": files}
+
+
+def _counts(tally: Tally) -> dict[str, Any]:
     return {
-        "new": tally.new,
         "seen": tally.seen,
         "kinds": dict(sorted(tally.kinds.items())),
         "skipped": tally.skipped,
         "malformed": len(tally.malformed),
-        "files": files,
     }
 
 
@@ -164,7 +158,9 @@ class _Writer:
     def add(self, owner: int, rows: list[dict[str, Any]]) -> None:
         for start in range(0, len(rows), BATCH):
             part = rows[start : start + BATCH]
-            self.rows += stamped(part, self.ctx.now)
+            for r in part:  # the instant they are stored
+                r["ingested_at"] = self.ctx.now
+            self.rows += part
             self.owners += [owner] * len(part)
             if len(self.rows) >= BATCH:
                 self.flush()

@@ -9,11 +9,11 @@ the ingesting one; services/trail_ingest.py stores what it returns.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import IO, Any
 
 from changegate.db.engine import check_storable
@@ -118,13 +118,19 @@ def parse_file(source: Source, rules: TrailRules) -> Generator[Parsed, None, Non
 
 
 def parse_parts(
-    reads: Iterable[Read], source: str, cursor: CursorAt | None, rules: TrailRules
+    reads: Iterable[Read],
+    source: str,
+    cursor: CursorAt | None,
+    rules: TrailRules,
+    part: int | None = None,
 ) -> Iterator[Parsed]:
-    """As `parse`, a part at a time (see `parse_file`)."""
+    """As `parse`, a part of at most `part` (default `PART`) kept records at a time (see
+    `parse_file`)."""
+    size = PART if part is None else part
     found, number, known = Parsed(source[-SOURCE_WIDTH:], None), 1, catalogue()
     for read in reads:
         _read(found, read, known, rules)
-        if len(found.rows) >= PART:
+        if len(found.rows) >= size:
             yield found
             number += 1
             label = f"{source} (part {number})"[-SOURCE_WIDTH:]
@@ -135,10 +141,7 @@ def parse_parts(
 
 def parse(reads: Iterable[Read], source: str, cursor: CursorAt | None, rules: TrailRules) -> Parsed:
     """The records of one file or delivery, whole; malformed ones are listed and skipped."""
-    found, known = Parsed(source[-SOURCE_WIDTH:], cursor), catalogue()
-    for read in reads:
-        _read(found, read, known, rules)
-    return found
+    return next(parse_parts(reads, source, cursor, rules, part=sys.maxsize))
 
 
 def _read(found: Parsed, read: Read, known: Catalogue, rules: TrailRules) -> None:
@@ -233,10 +236,3 @@ def classified(columns: dict[str, Any], rules: TrailRules) -> Classified:
         columns["account"],
         columns["region"],
     )
-
-
-def stamped(rows: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
-    """`rows` with the instant they are stored."""
-    for r in rows:
-        r["ingested_at"] = at
-    return rows
