@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from changegate.cli import trail_workers
 from changegate.cli.trail_openers import open_file
+from changegate.db.base import ANALYSE_AFTER_ROWS
 from changegate.domain.errors import BadInput
 from changegate.domain.trail.actors import AccountMapping, TrailRules
 from changegate.services import trail_parse
@@ -133,3 +134,32 @@ def test_a_worker_sends_back_a_file_past_a_part_unread(
     got = trail_parse.parse_files(sources([paths[0], big, paths[1]]), RULES)
     assert [type(g).__name__ for g in got] == ["Parsed", "tuple", "Parsed"]
     assert got[1][0] == str(big)
+
+
+def test_an_ingest_of_many_small_groups_leaves_the_planner_statistics_current(
+    ops: Cli, tmp_path: Path, db_url: str
+) -> None:
+    """No group of this run stores enough to analyse the table (db/base.ANALYSE_AFTER_ROWS);
+    the run as a whole does, once, at its end (services/trail_ingest.settle)."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for index in range(1, 21):
+        key, body, _ = generated(index, 60, writes())  # 60 kept records a file
+        (folder / key.rsplit("/", 1)[-1]).write_bytes(body)
+    got = json.loads(ops("trail", "ingest", str(folder), "--batch", "3", "--json", *OPS).out)
+    assert got["new"] == 1_200 and 3 * 60 < ANALYSE_AFTER_ROWS <= 1_200
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        counted = (
+            conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'trail_events'")
+                if engine.dialect.name == "postgresql"
+                else text(
+                    "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'trail_events'"
+                )
+            )
+            .scalars()
+            .first()
+        )
+    engine.dispose()
+    assert counted is not None and counted >= 1_200 * 0.9

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from changegate.integrations.cloudtrail import WHOLE, Item, Malformed, Skipped, read
+from changegate.domain.trail.actors import AccountMapping, TrailRules
+from changegate.integrations.cloudtrail import WHOLE, Item, Malformed, Skipped, read, reads
+from changegate.services.trail_parse import parse
 from tests.fixtures import files, fixture
 from tests.trail_logs import ORG_SAMPLE
 
@@ -184,3 +186,35 @@ def test_a_file_read_whole_reads_as_it_does_streamed(name: str, data: bytes) -> 
     """Under the bound a file is parsed in one call; over it, a record at a time. Both give the
     same records, skips and stops, whatever the file."""
     assert all_of(data) == list(read(io.BytesIO(data), whole=0)), name
+
+
+# Every account of the samples in production, so the comparison covers the cover list too.
+EVERYWHERE = TrailRules(
+    accounts=tuple(
+        AccountMapping(a, "production")
+        for a in ("123456789012", "111122223333", "774305579662", "123456789123", "222222222222")
+    ),
+    production=frozenset({"production"}),
+)
+
+
+@pytest.mark.parametrize(("name", "data"), SHAPES, ids=[n[:50] for n, _ in SHAPES])
+def test_a_records_array_handed_over_whole_is_taken_as_record_by_record(
+    name: str, data: bytes
+) -> None:
+    """trail ingest takes a `Records` array parsed whole in one loop (`reads`); it counts,
+    keeps and lists for cover exactly what taking it a record at a time (`read`) does."""
+    whole = parse(reads(io.BytesIO(data)), name, None, EVERYWHERE)
+    one_by_one = parse(read(io.BytesIO(data)), name, None, EVERYWHERE)
+    assert (whole.tally, whole.rows, whole.needing_cover) == (
+        one_by_one.tally,
+        one_by_one.rows,
+        one_by_one.needing_cover,
+    )
+
+
+def test_the_records_arrays_compared_hold_kept_records_and_covers() -> None:
+    parsed = [parse(reads(io.BytesIO(data)), name, None, EVERYWHERE) for name, data in SHAPES]
+    assert sum(len(p.rows) for p in parsed) > 10
+    assert sum(len(p.needing_cover) for p in parsed) > 5
+    assert sum(len(p.tally.malformed) for p in parsed) > 0

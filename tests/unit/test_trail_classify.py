@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from changegate.domain.errors import BadInput
 from changegate.domain.trail.actors import AccountMapping, ActorKind, TrailRules, actor
-from changegate.domain.trail.classify import Kind, classify, kept, kind_of, needs_cover
+from changegate.domain.trail.classify import (
+    MEMO,
+    Kind,
+    KindMemo,
+    classify,
+    kept,
+    kind_of,
+    needs_cover,
+)
 from changegate.integrations.cloudtrail_catalogue import catalogue, from_document
 from changegate.policy import from_document as from_policy
-from tests.fixtures import fixture
+from tests.fixtures import files, fixture
 
 GITHUB_ROLE = (
     "arn:aws:iam::774305579662:role/"
@@ -174,6 +183,59 @@ def test_kept(why: str, record: dict[str, Any], keep: bool) -> None:
 @pytest.mark.parametrize(("why", "record", "kind"), KINDS, ids=[k[0] for k in KINDS])
 def test_kind(why: str, record: dict[str, Any], kind: Kind) -> None:
     assert kind_of(record, catalogue()) is kind, why
+
+
+# Pairs a memo keyed by values alone would confuse: equal in Python, read differently.
+LOOKALIKES = [
+    ("readOnly True, then 1", call(readOnly=True), call(readOnly=1)),
+    ("readOnly 1.0, then True", call(readOnly=1.0), call(readOnly=True)),
+    ("managementEvent False, then 0", call(managementEvent=False), call(managementEvent=0)),
+    ("errorCode missing, then empty", call(), call(errorCode="")),
+    ("errorCode a number, then a code", call(errorCode=403), call(errorCode="AccessDenied")),
+    ("readOnly 'true', then 'TRUE'", call(readOnly="true"), call(readOnly="TRUE")),
+    ("userIdentity a string, then a mapping", call(userIdentity="x"), call(userIdentity={})),
+    ("eventName a list, then a string", call(eventName=["RunInstances"]), call()),
+]
+
+
+def every_record() -> list[dict[str, Any]]:
+    """The tables' records, the lookalikes, and every record of the real samples."""
+    tables = [r for _, r, _ in (*KINDS, *ODD, *KEPT)]
+    pairs = [r for _, a, b in LOOKALIKES for r in (a, b)]
+    real = [r for path in sorted(files("cloudtrail", "**/*.json")) for r in _records(path)]
+    return [*tables, *pairs, *real]
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(path.read_text())
+    except ValueError:  # NDJSON
+        document = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    found = document.get("Records", [document]) if isinstance(document, dict) else document
+    return [r for r in found if isinstance(r, dict)]
+
+
+def test_the_memo_answers_as_kind_of_whatever_came_before() -> None:
+    records = every_record()
+    assert len(records) > 100 and len(LOOKALIKES) > 5
+    memo = KindMemo(catalogue())
+    for record in [*records, *reversed(records)]:
+        assert memo(record) is kind_of(record, catalogue()), record
+
+
+@pytest.mark.parametrize(("why", "first", "then"), LOOKALIKES, ids=[k[0] for k in LOOKALIKES])
+def test_the_memo_tells_lookalikes_apart(why: str, first: Any, then: Any) -> None:
+    memo = KindMemo(catalogue())
+    assert [memo(first), memo(then)] == [kind_of(first, catalogue()), kind_of(then, catalogue())]
+
+
+def test_the_memo_holds_at_most_its_bound() -> None:
+    memo = KindMemo(catalogue())
+    for i in range(MEMO * 2 + 5):
+        name = f"Describe{i}" if i % 2 else f"Create{i}"
+        assert memo(call(eventName=name, readOnly=None)) is (Kind.READ if i % 2 else Kind.CHANGE)
+        assert len(memo) <= MEMO
+    assert len(memo) > 0
 
 
 ACTORS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -127,15 +127,24 @@ class TrailBasis(Repository):
     """What covers a change event: the pipeline's deployments of the changes its sessions
     name, and emergency changes implemented around the events (domain/trail/coverage.py)."""
 
-    def runs(self, keys: Sequence[str], start: datetime, end: datetime) -> list[Row[Any]]:
+    def runs(
+        self,
+        keys: Sequence[str],
+        start: datetime,
+        end: datetime,
+        environments: Collection[str] | None = None,
+    ) -> list[Row[Any]]:
         """(id, key, status, type, environment, started, finished) of the deployments of
-        `keys` that were running at some time in [start, end]."""
+        `keys` that were running at some time in [start, end], to `environments` only where
+        given."""
         d, c = Deployment, Change
         stmt = (
             select(d.id, c.key, c.status, c.change_type, d.environment, d.started_at, d.finished_at)
             .join(c, c.id == d.change_id)
             .where(d.started_at <= end, (d.finished_at.is_(None)) | (d.finished_at >= start))
         )
+        if environments is not None:
+            stmt = stmt.where(d.environment.in_(sorted(environments)))
         rows: list[Row[Any]] = []
         for among in self.among(c.key, sorted(set(keys))):
             rows.extend(self.session.execute(stmt.where(among)).all())

@@ -61,9 +61,27 @@ class Malformed:
 Read = Item | Skipped | Malformed
 
 
+class Records(NamedTuple):
+    """A `Records` array parsed whole: its documents as parsed, the first at position
+    `first`, each to be taken as `item` takes it. Handed over as one list because looking at
+    each document is the hottest loop of an ingest (services/trail_parse.py)."""
+
+    first: int
+    documents: list[Any]
+
+
 def read(stream: IO[bytes], whole: int = WHOLE) -> Iterator[Read]:
     """Every record of a log file, in file order (not time order: CloudTrail does not sort);
     one of up to `whole` bytes of JSON parsed in one call, a larger one streamed."""
+    for found in reads(stream, whole):
+        if isinstance(found, Records):
+            yield from (item(n, d) for n, d in enumerate(found.documents, found.first))
+        else:
+            yield found
+
+
+def reads(stream: IO[bytes], whole: int = WHOLE) -> Iterator[Read | Records]:
+    """As `read`, a `Records` array parsed whole given as one `Records`."""
     head = _head(stream, whole)
     if len(head) <= whole:
         data = _gunzipped(head, whole) if head[:2] == GZIP_MAGIC else head
@@ -96,7 +114,7 @@ def _gunzipped(data: bytes, whole: int) -> bytes | None:
     return out if inflate.eof and not inflate.unused_data and len(out) <= whole else None
 
 
-def _whole(data: bytes) -> Iterator[Read] | None:
+def _whole(data: bytes) -> Iterator[Read | Records] | None:
     """The file's reads from one parse, or None where it does not parse as a whole."""
     head = data[:PEEK]
     if _first_line_is_a_document(head) and not RECORDS.match(head):
@@ -106,9 +124,9 @@ def _whole(data: bytes) -> Iterator[Read] | None:
     except orjson.JSONDecodeError:
         return None
     if not RECORDS.match(head):
-        return iter([_item(1, document)])
+        return iter([item(1, document)])
     records = document.get("Records") if isinstance(document, dict) else None
-    return (_item(n, r) for n, r in enumerate(records if isinstance(records, list) else [], 1))
+    return iter([Records(1, records if isinstance(records, list) else [])])
 
 
 def _streamed(raw: _Counting) -> Iterator[Read]:
@@ -130,8 +148,21 @@ def _streamed(raw: _Counting) -> Iterator[Read]:
         yield from _documents(buffered, counted)
 
 
+def is_record(document: Any) -> bool:
+    """Whether a parsed JSON document is a CloudTrail record itself (`record_of` gives it
+    back as it is)."""
+    return (
+        isinstance(document, dict)
+        and not ("detail-type" in document and "detail" in document)
+        and "digestS3Object" not in document
+        and "logFiles" not in document
+    )
+
+
 def record_of(document: Any) -> dict[str, Any] | str:
     """The CloudTrail record a JSON document carries, or why it carries none."""
+    if is_record(document):
+        return document  # type: ignore[no-any-return]
     if not isinstance(document, dict):
         return "not a JSON object"
     if "detail-type" in document and "detail" in document:
@@ -140,9 +171,7 @@ def record_of(document: Any) -> dict[str, Any] | str:
         if not isinstance(kind, str) or not kind.endswith(VIA_CLOUDTRAIL):
             return f"an EventBridge event that is not from CloudTrail ({kind!r})"
         return detail if isinstance(detail, dict) else "an EventBridge event without its detail"
-    if "digestS3Object" in document or "logFiles" in document:
-        return "a CloudTrail digest file"
-    return document
+    return "a CloudTrail digest file"
 
 
 def _records(buffered: IO[bytes], counted: _Counting) -> Iterator[Read]:
@@ -150,7 +179,7 @@ def _records(buffered: IO[bytes], counted: _Counting) -> Iterator[Read]:
     try:
         for document in ijson.items(buffered, "Records.item", use_float=True):
             n += 1
-            yield _item(n, document)
+            yield item(n, document)
     except (ijson.JSONError, *BROKEN) as exc:
         yield Malformed(f"record {n + 1} (near byte {counted.count:,})", _why(exc))
 
@@ -173,7 +202,7 @@ def _line(n: int, line: bytes) -> Iterator[Read]:
         # One bad line spoils only itself in NDJSON; the lines after it are kept.
         yield Malformed(f"line {n}", _why(exc))
         return
-    yield _item(n, document)
+    yield item(n, document)
 
 
 def _documents(buffered: IO[bytes], counted: _Counting) -> Iterator[Read]:
@@ -181,12 +210,13 @@ def _documents(buffered: IO[bytes], counted: _Counting) -> Iterator[Read]:
     try:
         for document in ijson.items(buffered, "", multiple_values=True, use_float=True):
             n += 1
-            yield _item(n, document)
+            yield item(n, document)
     except (ijson.JSONError, *BROKEN) as exc:
         yield Malformed(f"document {n + 1} (near byte {counted.count:,})", _why(exc))
 
 
-def _item(n: int, document: Any) -> Item | Skipped:
+def item(n: int, document: Any) -> Item | Skipped:
+    """The `n`th document of a file as read: a record, or skipped and why (`record_of`)."""
     found = record_of(document)
     return Skipped(n, found) if isinstance(found, str) else Item(n, found)
 

@@ -21,7 +21,8 @@ def basis(
     ctx: Context, events: Sequence[Classified], rules: TrailRules
 ) -> tuple[tuple[PipelineRun, ...], tuple[Emergency, ...]]:
     """The deployments and emergencies that could cover `events` (their span, widened by the
-    policy's tolerances)."""
+    policy's tolerances; deployments to their environments only: a run covers an event in its
+    own environment, domain/trail/coverage.py)."""
     times = [e.at for e in events if e.at is not None]
     if not times:
         return (), ()
@@ -29,7 +30,9 @@ def basis(
     start, end = min(times) - slack, max(times) + slack
     repo = TrailBasis(ctx.session)
     keys = [e.actor.change for e in events if e.actor.kind is ActorKind.PIPELINE and e.actor.change]
-    runs = tuple(PipelineRun(*row) for row in repo.runs(keys, start, end)) if keys else ()
+    places = {e.environment for e in events}
+    where = None if None in places else {p for p in places if p is not None}
+    runs = tuple(PipelineRun(*row) for row in repo.runs(keys, start, end, where)) if keys else ()
     emergencies = tuple(Emergency(*row) for row in repo.emergencies(start, end))
     return runs, emergencies
 

@@ -46,6 +46,7 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
     """Store the records of one file or delivery; malformed ones are listed and skipped."""
     found = parse(reads, source, cursor, authorised(ctx))
     [tally], [entry] = _stored(ctx, [found])
+    settle(ctx, tally.new)
     ctx.record(INGESTED, f"source:{source[-100:]}", entry)
     tally.uncovered = _uncovered(ctx, [found])
     return tally
@@ -55,14 +56,16 @@ def ingest_files(ctx: Context, files: Iterable[Source]) -> Tally:
     """Several log files, read here, in the caller's transaction (`store`); each file
     opened here, so a retried transaction reads them from their start."""
     rules = authorised(ctx)
-    return store(ctx, [part for source in files for part in parse_file(source, rules)])
+    tally = store(ctx, [part for source in files for part in parse_file(source, rules)])
+    settle(ctx, tally.new)
+    return tally
 
 
 def store(ctx: Context, group: list[Parsed]) -> Tally:
     """Files already read (`trail_parse`) stored in the caller's transaction (a commit per
     small file cost more than reading it): their kept records inserted together, the cursors
     advanced, one ledger record listing each file's counts and digest, and their production
-    changes judged together."""
+    changes judged together. The caller `settle`s after its last group."""
     authorised(ctx)
     tallies, entries = _stored(ctx, group)
     tally = Tally()
@@ -73,6 +76,16 @@ def store(ctx: Context, group: list[Parsed]) -> Tally:
         ctx.record(INGESTED, f"source:{first[-100:]}", _group_entry(tally, entries))
     tally.uncovered = _uncovered(ctx, group)
     return tally
+
+
+def settle(ctx: Context, stored: int) -> None:
+    """After `stored` events were stored (one delivery, or a run of `store` calls): the
+    planner's statistics of the events refreshed when that is many (db/base.analyse). Once a
+    run, not a group: ANALYZE samples the whole table, and after each group of a year's trail
+    it cost PostgreSQL more than storing the group (bench/trail_bench.py). Storing itself
+    plans nothing on these statistics (the eventID key decides)."""
+    authorised(ctx)
+    TrailEvents(ctx.session).analyse("trail_events", stored)
 
 
 def cursor(ctx: Context, bucket: str, base: str, account: str, region: str) -> str | None:
@@ -87,7 +100,6 @@ def _stored(ctx: Context, group: list[Parsed]) -> tuple[list[Tally], list[dict[s
     for index, found in enumerate(group):
         writer.add(index, found.rows)
     writer.flush()
-    TrailEvents(ctx.session).analyse("trail_events", writer.new)
     _advance(ctx, group)
     tallies, entries = [], []
     for index, found in enumerate(group):

@@ -24,14 +24,14 @@ from changegate.domain.trail.classify import (
     Catalogue,
     Classified,
     Kind,
+    KindMemo,
     classify,
     kept,
-    kind_of,
     needs_cover,
 )
 from changegate.domain.trail.records import event_key, problem, text
 from changegate.integrations import cloudtrail
-from changegate.integrations.cloudtrail import Item, Malformed, Read, dumps
+from changegate.integrations.cloudtrail import Item, Malformed, Read, Records, dumps, is_record
 from changegate.integrations.cloudtrail_catalogue import catalogue
 
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
@@ -114,11 +114,11 @@ def parse_file(source: Source, rules: TrailRules) -> Generator[Parsed, None, Non
     ledger entry name."""
     name, opener, at = source
     with opener() as stream:
-        yield from parse_parts(cloudtrail.read(stream), name, at, rules)
+        yield from parse_parts(cloudtrail.reads(stream), name, at, rules)
 
 
 def parse_parts(
-    reads: Iterable[Read],
+    reads: Iterable[Read | Records],
     source: str,
     cursor: CursorAt | None,
     rules: TrailRules,
@@ -127,49 +127,75 @@ def parse_parts(
     """As `parse`, a part of at most `part` (default `PART`) kept records at a time (see
     `parse_file`)."""
     size = PART if part is None else part
-    found, number, known = Parsed(source[-SOURCE_WIDTH:], None), 1, catalogue()
+    found, number = Parsed(source[-SOURCE_WIDTH:], None), 1
+    take = _Taker(KindMemo(catalogue()), rules)
     for read in reads:
-        _read(found, read, known, rules)
-        if len(found.rows) >= size:
-            yield found
-            number += 1
-            label = f"{source} (part {number})"[-SOURCE_WIDTH:]
-            found = Parsed(label, None, Tally(files=0))
+        if isinstance(read, Records):
+            for position, document in enumerate(read.documents, read.first):
+                if is_record(document):
+                    take(found, position, document)
+                else:
+                    take.read(found, cloudtrail.item(position, document))
+                if len(found.rows) >= size:
+                    yield found
+                    found, number = _next_part(source, number)
+        else:
+            take.read(found, read)
+            if len(found.rows) >= size:
+                yield found
+                found, number = _next_part(source, number)
     found.cursor = cursor
     yield found
 
 
-def parse(reads: Iterable[Read], source: str, cursor: CursorAt | None, rules: TrailRules) -> Parsed:
+def parse(
+    reads: Iterable[Read | Records], source: str, cursor: CursorAt | None, rules: TrailRules
+) -> Parsed:
     """The records of one file or delivery, whole; malformed ones are listed and skipped."""
     return next(parse_parts(reads, source, cursor, rules, part=sys.maxsize))
 
 
-def _read(found: Parsed, read: Read, known: Catalogue, rules: TrailRules) -> None:
-    if isinstance(read, Item):
-        _take(found, read, known, rules)
-    elif isinstance(read, Malformed):
-        found.tally.malformed.append(f"{found.source}: {read.where}: {read.detail}")
-    else:
-        found.tally.skipped += 1
+def _next_part(source: str, number: int) -> tuple[Parsed, int]:
+    label = f"{source} (part {number + 1})"[-SOURCE_WIDTH:]
+    return Parsed(label, None, Tally(files=0)), number + 1
 
 
-def _take(found: Parsed, item: Item, known: Catalogue, rules: TrailRules) -> None:
-    record, tally = item.record, found.tally
-    kind = kind_of(record, known)
-    if kind is Kind.NON_API:
-        tally.skipped += 1
-        return
-    if not kept(record, kind, known):
-        tally.kinds[kind.value] += 1
-        return
-    columns = _columns(record, kind, found.source, item.position, known, rules)
-    if isinstance(columns, str):
-        tally.malformed.append(f"{found.source}: record {item.position}: {columns}")
-        return
-    tally.kinds[kind.value] += 1
-    if needs_cover(columns[1]):
-        found.needing_cover.append(len(found.rows))
-    found.rows.append(columns[0])
+# Kind.value through the enum's descriptor cost more than classifying, once per record.
+_VALUE = {kind: kind.value for kind in Kind}
+
+
+@dataclass(frozen=True)
+class _Taker:
+    """What a read record does to its file's `Parsed`: counted, and if kept, its columns."""
+
+    kind_of: KindMemo
+    rules: TrailRules
+
+    def read(self, found: Parsed, read: Read) -> None:
+        if isinstance(read, Item):
+            self(found, read.position, read.record)
+        elif isinstance(read, Malformed):
+            found.tally.malformed.append(f"{found.source}: {read.where}: {read.detail}")
+        else:
+            found.tally.skipped += 1
+
+    def __call__(self, found: Parsed, position: int, record: dict[str, Any]) -> None:
+        tally, known = found.tally, self.kind_of.catalogue
+        kind = self.kind_of(record)
+        if kind is Kind.NON_API:
+            tally.skipped += 1
+            return
+        if not kept(record, kind, known):
+            tally.kinds[_VALUE[kind]] += 1
+            return
+        columns = _columns(record, kind, found.source, position, known, self.rules)
+        if isinstance(columns, str):
+            tally.malformed.append(f"{found.source}: record {position}: {columns}")
+            return
+        tally.kinds[_VALUE[kind]] += 1
+        if needs_cover(columns[1]):
+            found.needing_cover.append(len(found.rows))
+        found.rows.append(columns[0])
 
 
 def _columns(

@@ -14,7 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import cache
 
-from changegate.domain.trail.records import Record, text
+from changegate.domain.trail.records import Record, identity_of, string, text
 
 SSO_ROLE = "AWSReservedSSO_"  # IAM Identity Center's permission-set roles; session = the person
 ASSUMED = re.compile(
@@ -83,35 +83,34 @@ class Actor:
 
 def actor(record: Record, rules: TrailRules) -> Actor:
     """The caller of `record`, resolved under the policy's pipeline and workload roles."""
-    identity = text(record, "userIdentity", "type")
-    invoked = text(record, "userIdentity", "invokedBy")
-    arn = text(record, "userIdentity", "arn")
+    who = identity_of(record)
+    identity, invoked, arn = string(who, "type"), string(who, "invokedBy"), string(who, "arn")
     label = identity or "(none)"
     if identity == "AWSService" or (identity is None and invoked):
         return Actor(ActorKind.SERVICE, label, invoked or "(aws)", invoked or "AWS")
     if identity == "Root":
-        account = text(record, "userIdentity", "accountId") or "?"
+        account = string(who, "accountId") or "?"
         return Actor(ActorKind.PERSON, label, arn or f"arn:aws:iam::{account}:root", "root")
     if identity in ("AssumedRole", "FederatedUser"):
-        return _session(record, rules, label, arn)
+        return _session(who, rules, label, arn)
     if identity == "WebIdentityUser":
-        return _web_identity(record, rules, label)
+        return _web_identity(record, who, rules, label)
     if identity in ("IAMUser", "SAMLUser", "IdentityCenterUser"):
-        name = text(record, "userIdentity", "userName") or arn or "?"
-        principal = arn or text(record, "userIdentity", "principalId") or name
+        name = string(who, "userName") or arn or "?"
+        principal = arn or string(who, "principalId") or name
         return _by_role(Actor(ActorKind.PERSON, label, principal, name), rules, None)
-    principal = arn or text(record, "userIdentity", "principalId") or "(unknown)"
+    principal = arn or string(who, "principalId") or "(unknown)"
     return Actor(ActorKind.UNKNOWN, label, principal, principal)
 
 
-def _session(record: Record, rules: TrailRules, label: str, arn: str | None) -> Actor:
-    issuer = text(record, "userIdentity", "sessionContext", "sessionIssuer", "arn")
+def _session(who: Record, rules: TrailRules, label: str, arn: str | None) -> Actor:
+    issuer = text(who, "sessionContext", "sessionIssuer", "arn")
     session = arn.rsplit("/", 1)[-1] if arn and "/" in arn else None
     if issuer is None and arn:
         m = ASSUMED.match(arn)
         if m:
             issuer = f"arn:{m['part']}:iam::{m['account']}:role/{m['role']}"
-    role_name = text(record, "userIdentity", "sessionContext", "sessionIssuer", "userName")
+    role_name = text(who, "sessionContext", "sessionIssuer", "userName")
     principal = issuer or arn or "(unknown)"
     name = session or principal
     found = Actor(ActorKind.PERSON, label, principal, name, session)
@@ -120,12 +119,12 @@ def _session(record: Record, rules: TrailRules, label: str, arn: str | None) -> 
     return _by_role(found, rules, session)
 
 
-def _web_identity(record: Record, rules: TrailRules, label: str) -> Actor:
+def _web_identity(record: Record, who: Record, rules: TrailRules, label: str) -> Actor:
     # AssumeRoleWithWebIdentity itself: the role it asks for is in the request.
     role = text(record, "requestParameters", "roleArn")
     session = text(record, "requestParameters", "roleSessionName")
-    subject = text(record, "userIdentity", "userName") or "?"
-    principal = role or text(record, "userIdentity", "principalId") or subject
+    subject = string(who, "userName") or "?"
+    principal = role or string(who, "principalId") or subject
     found = Actor(ActorKind.WEB_IDENTITY, label, principal, subject, session)
     return _by_role(found, rules, session)
 

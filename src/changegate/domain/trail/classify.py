@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from changegate.domain.trail.actors import Actor, ActorKind, TrailRules, actor
-from changegate.domain.trail.records import Record, event_time, flag, text
+from changegate.domain.trail.records import Record, event_time, flag, identity_of, string
 
 
 class Kind(StrEnum):
@@ -64,8 +64,8 @@ def classify(
 ) -> Classified:
     """`record` under the catalogue and the policy's `cloudtrail:` section (`kind`: its
     `kind_of`, where the caller has it already)."""
-    account = text(record, "recipientAccountId") or text(record, "userIdentity", "accountId")
-    region = text(record, "awsRegion")
+    account = string(record, "recipientAccountId") or string(identity_of(record), "accountId")
+    region = string(record, "awsRegion")
     environment = rules.environment(account, region)
     who = actor(record, rules)
     return Classified(
@@ -111,6 +111,63 @@ def kind_of(record: Record, catalogue: Catalogue) -> Kind:
     if read_only or catalogue.changes_nothing(source, name):
         return Kind.READ
     return Kind.ATTEMPT if _text(get("errorCode")) else Kind.CHANGE
+
+
+MEMO = 4_096  # call shapes remembered: a trail repeats a few hundred, over and over
+
+
+class KindMemo:
+    """`kind_of`, remembered by the values it reads (the source, name, event type, the
+    identity's type and invoker, the category and flags, whether an error came back). Exactly
+    `kind_of`: where equal values could read differently (1 and True as a flag), or a value
+    cannot be a key, the record is classified afresh. Holds at most `MEMO` shapes."""
+
+    __slots__ = ("_seen", "catalogue")
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self._seen: dict[tuple[object, ...], Kind] = {}
+
+    def __len__(self) -> int:
+        """The shapes remembered."""
+        return len(self._seen)
+
+    def __call__(self, record: Record) -> Kind:
+        get = record.get
+        who, read_only, management = get("userIdentity"), get("readOnly"), get("managementEvent")
+        if type(who) is dict:
+            identity, invoked = who.get("type"), who.get("invokedBy")
+        elif who is None:
+            identity = invoked = None
+        else:
+            return kind_of(record, self.catalogue)
+        if type(read_only) not in _FLAGS or type(management) not in _FLAGS:
+            return kind_of(record, self.catalogue)
+        error = get("errorCode")
+        shape = (
+            get("eventSource"),
+            get("eventName"),
+            get("eventType"),
+            identity,
+            invoked,
+            get("eventCategory"),
+            management,
+            read_only,
+            type(error) is str and error != "",
+        )
+        try:
+            return self._seen[shape]
+        except KeyError:
+            if len(self._seen) >= MEMO:
+                self._seen.clear()
+            found = self._seen[shape] = kind_of(record, self.catalogue)
+            return found
+        except TypeError:  # a list or object where a string belongs
+            return kind_of(record, self.catalogue)
+
+
+# Flag values that no other value equals: not 1 or 1.0, which equal True.
+_FLAGS = frozenset({bool, str, type(None)})
 
 
 def kept(record: Record, kind: Kind, catalogue: Catalogue) -> bool:

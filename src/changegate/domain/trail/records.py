@@ -27,6 +27,22 @@ def text(record: Record, *path: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def string(record: Record, key: str) -> str | None:
+    """The string at `key` of one mapping, or None: `text` of a path of one key, for the
+    fields read from every kept record."""
+    value = record.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def identity_of(record: Record) -> Record:
+    """The record's `userIdentity`, or an empty mapping where it is missing or not one."""
+    who = record.get("userIdentity")
+    return who if type(who) is dict or isinstance(who, Mapping) else _NONE
+
+
+_NONE: Record = {}
+
+
 def flag(record: Record, key: str) -> bool | None:
     """A boolean field; CloudTrail writes some as strings ("false") in older records."""
     value = record.get(key)
