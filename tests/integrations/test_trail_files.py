@@ -11,12 +11,13 @@ import gzip
 import io
 import json
 import tracemalloc
+import zlib
 from typing import Any
 
 import pytest
 
 from changegate.domain.trail.actors import AccountMapping, TrailRules
-from changegate.integrations.cloudtrail import WHOLE, Item, Malformed, Skipped, read, reads
+from changegate.integrations.cloudtrail import CUT, WHOLE, Item, Malformed, Skipped, read, reads
 from changegate.services.trail_parse import parse
 from tests.fixtures import files, fixture
 from tests.trail_logs import ORG_SAMPLE
@@ -138,6 +139,23 @@ def test_memory_does_not_grow_with_the_file() -> None:
     assert peak < len(packed) + 2_000_000, f"reading held {peak:,} bytes at its peak"
 
 
+def ndjson(records: list[Any]) -> list[bytes]:
+    return [json.dumps(r).encode() + b"\n" for r in records]
+
+
+def documents(records: list[Any]) -> list[bytes]:
+    return [json.dumps(r, indent=1).encode() for r in records]
+
+
+def cut_where_it_ends(parts: list[bytes], keep: int) -> bytes:
+    """A gzip file of `parts`, flushed after each (as a writer that dies mid-file leaves it),
+    cut right after the first `keep` of them: what it holds decodes cleanly, and only the
+    missing end-of-stream marker says the rest is gone."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    out = b"".join(deflate.compress(p) + deflate.flush(zlib.Z_FULL_FLUSH) for p in parts[:keep])
+    return out
+
+
 def shapes() -> list[tuple[str, bytes]]:
     """Every real sample, the organisation sample's file as delivered, and damaged copies."""
     found = [(p.name, p.read_bytes()) for p in sorted(files("cloudtrail", "**/*.json*"))]
@@ -146,6 +164,8 @@ def shapes() -> list[tuple[str, bytes]]:
     return [
         *found,
         ("truncated gzip", gzip.compress(org)[:-40]),
+        ("gzip NDJSON cut where a line ends", cut_where_it_ends(ndjson(records), 7)),
+        ("gzip documents cut where one ends", cut_where_it_ends(documents(records), 7)),
         ("cut JSON", gzip.compress(org[: len(org) // 2])),
         ("two gzip members", gzip.compress(org[:100]) + gzip.compress(org[100:])),
         ("trailing garbage", org + b"]"),
@@ -168,6 +188,18 @@ def test_a_gzip_file_cut_short_keeps_the_records_before_the_cut() -> None:
     *items, stop = found
     assert 5 < len(items) < 20 and all(isinstance(i, Item) for i in items)
     assert isinstance(stop, Malformed) and stop.where.startswith(f"record {len(items) + 1} ")
+
+
+@pytest.mark.parametrize("split", [ndjson, documents])
+def test_a_gzip_file_cut_where_a_record_ends_says_so(split: Any) -> None:
+    """Nothing fails to parse, yet the records after the cut are missing: the missing gzip
+    end-of-stream marker is reported after the records that are there, which are kept."""
+    records = json.loads(gzip.decompress(dict(SHAPES)[ORG_SAMPLE]))["Records"]
+    *items, stop = all_of(cut_where_it_ends(split(records), 7))
+    assert [i.record for i in items if isinstance(i, Item)] == records[:7] and len(items) == 7
+    assert isinstance(stop, Malformed) and stop.detail == CUT, stop
+    whole = gzip.compress(b"".join(split(records)))
+    assert not any(isinstance(r, Malformed) for r in all_of(whole))
 
 
 def test_an_integer_past_64_bits_is_read_as_a_float_in_a_file_read_whole() -> None:

@@ -27,6 +27,7 @@ PEEK = 64 * 1024
 WHOLE = 8 * 1024 * 1024  # bytes of JSON parsed in one call; a larger file is streamed
 RECORDS = re.compile(rb'^\s*\{\s*"Records"\s*:')
 VIA_CLOUDTRAIL = " via CloudTrail"
+CUT = "the gzip file ends before its end-of-stream marker"
 # A file that stops reading: not UTF-8, cut short, a damaged or foreign gzip member.
 BROKEN = (
     UnicodeDecodeError,
@@ -130,22 +131,30 @@ def _whole(data: bytes) -> Iterator[Read | Records] | None:
 
 
 def _streamed(raw: _Counting) -> Iterator[Read]:
-    counted = raw
+    counted, gunzip = raw, None
     buffered = io.BufferedReader(counted, PEEK)
     try:
         if buffered.peek(2)[:2] == GZIP_MAGIC:
-            counted = _Counting(_Gunzip(buffered))
+            gunzip = _Gunzip(buffered)
+            counted = _Counting(gunzip)
             buffered = io.BufferedReader(counted, PEEK)
         head = buffered.peek(PEEK)
     except BROKEN as exc:
         yield Malformed("record 1 (near byte 0)", _why(exc))
         return
     if RECORDS.match(head):
-        yield from _records(buffered, counted)
+        reads = _records(buffered, counted)
     elif _first_line_is_a_document(head):
-        yield from _lines(buffered)
+        reads = _lines(buffered)
     else:
-        yield from _documents(buffered, counted)
+        reads = _documents(buffered, counted)
+    last: Read | None = None
+    for last in reads:
+        yield last
+    # A gzip file cut where its lines or documents happen to end parses cleanly: only the
+    # missing end-of-stream marker tells that records may be missing after the last one.
+    if gunzip is not None and gunzip.cut and not isinstance(last, Malformed):
+        yield Malformed(f"after byte {counted.count:,}", CUT)
 
 
 def is_record(document: Any) -> bool:
@@ -273,7 +282,7 @@ class _Gunzip(io.RawIOBase):
         more = self.inner.read(PEEK)
         if not more:
             if self.cut:
-                raise EOFError("the gzip file ends before its end-of-stream marker")
+                raise EOFError(CUT)
             self.cut = True
             return None
         return more
