@@ -97,8 +97,9 @@ def run(
         )
         counts = info.counts
         say(
-            f"{plural(counts.findings, 'finding')}: {counts.suppressed} suppressed by "
-            f"waivers, {counts.raised} newly raised"
+            f"{plural(counts.findings, 'finding')}: {counts.raised} new this run, "
+            f"{counts.findings - counts.raised} raised before; of all, {counts.suppressed} "
+            "suppressed by waivers"
         )
         for reason in info.not_checked:
             say(f"not checked: {reason}")
