@@ -17,7 +17,7 @@ import re
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeGuard
 
 import ijson  # type: ignore[import-untyped]
 import orjson
@@ -157,7 +157,7 @@ def _streamed(raw: _Counting) -> Iterator[Read]:
         yield Malformed(f"after byte {counted.count:,}", CUT)
 
 
-def is_record(document: Any) -> bool:
+def is_record(document: Any) -> TypeGuard[dict[str, Any]]:
     """Whether a parsed JSON document is a CloudTrail record itself (`record_of` gives it
     back as it is)."""
     return (
@@ -171,7 +171,7 @@ def is_record(document: Any) -> bool:
 def record_of(document: Any) -> dict[str, Any] | str:
     """The CloudTrail record a JSON document carries, or why it carries none."""
     if is_record(document):
-        return document  # type: ignore[no-any-return]
+        return document
     if not isinstance(document, dict):
         return "not a JSON object"
     if "detail-type" in document and "detail" in document:

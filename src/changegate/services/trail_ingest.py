@@ -46,7 +46,7 @@ def ingest(ctx: Context, reads: Iterable[Read], source: str, cursor: CursorAt | 
     """Store the records of one file or delivery; malformed ones are listed and skipped."""
     found = parse(reads, source, cursor, authorised(ctx))
     [tally], [entry] = _stored(ctx, [found])
-    settle(ctx, tally.new)
+    _analyse(ctx, tally.new)
     ctx.record(INGESTED, f"source:{source[-100:]}", entry)
     tally.uncovered = _uncovered(ctx, [found])
     return tally
@@ -57,7 +57,7 @@ def ingest_files(ctx: Context, files: Iterable[Source]) -> Tally:
     opened here, so a retried transaction reads them from their start."""
     rules = authorised(ctx)
     tally = store(ctx, [part for source in files for part in parse_file(source, rules)])
-    settle(ctx, tally.new)
+    _analyse(ctx, tally.new)
     return tally
 
 
@@ -85,6 +85,10 @@ def settle(ctx: Context, stored: int) -> None:
     it cost PostgreSQL more than storing the group (bench/trail_bench.py). Storing itself
     plans nothing on these statistics (the eventID key decides)."""
     authorised(ctx)
+    _analyse(ctx, stored)
+
+
+def _analyse(ctx: Context, stored: int) -> None:
     TrailEvents(ctx.session).analyse("trail_events", stored)
 
 

@@ -14,7 +14,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from changegate.domain.trail.actors import Actor, ActorKind, TrailRules, actor
-from changegate.domain.trail.records import Record, event_time, flag, identity_of, string
+from changegate.domain.trail.records import (
+    Record,
+    event_time,
+    flag,
+    identity_of,
+    mapping,
+    nonempty,
+    string,
+)
 
 
 class Kind(StrEnum):
@@ -84,22 +92,22 @@ def kind_of(record: Record, catalogue: Catalogue) -> Kind:
     for every record of an organisation's trail (bench/trail_bench.py)."""
     get = record.get
     source, name, event_type = (
-        _text(get("eventSource")),
-        _text(get("eventName")),
-        _text(get("eventType")),
+        nonempty(get("eventSource")),
+        nonempty(get("eventName")),
+        nonempty(get("eventType")),
     )
     if source is None or name is None or event_type in catalogue.non_api_event_types:
         return Kind.NON_API
     who = get("userIdentity")
     if type(who) is not dict:
-        who = _mapping(who)
+        who = mapping(who)
     if (
         event_type in catalogue.service_event_types
-        or _text(who.get("type")) in catalogue.service_identity_types
-        or _invoked_by_aws(_text(who.get("invokedBy")), catalogue)
+        or nonempty(who.get("type")) in catalogue.service_identity_types
+        or _invoked_by_aws(nonempty(who.get("invokedBy")), catalogue)
     ):
         return Kind.SERVICE
-    if _text(get("eventCategory")) in catalogue.data_categories or (
+    if nonempty(get("eventCategory")) in catalogue.data_categories or (
         get("managementEvent") is not True and flag(record, "managementEvent") is False
     ):
         return Kind.DATA
@@ -110,7 +118,7 @@ def kind_of(record: Record, catalogue: Catalogue) -> Kind:
         read_only = name.startswith(catalogue.read_prefixes)
     if read_only or catalogue.changes_nothing(source, name):
         return Kind.READ
-    return Kind.ATTEMPT if _text(get("errorCode")) else Kind.CHANGE
+    return Kind.ATTEMPT if nonempty(get("errorCode")) else Kind.CHANGE
 
 
 MEMO = 4_096  # call shapes remembered: a trail repeats a few hundred, over and over
@@ -178,19 +186,7 @@ def kept(record: Record, kind: Kind, catalogue: Catalogue) -> bool:
     stay in CloudTrail's own archive."""
     if kind is Kind.CHANGE or kind is Kind.ATTEMPT:
         return True
-    return kind is Kind.READ and _text(record.get("eventSource")) in catalogue.session_sources
-
-
-_NOTHING: Mapping[str, object] = {}
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _mapping(value: object) -> Mapping[str, object]:
-    # An exact type test first: parsed JSON is dicts, and the ABC check is slow.
-    return value if type(value) is dict or isinstance(value, Mapping) else _NOTHING
+    return kind is Kind.READ and nonempty(record.get("eventSource")) in catalogue.session_sources
 
 
 def _invoked_by_aws(invoked: str | None, catalogue: Catalogue) -> bool:

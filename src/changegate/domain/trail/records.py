@@ -24,23 +24,32 @@ def text(record: Record, *path: str) -> str | None:
         if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(key)
-    return value if isinstance(value, str) and value else None
+    return nonempty(value)
 
 
 def string(record: Record, key: str) -> str | None:
     """The string at `key` of one mapping, or None: `text` of a path of one key, for the
     fields read from every kept record."""
-    value = record.get(key)
+    return nonempty(record.get(key))
+
+
+def nonempty(value: object) -> str | None:
+    """`value` if it is a string with something in it, else None."""
     return value if isinstance(value, str) and value else None
+
+
+def mapping(value: object) -> Record:
+    """`value` if it is a JSON object, else an empty one (an exact type test first: parsed
+    JSON is dicts, and the ABC check is slow)."""
+    return value if type(value) is dict or isinstance(value, Mapping) else _NOTHING
 
 
 def identity_of(record: Record) -> Record:
     """The record's `userIdentity`, or an empty mapping where it is missing or not one."""
-    who = record.get("userIdentity")
-    return who if type(who) is dict or isinstance(who, Mapping) else _NONE
+    return mapping(record.get("userIdentity"))
 
 
-_NONE: Record = {}
+_NOTHING: Record = {}
 
 
 def flag(record: Record, key: str) -> bool | None:
