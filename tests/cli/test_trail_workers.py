@@ -5,9 +5,12 @@ guide's writes, with fresh eventIDs; enough of them that the workers start."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import multiprocessing
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -163,3 +166,15 @@ def test_an_ingest_of_many_small_groups_leaves_the_planner_statistics_current(
         )
     engine.dispose()
     assert counted is not None and counted >= 1_200 * 0.9
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_workers_send_results_through_a_pipe_a_task_fits_in() -> None:
+    """A task's result (CHUNK small files' rows, about 170 KiB) did not fit Linux's 64 KiB
+    pipe, so each worker waited on this process to read it."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        trail_workers._roomier(pool)
+        reader = pool._result_queue._reader  # type: ignore[attr-defined]
+        assert fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ) == trail_workers.PIPE_BYTES
+        assert pool.submit(sum, [1, 2]).result() == 3

@@ -18,7 +18,7 @@ import pytest
 
 from changegate.domain.trail.actors import AccountMapping, TrailRules
 from changegate.integrations.cloudtrail import CUT, WHOLE, Item, Malformed, Skipped, read, reads
-from changegate.services.trail_parse import parse
+from changegate.services.trail_parse import _kinds, parse
 from tests.fixtures import files, fixture
 from tests.trail_logs import ORG_SAMPLE
 
@@ -250,3 +250,16 @@ def test_the_records_arrays_compared_hold_kept_records_and_covers() -> None:
     assert sum(len(p.rows) for p in parsed) > 10
     assert sum(len(p.needing_cover) for p in parsed) > 5
     assert sum(len(p.tally.malformed) for p in parsed) > 0
+
+
+def test_the_kinds_of_calls_are_remembered_across_files() -> None:
+    """Every file of a trail repeats the same few shapes of call: read a second time, a file
+    adds none to what its first reading taught the process (a memo per file relearned them in
+    every file, a third of a year's records)."""
+    sample = gzip.decompress(dict(SHAPES)[ORG_SAMPLE])
+    once = parse(reads(io.BytesIO(sample)), "first", None, TrailRules())
+    learned = len(_kinds())
+    again = parse(reads(io.BytesIO(sample)), "second", None, TrailRules())
+    assert learned > 0 and sum(once.tally.kinds.values()) > 0
+    assert len(_kinds()) == learned
+    assert again.tally.kinds == once.tally.kinds

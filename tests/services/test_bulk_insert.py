@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
 from changegate.bootstrap import App
 from changegate.db.models import TrailEvent
 from changegate.db.trail import TrailEvents
@@ -69,3 +71,29 @@ def test_a_second_call_adds_only_the_new_ones(app: App) -> None:
     later = [row(n, "b") for n in range(2, 5)]
     assert app.run(lambda ctx: TrailEvents(ctx.session).add(later)) == {"e-3", "e-4"}
     assert app.read(lambda ctx: TrailEvents(ctx.session).count()) == 5
+
+
+def test_calls_in_one_transaction_each_add_only_their_own(app: App) -> None:
+    """Several calls in one transaction (a group of files): each returns only the keys it
+    stored, and a key the first stored is not stored again."""
+
+    def twice(ctx: Any) -> tuple[set[str], set[str]]:
+        events = TrailEvents(ctx.session)
+        return events.add([row(n, "a") for n in range(3)]), events.add(
+            [row(n, "b") for n in range(2, 6)]
+        )
+
+    assert app.run(twice) == ({"e-0", "e-1", "e-2"}, {"e-3", "e-4", "e-5"})
+    assert app.read(lambda ctx: TrailEvents(ctx.session).count()) == 6
+
+
+def test_a_transaction_that_fails_stores_nothing_and_the_next_one_stores(app: App) -> None:
+    def then_fail(ctx: Any) -> None:
+        TrailEvents(ctx.session).add([row(n, "a") for n in range(3)])
+        raise RuntimeError("the group's transaction fails after its events were added")
+
+    with pytest.raises(RuntimeError):
+        app.run(then_fail)
+    assert app.read(lambda ctx: TrailEvents(ctx.session).count()) == 0
+    assert app.run(lambda ctx: TrailEvents(ctx.session).add([row(1, "b")])) == {"e-1"}
+    assert app.read(lambda ctx: TrailEvents(ctx.session).count()) == 1

@@ -220,13 +220,20 @@ def test_the_memo_answers_as_kind_of_whatever_came_before() -> None:
     assert len(records) > 100 and len(LOOKALIKES) > 5
     memo = KindMemo(catalogue())
     for record in [*records, *reversed(records)]:
-        assert memo(record) is kind_of(record, catalogue()), record
+        kind = kind_of(record, catalogue())
+        assert memo(record) is kind, record
+        assert memo.sort(record) == (kind, kept(record, kind, catalogue())), record
 
 
 @pytest.mark.parametrize(("why", "first", "then"), LOOKALIKES, ids=[k[0] for k in LOOKALIKES])
 def test_the_memo_tells_lookalikes_apart(why: str, first: Any, then: Any) -> None:
     memo = KindMemo(catalogue())
     assert [memo(first), memo(then)] == [kind_of(first, catalogue()), kind_of(then, catalogue())]
+    again = KindMemo(catalogue())
+    assert [again.sort(first), again.sort(then)] == [
+        (kind_of(r, catalogue()), kept(r, kind_of(r, catalogue()), catalogue()))
+        for r in (first, then)
+    ]
 
 
 def test_the_memo_holds_at_most_its_bound() -> None:

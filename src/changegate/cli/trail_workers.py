@@ -11,6 +11,7 @@ ends when the ingesting process does, even when that one is killed with SIGKILL.
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
 import threading
@@ -18,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from itertools import chain, islice
 
 from changegate.domain.trail.actors import TrailRules
@@ -25,9 +27,10 @@ from changegate.services.trail_parse import Parsed, Source, parse_file, parse_fi
 
 CHUNK = 20  # files a task: a task's round trip costs about what reading one small file does
 GROUP_ROWS = 20_000  # kept records a transaction stores at most (and a part more)
-AHEAD = 1200  # files read ahead of the storing: more than a transaction's group (cli/trail.py
+AHEAD = 3000  # files read ahead of the storing: more than a transaction's group (cli/trail.py
 # FILES_PER_TRANSACTION), so workers keep reading while a group is stored
 WATCH_SECONDS = 0.5
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size for an unprivileged process
 
 
 def default_workers() -> int:
@@ -78,6 +81,7 @@ def _pooled(
         initializer=_watch,
         initargs=(os.getpid(),),
     )
+    _roomier(pool)
     pending: deque[Future[list[Parsed | Source]]] = deque()
     try:
         for chunk in chunks:
@@ -88,6 +92,21 @@ def _pooled(
             yield from pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _roomier(pool: ProcessPoolExecutor) -> None:
+    """On Linux, the pipe the workers send their results back through raised from 64 KiB to
+    `PIPE_BYTES`. A task's result (`CHUNK` files' rows, about 170 KiB) did not fit, so a worker
+    waited for this process to read the pipe empty, and the other worker for the first one's
+    lock: a quarter of the workers' time at two CPUs (bench/trail_bench.py). The executor keeps
+    the pipe private; where it is not there, or the system refuses (pipe-max-size below it),
+    the pipe stays as it was."""
+    reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if reader is None or setpipe is None:
+        return
+    with suppress(OSError):
+        fcntl.fcntl(reader.fileno(), setpipe, PIPE_BYTES)
 
 
 def _watch(parent: int) -> None:

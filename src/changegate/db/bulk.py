@@ -4,8 +4,8 @@ insert itself (bench/trail_bench.py).
 
 SQLite: the driver's own executemany, the statement compiled once per table and dialect, the
 columns' bind processors (e.g. db/types.UTCDateTime) applied to each row: the values SQLAlchemy
-would have sent. PostgreSQL: one INSERT ... SELECT FROM unnest() of one array per column, sent
-in binary, so the server does the per-row work.
+would have sent. PostgreSQL: the rows copied in binary (COPY) into a temporary table, then one
+INSERT ... SELECT from it, so the server does the per-row work.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.engine import Dialect
+
+SQLITE_ROWS = 1_000  # rows a SQLite statement looks up or inserts (bench/trail_bench.py)
 
 
 @dataclass(frozen=True)
@@ -85,36 +87,71 @@ def _insert_new_serialised(
     for row in rows:
         fresh.setdefault(row[key], row)
     column = table.c[key]
-    for stored in connection.execute(select(column).where(column.in_(list(fresh)))).scalars():
-        fresh.pop(stored, None)
-    if fresh:
-        insert_many(connection, table, list(fresh.values()), "OR IGNORE")
+    keys = list(fresh)
+    for start in range(0, len(keys), SQLITE_ROWS):
+        part = select(column).where(column.in_(keys[start : start + SQLITE_ROWS]))
+        for stored in connection.execute(part).scalars():
+            fresh.pop(stored, None)
+    values = list(fresh.values())
+    for start in range(0, len(values), SQLITE_ROWS):
+        insert_many(connection, table, values[start : start + SQLITE_ROWS], "OR IGNORE")
     return set(fresh)
 
 
 def _insert_new_postgres(
     connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
 ) -> set[Any]:
-    """PostgreSQL: one statement of one array per column, ON CONFLICT DO NOTHING RETURNING
-    the keys. Through psycopg's own cursor, in the session's transaction, the arrays in binary
-    format (`%b`): psycopg escapes each element of an array sent as text with a regular
-    expression (a 200,000-event ingest's store took 3.1 s that way, 0.9 s in binary)."""
-    sql, keys = _unnest(table, connection.dialect, key)
-    columns = [[row[k] for row in rows] for k in keys]
+    """PostgreSQL: the rows copied (COPY, binary) into a temporary table of the same columns,
+    then one INSERT ... SELECT from it, ON CONFLICT DO NOTHING RETURNING the keys. Through
+    psycopg's own cursor, in the session's transaction; the temporary table is the
+    connection's own and empties at commit. A key repeated among `rows` is dropped here, so
+    the first is the one stored. One INSERT of an array per column (unnest) cost the server
+    and this process about half again as much (bench/trail_bench.py)."""
+    fresh: dict[Any, Mapping[str, Any]] = {}
+    for row in rows:
+        fresh.setdefault(row[key], row)
+    staging = _staging(table, connection.dialect, key)
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
-        cursor.execute(sql, columns)
-        return {found for (found,) in cursor.fetchall()}
+        cursor.execute(staging.create)
+        with cursor.copy(staging.copy) as copy:
+            copy.set_types(staging.types)
+            for row in fresh.values():
+                copy.write_row([row[k] for k in staging.keys])
+        cursor.execute(staging.insert)
+        stored = {found for (found,) in cursor.fetchall()}
+        cursor.execute(staging.empty)
+        return stored
+
+
+@dataclass(frozen=True)
+class _Staging:
+    create: str
+    copy: str
+    types: tuple[str, ...]  # PostgreSQL's name of each column's type, without its width
+    keys: tuple[str, ...]
+    insert: str
+    empty: str
 
 
 @cache
-def _unnest(table: Table, dialect: Dialect, key: str) -> tuple[str, tuple[str, ...]]:
+def _staging(table: Table, dialect: Dialect, key: str) -> _Staging:
     keys = tuple(c.key for c in table.columns)
-    arrays = ", ".join(f"CAST(%b AS {table.c[k].type.compile(dialect=dialect)}[])" for k in keys)
     names = ", ".join(keys)
-    sql = (
-        f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+    types = tuple(table.c[k].type.compile(dialect=dialect).split("(")[0].lower() for k in keys)
+    incoming = f"incoming_{table.name}"
+    return _Staging(
+        create=(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {incoming} (LIKE {table.name}) "
+            "ON COMMIT DELETE ROWS"
+        ),
+        copy=f"COPY {incoming} ({names}) FROM STDIN (FORMAT BINARY)",
+        types=types,
+        keys=keys,
+        insert=(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {incoming} "
+            f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+        ),
+        empty=f"TRUNCATE {incoming}",
     )
-    return sql, keys

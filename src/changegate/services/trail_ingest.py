@@ -11,7 +11,6 @@ files again, where the eventID key skips what an earlier delivery brought.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from changegate.db.trail import TrailCursors, TrailEvents
@@ -31,7 +30,6 @@ from changegate.services.trail_parse import (
     parse_file,
 )
 
-BATCH = 1_000  # rows per INSERT call, whichever file of the group they came from
 INGESTED = "trail.ingested"
 
 
@@ -100,19 +98,33 @@ def cursor(ctx: Context, bucket: str, base: str, account: str, region: str) -> s
 
 def _stored(ctx: Context, group: list[Parsed]) -> tuple[list[Tally], list[dict[str, Any]]]:
     """Each file's tally (its new and seen counted) and ledger entry, once its rows are in."""
-    writer = _Writer(ctx)
-    for index, found in enumerate(group):
-        writer.add(index, found.rows)
-    writer.flush()
+    stored = _insert(ctx, group)
     _advance(ctx, group)
     tallies, entries = [], []
     for index, found in enumerate(group):
-        tally, stored = found.tally, writer.stored.get(index, [])
-        tally.new = len(stored)
+        tally, mine = found.tally, stored.get(index, [])
+        tally.new = len(mine)
         tally.seen = len(found.rows) - tally.new
         tallies.append(tally)
-        entries.append(_entry(found, stored) if len(group) == 1 else _proof(found, stored))
+        entries.append(_entry(found, mine) if len(group) == 1 else _proof(found, mine))
     return tallies, entries
+
+
+def _insert(ctx: Context, group: list[Parsed]) -> dict[int, list[tuple[str, str]]]:
+    """The group's kept rows stored in one call whichever file they came from (a statement per
+    small file cost more than its parse; db/bulk decides how many rows a statement takes);
+    what each file (by its index) stored new, as (eventID, raw) in its order."""
+    rows = [r for found in group for r in found.rows]
+    for r in rows:  # the instant they are stored
+        r["ingested_at"] = ctx.now
+    added = TrailEvents(ctx.session).add(rows)
+    stored: dict[int, list[tuple[str, str]]] = {}
+    for index, found in enumerate(group):
+        for r in found.rows:
+            if r["event_id"] in added:  # a record repeated in the group is stored once
+                added.discard(r["event_id"])
+                stored.setdefault(index, []).append((r["event_id"], r["raw"]))
+    return stored
 
 
 def _entry(found: Parsed, stored: list[tuple[str, str]]) -> dict[str, Any]:
@@ -158,37 +170,6 @@ def _advance(ctx: Context, group: list[Parsed]) -> None:
     cursors = TrailCursors(ctx.session)
     for (bucket, prefix, account, region), key in sorted(last.items()):
         cursors.advance(bucket, prefix, account, region, key, ctx.now)
-
-
-@dataclass
-class _Writer:
-    """Kept rows inserted `BATCH` at a time whichever file they came from (a statement per
-    small file cost more than its parse); what each stored new is credited to its file."""
-
-    ctx: Context
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    owners: list[int] = field(default_factory=list)  # the index of the file each row came from
-    stored: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # (eventID, raw)
-    new: int = 0
-
-    def add(self, owner: int, rows: list[dict[str, Any]]) -> None:
-        for start in range(0, len(rows), BATCH):
-            part = rows[start : start + BATCH]
-            for r in part:  # the instant they are stored
-                r["ingested_at"] = self.ctx.now
-            self.rows += part
-            self.owners += [owner] * len(part)
-            if len(self.rows) >= BATCH:
-                self.flush()
-
-    def flush(self) -> None:
-        added = TrailEvents(self.ctx.session).add(self.rows)
-        self.new += len(added)
-        for r, owner in zip(self.rows, self.owners, strict=True):
-            if r["event_id"] in added:  # a record repeated within the batch is stored once
-                added.discard(r["event_id"])
-                self.stored.setdefault(owner, []).append((r["event_id"], r["raw"]))
-        self.rows, self.owners = [], []
 
 
 def _uncovered(ctx: Context, group: list[Parsed]) -> list[str]:

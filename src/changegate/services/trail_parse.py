@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import IO, Any
 
 from changegate.db.engine import check_storable
@@ -26,7 +27,6 @@ from changegate.domain.trail.classify import (
     Kind,
     KindMemo,
     classify,
-    kept,
     needs_cover,
 )
 from changegate.domain.trail.records import event_key, problem, text
@@ -128,7 +128,7 @@ def parse_parts(
     `parse_file`)."""
     size = PART if part is None else part
     found, number = Parsed(source[-SOURCE_WIDTH:], None), 1
-    take = _Taker(KindMemo(catalogue()), rules)
+    take = _Taker(_kinds(), rules)
     for read in reads:
         if isinstance(read, Records):
             for position, document in enumerate(read.documents, read.first):
@@ -153,6 +153,14 @@ def parse(
 ) -> Parsed:
     """The records of one file or delivery, whole; malformed ones are listed and skipped."""
     return next(parse_parts(reads, source, cursor, rules, part=sys.maxsize))
+
+
+@cache
+def _kinds() -> KindMemo:
+    """One memo a process, not a file: a file holds a few dozen records, and in a memo of its
+    own nearly each of its shapes was a miss (a third of a year's records, bench/trail_bench.py).
+    The catalogue is the packaged one, the same while the process runs."""
+    return KindMemo(catalogue())
 
 
 def _next_part(source: str, number: int) -> tuple[Parsed, int]:
@@ -180,14 +188,15 @@ class _Taker:
             found.tally.skipped += 1
 
     def __call__(self, found: Parsed, position: int, record: dict[str, Any]) -> None:
-        tally, known = found.tally, self.kind_of.catalogue
-        kind = self.kind_of(record)
+        tally = found.tally
+        kind, keep = self.kind_of.sort(record)
         if kind is Kind.NON_API:
             tally.skipped += 1
             return
-        if not kept(record, kind, known):
+        if not keep:
             tally.kinds[_VALUE[kind]] += 1
             return
+        known = self.kind_of.catalogue
         columns = _columns(record, kind, found.source, position, known, self.rules)
         if isinstance(columns, str):
             tally.malformed.append(f"{found.source}: record {position}: {columns}")

@@ -125,22 +125,27 @@ MEMO = 4_096  # call shapes remembered: a trail repeats a few hundred, over and 
 
 
 class KindMemo:
-    """`kind_of`, remembered by the values it reads (the source, name, event type, the
-    identity's type and invoker, the category and flags, whether an error came back). Exactly
-    `kind_of`: where equal values could read differently (1 and True as a flag), or a value
-    cannot be a key, the record is classified afresh. Holds at most `MEMO` shapes."""
+    """`kind_of`, and `kept` of that kind, remembered by the values they read (the source,
+    name, event type, the identity's type and invoker, the category and flags, whether an
+    error came back). Exactly `kind_of` and `kept`: where equal values could read differently
+    (1 and True as a flag), or a value cannot be a key, the record is classified afresh.
+    Holds at most `MEMO` shapes."""
 
     __slots__ = ("_seen", "catalogue")
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self._seen: dict[tuple[object, ...], Kind] = {}
+        self._seen: dict[tuple[object, ...], tuple[Kind, bool]] = {}
 
     def __len__(self) -> int:
         """The shapes remembered."""
         return len(self._seen)
 
     def __call__(self, record: Record) -> Kind:
+        return self.sort(record)[0]
+
+    def sort(self, record: Record) -> tuple[Kind, bool]:
+        """(`kind_of`, `kept`) of `record`: one lookup a record of a trail's repeated shapes."""
         get = record.get
         who, read_only, management = get("userIdentity"), get("readOnly"), get("managementEvent")
         if type(who) is dict:
@@ -148,9 +153,9 @@ class KindMemo:
         elif who is None:
             identity = invoked = None
         else:
-            return kind_of(record, self.catalogue)
+            return self._afresh(record)
         if type(read_only) not in _FLAGS or type(management) not in _FLAGS:
-            return kind_of(record, self.catalogue)
+            return self._afresh(record)
         error = get("errorCode")
         shape = (
             get("eventSource"),
@@ -168,10 +173,14 @@ class KindMemo:
         except KeyError:
             if len(self._seen) >= MEMO:
                 self._seen.clear()
-            found = self._seen[shape] = kind_of(record, self.catalogue)
+            found = self._seen[shape] = self._afresh(record)
             return found
         except TypeError:  # a list or object where a string belongs
-            return kind_of(record, self.catalogue)
+            return self._afresh(record)
+
+    def _afresh(self, record: Record) -> tuple[Kind, bool]:
+        kind = kind_of(record, self.catalogue)
+        return kind, kept(record, kind, self.catalogue)
 
 
 # Flag values that no other value equals: not 1 or 1.0, which equal True.
