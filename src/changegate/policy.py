@@ -359,7 +359,18 @@ class Policy(Strict):
         raise BadInput(f"unknown environment {name!r}; the policy defines {known}")
 
     def production_accounts(self) -> frozenset[str]:
-        return frozenset(a for e in self.environments if e.production for a in e.aws_accounts)
+        """The AWS accounts that are production in every region (CFG-1 holds their resources
+        to baselines): those a production environment lists under `aws_accounts`, and those
+        `cloudtrail.accounts` maps to one without naming regions. One fact, said in either
+        place, means the same to every rule."""
+        production = {e.name for e in self.environments if e.production}
+        listed = {a for e in self.environments if e.production for a in e.aws_accounts}
+        mapped = {
+            m.account
+            for m in self.cloudtrail.accounts
+            if m.environment in production and m.regions is None
+        }
+        return frozenset(listed | mapped)
 
     def trail_rules(self) -> TrailRules:
         return self.cloudtrail.rules(self.environments)

@@ -58,6 +58,30 @@ def test_default_environments(default: policy.Policy) -> None:
     ]
 
 
+PROD_LISTED, PROD_MAPPED, PROD_REGIONAL, STAGING = (f"{n}" * 12 for n in "1234")
+
+
+def test_production_accounts_are_the_same_whichever_section_names_them(
+    default: policy.Policy,
+) -> None:
+    """CFG-1's production accounts: listed by a production environment, or mapped to one by
+    `cloudtrail.accounts` for every region; a mapping limited to regions makes the account
+    production only there, so CFG-1 (which holds a whole account) does not take it."""
+    doc = default.model_dump(mode="json")
+    production = next(e for e in doc["environments"] if e["production"])
+    production["aws_accounts"] = [PROD_LISTED]
+    doc["cloudtrail"]["accounts"] = [
+        {"account": PROD_MAPPED, "environment": production["name"]},
+        {"account": PROD_REGIONAL, "environment": production["name"], "regions": ["eu-west-1"]},
+        {"account": STAGING, "environment": "staging"},
+    ]
+    assert policy.from_document(doc, "p.yaml").production_accounts() == {
+        PROD_LISTED,
+        PROD_MAPPED,
+    }
+    assert default.production_accounts() == frozenset()
+
+
 def test_environment_lookup(default: policy.Policy) -> None:
     assert default.environment("staging").isolated is True
     with pytest.raises(BadInput) as caught:

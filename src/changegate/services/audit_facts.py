@@ -127,8 +127,9 @@ def not_checked(ctx: Context) -> list[str]:
     if ctx.policy.production_accounts():
         return missing
     return [
-        "CFG-1: the policy names no production AWS account (environments[].aws_accounts), "
-        "so no observed resource could be held to a baseline",
+        "CFG-1: the policy names no production AWS account (environments[].aws_accounts, "
+        "or cloudtrail.accounts without regions), so no observed resource could be held to "
+        "a baseline",
         *missing,
     ]
 
