@@ -346,3 +346,20 @@ def test_bad_input_is_one_line_and_writes_nothing(ops: Cli, tmp_path: Path) -> N
     assert unknown.code == 2 and unknown.err.strip() == "error: no CloudTrail event 'no-such-event'"
     refused = ops("trail", "list", *ALICE)
     assert refused.code == 1 and "needs the iso or hr or auditor" in refused.err
+
+
+def test_an_empty_list_says_why(ops: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing stored, nothing the filters select, or no production change without a cover
+    (here: the policy maps no account to production) are three different answers."""
+    assert "no CloudTrail events: `changegate trail ingest`" in ops("trail", "list", *IVY).out
+    path = console_change(tmp_path, "2026-08-03T09:00:00Z", "0f6c5a1e-1d2b-4c3d-9e8f-000000000009")
+    staging = policy(tmp_path, accounts=[{"account": "123456789012", "environment": "staging"}])
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(staging))
+    assert ops("trail", "ingest", str(path), *OPS).code == 0
+    uncovered = ops("trail", "list", "--uncovered", *IVY).out
+    assert "no production change without a cover (production: an account" in uncovered
+    assert (
+        "no CloudTrail event matches these filters"
+        in ops("trail", "list", "--principal", "bob", *IVY).out
+    )
+    assert "0f6c5a1e-1d2b-4c3d-9e8f-000000000009" in ops("trail", "list", *IVY).out

@@ -197,9 +197,22 @@ def list_events(
             ]
             for e in page.items
         ],
-        empty="no CloudTrail events: `changegate trail ingest`",
+        empty=_nothing(uncovered, filters),
     )
     footer(len(page.items), page.total, offset)
+
+
+def _nothing(uncovered: bool, filters: Filters) -> str:
+    """What an empty list means: nothing stored, nothing these filters select, or no
+    production change without a cover."""
+    if uncovered:
+        return (
+            "no production change without a cover (production: an account the policy maps to a "
+            "production environment, cloudtrail.accounts or environments[].aws_accounts)"
+        )
+    if filters != Filters():
+        return "no CloudTrail event matches these filters"
+    return "no CloudTrail events: `changegate trail ingest`"
 
 
 @app.command("show")
