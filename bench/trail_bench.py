@@ -33,6 +33,7 @@ planted one and every planted one uncovered. Run from the repository root, e.g.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gzip
 import io
@@ -44,10 +45,10 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,8 @@ from sqlalchemy import text
 import common  # type: ignore[import-not-found]  # bench/ is on sys.path when run as a script
 from audit_seed import PEOPLE, START, populate  # type: ignore[import-not-found]
 from changegate.bootstrap import build, init
-from changegate.cli import trail_workers
+from changegate.cli import trail_sources, trail_workers
 from changegate.cli.trail import FILES_PER_TRANSACTION
-from changegate.cli.trail_openers import open_file
 from changegate.config import Settings
 from changegate.services import trail_ingest, users
 from changegate.services.trail_parse import Tally
@@ -166,28 +166,32 @@ def ingest_child(
     """Every file as `changegate trail ingest DIR --workers N` takes it: read by `workers`
     processes (0: this one), stored FILES_PER_TRANSACTION files a transaction by this one."""
     app = build(Settings(database_url=url, policy_path=Path(policy_path)))
-    files = log_files(Path(folder))
-    marks = {max(1, len(files) * p // 100): p for p in (10, 50, 100)}
+    count = sum(1 for _ in trail_sources.files([Path(folder)]))
+    marks = {max(1, count * p // 100): p for p in (10, 50, 100)}
+    watcher = WorkersPeak()
     total, rss, at = Tally(), {}, START + timedelta(days=365)
     prof = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
     rules = app.run(trail_ingest.authorised, actor=CI)
-    sources = ((str(p), partial(open_file, p), None) for p in files)
-    parsed = trail_workers.parsed(sources, rules, workers)
-    read = trail_workers.groups(parsed, FILES_PER_TRANSACTION)
-    n = 0
-    while group := (prof.runcall(next, read, []) if prof else next(read, [])):
+    sources = trail_sources.files([Path(folder)])  # walked as the command walks it
+    with watcher, trail_workers.collecting_less():  # as cli/trail.py's ingest does for its loop
+        parsed = trail_workers.parsed(sources, rules, workers)
+        read = trail_workers.groups(parsed, FILES_PER_TRANSACTION)
+        n = 0
+        while group := (prof.runcall(next, read, []) if prof else next(read, [])):
 
-        def some(ctx: Any, group: list[Any] = group) -> Tally:
-            return trail_ingest.store(ctx, group)
+            def some(ctx: Any, group: list[Any] = group) -> Tally:
+                return trail_ingest.store(ctx, group)
 
-        total.add(
-            prof.runcall(app.run, some, actor=CI, at=at) if prof else app.run(some, actor=CI, at=at)
-        )
-        first, n = n, n + len(group)
-        for mark in [marks[m] for m in marks if first < m <= n]:
-            rss[f"{mark}%"] = {"peak_mb": round(rss_mb()), "now_mb": round(_rss_now_mb())}
-            log(f"  {mark}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{mark}%']}")
+            total.add(
+                prof.runcall(app.run, some, actor=CI, at=at)
+                if prof
+                else app.run(some, actor=CI, at=at)
+            )
+            first, n = n, n + len(group)
+            for mark in [marks[m] for m in marks if first < m <= n]:
+                rss[f"{mark}%"] = {"peak_mb": round(rss_mb()), "now_mb": round(_rss_now_mb())}
+                log(f"  {mark}%: {n:,} files, {total.new:,} new events, RSS {rss[f'{mark}%']}")
     app.run(lambda ctx: trail_ingest.settle(ctx, total.new), actor=CI, at=at)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -200,7 +204,7 @@ def ingest_child(
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),
         "workers_cpu_seconds": round(children.ru_utime + children.ru_stime, 1),
-        "workers_peak_rss_mb": round(children.ru_maxrss / 1024) if workers else 0,
+        "workers_peak_rss_mb": watcher.peak_mb,
         "events_per_s": round(events / seconds),
         "events": events,
         "new": total.new,
@@ -211,6 +215,45 @@ def ingest_child(
         "uncovered": sorted(total.uncovered),
         "rss": rss,
     }
+
+
+class WorkersPeak:
+    """The largest peak RSS (VmHWM) of this process's children while they run, sampled twice
+    a second. Not getrusage(RUSAGE_CHILDREN): a spawned worker is forked before it execs, and
+    its maximum counts the parent's pages it shared until then."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> WorkersPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            for pid in _children():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    if "multiprocessing" not in Path(f"/proc/{pid}/cmdline").read_text():
+                        continue
+                    [kb] = [
+                        line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")
+                    ]
+                    self.peak_mb = max(self.peak_mb, round(int(kb) / 1024))
+
+
+def _children() -> list[str]:
+    found: list[str] = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += (task / "children").read_text().split()
+    return found
 
 
 def _write_profile(prof: cProfile.Profile, path: str) -> None:

@@ -6,6 +6,7 @@ guide's writes, with fresh eventIDs; enough of them that the workers start."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import multiprocessing
 from collections import Counter
@@ -178,3 +179,12 @@ def test_the_workers_send_results_through_a_pipe_a_task_fits_in() -> None:
         reader = pool._result_queue._reader  # type: ignore[attr-defined]
         assert fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ) == trail_workers.PIPE_BYTES
         assert pool.submit(sum, [1, 2]).result() == 3
+
+
+def test_the_collector_runs_less_while_a_trail_is_stored_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with trail_workers.collecting_less():
+        assert gc.get_threshold() == (trail_workers.ALLOCATIONS, *before[1:])
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

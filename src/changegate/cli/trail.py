@@ -94,11 +94,12 @@ def _local(
         sources = (
             trail_sources.bucket_files(cg.run, bucket, prefix, actor)
             if bucket
-            else iter(list(trail_sources.files(paths)))  # every path checked before any is read
+            else trail_sources.files(paths)  # every path checked before any is read
         )
-        read = trail_workers.parsed(sources, rules, workers)
-        for group in trail_workers.groups(read, batch):
-            total.add(cg.run(_storing(group), actor=actor))
+        with trail_workers.collecting_less():
+            read = trail_workers.parsed(sources, rules, workers)
+            for group in trail_workers.groups(read, batch):
+                total.add(cg.run(_storing(group), actor=actor))
         cg.run(lambda ctx: trail_ingest.settle(ctx, total.new), actor=actor)
         return views.tally(total, cg.read(trail.notice))
 

@@ -3,6 +3,7 @@ cursor, and (through a server) files whose records are posted to the API in batc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -19,15 +20,32 @@ Opener = trail_parse.Opener
 
 
 def files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
+    """The log files of `paths` (files, and directories walked in name order, a folder at a
+    time), after every path is checked (BadInput names the first missing one), so a mistyped
+    path stores nothing. Only the folder being walked is held: an organisation's trail keeps a
+    few hundred files a folder (`.../REGION/YYYY/MM/DD/`) and millions in all, so listing a
+    whole tree first held memory in proportion to the archive."""
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_log(p.name))
-        elif path.is_file():
-            found = [path]
-        else:
+        if not path.is_dir() and not path.is_file():
             raise BadInput(f"cannot read {path}: no such file or directory")
-        for file in found:
+    return _files(paths)
+
+
+def _files(paths: list[Path]) -> Iterator[tuple[str, Opener, None]]:
+    for path in paths:
+        for file in _walk(path) if path.is_dir() else iter([path]):
             yield str(file), partial(open_file, file), None
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """The log files under `folder`, depth first, each folder's entries in name order."""
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path))
+        elif entry.is_file() and is_log(entry.name):
+            yield Path(entry.path)
 
 
 def is_log(name: str) -> bool:
