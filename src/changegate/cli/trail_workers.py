@@ -28,7 +28,7 @@ from changegate.services.trail_parse import Parsed, Source, parse_file, parse_fi
 
 CHUNK = 20  # files a task: a task's round trip costs about what reading one small file does
 GROUP_ROWS = 20_000  # kept records a transaction stores at most (and a part more)
-AHEAD = 3000  # files read ahead of the storing: more than a transaction's group (cli/trail.py
+AHEAD = 1200  # files read ahead of the storing: more than a transaction's group (cli/trail.py
 # FILES_PER_TRANSACTION), so workers keep reading while a group is stored
 WATCH_SECONDS = 0.5
 PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size for an unprivileged process
