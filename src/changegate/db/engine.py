@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from changegate.domain.errors import BadInput
+from changegate.domain.limits import check_text
 
 READ_ONLY = "changegate_read_only"
 
@@ -102,19 +103,10 @@ def _refuse_unstorable(session: Session, _context: Any, _instances: Any) -> None
 
 
 def check_storable(table: Any, values: Mapping[str, Any]) -> None:
-    """What PostgreSQL refuses, refused on both databases as bad input, so SQLite never keeps
-    what PostgreSQL would not: NUL in text, and text longer than its column. The column widths
-    are the one place field limits live; a writer that may exceed one truncates on purpose.
-
-    Raises BadInput naming the column."""
-    for key, width in _widths(table):
-        value = values.get(key)
-        if not isinstance(value, str):
-            continue
-        if "\x00" in value:
-            raise BadInput(f"{key}: text may not contain NUL characters")
-        if width is not None and len(value) > width:
-            raise BadInput(f"{key}: at most {width} characters, not {len(value)}")
+    """`values` of a row of `table` checked as domain/limits.check_text checks them: no NUL in
+    text, no text longer than its column. The column widths are the one place field limits
+    live. Raises BadInput naming the column."""
+    check_text(_widths(table), values)
 
 
 @cache

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import IO, Any
 
-from changegate.db.engine import check_storable
-from changegate.db.models import TrailEvent
 from changegate.domain.errors import BadInput
+from changegate.domain.limits import TRAIL_EVENT, TRAIL_SOURCE, check_text
 from changegate.domain.trail.actors import Actor, ActorKind, TrailRules
 from changegate.domain.trail.classify import (
     Catalogue,
@@ -35,9 +34,11 @@ from changegate.integrations.cloudtrail import Item, Malformed, Read, Records, d
 from changegate.integrations.cloudtrail_catalogue import catalogue
 
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
-SOURCE_WIDTH = 1024  # trail_events.source
+SOURCE_WIDTH = TRAIL_SOURCE
 PART = 10_000  # kept records held at once: a larger file is stored a part at a time
-TABLE = TrailEvent.__table__
+# The stored columns' widths, as the table declares them (domain/limits): a worker process
+# checks its rows without importing the database code, most of its start-up.
+_WIDTHS = tuple(TRAIL_EVENT.items())
 
 
 @dataclass
@@ -218,7 +219,7 @@ def _columns(
     classified = classify(record, known, rules, kind)
     columns = row(record, classified, source, position)
     try:
-        check_storable(TABLE, columns)
+        check_text(_WIDTHS, columns)
     except BadInput as exc:
         return str(exc)
     return columns, classified
