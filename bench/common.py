@@ -4,6 +4,7 @@ afterwards; only CREATE/DROP DATABASE touch the server's other databases)."""
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
 import tempfile
@@ -32,7 +33,13 @@ def check(condition: bool, message: str) -> None:
 
 
 def rss_mb() -> float:
-    """This process's peak resident set so far (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident set so far, MB: Linux's VmHWM, which starts afresh when a
+    process execs. Not ru_maxrss where VmHWM is there: a process started by fork and exec (a
+    spawned child, a subprocess) keeps in it the parent's peak from before the exec."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
