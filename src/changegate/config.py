@@ -213,8 +213,8 @@ def parse_instant(raw: str, what: str) -> datetime:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadInput(f"{what}: not an ISO 8601 time: {raw!r}") from None
-    if value.tzinfo is None:
-        raise BadInput(f"{what}: give a time zone, e.g. {raw}Z")
+    if value.tzinfo is None:  # also a date alone: Python drops a date's zone ("2026-10-01Z")
+        raise BadInput(f"{what}: give a time with its zone, e.g. {value.isoformat()}Z")
     try:
         return check_instant(value.astimezone(UTC), what)
     except OverflowError:

@@ -358,8 +358,48 @@ def test_an_empty_list_says_why(ops: Cli, tmp_path: Path, monkeypatch: pytest.Mo
     assert ops("trail", "ingest", str(path), *OPS).code == 0
     uncovered = ops("trail", "list", "--uncovered", *IVY).out
     assert "no production change without a cover (production: an account" in uncovered
+    monkeypatch.setenv("CHANGEGATE_POLICY", str(policy(tmp_path)))  # maps no account at all
+    unmapped = ops("trail", "list", "--uncovered", *IVY).out
+    assert "nothing judged (CM-5 not checked): the policy maps no AWS account" in unmapped
     assert (
         "no CloudTrail event matches these filters"
         in ops("trail", "list", "--principal", "bob", *IVY).out
     )
     assert "0f6c5a1e-1d2b-4c3d-9e8f-000000000009" in ops("trail", "list", *IVY).out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("--since", "2026-10-01"),
+            "--since: give a time with its zone, e.g. 2026-10-01T00:00:00Z",
+        ),
+        (
+            ("--since", "2026-10-01Z"),
+            "--since: give a time with its zone, e.g. 2026-10-01T00:00:00Z",
+        ),
+        (
+            ("--until", "2026-10-01T10:00"),
+            "--until: give a time with its zone, e.g. 2026-10-01T10:00:00Z",
+        ),
+        (
+            ("--since", "2026-10-01T00:00:00Z", "--until", "2026-09-01T00:00:00Z"),
+            "--since must be before --until",
+        ),
+    ],
+)
+def test_a_time_without_its_zone_or_a_reversed_range_is_refused_with_a_hint_that_works(
+    ops: Cli, args: tuple[str, ...], said: str
+) -> None:
+    got = ops("trail", "list", *args, *IVY)
+    assert got.code == 2 and got.err.strip() == f"error: {said}"
+    hint = said.rsplit("e.g. ", 1)[-1]
+    if "e.g." in said:
+        assert ops("trail", "list", args[0], hint, *IVY).code == 0
+
+
+def test_ingest_with_nothing_to_read_says_what_to_give(ops: Cli) -> None:
+    got = ops("trail", "ingest", *OPS)
+    assert got.code == 2
+    assert got.err.strip() == "error: give the files or directories to ingest, or --bucket"

@@ -63,8 +63,10 @@ def ingest(
     json_out: Json = False,
 ) -> None:
     """Ingest CloudTrail records; exit 1 when a file was malformed (the rest is kept)."""
-    if bool(paths) == bool(bucket):
+    if paths and bucket:
         raise BadInput("give the files or directories to ingest, or --bucket, not both")
+    if not paths and not bucket:
+        raise BadInput("give the files or directories to ingest, or --bucket")
     if bucket:
         transport.local_only("trail ingest --bucket")
     out = (
@@ -161,6 +163,8 @@ def list_events(
     """CloudTrail events in time order."""
     start = parse_instant(since, "--since") if since else None
     end = parse_instant(until, "--until") if until else None
+    if start and end and start >= end:
+        raise BadInput("--since must be before --until")
     key = change.strip().upper() if change else None
     filters = Filters(principal=principal or None, change=key, since=start, until=end)
     query = page_query(
@@ -198,14 +202,19 @@ def list_events(
             ]
             for e in page.items
         ],
-        empty=_nothing(uncovered, filters),
+        empty="" if page.items else _nothing(uncovered, filters),
     )
     footer(len(page.items), page.total, offset)
 
 
 def _nothing(uncovered: bool, filters: Filters) -> str:
-    """What an empty list means: nothing stored, nothing these filters select, or no
-    production change without a cover."""
+    """What an empty list means: nothing stored, nothing these filters select, no production
+    change without a cover, or (here, not through a server) no production at all to judge."""
+    if uncovered and transport.remote_settings() is None:
+        with runtime.app() as cg:
+            unmapped = cg.read(trail.notice)
+        if unmapped:
+            return f"nothing judged (CM-5 not checked): {unmapped}"
     if uncovered:
         return (
             "no production change without a cover (production: an account the policy maps to a "
