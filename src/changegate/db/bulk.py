@@ -72,21 +72,22 @@ def insert_new(
 ) -> set[Any]:
     """INSERT `rows` (each maps every column by key) whose `key` (a unique column) is not
     stored yet; the keys it stored. A key repeated among `rows` is stored once, the first."""
+    fresh: dict[Any, Mapping[str, Any]] = {}
+    for row in rows:
+        fresh.setdefault(row[key], row)
     if connection.dialect.name == "postgresql":
-        return _insert_new_postgres(connection, table, rows, key)
-    return _insert_new_serialised(connection, table, rows, key)
+        return _insert_new_postgres(connection, table, fresh, key)
+    return _insert_new_serialised(connection, table, fresh, key)
 
 
 def _insert_new_serialised(
-    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+    connection: Connection, table: Table, fresh: dict[Any, Mapping[str, Any]], key: str
 ) -> set[Any]:
     """SQLite: which keys are stored already, then one executemany of the others. A SQLite
     writer holds the write lock from BEGIN IMMEDIATE (db/engine.py), so nothing is stored in
     between; OR IGNORE all the same. SQLAlchemy's multi-row INSERT ... RETURNING, and its
-    executemany, cost several times this (bench/trail_bench.py)."""
-    fresh: dict[Any, Mapping[str, Any]] = {}
-    for row in rows:
-        fresh.setdefault(row[key], row)
+    executemany, cost several times this (bench/trail_bench.py). `fresh`: the rows by key,
+    emptied of those stored already."""
     # One statement whatever the number of keys: an IN list is a statement per length, each
     # kept in the driver's statement cache (a hundred of them grew a long ingest's memory).
     known = f"SELECT {key} FROM {table.name} WHERE {key} IN (SELECT value FROM json_each(?))"
@@ -99,17 +100,14 @@ def _insert_new_serialised(
 
 
 def _insert_new_postgres(
-    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+    connection: Connection, table: Table, fresh: dict[Any, Mapping[str, Any]], key: str
 ) -> set[Any]:
     """PostgreSQL: the rows copied (COPY, binary) into a temporary table of the same columns,
     then one INSERT ... SELECT from it, ON CONFLICT DO NOTHING RETURNING the keys. Through
     psycopg's own cursor, in the session's transaction; the temporary table is the
-    connection's own and empties at commit. A key repeated among `rows` is dropped here, so
-    the first is the one stored. One INSERT of an array per column (unnest) cost the server
-    and this process about half again as much (bench/trail_bench.py)."""
-    fresh: dict[Any, Mapping[str, Any]] = {}
-    for row in rows:
-        fresh.setdefault(row[key], row)
+    connection's own and empties at commit. `fresh` holds one row a key (the first given), so
+    no key is copied twice. One INSERT of an array per column (unnest) cost the server and
+    this process about half again as much (bench/trail_bench.py)."""
     staging = _staging(table, connection.dialect, key)
     driver = connection.connection.driver_connection
     assert driver is not None

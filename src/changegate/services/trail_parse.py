@@ -18,7 +18,7 @@ from functools import cache
 from typing import IO, Any
 
 from changegate.domain.errors import BadInput
-from changegate.domain.limits import TRAIL_EVENT, TRAIL_SOURCE, check_text
+from changegate.domain.limits import ARN, TRAIL_EVENT, TRAIL_SOURCE, check_text
 from changegate.domain.trail.actors import Actor, ActorKind, TrailRules
 from changegate.domain.trail.classify import (
     Catalogue,
@@ -34,7 +34,6 @@ from changegate.integrations.cloudtrail import Item, Malformed, Read, Records, d
 from changegate.integrations.cloudtrail_catalogue import catalogue
 
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
-SOURCE_WIDTH = TRAIL_SOURCE
 PART = 10_000  # kept records held at once: a larger file is stored a part at a time
 # The stored columns' widths, as the table declares them (domain/limits): a worker process
 # checks its rows without importing the database code, most of its start-up.
@@ -128,7 +127,7 @@ def parse_parts(
     """As `parse`, a part of at most `part` (default `PART`) kept records at a time (see
     `parse_file`)."""
     size = PART if part is None else part
-    found, number = Parsed(source[-SOURCE_WIDTH:], None), 1
+    found, number = Parsed(source[-TRAIL_SOURCE:], None), 1
     take = _Taker(_kinds(), rules)
     for read in reads:
         if isinstance(read, Records):
@@ -165,7 +164,7 @@ def _kinds() -> KindMemo:
 
 
 def _next_part(source: str, number: int) -> tuple[Parsed, int]:
-    label = f"{source} (part {number + 1})"[-SOURCE_WIDTH:]
+    label = f"{source} (part {number + 1})"[-TRAIL_SOURCE:]
     return Parsed(label, None, Tally(files=0)), number + 1
 
 
@@ -242,10 +241,12 @@ def row(record: Any, found: Classified, source: str, position: int) -> dict[str,
         "kind": found.kind.value,
         "actor_kind": found.actor.kind.value,
         # Cut on purpose: a principal past an ARN's 2,048 characters is not one AWS issues.
-        "principal": found.actor.principal[:2048],
-        "actor_name": found.actor.name[:2048],
-        "change_key": found.actor.change[:40] if found.actor.change else None,
-        "error_code": error[:256] if error else None,
+        "principal": found.actor.principal[:ARN],
+        "actor_name": found.actor.name[:ARN],
+        "change_key": found.actor.change[: TRAIL_EVENT["change_key"]]
+        if found.actor.change
+        else None,
+        "error_code": error[: TRAIL_EVENT["error_code"]] if error else None,
         "source": source,
         "position": position,
         "raw": dumps(record),
